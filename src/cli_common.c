@@ -1,0 +1,144 @@
+/*
+ * cli_common.c: what every subcommand shares: the stderr log sink, error and usage
+ * messages, strict option values, the progress display, signal handling, and the
+ * closing resource line of -v.
+ */
+#include "cli.h"
+#include <cblas.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_interrupted(void) { return got_signal != 0; }
+
+static void stderr_sink(int level, const char *func, const char *msg, void *user)
+{
+    static const char tag[] = "?EWMD";
+    (void)user;
+    fprintf(stderr, "[%c::%s] %s\n", tag[level >= 1 && level <= 4 ? level : 0], func, msg);
+}
+
+int cli_setup(cli_ctx_t *ctx)
+{
+    if (sdd_init() < 0) {
+        fprintf(stderr, "sddcell: %s\n", sdd_errdetail());
+        return 1;
+    }
+    sdd_log_set_sink(stderr_sink, NULL);
+    sdd_log_set_level(ctx->verbose ? SDD_LOG_DEBUG : ctx->quiet ? SDD_LOG_WARNING : SDD_LOG_INFO);
+    openblas_set_num_threads(ctx->threads);
+    return 0;
+}
+
+int cli_error(const cli_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sddcell %s: ", ctx->cmd ? ctx->cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_FAIL;
+}
+
+int cli_lib_error(const cli_ctx_t *ctx, int rc)
+{
+    const char *d = sdd_errdetail();
+    cli_error(ctx, "%s", d && *d ? d : sdd_strerror(rc));
+    return rc == SDD_EINTR ? CLI_INTERRUPTED : CLI_FAIL;
+}
+
+int cli_print_usage(const cli_ctx_t *ctx, FILE *fp)
+{
+    const cli_cmd_t *c = cli_find(ctx->cmd);
+    if (c) fputs(c->usage, fp);
+    return CLI_OK;
+}
+
+int cli_usage_error(const cli_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sddcell %s: ", ctx->cmd ? ctx->cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    cli_print_usage(ctx, stderr);
+    return CLI_FAIL;
+}
+
+int cli_opt_int(const cli_ctx_t *ctx, const char *opt, const char *val, int64_t min, int64_t max,
+                int64_t *out)
+{
+    if (sdd_parse_int64(val, min, max, opt, out) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
+    return 0;
+}
+
+int cli_opt_double(const cli_ctx_t *ctx, const char *opt, const char *val, double min, double max,
+                   double *out)
+{
+    if (sdd_parse_double(val, min, max, opt, out) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
+    return 0;
+}
+
+/* Progress: on a terminal one redrawn line with a bar, the rate and the time left;
+ * otherwise a plain log line at most every 10 s (and at the end). */
+int cli_progress(const char *stage, int64_t done, int64_t total, const char *status, void *user)
+{
+    static double t_start, t_last;
+    static const char *last_stage;
+    const cli_ctx_t *ctx = user;
+    double now = sdd_realtime();
+    int tty = isatty(STDERR_FILENO);
+
+    if (stage != last_stage || done <= 0) {
+        last_stage = stage;
+        t_start = now;
+        t_last = 0;
+    }
+    if (ctx && ctx->quiet) return cli_interrupted();
+    if (done > 0 && done < total && now - t_last < (tty ? 0.2 : 10.0)) return cli_interrupted();
+    t_last = now;
+    {
+        double el = now - t_start, rate = el > 0 ? done / el : 0;
+        double left = rate > 0 ? (total - done) / rate : 0;
+        if (tty) {
+            char bar[31];
+            int w = total > 0 ? (int)(30.0 * done / total) : 0;
+            for (int i = 0; i < 30; i++) bar[i] = i < w ? '#' : '.';
+            bar[30] = 0;
+            fprintf(stderr, "\r%s [%s] %lld/%lld %s %.1f/s %.0fs left \033[K", stage, bar,
+                    (long long)done, (long long)total, status ? status : "", rate, left);
+            if (done >= total) fputc('\n', stderr);
+        } else {
+            fprintf(stderr, "[M::%s::%.1f*%.2f] %lld/%lld %s %.1f/s\n", stage, el,
+                    el > 0 ? sdd_cputime() / (now - t_start + 1e-9) : 0.0, (long long)done,
+                    (long long)total, status ? status : "", rate);
+        }
+        fflush(stderr);
+    }
+    return cli_interrupted();
+}
+
+void cli_run_footer(const cli_ctx_t *ctx, double t0, double c0)
+{
+    fprintf(stderr, "[M::main] Version: sddcell %s\n[M::main] CMD:", SDD_VERSION);
+    for (int i = 0; i < ctx->argc; i++) fprintf(stderr, " %s", ctx->argv[i]);
+    fprintf(stderr, "\n[M::main] Real time: %.3f sec; CPU: %.3f sec; Peak RSS: %.3f GB\n",
+            sdd_realtime() - t0, sdd_cputime() - c0, sdd_peak_rss() / 1073741824.0);
+}

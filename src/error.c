@@ -1,0 +1,93 @@
+/*
+ * error.c: error codes, the thread-local detail string, allocation helpers and
+ * library start-up (HDF5 and GSL error handlers off, filters registered).
+ */
+#include "sdd_internal.h"
+#include <stdio.h>
+#include <hdf5.h>
+#include <gsl/gsl_errno.h>
+
+static _Thread_local char err_detail[1024];
+
+const char *sdd_strerror(int code)
+{
+    switch (code) {
+    case SDD_OK: return "success";
+    case SDD_EIO: return "I/O error";
+    case SDD_EFORMAT: return "malformed or unrecognised input";
+    case SDD_ENOMEM: return "out of memory";
+    case SDD_EINVAL: return "invalid argument";
+    case SDD_EUNSUPPORTED: return "unsupported input";
+    case SDD_EINTR: return "interrupted";
+    case SDD_ENOTFOUND: return "not found";
+    case SDD_EDATA: return "unsuitable data";
+    default: return "unknown error";
+    }
+}
+
+const char *sdd_errdetail(void) { return err_detail; }
+
+void sdd_error_clear(void) { err_detail[0] = 0; }
+
+int sdd_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_detail, sizeof err_detail, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void *sdd_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) sdd_error(SDD_ENOMEM, "out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *sdd_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) sdd_error(SDD_ENOMEM, "out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *sdd_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) sdd_error(SDD_ENOMEM, "out of memory allocating %zu bytes", n);
+    return q;
+}
+
+char *sdd_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = sdd_malloc(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+void sdd_strv_free(char **v, int64_t n)
+{
+    if (!v) return;
+    for (int64_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+/* Registered by the reading stage (lzf.c); weak so the core links without it. */
+int sdd_lzf_register(void) __attribute__((weak));
+
+int sdd_init(void)
+{
+    static int done;
+    if (done) return SDD_OK;
+    if (H5open() < 0) return sdd_error(SDD_EIO, "HDF5 library failed to initialise");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    gsl_set_error_handler_off();
+    if (sdd_lzf_register) {
+        int rc = sdd_lzf_register();
+        if (rc < 0) return rc;
+    }
+    done = 1;
+    return SDD_OK;
+}

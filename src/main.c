@@ -1,0 +1,182 @@
+/*
+ * main.c: sddcell's entry point. Reads the global options, pins OpenBLAS to the
+ * requested thread count, and dispatches to a subcommand from one table.
+ */
+#include "cli.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define USAGE_HEAD "Usage: sddcell [--threads N] [--seed N] [-v|--quiet] <command> [options]\n"
+
+const cli_cmd_t cli_commands[] = {
+    {"info", cli_info_main, "describe a count file (h5ad, 10x h5, 10x MTX) or a model",
+     "Usage: sddcell info [--json] [--layer NAME | --raw] [--genome G] FILE\n"
+     "\n"
+     "Describe FILE: format and generation, cells, genes, stored non-zeros, sum of X,\n"
+     "fraction of zeros, data type and obs columns.\n"
+     "\n"
+     "Options:\n"
+     "  --json            print one JSON object instead of text\n"
+     "  --layer NAME      h5ad: describe layers/NAME instead of X\n"
+     "  --raw             h5ad: describe raw/X instead of X\n"
+     "  --genome G        10x: genome to read when the file holds several\n"
+     "  --feature-type T  10x: feature type to keep (default 'Gene Expression'; 'all')\n"
+     "  -h, --help        show this help\n"},
+    {"convert", cli_convert_main, "rewrite any readable input as a clean .h5ad",
+     "Usage: sddcell convert [--layer NAME | --raw] [--genome G] IN OUT.h5ad\n"
+     "\n"
+     "Read IN (h5ad of any anndata generation, 10x h5, 10x MTX directory) and write\n"
+     "OUT.h5ad for anndata >= 0.8: X as csr_matrix float32, obs and var names, obs columns.\n"
+     "\n"
+     "Options:\n"
+     "  --layer NAME      h5ad: convert layers/NAME instead of X\n"
+     "  --raw             h5ad: convert raw/X instead of X\n"
+     "  --genome G        10x: genome to read when the file holds several\n"
+     "  --feature-type T  10x: feature type to keep (default 'Gene Expression'; 'all')\n"
+     "  -h, --help        show this help\n"},
+    {NULL, NULL, NULL, NULL}};
+
+const cli_cmd_t *cli_find(const char *name)
+{
+    for (const cli_cmd_t *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+static void print_main_usage(FILE *fp)
+{
+    fputs(USAGE_HEAD "\nSparse Data Diffusion: realistic synthetic single-cell RNA-seq with exact zeros.\n"
+          "\nCommands:\n", fp);
+    for (const cli_cmd_t *c = cli_commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+    fputs("  help CMD   show the usage of CMD\n"
+          "\nGlobal options:\n"
+          "  --threads N   compute threads, OpenBLAS included (default 1)\n"
+          "  --seed N      random seed (default 42)\n"
+          "  -v            verbose: debug messages and a closing line with time and memory\n"
+          "  --quiet       errors and warnings only, no progress\n"
+          "  --version     print 'sddcell " SDD_VERSION "' and exit\n"
+          "  -h, --help    show this help\n", fp);
+}
+
+/* Pull the global options out of argv (anywhere before "--"), compacting the rest.
+ * Returns 0, or 1 after printing an error. */
+static int take_globals(int *argc, char **argv, cli_ctx_t *ctx)
+{
+    int o = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        int64_t v;
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc) argv[o++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--threads") == 0 || strncmp(a, "--threads=", 10) == 0 ||
+            strcmp(a, "--seed") == 0 || strncmp(a, "--seed=", 7) == 0) {
+            int is_threads = a[2] == 't';
+            const char *val = strchr(a, '=');
+            if (val) val++;
+            else if (i + 1 < *argc) val = argv[++i];
+            else {
+                fprintf(stderr, "sddcell: %s needs a value\n", a);
+                return 1;
+            }
+            if (sdd_parse_int64(val, is_threads ? 1 : 0, is_threads ? 1024 : INT64_MAX,
+                                is_threads ? "--threads" : "--seed", &v) < 0) {
+                fprintf(stderr, "sddcell: %s\n", sdd_errdetail());
+                return 1;
+            }
+            if (is_threads) ctx->threads = (int)v;
+            else ctx->seed = (uint64_t)v, ctx->seed_set = 1;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            ctx->verbose = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            ctx->quiet = 1;
+        } else {
+            argv[o++] = argv[i];
+        }
+    }
+    *argc = o;
+    argv[o] = NULL;
+    return 0;
+}
+
+/* OpenBLAS starts its thread pool when the library loads, sized by
+ * OPENBLAS_NUM_THREADS. To never run more threads than --threads, re-execute once with
+ * the variable set when it does not already say so. */
+static void pin_blas_threads(int threads, char **argv_orig)
+{
+    char want[16];
+    const char *have = getenv("OPENBLAS_NUM_THREADS");
+    snprintf(want, sizeof want, "%d", threads);
+    if (have && strcmp(have, want) == 0) return;
+    setenv("OPENBLAS_NUM_THREADS", want, 1);
+    setenv("OMP_NUM_THREADS", want, 1);
+    if (!getenv("SDD_NO_REEXEC")) {
+        setenv("SDD_NO_REEXEC", "1", 1);
+        execv("/proc/self/exe", argv_orig);
+        /* not Linux or no /proc: carry on; OpenBLAS is capped at run time below */
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cli_ctx_t ctx = {.threads = 1, .seed = 42};
+    char **argv_orig = argv;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    const cli_cmd_t *cmd;
+    double t0 = sdd_realtime(), c0 = sdd_cputime();
+    int rc;
+
+    if (!args) return CLI_FAIL;
+    memcpy(args, argv, (size_t)argc * sizeof *args);
+    ctx.argc = argc;
+    ctx.argv = argv;
+    if (take_globals(&argc, args, &ctx)) return CLI_FAIL;
+    pin_blas_threads(ctx.threads, argv_orig);
+    unsetenv("SDD_NO_REEXEC");
+
+    if (argc < 2) {
+        print_main_usage(stderr);
+        free(args);
+        return CLI_FAIL;
+    }
+    if (strcmp(args[1], "--version") == 0 || strcmp(args[1], "version") == 0) {
+        printf("sddcell %s\n", SDD_VERSION);
+        free(args);
+        return CLI_OK;
+    }
+    if (strcmp(args[1], "-h") == 0 || strcmp(args[1], "--help") == 0) {
+        print_main_usage(stdout);
+        free(args);
+        return CLI_OK;
+    }
+    if (strcmp(args[1], "help") == 0) {
+        if (argc < 3) {
+            print_main_usage(stdout);
+            rc = CLI_OK;
+        } else if ((cmd = cli_find(args[2]))) {
+            fputs(cmd->usage, stdout);
+            rc = CLI_OK;
+        } else {
+            fprintf(stderr, "sddcell: unknown command '%s' (see 'sddcell --help')\n", args[2]);
+            rc = CLI_FAIL;
+        }
+        free(args);
+        return rc;
+    }
+    if (!(cmd = cli_find(args[1]))) {
+        fprintf(stderr, "sddcell: unknown command '%s' (see 'sddcell --help')\n", args[1]);
+        free(args);
+        return CLI_FAIL;
+    }
+    ctx.cmd = cmd->name;
+    if (cli_setup(&ctx) != 0) {
+        free(args);
+        return CLI_FAIL;
+    }
+    rc = cmd->main(argc - 1, args + 1, &ctx);
+    if (ctx.verbose) cli_run_footer(&ctx, t0, c0);
+    free(args);
+    return rc;
+}

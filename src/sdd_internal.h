@@ -1,0 +1,25 @@
+/*
+ * sdd_internal.h: cross-module internals of libsddcell. Not installed; front ends
+ * use sddcell.h only.
+ */
+#ifndef SDD_INTERNAL_H
+#define SDD_INTERNAL_H
+
+#include "sddcell.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Allocation helpers that record SDD_ENOMEM detail. They return NULL on failure. */
+void *sdd_malloc(size_t n);
+void *sdd_calloc(size_t n, size_t size);
+void *sdd_realloc(void *p, size_t n);
+char *sdd_strdup(const char *s);
+/* Free an array of n owned strings and the array itself (NULL-safe). */
+void sdd_strv_free(char **v, int64_t n);
+
+#define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
+#define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)
+#define SDD_LOG_I(...) sdd_log(SDD_LOG_INFO, __func__, __VA_ARGS__)
+#define SDD_LOG_D(...) sdd_log(SDD_LOG_DEBUG, __func__, __VA_ARGS__)
+
+#endif

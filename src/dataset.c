@@ -89,3 +89,17 @@ void sdd_read_opt_init(sdd_read_opt_t *opt)
     memset(opt, 0, sizeof *opt);
     opt->feature_type = "Gene Expression";
 }
+
+void sdd_trainset_destroy(sdd_trainset_t *ts)
+{
+    if (!ts) return;
+    sdd_csr_free(&ts->X);
+    sdd_strv_free(ts->gene_names, ts->G);
+    sdd_strv_free(ts->gene_ids, ts->G);
+    free(ts->library_size);
+    free(ts->labels);
+    sdd_strv_free(ts->label_names, ts->n_labels);
+    free(ts->label_key);
+    free(ts->prep_json);
+    free(ts);
+}

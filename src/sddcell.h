@@ -257,6 +257,35 @@ void sdd_xreader_close(sdd_xreader_t *r);
  * `uns_json` is a `cJSON *` passed as void * so this header needs no cJSON include. */
 int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_json);
 
+/* ------------------------------------------------------------ normalisation */
+
+/* scanpy's normalize_total: each row i is scaled by target_sum / sum_j x_ij (sum in
+ * double). target_sum <= 0 means scanpy's default, the median of the non-zero row totals.
+ * Rows with total 0 stay 0. If lib_size is not NULL it receives the row totals
+ * before scaling [n_rows]. */
+int sdd_normalize_total(sdd_csr_t *X, double target_sum, double *lib_size);
+/* x <- log(1 + x) (natural log), elementwise on the stored values. */
+void sdd_log1p(sdd_csr_t *X);
+
+/* ------------------------------------------------------------ training set */
+
+/* What preprocessing hands to training (SPEC section 1, steps 1-4): the log1p-normalised
+ * values of the G selected genes, with what the model must remember about them. */
+typedef struct {
+    int64_t n_cells, G;
+    sdd_csr_t X;              /* n_cells x G, log1p(normalize_total(counts)), sorted rows */
+    char **gene_names;        /* [G] */
+    char **gene_ids;          /* [G] or NULL */
+    double *library_size;     /* [n_cells] raw counts per cell before normalisation */
+    int32_t *labels;          /* [n_cells] category codes of the label column, or NULL */
+    char **label_names;       /* [n_labels] */
+    int32_t n_labels;
+    char *label_key;          /* obs column the labels came from, or NULL */
+    char *prep_json;          /* preprocessing options and counts, as a JSON object text */
+} sdd_trainset_t;
+
+void sdd_trainset_destroy(sdd_trainset_t *ts);
+
 #ifdef __cplusplus
 }
 #endif

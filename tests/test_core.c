@@ -121,8 +121,30 @@ static void test_columns(void)
     sdd_column_free(&d);
 }
 
+static void test_normalize(void)
+{
+    /* rows totals 4, 0, 8: median of non-zero totals = 6 */
+    float dense[6] = {1, 3, 0, 0, 6, 2};
+    sdd_csr_t m;
+    double lib[3];
+    CHECK(sdd_csr_from_dense(dense, 3, 2, &m) == 0);
+    CHECK(sdd_normalize_total(&m, 0, lib) == 0);
+    CHECK(lib[0] == 4 && lib[1] == 0 && lib[2] == 8);
+    CHECK_CLOSE(m.data[0], 1.5, 1e-7, 0);   /* 1 * 6/4 */
+    CHECK_CLOSE(m.data[1], 4.5, 1e-7, 0);
+    CHECK_CLOSE(m.data[2], 4.5, 1e-7, 0);   /* 6 * 6/8 */
+    sdd_log1p(&m);
+    CHECK_CLOSE(m.data[0], log(2.5), 1e-7, 0);
+    sdd_csr_free(&m);
+    CHECK(sdd_csr_from_dense(dense, 3, 2, &m) == 0);
+    CHECK(sdd_normalize_total(&m, 1e4, NULL) == 0);
+    CHECK_CLOSE(m.data[0] + m.data[1], 1e4, 1e-6, 0);
+    sdd_csr_free(&m);
+}
+
 int main(void)
 {
+    test_normalize();
     CHECK(sdd_init() == 0);
     test_rng();
     test_parse();

@@ -286,6 +286,31 @@ typedef struct {
 
 void sdd_trainset_destroy(sdd_trainset_t *ts);
 
+/* ------------------------------------------------------------ preprocessing */
+
+enum { SDD_HVG_SEURAT = 0, SDD_HVG_CELL_RANGER = 1, SDD_HVG_SEURAT_V3 = 2 };
+
+/* Options of SPEC section 1, steps 1-4. Fill with sdd_prep_opt_init, then set fields. */
+typedef struct {
+    int64_t min_cells;        /* QC: keep genes with count > 0 in >= min_cells cells (3) */
+    int64_t min_genes;        /* QC: keep cells with >= min_genes expressed genes (10) */
+    double target_sum;        /* normalize_total target (1e4); <= 0 = median of totals */
+    int64_t n_top_genes;      /* number of highly variable genes (1000) */
+    int flavor;               /* SDD_HVG_* (SDD_HVG_SEURAT) */
+    int64_t chunk_rows;       /* rows of X read per chunk when streaming statistics */
+    const char *label_key;    /* obs column giving cell labels, or NULL */
+    sdd_read_opt_t read;      /* which matrix of the file to read */
+} sdd_prep_opt_t;
+
+void sdd_prep_opt_init(sdd_prep_opt_t *opt);
+/* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
+int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
+
+/* Read `path`, run QC, normalize_total, log1p and HVG selection in bounded memory, and
+ * return the training set of the selected genes (*out, free with sdd_trainset_destroy).
+ * Counts are required: negative, NaN or infinite values give SDD_EDATA. */
+int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
+
 #ifdef __cplusplus
 }
 #endif

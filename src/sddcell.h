@@ -311,6 +311,75 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
  * Counts are required: negative, NaN or infinite values give SDD_EDATA. */
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
 
+/* ---- model and training (SPEC sections 2-3) */
+
+/* Training options. Fill with sdd_train_opt_init, then set fields. */
+typedef struct {
+    int64_t steps;            /* optimiser steps; 0 = the default rule of sdd_train_default_steps */
+    int64_t batch;            /* minibatch size B (256) */
+    double lr;                /* Adam learning rate (2e-4) */
+    double ema;               /* EMA decay (0.9999), with warm-up min(ema, (1+k)/(10+k)) */
+    double bit_scale;         /* magnitude of the sparsity bits (1.0) */
+    int scale_gene;           /* 0: v = 2x/M - 1 with the global max M; 1: per-gene max M_g */
+    double clip;              /* gradient clipping at this global norm (1.0); 0 = off */
+    uint64_t seed;            /* the one RNG's seed (0) */
+    int hidden[4];            /* hidden widths H0..H3 (512, 512, 256, 128) */
+    int head;                 /* head width F (1024) */
+    int emb;                  /* time-embedding width E (512; even) */
+    int sparsity_bits;        /* 1: x0 = [values | bits]; 0: values only (plain baseline) */
+    double label_dropout;     /* probability of the null label during training (0.1) */
+    double bit_weight;        /* loss weight of the bit half (1.0) */
+    int value_mask;           /* 1: value loss only where the cell's value is non-zero (0) */
+    double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */
+    int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
+    const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
+} sdd_train_opt_t;
+
+void sdd_train_opt_init(sdd_train_opt_t *opt);
+/* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
+int sdd_train_opt_check(const sdd_train_opt_t *opt);
+/* The default number of steps for n_cells training cells and batch B:
+ * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [1000, 20000]. */
+int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
+
+/* A trained (or training) SDD model: network weights, EMA weights, Adam state, RNG state,
+ * data scaling constants, gene names, label categories and metadata. Opaque. */
+typedef struct sdd_model sdd_model_t;
+
+/* Create a freshly initialised model for training set ts with options opt (copied;
+ * steps = 0 is resolved to the default rule). Free with sdd_model_destroy. */
+int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_model_t **out);
+void sdd_model_destroy(sdd_model_t *m);
+/* Train from the model's current step up to its options' step count (set a new total with
+ * sdd_model_set_steps to extend a resumed run). progress (may be NULL) is called after
+ * every step with stage "train" and status "loss X"; a non-zero return stops training
+ * at a step boundary with SDD_EINTR, leaving a model that sdd_model_save can write and
+ * a later call can resume bit-identically. With opt.checkpoint_every and
+ * checkpoint_path, the model is saved every that many steps. ts must be the training
+ * set the model was created from (same genes). */
+int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress,
+                    void *user);
+int sdd_model_set_steps(sdd_model_t *m, int64_t steps);
+/* Steps done so far, total steps, parameter count, genes. */
+int64_t sdd_model_step(const sdd_model_t *m);
+int64_t sdd_model_total_steps(const sdd_model_t *m);
+int64_t sdd_model_n_params(const sdd_model_t *m);
+int64_t sdd_model_n_genes(const sdd_model_t *m);
+/* Parameter count of the network for G genes and options opt (conditional with n_labels
+ * categories when n_labels > 0), without building it. */
+int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);
+
+/* Write the model to `path` (binary: magic "SDDCELL\0", format version, sizes, JSON
+ * metadata, parameters, EMA, Adam moments, step and RNG state, checksum), via a
+ * temporary file renamed into place. */
+int sdd_model_save(const sdd_model_t *m, const char *path);
+/* Read a model written by sdd_model_save. Wrong magic, another format version, a
+ * truncated or damaged file give SDD_EFORMAT with a detail saying what is wrong. */
+int sdd_model_load(const char *path, sdd_model_t **out);
+/* The model's metadata as a JSON text (genes, scaling, options, step, parameter count,
+ * ...). The caller frees the string with free(). NULL on out-of-memory. */
+char *sdd_model_json(const sdd_model_t *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,378 @@
+/*
+ * checkpoint.c: the model file (.sdd). One file, written to a temporary name beside the
+ * target and renamed into place, so a crash never leaves a half-written model.
+ *
+ * Layout (host byte order, little-endian on every supported platform):
+ *   "SDDCELL\0"  u32 format version  u32 header bytes
+ *   i64 G  i32 bits D H0 H1 H2 H3 F E n_labels  i64 n_params  i64 step
+ *   u64 rng[4]  i32 rng_has_spare  f64 rng_spare  u64 json_bytes  i64 n_lib
+ *   json (metadata written with cJSON: genes, scaling, labels, options, preprocessing)
+ *   f32 params[n]  f32 ema[n]  f32 adam_m[n]  f32 adam_v[n]  f32 M_g[G]  f32 m_g[G]
+ *   f64 library_sizes[n_lib]  u64 checksum (FNV-1a over the sections after the header)
+ * The sizes in the header are checked against the file size before anything is read,
+ * so a truncated or padded file is reported as such rather than misread.
+ */
+#include "nn.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SDD_MODEL_MAGIC "SDDCELL"   /* with its terminating zero: 8 bytes */
+#define SDD_MODEL_FORMAT 1
+
+typedef struct {
+    char magic[8];
+    uint32_t version, header_bytes;
+    int64_t G;
+    int32_t bits, D, H[4], F, E, n_labels;
+    int64_t n_params, step;
+    uint64_t rng[4];
+    int32_t rng_has_spare, pad;
+    double rng_spare;
+    uint64_t json_bytes;
+    int64_t n_lib;
+} ckpt_header_t;
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i = 0;
+    /* 8 bytes per round: the model's 100+ MB would take a noticeable time byte by byte */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static cJSON *json_strv(char **v, int64_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int64_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    return a;
+}
+
+static cJSON *json_floats(const float *v, int64_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int64_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    return a;
+}
+
+static cJSON *json_options(const sdd_train_opt_t *o)
+{
+    cJSON *t = cJSON_CreateObject(), *h = cJSON_CreateIntArray(o->hidden, 4);
+    cJSON_AddNumberToObject(t, "steps", (double)o->steps);
+    cJSON_AddNumberToObject(t, "batch_size", (double)o->batch);
+    cJSON_AddNumberToObject(t, "lr", o->lr);
+    cJSON_AddNumberToObject(t, "ema", o->ema);
+    cJSON_AddNumberToObject(t, "bit_scale", o->bit_scale);
+    cJSON_AddStringToObject(t, "scale", o->scale_gene ? "gene" : "global");
+    cJSON_AddNumberToObject(t, "clip", o->clip);
+    cJSON_AddNumberToObject(t, "seed", (double)o->seed);
+    cJSON_AddItemToObject(t, "hidden", h);
+    cJSON_AddNumberToObject(t, "head", o->head);
+    cJSON_AddNumberToObject(t, "emb", o->emb);
+    cJSON_AddBoolToObject(t, "sparsity_bits", o->sparsity_bits);
+    cJSON_AddNumberToObject(t, "label_dropout", o->label_dropout);
+    cJSON_AddNumberToObject(t, "bit_weight", o->bit_weight);
+    cJSON_AddBoolToObject(t, "value_mask", o->value_mask);
+    cJSON_AddNumberToObject(t, "self_cond", o->self_cond);
+    cJSON_AddNumberToObject(t, "checkpoint_every", (double)o->checkpoint_every);
+    return t;
+}
+
+char *sdd_model_json(const sdd_model_t *m)
+{
+    cJSON *root = cJSON_CreateObject(), *genes, *sc, *lab, *prep;
+    char *txt;
+    if (!root) return NULL;
+    cJSON_AddStringToObject(root, "format", "sddcell-model");
+    cJSON_AddNumberToObject(root, "format_version", SDD_MODEL_FORMAT);
+    cJSON_AddStringToObject(root, "tool_version", SDD_VERSION);
+    cJSON_AddNumberToObject(root, "n_params", (double)m->n_params);
+    cJSON_AddNumberToObject(root, "step", (double)m->step);
+    cJSON_AddNumberToObject(root, "seed", (double)m->opt.seed);
+    cJSON_AddNumberToObject(root, "n_genes", (double)m->shape.G);
+    genes = cJSON_AddObjectToObject(root, "genes");
+    cJSON_AddItemToObject(genes, "names", json_strv(m->gene_names, m->shape.G));
+    cJSON_AddItemToObject(genes, "ids", m->gene_ids ? json_strv(m->gene_ids, m->shape.G) : cJSON_CreateNull());
+    sc = cJSON_AddObjectToObject(root, "scaling");
+    cJSON_AddStringToObject(sc, "mode", m->scale_gene ? "gene" : "global");
+    cJSON_AddNumberToObject(sc, "M", m->M);
+    cJSON_AddItemToObject(sc, "M_g", json_floats(m->Mg, m->shape.G));
+    cJSON_AddItemToObject(sc, "m_g", json_floats(m->mg, m->shape.G));
+    cJSON_AddNumberToObject(sc, "bit_scale", m->bit_scale);
+    if (m->shape.n_labels > 0) {
+        lab = cJSON_AddObjectToObject(root, "labels");
+        cJSON_AddStringToObject(lab, "key", m->label_key ? m->label_key : "");
+        cJSON_AddItemToObject(lab, "categories", json_strv(m->label_names, m->shape.n_labels));
+        cJSON_AddItemToObject(lab, "frequencies", cJSON_CreateDoubleArray(m->label_freq, m->shape.n_labels));
+    } else {
+        cJSON_AddNullToObject(root, "labels");
+    }
+    cJSON_AddItemToObject(root, "train", json_options(&m->opt));
+    prep = m->prep_json ? cJSON_Parse(m->prep_json) : NULL;
+    cJSON_AddItemToObject(root, "preprocessing", prep ? prep : cJSON_CreateObject());
+    txt = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return txt;
+}
+
+static int write_section(FILE *f, const void *p, size_t n, uint64_t *h)
+{
+    *h = fnv1a(*h, p, n);
+    return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+int sdd_model_save(const sdd_model_t *m, const char *path)
+{
+    ckpt_header_t hd;
+    char tmp[4200];
+    char *json = NULL;
+    FILE *f = NULL;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t n = (size_t)m->n_params * sizeof(float), g = (size_t)m->shape.G * sizeof(float);
+    int rc = SDD_EIO, bad = 0;
+    memset(&hd, 0, sizeof hd);
+    memcpy(hd.magic, SDD_MODEL_MAGIC, 8);
+    hd.version = SDD_MODEL_FORMAT;
+    hd.header_bytes = sizeof hd;
+    hd.G = m->shape.G;
+    hd.bits = m->shape.bits;
+    hd.D = m->shape.D;
+    memcpy(hd.H, m->shape.H, sizeof hd.H);
+    hd.F = m->shape.F;
+    hd.E = m->shape.E;
+    hd.n_labels = m->shape.n_labels;
+    hd.n_params = m->n_params;
+    hd.step = m->step;
+    memcpy(hd.rng, m->rng.s, sizeof hd.rng);
+    hd.rng_has_spare = m->rng.has_spare;
+    hd.rng_spare = m->rng.spare;
+    hd.n_lib = m->n_lib;
+    if (!(json = sdd_model_json(m))) return sdd_error(SDD_ENOMEM, "out of memory writing model metadata");
+    hd.json_bytes = strlen(json);
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    if (!(f = fopen(tmp, "wb"))) {
+        rc = sdd_error(SDD_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    bad |= fwrite(&hd, sizeof hd, 1, f) != 1;
+    bad |= write_section(f, json, hd.json_bytes, &h);
+    bad |= write_section(f, m->params, n, &h);
+    bad |= write_section(f, m->ema, n, &h);
+    bad |= write_section(f, m->adam_m, n, &h);
+    bad |= write_section(f, m->adam_v, n, &h);
+    bad |= write_section(f, m->Mg, g, &h);
+    bad |= write_section(f, m->mg, g, &h);
+    bad |= write_section(f, m->lib_sizes, (size_t)m->n_lib * sizeof(double), &h);
+    bad |= fwrite(&h, sizeof h, 1, f) != 1;
+    bad |= fclose(f) != 0;
+    f = NULL;
+    if (bad || rename(tmp, path) != 0) {
+        rc = sdd_error(SDD_EIO, "%s: cannot write the model: %s", path, strerror(errno));
+        remove(tmp);
+        goto fail;
+    }
+    rc = SDD_OK;
+fail:
+    if (f) {
+        fclose(f);
+        remove(tmp);
+    }
+    free(json);
+    return rc;
+}
+
+static double jnum(const cJSON *o, const char *k, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}
+
+static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, "scale");
+    o->steps = (int64_t)jnum(t, "steps", 0);
+    o->batch = (int64_t)jnum(t, "batch_size", (double)o->batch);
+    o->lr = jnum(t, "lr", o->lr);
+    o->ema = jnum(t, "ema", o->ema);
+    o->bit_scale = jnum(t, "bit_scale", o->bit_scale);
+    o->scale_gene = cJSON_IsString(s) && !strcmp(s->valuestring, "gene");
+    o->clip = jnum(t, "clip", o->clip);
+    o->seed = (uint64_t)jnum(t, "seed", 0);
+    o->head = (int)jnum(t, "head", o->head);
+    o->emb = (int)jnum(t, "emb", o->emb);
+    o->sparsity_bits = (int)jnum(t, "sparsity_bits", 1);
+    o->label_dropout = jnum(t, "label_dropout", o->label_dropout);
+    o->bit_weight = jnum(t, "bit_weight", o->bit_weight);
+    o->value_mask = (int)jnum(t, "value_mask", 0);
+    o->self_cond = jnum(t, "self_cond", o->self_cond);
+    o->checkpoint_every = (int64_t)jnum(t, "checkpoint_every", 0);
+}
+
+static char **strv_from_json(const cJSON *a, int64_t n)
+{
+    char **v;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) return NULL;
+    if (!(v = sdd_calloc((size_t)(n > 0 ? n : 1), sizeof *v))) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        const cJSON *s = cJSON_GetArrayItem(a, (int)i);
+        if (!cJSON_IsString(s) || !(v[i] = sdd_strdup(s->valuestring))) {
+            sdd_strv_free(v, n);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* Metadata that is not in the binary sections: names, labels, options, preprocessing. */
+static int metadata_from_json(sdd_model_t *m, const cJSON *root, const char *path)
+{
+    const cJSON *genes = cJSON_GetObjectItemCaseSensitive(root, "genes");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "scaling");
+    const cJSON *lab = cJSON_GetObjectItemCaseSensitive(root, "labels");
+    const cJSON *prep = cJSON_GetObjectItemCaseSensitive(root, "preprocessing");
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(genes, "ids");
+    int64_t G = m->shape.G;
+    if (!(m->gene_names = strv_from_json(cJSON_GetObjectItemCaseSensitive(genes, "names"), G)))
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: gene names missing", path);
+    if (ids && !cJSON_IsNull(ids) && !(m->gene_ids = strv_from_json(ids, G)))
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: gene ids", path);
+    m->M = jnum(sc, "M", 0);
+    if (!(m->M > 0)) return sdd_error(SDD_EFORMAT, "%s: damaged metadata: scaling M", path);
+    if (m->shape.n_labels > 0) {
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(lab, "key");
+        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(lab, "frequencies");
+        m->label_names = strv_from_json(cJSON_GetObjectItemCaseSensitive(lab, "categories"), m->shape.n_labels);
+        m->label_freq = sdd_calloc((size_t)m->shape.n_labels, sizeof(double));
+        if (!m->label_names || !m->label_freq || !cJSON_IsString(k) ||
+            cJSON_GetArraySize(fr) != m->shape.n_labels)
+            return sdd_error(SDD_EFORMAT, "%s: damaged metadata: label categories", path);
+        for (int i = 0; i < m->shape.n_labels; i++) m->label_freq[i] = cJSON_GetArrayItem(fr, i)->valuedouble;
+        if (!(m->label_key = sdd_strdup(k->valuestring))) return SDD_ENOMEM;
+    }
+    m->prep_json = prep ? cJSON_PrintUnformatted(prep) : sdd_strdup("{}");
+    return m->prep_json ? SDD_OK : SDD_ENOMEM;
+}
+
+static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *expect)
+{
+    size_t got = fread(hd, 1, sizeof *hd, f);
+    struct stat st;
+    if (got < 8 || memcmp(hd->magic, SDD_MODEL_MAGIC, 8))
+        return sdd_error(SDD_EFORMAT, "%s: not an sddcell model (wrong magic)", path);
+    if (got < 16 || hd->version != SDD_MODEL_FORMAT)
+        return sdd_error(SDD_EFORMAT, "%s: model format version %u, but this sddcell %s reads version %d: "
+                         "use the sddcell version that wrote it, or train the model again", path,
+                         got < 16 ? 0u : hd->version, SDD_VERSION, SDD_MODEL_FORMAT);
+    if (got < sizeof *hd || hd->header_bytes != sizeof *hd)
+        return sdd_error(SDD_EFORMAT, "%s: truncated or damaged model header", path);
+    if (hd->G < 1 || hd->G > INT32_MAX / 4 || hd->n_params < 1 || hd->n_lib < 0 || hd->E < 2 ||
+        hd->F < 1 || hd->n_labels < 0 || hd->json_bytes > (uint64_t)1 << 40)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model header (sizes out of range)", path);
+    *expect = (int64_t)sizeof *hd + (int64_t)hd->json_bytes + 4 * 4 * hd->n_params + 2 * 4 * hd->G +
+              8 * hd->n_lib + 8;
+    if (fstat(fileno(f), &st) != 0) return sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
+    if ((int64_t)st.st_size < *expect)
+        return sdd_error(SDD_EFORMAT, "%s: truncated model file: %lld bytes, its header says %lld",
+                         path, (long long)st.st_size, (long long)*expect);
+    if ((int64_t)st.st_size > *expect)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model file: %lld bytes, its header says %lld",
+                         path, (long long)st.st_size, (long long)*expect);
+    return SDD_OK;
+}
+
+static int read_section(FILE *f, void *p, size_t n, uint64_t *h)
+{
+    if (n && fread(p, 1, n, f) != n) return -1;
+    *h = fnv1a(*h, p, n);
+    return 0;
+}
+
+static int model_from_header(const ckpt_header_t *hd, const cJSON *root, const char *path,
+                             sdd_model_t **out)
+{
+    sdd_netshape_t s = {0};
+    sdd_train_opt_t o;
+    int rc;
+    sdd_train_opt_init(&o);
+    options_from_json(cJSON_GetObjectItemCaseSensitive(root, "train"), &o);
+    s.G = hd->G;
+    s.bits = hd->bits;
+    s.D = hd->D;
+    memcpy(s.H, hd->H, sizeof s.H);
+    s.F = hd->F;
+    s.E = hd->E;
+    s.n_labels = hd->n_labels;
+    memcpy(o.hidden, hd->H, sizeof o.hidden);
+    if (s.D != (s.bits ? 2 : 1) * s.G || sdd_train_opt_check(&o) < 0 || sdd_net_count(&s) != hd->n_params)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model: sizes and options disagree", path);
+    if ((rc = sdd_model_alloc(out, &s, &o)) < 0) return rc;
+    return SDD_OK;
+}
+
+int sdd_model_load(const char *path, sdd_model_t **out)
+{
+    FILE *f = fopen(path, "rb");
+    ckpt_header_t hd;
+    sdd_model_t *m = NULL;
+    cJSON *root = NULL;
+    char *json = NULL;
+    int64_t expect;
+    uint64_t h = 0xcbf29ce484222325ULL, stored;
+    size_t n, g;
+    int rc, bad = 0;
+    *out = NULL;
+    if (!f) return sdd_error(SDD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if ((rc = read_header(f, path, &hd, &expect)) < 0) goto fail;
+    if (!(json = sdd_malloc(hd.json_bytes + 1))) {
+        rc = SDD_ENOMEM;
+        goto fail;
+    }
+    bad |= read_section(f, json, hd.json_bytes, &h);
+    json[hd.json_bytes] = 0;
+    if (bad || !(root = cJSON_Parse(json))) {
+        rc = sdd_error(SDD_EFORMAT, "%s: damaged model: metadata is not valid JSON", path);
+        goto fail;
+    }
+    if ((rc = model_from_header(&hd, root, path, &m)) < 0) goto fail;
+    n = (size_t)m->n_params * sizeof(float);
+    g = (size_t)hd.G * sizeof(float);
+    m->n_lib = hd.n_lib;
+    if (hd.n_lib > 0 && !(m->lib_sizes = sdd_malloc((size_t)hd.n_lib * sizeof(double)))) {
+        rc = SDD_ENOMEM;
+        goto fail;
+    }
+    bad |= read_section(f, m->params, n, &h);
+    bad |= read_section(f, m->ema, n, &h);
+    bad |= read_section(f, m->adam_m, n, &h);
+    bad |= read_section(f, m->adam_v, n, &h);
+    bad |= read_section(f, m->Mg, g, &h);
+    bad |= read_section(f, m->mg, g, &h);
+    bad |= read_section(f, m->lib_sizes, (size_t)hd.n_lib * sizeof(double), &h);
+    bad |= fread(&stored, sizeof stored, 1, f) != 1;
+    if (bad || stored != h) {
+        rc = sdd_error(SDD_EFORMAT, "%s: damaged model file (checksum mismatch)", path);
+        goto fail;
+    }
+    if ((rc = metadata_from_json(m, root, path)) < 0) goto fail;
+    m->step = hd.step;
+    memcpy(m->rng.s, hd.rng, sizeof hd.rng);
+    m->rng.has_spare = hd.rng_has_spare;
+    m->rng.spare = hd.rng_spare;
+    *out = m;
+    m = NULL;
+    rc = SDD_OK;
+fail:
+    fclose(f);
+    free(json);
+    cJSON_Delete(root);
+    sdd_model_destroy(m);
+    return rc;
+}

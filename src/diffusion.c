@@ -1,0 +1,74 @@
+/*
+ * diffusion.c: the data side of SPEC sections 1 (steps 5-6) and 3.
+ *
+ *   scaling:  v = 2 x / M - 1, M the global maximum of the log1p matrix (or M_g per gene),
+ *             so a zero maps to -1 and the largest value to +1;
+ *   bits:     s = +bit_scale where x != 0, -bit_scale where x == 0;  x0 = [v | s] (2G),
+ *             or x0 = v (G) for the plain baseline without sparsity bits;
+ *   schedule: gamma(t) = cos^2(((t + 2e-4) / (1 + 2.5e-4)) pi / 2), in double;
+ *   forward:  x_t = sqrt(gamma) x0 + sqrt(1 - gamma) eps, eps ~ N(0, I).
+ * Also the per-gene smallest non-zero value m_g, the lower clamp of decoded values.
+ */
+#include "nn.h"
+#include <math.h>
+
+double sdd_gamma(double t)
+{
+    double c = cos(((t + 2e-4) / (1.0 + 2.5e-4)) * M_PI / 2.0);
+    return c * c;
+}
+
+int sdd_data_scales(const sdd_csr_t *X, double *M, float *Mg, float *mg)
+{
+    int64_t G = X->n_cols;
+    double mx = 0;
+    for (int64_t j = 0; j < G; j++) Mg[j] = mg[j] = 0;
+    for (int64_t k = 0; k < X->nnz; k++) {
+        float x = X->data[k];
+        int32_t j = X->indices[k];
+        if (!(x >= 0) || isinf(x))
+            return sdd_error(SDD_EDATA, "training matrix holds %g; log1p values must be >= 0 and finite",
+                             (double)x);
+        if (x == 0) continue;
+        if (x > Mg[j]) Mg[j] = x;
+        if (mg[j] == 0 || x < mg[j]) mg[j] = x;
+        if (x > mx) mx = x;
+    }
+    if (!(mx > 0)) return sdd_error(SDD_EDATA, "training matrix has no non-zero value");
+    *M = mx;
+    return SDD_OK;
+}
+
+void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B,
+                     float *x0)
+{
+    int64_t G = m->shape.G;
+    int D = m->shape.D, bits = m->shape.bits;
+    float bs = (float)m->bit_scale;
+    for (int r = 0; r < B; r++) {
+        float *row = x0 + (size_t)r * D;
+        int64_t i = idx[r];
+        for (int64_t j = 0; j < G; j++) row[j] = -1.0f;
+        if (bits)
+            for (int64_t j = 0; j < G; j++) row[G + j] = -bs;
+        for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
+            int32_t j = X->indices[k];
+            float x = X->data[k];
+            double M = m->scale_gene ? (m->Mg[j] > 0 ? m->Mg[j] : 1.0) : m->M;
+            if (x == 0) continue;
+            row[j] = (float)(2.0 * x / M - 1.0);
+            if (bits) row[G + j] = bs;
+        }
+    }
+}
+
+void sdd_noise_rows(sdd_rng_t *rng, const float *x0, const float *t, int B, int D, float *xt)
+{
+    for (int r = 0; r < B; r++) {
+        double g = sdd_gamma(t[r]);
+        float a = (float)sqrt(g), s = (float)sqrt(1.0 - g);
+        const float *x = x0 + (size_t)r * D;
+        float *o = xt + (size_t)r * D;
+        for (int j = 0; j < D; j++) o[j] = a * x[j] + s * (float)sdd_rng_normal(rng);
+    }
+}

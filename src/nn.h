@@ -1,0 +1,224 @@
+/*
+ * nn.h: internals shared by the network, diffusion, optimiser, training, checkpoint and
+ * sampling stages. Not part of the public interface (sddcell.h has the opaque
+ * sdd_model_t and the functions front ends call).
+ *
+ * Layout of the network (SPEC section 2), B batch, G genes, D = 2G output width (G with
+ * --no-sparsity-bits), E embedding width, H0..H3 hidden widths, F head width:
+ *   emb  = t2(SiLU(t1(sinusoid(1000 t)))) [+ label[y]]               [B][E]
+ *   h0 = RB(2D, H0)(x) h1 = RB(H0,H1)(h0) h2 = RB(H1,H2)(h1) h3 = RB(H2,H3)(h2)
+ *   u4 = RB(H3,H2)(h3) + h2  u5 = RB(H2,H1)(u4) + h1  u6 = RB(H1,H0)(u5) + h0
+ *   out = o2(SiLU(LN(o1(u6))))                                        [B][D]
+ * RB(I,O)(x) = SiLU(LN_O(W x + b + We SiLU(emb) + be)).
+ * Linear weights are stored as PyTorch does, [out][in] row-major, so y = x W^T.
+ */
+#ifndef SDD_NN_H
+#define SDD_NN_H
+
+#include "sdd_internal.h"
+#include <stdio.h>
+
+/* ------------------------------------------------------------------ BLAS */
+
+/* C[M][N] = alpha op(A) op(B) + beta C, row-major; op(A) is [M][K], op(B) is [K][N].
+ * ta/tb non-zero = transposed. The only entry point to CBLAS in the library. */
+void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc);
+/* The same product by plain loops with double accumulation (reference for tests). */
+void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc);
+/* Threads used by BLAS (>= 1), and the current setting. */
+void sdd_blas_set_threads(int n);
+int sdd_blas_get_threads(void);
+
+/* --------------------------------------------------------------- network */
+
+#define SDD_N_RB 7         /* residual blocks: 4 down, 3 up */
+#define SDD_MAX_TENSORS 64
+
+typedef struct {
+    char name[32];
+    int64_t rows, cols;    /* a vector has rows = 1 */
+    int64_t offset;        /* into the parameter blob, in floats */
+} sdd_tensor_t;
+
+/* Network shape: everything that fixes the parameter table. */
+typedef struct {
+    int64_t G;             /* genes */
+    int bits;              /* 1: x0 = [values | sparsity bits] (D = 2G); 0: values only (D = G) */
+    int D;                 /* output width; input width is 2D */
+    int H[4];              /* hidden widths (512, 512, 256, 128) */
+    int F;                 /* head width (1024) */
+    int E;                 /* embedding width (512) */
+    int n_labels;          /* label categories; 0 = unconditional (the null class adds a row) */
+} sdd_netshape_t;
+
+/* Views into one parameter-sized blob (the parameters, their gradients, Adam moments). */
+typedef struct {
+    float *w, *b;          /* Linear: w [out][in], b [out] */
+} sdd_linear_t;
+
+typedef struct {
+    sdd_linear_t l;        /* [O][I], [O] */
+    float *ew, *eb;        /* embedding projection: rows of the stacked [Esum][E] matrix */
+    float *g, *beta;       /* LayerNorm affine [O] */
+    int I, O;
+    int eoff;              /* column offset of this block in the stacked projection */
+} sdd_rb_t;
+
+typedef struct {
+    sdd_linear_t t1, t2;   /* time MLP [E][E] */
+    sdd_rb_t rb[SDD_N_RB];
+    sdd_linear_t o1;       /* [F][H0] */
+    float *og, *obeta;     /* head LayerNorm [F] */
+    sdd_linear_t o2;       /* [D][F] */
+    float *ew_all, *eb_all;/* the 7 blocks' projections stacked: [Esum][E], [Esum] */
+    float *label;          /* [n_labels + 1][E] or NULL */
+} sdd_views_t;
+
+/* Activations of one forward pass for up to max_batch rows, kept for backward. */
+typedef struct {
+    float *sin;            /* [B][E] sinusoidal embedding */
+    float *z1, *a1;        /* [B][E] t1 output, SiLU of it */
+    float *emb, *semb;     /* [B][E] embedding, SiLU(emb) */
+    float *eproj;          /* [B][Esum] We SiLU(emb) + be for all blocks */
+    float *xhat[SDD_N_RB], *y[SDD_N_RB], *h[SDD_N_RB], *u[SDD_N_RB]; /* [B][O] */
+    float *rstd[SDD_N_RB]; /* [B] */
+    float *oxhat, *oy, *oa;/* [B][F] head */
+    float *orstd;          /* [B] */
+    float *out;            /* [B][D] */
+    /* backward scratch */
+    float *deproj;         /* [B][Esum] */
+    float *dh[4];          /* [B][H_i] gradients of h0..h3 (skip accumulators) */
+    float *dt1, *dt2;      /* [B][max width] ping-pong */
+    float *dF;             /* [B][F] */
+    float *dE;             /* [B][E] */
+} sdd_acts_t;
+
+struct sdd_model {
+    sdd_netshape_t shape;
+    int Esum;                          /* sum of block output widths */
+    sdd_tensor_t table[SDD_MAX_TENSORS];
+    int n_tensors;
+    int64_t n_params;
+    float *params, *grads, *adam_m, *adam_v, *ema;  /* [n_params] each */
+    sdd_views_t p, g;                  /* views into params and grads */
+    int max_batch;
+    float *arena;
+    sdd_acts_t a;
+    /* training state */
+    int64_t step;
+    sdd_rng_t rng;
+    /* data constants and metadata (SPEC section 1, steps 5-6) */
+    int scale_gene;                    /* 0: global M; 1: per-gene M_g */
+    double M;                          /* global maximum of the log1p values */
+    float *Mg;                         /* [G] per-gene maxima (used when scale_gene) */
+    float *mg;                         /* [G] per-gene smallest non-zero log1p value */
+    double bit_scale;
+    char **gene_names, **gene_ids;     /* [G]; gene_ids may be NULL */
+    char *label_key;
+    char **label_names;                /* [n_labels] */
+    double *label_freq;                /* [n_labels] training proportions */
+    char *prep_json;
+    double *lib_sizes;                 /* [n_lib] training library sizes (for --counts) */
+    int64_t n_lib;
+    sdd_train_opt_t opt;               /* options of the run (steps resolved) */
+    char opt_ckpt_path[4096];
+};
+
+/* Build the parameter table and views for `shape`; allocate parameters, gradients, Adam
+ * state and EMA (zeroed) and an activation arena for max_batch rows. */
+int sdd_net_alloc(sdd_model_t *m, const sdd_netshape_t *shape, int max_batch);
+/* Free what sdd_net_alloc allocated (the struct itself is not freed). */
+void sdd_net_free(sdd_model_t *m);
+/* PyTorch's default initialisation drawn from rng (Linear U(+-1/sqrt(fan_in)), LN 1/0,
+ * label embedding N(0,1) like nn.Embedding). EMA = parameters; Adam state zero. */
+void sdd_net_init(sdd_model_t *m, sdd_rng_t *rng);
+/* Find a tensor by name (NULL if absent). */
+const sdd_tensor_t *sdd_net_tensor(const sdd_model_t *m, const char *name);
+/* Number of parameters for a shape (without allocating). */
+int64_t sdd_net_count(const sdd_netshape_t *shape);
+
+/* Forward pass with parameters `w` (m->params or m->ema) on B <= max_batch rows.
+ * xt [B][D] noisy input; sc [n_sc][D] self-conditioning estimates of rows 0..n_sc-1
+ * (rows n_sc..B-1 have a zero estimate; sc may be NULL when n_sc = 0); t [B] times in
+ * [0,1]; labels [B] in [0, n_labels] (n_labels = null class) or NULL. The output is
+ * m->a.out [B][D]. Activations for backward are kept in the arena. */
+void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, const float *sc,
+                     int n_sc, const float *t, const int32_t *labels);
+/* Backward of the last forward (which must have used m->params): dout [B][D] is the
+ * gradient of the loss with respect to m->a.out; gradients accumulate into m->grads. */
+void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,
+                      const int32_t *labels, const float *dout);
+/* Views of a parameter-sized blob (weights, gradients, EMA) by the table. */
+void sdd_net_views(const sdd_model_t *m, float *blob, sdd_views_t *v);
+
+/* The layers (model.c), exposed for the per-layer tests. Shapes: B rows, I in, O out.
+ * linear: y [B][O] = x [B][I] W^T + b; backward: dW [O][I] += dy^T x, db += colsum dy,
+ * dx = beta dx + dy W (dx NULL: skipped). Row strides ld*. */
+void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
+                        const float *b, int B, int I, int O);
+void sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
+                         int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
+                         int O);
+/* y [n] = SiLU(x); dx [n] = dy SiLU'(x) (in place allowed). */
+void sdd_silu_forward(float *y, const float *x, size_t n);
+void sdd_silu_backward(float *dx, const float *dy, const float *x, size_t n);
+/* out [B][E] = cos(1000 t f_k) | sin(1000 t f_k), k < E/2. No parameters, no backward. */
+void sdd_timestep_forward(float *out, const float *t, int B, int E);
+/* pre [B][O] += b + e (e [B][O] row stride lde, may be NULL); xhat = LN(pre) (rstd [B]);
+ * y = g xhat + beta; h = SiLU(y). Backward: dpre [B][O] (stride ldp) from dh; dg, dbeta
+ * accumulate. */
+void sdd_lnsilu_forward(float *h, float *y, float *xhat, float *rstd, float *pre, const float *b,
+                        const float *e, int lde, const float *g, const float *beta, int B, int O);
+void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const float *dh,
+                         const float *y, const float *xhat, const float *rstd, const float *g,
+                         int B, int O);
+
+/* x0 mean-squared loss over B rows and D outputs, in double. Value entries where the
+ * target is a zero (x0 value -1 ... bit < 0) weigh w_zero_value (1 = plain MSE, 0 =
+ * value loss masked to non-zero entries); bit entries weigh bit_weight. With
+ * bits = 0 there are no bit entries and no masking. dout (may be NULL) receives
+ * d loss / d out. The denominator is B * D. */
+double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
+                    double bit_weight, double w_zero_value, float *dout);
+
+/* ------------------------------------------------------------- diffusion */
+
+/* gamma(t) = cos^2(((t + 2e-4) / (1 + 2.5e-4)) pi/2), in double. */
+double sdd_gamma(double t);
+/* Per-gene statistics of a log1p CSR matrix with G columns: global max M, per-gene
+ * max Mg and smallest non-zero mg (0 for all-zero genes). */
+int sdd_data_scales(const sdd_csr_t *X, double *M, float *Mg, float *mg);
+/* Encode rows idx[0..B) of X into x0 [B][D]: v = 2x/M - 1 (M or Mg per gene), and with
+ * bits s = +-bit_scale. */
+void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B,
+                     float *x0);
+/* x_t = sqrt(gamma) x0 + sqrt(1 - gamma) eps, eps ~ N(0, I) drawn row by row from rng. */
+void sdd_noise_rows(sdd_rng_t *rng, const float *x0, const float *t, int B, int D, float *xt);
+
+/* -------------------------------------------------------------- optimiser */
+
+/* Global L2 norm of g[n] (accumulated in double). */
+double sdd_grad_norm(const float *g, int64_t n);
+/* Scale gradients so their global norm is at most max_norm (as torch's
+ * clip_grad_norm_: coefficient max_norm / (norm + 1e-6) when below 1). Returns the norm. */
+double sdd_grad_clip(float *g, int64_t n, double max_norm);
+/* One Adam step number `step` (1-based) as torch.optim.Adam (no weight decay). */
+void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, double lr,
+                   double b1, double b2, double eps, int64_t step);
+/* EMA update after optimiser step k (0-based): decay_k = min(decay, (1 + k)/(10 + k)). */
+void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t k);
+
+/* -------------------------------------------------------------- training */
+
+/* One training step on the encoded minibatch x0 [B][D] with labels (or NULL), drawing
+ * t, noise and the self-conditioning half from m->rng. Returns the loss through *loss.
+ * Uses the caller's scratch (see sdd_train_scratch_floats). */
+int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B,
+                   float *scratch, double *loss);
+int64_t sdd_train_scratch_floats(const sdd_model_t *m, int B);
+/* Allocate a model of shape s with options o (copied): buffers zeroed, no metadata. */
+int sdd_model_alloc(sdd_model_t **out, const sdd_netshape_t *s, const sdd_train_opt_t *o);
+
+#endif

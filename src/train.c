@@ -1,0 +1,318 @@
+/*
+ * train.c: the training loop of SPEC section 3.
+ *
+ * A step: draw B cells uniformly with replacement from the one seeded RNG, encode them
+ * to x0 = [v | s], draw t ~ U(0,1) and eps ~ N(0, I) per example, x_t = sqrt(gamma) x0 +
+ * sqrt(1 - gamma) eps. Self-conditioning: the first round(self_cond B) rows of the batch
+ * (a random subset, since rows are independent draws) first go through the network on
+ * [x_t | 0] without gradient; the estimate, clipped to [-1, 1] (bits to +-bit_scale), is
+ * their second input; the other rows get zeros, and their zero half of the first
+ * product is skipped. Loss: mean over batch and outputs of (x0-hat - x0)^2 (bit half
+ * weighted by bit_weight; optionally no value loss where the cell's value is zero).
+ * Then global-norm clipping, Adam and the EMA update.
+ *
+ * Invariant: everything a step depends on is in the model (weights, Adam moments, EMA,
+ * step counter, RNG state), so a run saved after step k and resumed equals the
+ * uninterrupted run bit for bit.
+ */
+#include "nn.h"
+#include <math.h>
+
+void sdd_train_opt_init(sdd_train_opt_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->steps = 0;
+    o->batch = 256;
+    o->lr = 2e-4;
+    o->ema = 0.9999;
+    o->bit_scale = 1.0;
+    o->scale_gene = 0;
+    o->clip = 1.0;
+    o->seed = 0;
+    o->hidden[0] = 512;
+    o->hidden[1] = 512;
+    o->hidden[2] = 256;
+    o->hidden[3] = 128;
+    o->head = 1024;
+    o->emb = 512;
+    o->sparsity_bits = 1;
+    o->label_dropout = 0.1;
+    o->bit_weight = 1.0;
+    o->value_mask = 0;
+    o->self_cond = 0.5;
+    o->checkpoint_every = 0;
+    o->checkpoint_path = NULL;
+}
+
+int sdd_train_opt_check(const sdd_train_opt_t *o)
+{
+    if (o->steps < 0 || o->steps > INT64_C(1000000000))
+        return sdd_error(SDD_EINVAL, "steps must be in [0, 1e9] (0 = default), not %lld", (long long)o->steps);
+    if (o->batch < 1 || o->batch > 65536)
+        return sdd_error(SDD_EINVAL, "batch size must be in [1, 65536], not %lld", (long long)o->batch);
+    if (!(o->lr > 0 && o->lr < 1)) return sdd_error(SDD_EINVAL, "learning rate must be in (0, 1)");
+    if (!(o->ema >= 0 && o->ema < 1)) return sdd_error(SDD_EINVAL, "EMA decay must be in [0, 1)");
+    if (!(o->bit_scale > 0 && o->bit_scale <= 100)) return sdd_error(SDD_EINVAL, "bit scale must be in (0, 100]");
+    if (!(o->clip >= 0)) return sdd_error(SDD_EINVAL, "gradient clipping norm must be >= 0");
+    for (int i = 0; i < 4; i++)
+        if (o->hidden[i] < 1 || o->hidden[i] > 16384)
+            return sdd_error(SDD_EINVAL, "hidden width %d must be in [1, 16384]", o->hidden[i]);
+    if (o->head < 1 || o->head > 65536) return sdd_error(SDD_EINVAL, "head width must be in [1, 65536]");
+    if (o->emb < 2 || o->emb > 16384 || o->emb % 2)
+        return sdd_error(SDD_EINVAL, "embedding width must be even and in [2, 16384]");
+    if (!(o->label_dropout >= 0 && o->label_dropout <= 1))
+        return sdd_error(SDD_EINVAL, "label dropout must be in [0, 1]");
+    if (!(o->bit_weight >= 0)) return sdd_error(SDD_EINVAL, "bit weight must be >= 0");
+    if (!(o->self_cond >= 0 && o->self_cond <= 1))
+        return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
+    if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
+    return SDD_OK;
+}
+
+int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch)
+{
+    int64_t s = (150 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
+    return s < 1000 ? 1000 : s > 20000 ? 20000 : s;
+}
+
+int64_t sdd_train_scratch_floats(const sdd_model_t *m, int B)
+{
+    return (int64_t)B * (3 * m->shape.D + 1);
+}
+
+/* One optimiser step on x0 [B][D]. Scratch: t [B], xt [B][D], sc [B][D], dout [B][D]. */
+int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B,
+                   float *scratch, double *loss)
+{
+    const sdd_train_opt_t *o = &m->opt;
+    int D = m->shape.D, G = (int)m->shape.G, n_sc = (int)floor(o->self_cond * B + 0.5);
+    float *t = scratch, *xt = t + B, *sc = xt + (size_t)B * D, *dout = sc + (size_t)B * D;
+    float bs = (float)m->bit_scale;
+    for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
+    sdd_noise_rows(&m->rng, x0, t, B, D, xt);
+    if (n_sc > 0) {
+        sdd_net_forward(m, m->params, n_sc, xt, NULL, 0, t, labels);
+        for (int r = 0; r < n_sc; r++)
+            for (int j = 0; j < D; j++) {
+                float lim = (m->shape.bits && j >= G) ? bs : 1.0f, v = m->a.out[(size_t)r * D + j];
+                sc[(size_t)r * D + j] = v > lim ? lim : v < -lim ? -lim : v;
+            }
+    }
+    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, labels);
+    *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
+                         dout);
+    memset(m->grads, 0, (size_t)m->n_params * sizeof(float));
+    sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
+    if (o->clip > 0) sdd_grad_clip(m->grads, m->n_params, o->clip);
+    sdd_adam_step(m->params, m->grads, m->adam_m, m->adam_v, m->n_params, o->lr, 0.9, 0.999, 1e-8,
+                  m->step + 1);
+    sdd_ema_update(m->ema, m->params, m->n_params, o->ema, m->step);
+    m->step++;
+    return isfinite(*loss) ? SDD_OK : sdd_error(SDD_EDATA, "training diverged: loss is %g at step %lld",
+                                               *loss, (long long)m->step);
+}
+
+static char **strv_copy(char **v, int64_t n)
+{
+    char **o = sdd_calloc((size_t)(n > 0 ? n : 1), sizeof *o);
+    if (!o) return NULL;
+    for (int64_t i = 0; i < n; i++)
+        if (!(o[i] = sdd_strdup(v[i] ? v[i] : ""))) {
+            sdd_strv_free(o, n);
+            return NULL;
+        }
+    return o;
+}
+
+static int copy_metadata(sdd_model_t *m, const sdd_trainset_t *ts)
+{
+    int64_t G = ts->G;
+    if (!(m->gene_names = strv_copy(ts->gene_names, G))) return SDD_ENOMEM;
+    if (ts->gene_ids && !(m->gene_ids = strv_copy(ts->gene_ids, G))) return SDD_ENOMEM;
+    if (m->shape.n_labels > 0) {
+        if (!(m->label_names = strv_copy(ts->label_names, ts->n_labels))) return SDD_ENOMEM;
+        if (!(m->label_freq = sdd_calloc((size_t)ts->n_labels, sizeof(double)))) return SDD_ENOMEM;
+        for (int64_t i = 0; i < ts->n_cells; i++)
+            if (ts->labels[i] >= 0 && ts->labels[i] < ts->n_labels) m->label_freq[ts->labels[i]] += 1;
+        for (int k = 0; k < ts->n_labels; k++) m->label_freq[k] /= (double)ts->n_cells;
+        if (ts->label_key && !(m->label_key = sdd_strdup(ts->label_key))) return SDD_ENOMEM;
+    }
+    if (!(m->prep_json = sdd_strdup(ts->prep_json ? ts->prep_json : "{}"))) return SDD_ENOMEM;
+    if (ts->library_size) {
+        m->n_lib = ts->n_cells;
+        if (!(m->lib_sizes = sdd_malloc((size_t)ts->n_cells * sizeof(double)))) return SDD_ENOMEM;
+        memcpy(m->lib_sizes, ts->library_size, (size_t)ts->n_cells * sizeof(double));
+    }
+    return SDD_OK;
+}
+
+int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *o, int n_labels)
+{
+    sdd_netshape_t s = {0};
+    s.G = G;
+    s.bits = o->sparsity_bits != 0;
+    s.D = (int)(s.bits ? 2 * G : G);
+    memcpy(s.H, o->hidden, sizeof s.H);
+    s.F = o->head;
+    s.E = o->emb;
+    s.n_labels = n_labels;
+    return sdd_net_count(&s);
+}
+
+/* The parts of a model every path (create, load) needs: shape, buffers, scale arrays. */
+int sdd_model_alloc(sdd_model_t **out, const sdd_netshape_t *s, const sdd_train_opt_t *o)
+{
+    sdd_model_t *m = sdd_calloc(1, sizeof *m);
+    int rc;
+    *out = NULL;
+    if (!m) return SDD_ENOMEM;
+    m->opt = *o;
+    if (o->checkpoint_path) snprintf(m->opt_ckpt_path, sizeof m->opt_ckpt_path, "%s", o->checkpoint_path);
+    m->opt.checkpoint_path = o->checkpoint_path ? m->opt_ckpt_path : NULL;
+    m->bit_scale = o->bit_scale;
+    m->scale_gene = o->scale_gene;
+    if ((rc = sdd_net_alloc(m, s, (int)o->batch)) < 0) goto fail;
+    m->Mg = sdd_calloc((size_t)s->G, sizeof(float));
+    m->mg = sdd_calloc((size_t)s->G, sizeof(float));
+    if (!m->Mg || !m->mg) {
+        rc = SDD_ENOMEM;
+        goto fail;
+    }
+    *out = m;
+    return SDD_OK;
+fail:
+    sdd_model_destroy(m);
+    return rc;
+}
+
+int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_model_t **out)
+{
+    sdd_model_t *m = NULL;
+    sdd_netshape_t s = {0};
+    sdd_train_opt_t o = *opt;
+    int rc;
+    *out = NULL;
+    if ((rc = sdd_train_opt_check(opt)) < 0) return rc;
+    if (ts->G < 1 || ts->n_cells < 1 || ts->X.n_cols != ts->G || ts->X.n_rows != ts->n_cells)
+        return sdd_error(SDD_EINVAL, "training set is empty or inconsistent (%lld cells, %lld genes)",
+                         (long long)ts->n_cells, (long long)ts->G);
+    if (o.steps == 0) o.steps = sdd_train_default_steps(ts->n_cells, o.batch);
+    s.G = ts->G;
+    s.bits = o.sparsity_bits != 0;
+    s.D = (int)(s.bits ? 2 * ts->G : ts->G);
+    memcpy(s.H, o.hidden, sizeof s.H);
+    s.F = o.head;
+    s.E = o.emb;
+    s.n_labels = ts->labels ? ts->n_labels : 0;
+    if ((rc = sdd_model_alloc(&m, &s, &o)) < 0) return rc;
+    if ((rc = sdd_data_scales(&ts->X, &m->M, m->Mg, m->mg)) < 0) goto fail;
+    if ((rc = copy_metadata(m, ts)) < 0) goto fail;
+    sdd_rng_seed(&m->rng, o.seed);
+    sdd_net_init(m, &m->rng);
+    *out = m;
+    return SDD_OK;
+fail:
+    sdd_model_destroy(m);
+    return rc;
+}
+
+void sdd_model_destroy(sdd_model_t *m)
+{
+    if (!m) return;
+    sdd_net_free(m);
+    free(m->Mg);
+    free(m->mg);
+    sdd_strv_free(m->gene_names, m->shape.G);
+    sdd_strv_free(m->gene_ids, m->shape.G);
+    sdd_strv_free(m->label_names, m->shape.n_labels);
+    free(m->label_freq);
+    free(m->label_key);
+    free(m->prep_json);
+    free(m->lib_sizes);
+    free(m);
+}
+
+/* Draw the minibatch: cell indices with replacement, labels with dropout to the null class. */
+static void draw_batch(sdd_model_t *m, const sdd_trainset_t *ts, int B, int64_t *idx,
+                       int32_t *lab)
+{
+    int nl = m->shape.n_labels;
+    for (int r = 0; r < B; r++) idx[r] = (int64_t)sdd_rng_below(&m->rng, (uint64_t)ts->n_cells);
+    if (nl > 0)
+        for (int r = 0; r < B; r++) {
+            int32_t y = ts->labels[idx[r]];
+            if (y < 0 || y >= nl || sdd_rng_uniform(&m->rng) < m->opt.label_dropout) y = nl;
+            lab[r] = y;
+        }
+}
+
+static int check_trainset(const sdd_model_t *m, const sdd_trainset_t *ts)
+{
+    if (ts->G != m->shape.G || ts->X.n_cols != m->shape.G || ts->n_cells < 1)
+        return sdd_error(SDD_EINVAL, "training set has %lld genes but the model has %lld",
+                         (long long)ts->G, (long long)m->shape.G);
+    for (int64_t j = 0; j < ts->G; j++)
+        if (ts->gene_names && m->gene_names && strcmp(ts->gene_names[j], m->gene_names[j]))
+            return sdd_error(SDD_EINVAL, "training set gene %lld is %s but the model's is %s",
+                             (long long)j, ts->gene_names[j], m->gene_names[j]);
+    if (m->shape.n_labels > 0 && (!ts->labels || ts->n_labels != m->shape.n_labels))
+        return sdd_error(SDD_EINVAL, "the model is conditional on %d labels; the training set has %d",
+                         m->shape.n_labels, ts->labels ? ts->n_labels : 0);
+    return SDD_OK;
+}
+
+int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress, void *user)
+{
+    int B = (int)m->opt.batch, D = m->shape.D, rc;
+    int64_t *idx = NULL;
+    int32_t *lab = NULL;
+    float *x0 = NULL, *scratch = NULL;
+    char status[64];
+    double loss = 0;
+    if ((rc = check_trainset(m, ts)) < 0) return rc;
+    idx = sdd_malloc((size_t)B * sizeof *idx);
+    lab = sdd_malloc((size_t)B * sizeof *lab);
+    x0 = sdd_malloc((size_t)B * D * sizeof *x0);
+    scratch = sdd_malloc((size_t)sdd_train_scratch_floats(m, B) * sizeof *scratch);
+    if (!idx || !lab || !x0 || !scratch) {
+        rc = SDD_ENOMEM;
+        goto fail;
+    }
+    while (m->step < m->opt.steps) {
+        draw_batch(m, ts, B, idx, lab);
+        sdd_encode_rows(m, &ts->X, idx, B, x0);
+        if ((rc = sdd_train_step(m, x0, m->shape.n_labels > 0 ? lab : NULL, B, scratch, &loss)) < 0)
+            goto fail;
+        if (m->opt.checkpoint_every > 0 && m->opt.checkpoint_path &&
+            m->step % m->opt.checkpoint_every == 0 && m->step < m->opt.steps &&
+            (rc = sdd_model_save(m, m->opt.checkpoint_path)) < 0)
+            goto fail;
+        snprintf(status, sizeof status, "loss %.5f", loss);
+        if (progress && progress("train", m->step, m->opt.steps, status, user)) {
+            rc = sdd_error(SDD_EINTR, "training interrupted at step %lld of %lld",
+                           (long long)m->step, (long long)m->opt.steps);
+            goto fail;
+        }
+    }
+    rc = SDD_OK;
+fail:
+    free(idx);
+    free(lab);
+    free(x0);
+    free(scratch);
+    return rc;
+}
+
+int sdd_model_set_steps(sdd_model_t *m, int64_t steps)
+{
+    if (steps < m->step)
+        return sdd_error(SDD_EINVAL, "the model has already done %lld steps; cannot set %lld",
+                         (long long)m->step, (long long)steps);
+    m->opt.steps = steps;
+    return SDD_OK;
+}
+
+int64_t sdd_model_step(const sdd_model_t *m) { return m->step; }
+int64_t sdd_model_total_steps(const sdd_model_t *m) { return m->opt.steps; }
+int64_t sdd_model_n_params(const sdd_model_t *m) { return m->n_params; }
+int64_t sdd_model_n_genes(const sdd_model_t *m) { return m->shape.G; }

@@ -63,6 +63,10 @@ static int h5fail(const wr_t *w, hid_t loc, const char *name)
     char what[320];
     elem_name(loc, name, what, sizeof what);
     const char *why = sdd_h5_last_error();
+    int e = errno;
+    /* HDF5's stack often says only "write failed"; the system's reason is clearer */
+    if (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS)
+        return sdd_error(SDD_EIO, "%s: cannot write %s: %s", w->path, what + 1, strerror(e));
     if (why && *why) return sdd_error(SDD_EIO, "%s: cannot write %s (HDF5: %s)", w->path, what + 1, why);
     return sdd_error(SDD_EIO, "%s: cannot write %s", w->path, what + 1);
 }
@@ -644,10 +648,19 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
         goto fail;
     }
     if ((rc = write_file(&w, file, ds, uns_json)) < 0) goto fail;
+    /* flush first: a failed flush leaves the file open and closable (see fail:), while a
+     * failed H5Fclose leaves a half-closed file that must not be touched again */
+    errno = 0;
+    if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
+        rc = sdd_error(SDD_EIO, "%s: HDF5 failed to flush the file: %s", path,
+                       errno ? strerror(errno) : "disk full?");
+        goto fail;
+    }
     rc = H5Fclose(file);
     file = H5I_INVALID_HID;
     if (rc < 0) {
-        rc = sdd_error(SDD_EIO, "%s: HDF5 failed to finish the file (disk full?)", path);
+        rc = sdd_error(SDD_EIO, "%s: HDF5 failed to finish the file: %s", path,
+                       errno ? strerror(errno) : "disk full?");
         goto fail;
     }
     if (rename(tmp, path) != 0) {
@@ -661,7 +674,15 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
     free(tmp);
     return SDD_OK;
 fail:
-    if (file >= 0) H5Fclose(file);
+    /* HDF5 flushes its metadata on close; when that fails (disk full) the file stays open
+     * and HDF5's exit handler crashes on it later. Emptying the doomed file first gives
+     * HDF5 room, and a second flush before the close lets the close go through (found by
+     * filling small tmpfs mounts at every stage of the write). */
+    if (file >= 0) {
+        if (created && truncate(tmp, 0) != 0) SDD_LOG_D("%s: cannot truncate %s", path, tmp);
+        H5Fflush(file, H5F_SCOPE_LOCAL);
+        H5Fclose(file);
+    }
     if (fapl >= 0) H5Pclose(fapl);
     if (w.str_t >= 0) H5Tclose(w.str_t);
     if (w.bool_t >= 0) H5Tclose(w.bool_t);

@@ -38,8 +38,9 @@ int sdd_xr_init_sparse(sdd_xreader_t *r, hid_t grp, int64_t n_rows, int64_t n_sr
                          sdd_h5_where(grp, "data", w, sizeof w), (long long)n_data, (long long)n_ind);
     if ((rc = sdd_h5_load_i64(grp, "indptr", -1, &r->indptr, &n_ip)) < 0) return rc;
     if (n_ip != n_rows + 1)
-        return sdd_error(SDD_EFORMAT, "%s: has %lld entries, expected %lld (rows + 1)",
-                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)n_ip, (long long)(n_rows + 1));
+        return sdd_error(SDD_EFORMAT, "%s: has %lld entries, expected %lld (the shape gives %lld compressed rows)",
+                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)n_ip, (long long)(n_rows + 1),
+                         (long long)n_rows);
     if (r->indptr[0] != 0)
         return sdd_error(SDD_EFORMAT, "%s: starts at %lld, expected 0",
                          sdd_h5_where(grp, "indptr", w, sizeof w), (long long)r->indptr[0]);

@@ -4,12 +4,111 @@
  * BLAS or a product-level trace touches this file only. sdd_gemm_ref computes the same
  * product by plain loops with double accumulation; the tests hold sdd_gemm against it.
  *
- * Determinism: OpenBLAS splits a product between threads by blocks of rows and columns
- * of C, never along K, so each entry is summed in the same order whatever the thread
- * count; the tests check that a training run is bit-identical with 1 and 2 threads.
+ * Determinism: OpenBLAS's own threading splits C at thread-count-dependent places, and
+ * its kernels round edge tiles differently from interior ones, so its results change
+ * with the thread count. Here a product is instead cut into pieces that depend on the
+ * shape only (slabs of PIECE columns, or rows, of C), each piece is one single-threaded
+ * cblas_sgemm, and our own threads share out the pieces. A seed then gives the same
+ * bits with any thread count.
  */
 #include "nn.h"
 #include <cblas.h>
+#include <pthread.h>
+
+#define PIECE 128            /* columns (or rows) of C per piece */
+#define MIN_SPLIT_FLOPS 4e6  /* smaller products stay whole */
+#define MAX_THREADS 64
+
+typedef struct {
+    int ta, tb, M, N, K, lda, ldb, ldc, by_cols, n_pieces;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+} job_t;
+
+static struct {
+    int threads;             /* requested compute threads */
+    int started;             /* workers running */
+    pthread_t tid[MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    const job_t *job;
+    int next, finished, generation;
+} pool = {1, 0, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          NULL, 0, 0, 0};
+
+static void run_piece(const job_t *j, int p)
+{
+    int lo = p * PIECE, n;
+    if (j->n_pieces == 1) {
+        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+                    j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
+    } else if (j->by_cols) {
+        n = j->N - lo < PIECE ? j->N - lo : PIECE;
+        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+                    j->M, n, j->K, j->alpha, j->A, j->lda,
+                    j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->ldb, j->beta, j->C + lo, j->ldc);
+    } else {
+        n = j->M - lo < PIECE ? j->M - lo : PIECE;
+        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+                    n, j->N, j->K, j->alpha, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->lda,
+                    j->B, j->ldb, j->beta, j->C + (size_t)lo * j->ldc, j->ldc);
+    }
+}
+
+/* Take pieces until none is left; returns with the mutex held. */
+static void take_pieces(void)
+{
+    while (pool.job && pool.next < pool.job->n_pieces) {
+        const job_t *j = pool.job;
+        int p = pool.next++;
+        pthread_mutex_unlock(&pool.mu);
+        run_piece(j, p);
+        pthread_mutex_lock(&pool.mu);
+        if (++pool.finished == j->n_pieces) pthread_cond_signal(&pool.done);
+    }
+}
+
+static void *worker(void *arg)
+{
+    int seen = 0;
+    (void)arg;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (pool.generation == seen) pthread_cond_wait(&pool.go, &pool.mu);
+        seen = pool.generation;
+        take_pieces();
+    }
+    return NULL;
+}
+
+static void start_workers(void)
+{
+    while (pool.started < pool.threads - 1) {
+        if (pthread_create(&pool.tid[pool.started], NULL, worker, NULL) != 0) break;
+        pthread_detach(pool.tid[pool.started]);
+        pool.started++;
+    }
+}
+
+static void run_job(const job_t *j)
+{
+    if (pool.threads <= 1 || j->n_pieces == 1) {
+        for (int p = 0; p < j->n_pieces; p++) run_piece(j, p);
+        return;
+    }
+    pthread_mutex_lock(&pool.mu);
+    start_workers();
+    pool.job = j;
+    pool.next = 0;
+    pool.finished = 0;
+    pool.generation++;
+    pthread_cond_broadcast(&pool.go);
+    take_pieces();
+    while (pool.finished < j->n_pieces) pthread_cond_wait(&pool.done, &pool.mu);
+    pool.job = NULL;
+    pthread_mutex_unlock(&pool.mu);
+}
 
 void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
@@ -21,8 +120,11 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
-                N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, alpha, beta, A, B, C};
+    if (2.0 * M * N * K >= MIN_SPLIT_FLOPS)
+        j.n_pieces = ((j.by_cols ? N : M) + PIECE - 1) / PIECE;
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    run_job(&j);
 }
 
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -43,10 +145,13 @@ void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float 
 
 void sdd_blas_set_threads(int n)
 {
-    openblas_set_num_threads(n < 1 ? 1 : n);
+    pthread_mutex_lock(&pool.mu);
+    pool.threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
+    pthread_mutex_unlock(&pool.mu);
+    openblas_set_num_threads(1);
 }
 
 int sdd_blas_get_threads(void)
 {
-    return openblas_get_num_threads();
+    return pool.threads;
 }

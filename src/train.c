@@ -196,6 +196,7 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
     if (ts->G < 1 || ts->n_cells < 1 || ts->X.n_cols != ts->G || ts->X.n_rows != ts->n_cells)
         return sdd_error(SDD_EINVAL, "training set is empty or inconsistent (%lld cells, %lld genes)",
                          (long long)ts->n_cells, (long long)ts->G);
+    if (!ts->gene_names) return sdd_error(SDD_EINVAL, "training set has no gene names");
     if (o.steps == 0) o.steps = sdd_train_default_steps(ts->n_cells, o.batch);
     s.G = ts->G;
     s.bits = o.sparsity_bits != 0;

@@ -25,22 +25,39 @@ static double dsilu(double x) { return x / (1 + exp(-x)); }
 
 /* ---------------------------------------------------------------- GEMM */
 
-static void test_gemm(void)
+static void gemm_case(int ta, int tb, int M, int N, int K)
 {
-    int M = 37, N = 29, K = 53;
     float *A = malloc(sizeof(float) * K * M), *B = malloc(sizeof(float) * K * N);
     float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++) {
-            fill(A, (size_t)K * M, 1);
-            fill(B, (size_t)K * N, 1);
-            fill(C1, (size_t)M * N, 1);
-            memcpy(C2, C1, sizeof(float) * M * N);
-            sdd_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C1, N);
-            sdd_gemm_ref(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C2, N);
-            for (int i = 0; i < M * N; i++) CHECK_CLOSE(C1[i], C2[i], 1e-5, 1e-5);
-        }
-    free(A); free(B); free(C1); free(C2);
+    float *C3 = malloc(sizeof(float) * M * N);
+    fill(A, (size_t)K * M, 1);
+    fill(B, (size_t)K * N, 1);
+    fill(C1, (size_t)M * N, 1);
+    memcpy(C2, C1, sizeof(float) * M * N);
+    memcpy(C3, C1, sizeof(float) * M * N);
+    sdd_blas_set_threads(1);
+    sdd_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C1, N);
+    sdd_blas_set_threads(2);
+    sdd_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C3, N);
+    sdd_blas_set_threads(1);
+    sdd_gemm_ref(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C2, N);
+    for (int i = 0; i < M * N; i++) CHECK_CLOSE(C1[i], C2[i], 1e-5, 1e-5);
+    CHECK_MSG(!memcmp(C1, C3, sizeof(float) * M * N), "%dx%dx%d differs with 2 threads", M, N, K);
+    /* beta = 0 ignores what C held */
+    for (int i = 0; i < M * N; i++) C3[i] = NAN;
+    sdd_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.0f, C3, N);
+    sdd_gemm_ref(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.0f, C2, N);
+    for (int i = 0; i < M * N; i++) CHECK_CLOSE(C3[i], C2[i], 1e-5, 1e-5);
+    free(A); free(B); free(C1); free(C2); free(C3);
+}
+
+static void test_gemm(void)
+{
+    /* whole products, and products cut into column or row pieces */
+    int shapes[][3] = {{37, 29, 53}, {17, 300, 41}, {64, 300, 200}, {300, 64, 200}, {256, 130, 96}};
+    for (int s = 0; s < 5; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) gemm_case(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
 /* ------------------------------------------------------------ layers */

@@ -1,0 +1,145 @@
+/* bench_train: sddcell's training step rate on random data (G genes, n cells), and the
+ * rate OpenBLAS's sgemm reaches on the very matrix products of one step.
+ *
+ * usage: bench_train G BATCH STEPS THREADS [REPEATS]
+ * Prints: "sddcell train: G=.. batch=.. params=.. X steps/s (median of R) Y GFLOP/s" and
+ *         "openblas sgemm on the same shapes: Z GFLOP/s". */
+#include "nn.h"
+#include <cblas.h>
+#undef I /* <complex.h>, through cblas.h */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct { int ta, tb, M, N, K; double count; } shape_t;
+
+static int n_shapes;
+static shape_t shapes[64];
+
+static void add(int ta, int tb, int M, int N, int K, double count)
+{
+    shapes[n_shapes++] = (shape_t){ta, tb, M, N, K, count};
+}
+
+/* The products of one training step (forward on the self-conditioning rows, forward
+ * and backward on the batch), as model.c issues them. */
+static double step_shapes(const sdd_model_t *m, int B, int n_sc)
+{
+    const sdd_netshape_t *s = &m->shape;
+    double flops = 0;
+    int D = s->D, E = s->E;
+    int rows[2] = {n_sc, B};
+    n_shapes = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int R = rows[pass];
+        add(0, 1, R, E, E, 2); /* t1, t2 */
+        add(0, 1, R, m->Esum, E, 1);
+        add(0, 1, R, s->H[0], D, 1);
+        if (pass == 1) add(0, 1, n_sc, s->H[0], D, 1);
+        for (int i = 1; i < SDD_N_RB; i++) add(0, 1, R, m->p.rb[i].O, m->p.rb[i].I, 1);
+        add(0, 1, R, s->F, s->H[0], 1);
+        add(0, 1, R, D, s->F, 1);
+    }
+    /* backward: dX (NN) and dW (TN) */
+    add(0, 0, B, s->F, D, 1); add(1, 0, D, s->F, B, 1);
+    add(0, 0, B, s->H[0], s->F, 1); add(1, 0, s->F, s->H[0], B, 1);
+    for (int i = 1; i < SDD_N_RB; i++) {
+        add(0, 0, B, m->p.rb[i].I, m->p.rb[i].O, 1);
+        add(1, 0, m->p.rb[i].O, m->p.rb[i].I, B, 1);
+    }
+    add(1, 0, s->H[0], D, B, 1); add(1, 0, s->H[0], D, n_sc, 1);
+    add(0, 0, B, E, m->Esum, 1); add(1, 0, m->Esum, E, B, 1);
+    add(0, 0, B, E, E, 1); add(1, 0, E, E, B, 2);
+    for (int i = 0; i < n_shapes; i++)
+        flops += 2.0 * shapes[i].M * shapes[i].N * shapes[i].K * shapes[i].count;
+    return flops;
+}
+
+static double sgemm_rate(double flops, int reps)
+{
+    int64_t mx = 0;
+    for (int i = 0; i < n_shapes; i++) {
+        int64_t a = (int64_t)shapes[i].M * shapes[i].K, b = (int64_t)shapes[i].N * shapes[i].K;
+        int64_t c = (int64_t)shapes[i].M * shapes[i].N;
+        if (a > mx) mx = a;
+        if (b > mx) mx = b;
+        if (c > mx) mx = c;
+    }
+    float *A = calloc((size_t)mx, 4), *Bm = calloc((size_t)mx, 4), *C = calloc((size_t)mx, 4);
+    for (int64_t i = 0; i < mx; i++) A[i] = Bm[i] = (float)((i % 17) - 8) * 0.01f;
+    double best = 0;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = sdd_realtime();
+        for (int i = 0; i < n_shapes; i++) {
+            shape_t *s = &shapes[i];
+            for (int c = 0; c < (int)s->count; c++)
+                cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                            s->tb ? CblasTrans : CblasNoTrans, s->M, s->N, s->K, 1.0f, A,
+                            s->ta ? s->M : s->K, Bm, s->tb ? s->K : s->N, 0.0f, C, s->N);
+        }
+        double rate = flops / (sdd_realtime() - t0) / 1e9;
+        if (r > 0 && rate > best) best = rate; /* first round warms up */
+    }
+    free(A); free(Bm); free(C);
+    return best;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    int64_t G, B, S, T, R = 3;
+    if (argc < 5 || sdd_parse_int64(argv[1], 1, 100000, "G", &G) || sdd_parse_int64(argv[2], 1, 65536, "batch", &B) ||
+        sdd_parse_int64(argv[3], 1, 1000000, "steps", &S) || sdd_parse_int64(argv[4], 1, 256, "threads", &T) ||
+        (argc > 5 && sdd_parse_int64(argv[5], 1, 100, "repeats", &R))) {
+        fprintf(stderr, "usage: bench_train G BATCH STEPS THREADS [REPEATS]\n");
+        return 1;
+    }
+    sdd_trainset_t ts = {0};
+    float *dense = calloc((size_t)(1000 * G), sizeof(float));
+    sdd_rng_t rng;
+    sdd_rng_seed(&rng, 1);
+    for (int64_t i = 0; i < 1000 * G; i++)
+        if (sdd_rng_uniform(&rng) < 0.1) dense[i] = (float)(1 + sdd_rng_uniform(&rng) * 3);
+    ts.n_cells = 1000;
+    ts.G = G;
+    sdd_csr_from_dense(dense, 1000, G, &ts.X);
+    ts.gene_names = calloc((size_t)G, sizeof(char *));
+    for (int64_t j = 0; j < G; j++) ts.gene_names[j] = "g";
+    free(dense);
+    sdd_blas_set_threads((int)T);
+    sdd_train_opt_t o;
+    sdd_train_opt_init(&o);
+    o.batch = B;
+    double rates[100];
+    sdd_model_t *m = NULL;
+    for (int r = 0; r < R; r++) {
+        if (sdd_model_create(&ts, &o, &m) < 0) {
+            fprintf(stderr, "bench_train: %s\n", sdd_errdetail());
+            return 1;
+        }
+        sdd_model_set_steps(m, 3); /* warm-up, as the torch benchmark */
+        sdd_model_train(m, &ts, NULL, NULL);
+        sdd_model_set_steps(m, 3 + S);
+        double t0 = sdd_realtime();
+        if (sdd_model_train(m, &ts, NULL, NULL) < 0) {
+            fprintf(stderr, "bench_train: %s\n", sdd_errdetail());
+            return 1;
+        }
+        rates[r] = (double)S / (sdd_realtime() - t0);
+        if (r < R - 1) sdd_model_destroy(m);
+    }
+    qsort(rates, (size_t)R, sizeof *rates, cmp);
+    double med = rates[R / 2], flops = step_shapes(m, (int)B, (int)floor(o.self_cond * B + 0.5));
+    printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
+           (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, med * flops / 1e9);
+    printf("openblas sgemm on the same shapes (%d products, %.2f GFLOP per step): %.1f GFLOP/s\n", n_shapes,
+           flops / 1e9, sgemm_rate(flops, 3));
+    sdd_model_destroy(m);
+    sdd_csr_free(&ts.X);
+    return 0;
+}

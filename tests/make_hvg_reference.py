@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Reference highly-variable-gene tables for sddcell's preprocessing tests.
+
+An independent numpy/pandas implementation of scanpy's published pipeline
+(scanpy.pp.filter_genes(min_cells=3), filter_cells(min_genes=10), normalize_total,
+log1p, highly_variable_genes with flavor 'seurat' or 'cell_ranger' and n_top_genes),
+written from scanpy's algorithm description and source, without scanpy itself:
+
+  QC       genes with X > 0 in >= 3 cells, then cells with X > 0 in >= 10 kept genes
+  norm     c_i = float32(sum_j x_ij) (sum in float64); f_i = float32(c_i / T);
+           x_ij <- float32(x_ij / f_i)                              (T = 1e4)
+  log1p    float32 log1p
+  seurat   y = expm1(x) (float32); m, v = mean, unbiased variance (float64)
+           m[m == 0] = 1e-12; d = v / m; d[d == 0] = nan; d = ln d; m = ln(1 + m)
+           20 equal-width bins of m (pandas.cut); per bin z = (d - mean) / std (ddof 1);
+           a bin whose std is NaN (one gene) gets z = 1 for that gene
+  cell_ranger  on x itself: d = v / m, no logs; bins at the 10,15,...,100th percentiles of
+           m (with -inf, inf ends); z = (d - median) / MAD, MAD = median(|d - median| / 0.6745)
+  select   cut = n-th largest non-NaN z; selected = z >= cut (NaN never)
+
+usage: make_hvg_reference.py OUTDIR FILE.h5ad [FILE.h5ad ...]
+writes OUTDIR/hvg_ref_<stem>_<flavor>.tsv with one row per QC-kept gene:
+  gene  means  dispersions  dispersions_norm  hv500  hv1000
+and a first comment line '# cells_kept N genes_kept G'.
+Also usable as the benchmark's reference: make_hvg_reference.py --bench FILE.h5ad N FLAVOR
+"""
+import os
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import anndata as ad
+
+
+def qc(X, min_cells=3, min_genes=10):
+    X = X.tocsr()
+    pos = X.copy()
+    pos.data = (pos.data > 0).astype(np.float32)
+    genes = np.asarray(pos.sum(axis=0)).ravel() >= min_cells
+    X = X[:, genes]
+    pos = pos[:, genes]
+    cells = np.asarray(pos.sum(axis=1)).ravel() >= min_genes
+    return X[cells].tocsr(), genes, cells
+
+
+def normalize_log1p(X, target_sum=1e4):
+    X = X.astype(np.float32)
+    tot = np.add.reduceat(X.data.astype(np.float64), X.indptr[:-1]) if X.nnz else np.zeros(0)
+    tot = np.where(np.diff(X.indptr) > 0, tot, 0.0).astype(np.float32)
+    f = (tot / np.float32(target_sum)).astype(np.float32)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        X.data = (X.data / f[rows]).astype(np.float32)
+    X.data = np.log1p(X.data)
+    return X
+
+
+def mean_var(X):
+    n = X.shape[0]
+    d = X.data.astype(np.float64)
+    s = np.bincount(X.indices, weights=d, minlength=X.shape[1])
+    ss = np.bincount(X.indices, weights=d * d, minlength=X.shape[1])
+    m = s / n
+    v = (ss / n - m * m) * (n / (n - 1))
+    return m, v
+
+
+def hvg(X, flavor, n_bins=20):
+    if flavor == "seurat":
+        X = X.copy()
+        X.data = np.expm1(X.data)
+    m, v = mean_var(X)
+    m[m == 0] = 1e-12
+    d = v / m
+    if flavor == "seurat":
+        d[d == 0] = np.nan
+        d = np.log(d)
+        m = np.log1p(m)
+    df = pd.DataFrame({"means": m, "dispersions": d})
+    if flavor == "seurat":
+        df["mean_bin"] = pd.cut(df["means"], bins=n_bins)
+        g = df.groupby("mean_bin", observed=True)["dispersions"]
+        st = g.agg(avg="mean", dev="std")
+        one = st["dev"].isna()
+        st.loc[one, "dev"] = st.loc[one, "avg"]
+        st.loc[one, "avg"] = 0
+    else:
+        edges = np.r_[-np.inf, np.percentile(df["means"], np.arange(10, 105, 5)), np.inf]
+        df["mean_bin"] = pd.cut(df["means"], edges)
+        g = df.groupby("mean_bin", observed=True)["dispersions"]
+
+        def mad(a):
+            a = np.asarray(a)
+            return np.median(np.abs(a - np.median(a)) / 0.6744897501960817) if a.size else np.nan
+        st = g.agg(avg="median", dev=mad)
+    st = st.loc[df["mean_bin"]].set_index(df.index)
+    df["dispersions_norm"] = (df["dispersions"] - st["avg"]) / st["dev"]
+    return df
+
+
+def select(z, n):
+    z = np.asarray(z, dtype=np.float64)
+    ok = z[~np.isnan(z)]
+    n = min(n, ok.size)
+    cut = np.sort(ok)[::-1][n - 1]
+    return np.nan_to_num(z, nan=-np.inf) >= cut
+
+
+def run(path):
+    a = ad.read_h5ad(path)
+    X, genes, cells = qc(sp.csr_matrix(a.X))
+    names = np.asarray(a.var_names)[genes]
+    return normalize_log1p(X), names
+
+
+def main():
+    if sys.argv[1] == "--bench":
+        path, n, flavor = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        t0 = time.time()
+        X, names = run(path)
+        df = hvg(X, flavor)
+        sel = select(df["dispersions_norm"], n)
+        print(f"reference: {sel.sum()} genes selected in {time.time() - t0:.1f} s", file=sys.stderr)
+        return
+    out = sys.argv[1]
+    for path in sys.argv[2:]:
+        X, names = run(path)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for flavor in ("seurat", "cell_ranger"):
+            df = hvg(X, flavor)
+            fn = os.path.join(out, f"hvg_ref_{stem}_{flavor}.tsv")
+            with open(fn, "w") as fp:
+                fp.write(f"# cells_kept {X.shape[0]} genes_kept {X.shape[1]}\n")
+                fp.write("gene\tmeans\tdispersions\tdispersions_norm\thv500\thv1000\n")
+                s5, s10 = select(df["dispersions_norm"], 500), select(df["dispersions_norm"], 1000)
+                for i in range(len(df)):
+                    fp.write("%s\t%.10g\t%.10g\t%.10g\t%d\t%d\n" % (
+                        names[i], df["means"].iat[i], df["dispersions"].iat[i],
+                        df["dispersions_norm"].iat[i], s5[i], s10[i]))
+            print(f"{fn}: {X.shape[0]} cells, {X.shape[1]} genes, "
+                  f"{s5.sum()} / {s10.sum()} selected", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,8 @@ writes OUTDIR/hvg_ref_<stem>_<flavor>.tsv with one row per QC-kept gene:
   gene  means  dispersions  dispersions_norm  hv500  hv1000
 and a first comment line '# cells_kept N genes_kept G'.
 Also usable as the benchmark's reference: make_hvg_reference.py --bench FILE.h5ad N FLAVOR
+and to hand counts to R (tests/make_seurat_v3_reference.R):
+  make_hvg_reference.py --export-mtx FILE.h5ad PREFIX   (PREFIX.mtx cells x genes, PREFIX.genes)
 """
 import os
 import sys
@@ -116,6 +118,13 @@ def run(path):
 
 
 def main():
+    if sys.argv[1] == "--export-mtx":
+        import scipy.io
+        a = ad.read_h5ad(sys.argv[2])
+        scipy.io.mmwrite(sys.argv[3] + ".mtx", sp.csr_matrix(a.X), field="integer")
+        with open(sys.argv[3] + ".genes", "w") as fp:
+            fp.write("\n".join(a.var_names) + "\n")
+        return
     if sys.argv[1] == "--bench":
         path, n, flavor = sys.argv[2], int(sys.argv[3]), sys.argv[4]
         t0 = time.time()

@@ -21,6 +21,9 @@
  * missing file (SDD_EIO), an empty file, a file without the HDF5 signature and a
  * truncated or corrupt file (SDD_EFORMAT). *fid < 0 on error. */
 int sdd_h5_open(const char *path, hid_t *fid);
+/* Register the LZF decoder (filter 32000) with HDF5 (lzf.c); idempotent. sdd_h5_open
+ * calls it, which also links lzf.c into every program that reads HDF5. */
+int sdd_lzf_register(void);
 /* Close any HDF5 id (file, group, dataset, type, space, attribute); ignores ids < 0. */
 void sdd_h5_close(hid_t id);
 /* Message prefix for an element: "<file>: <object path>/<name>" without the leading
@@ -58,6 +61,10 @@ int sdd_h5_attr_strings(hid_t obj, const char *name, char ***out, int64_t *n);
 int sdd_h5_attr_int64s(hid_t obj, const char *name, int64_t *out, int64_t max, int64_t *n);
 /* A boolean-ish attribute (h5py bool enum, integer, or numpy bool): 0/1 into *out. */
 int sdd_h5_attr_bool(hid_t obj, const char *name, int *out);
+
+/* An object-reference attribute (anndata 0.7 `categories`), opened: *out is the
+ * referenced object. SDD_ENOTFOUND when absent, SDD_EFORMAT when not a reference. */
+int sdd_h5_attr_ref(hid_t obj, const char *name, hid_t *out);
 
 /* ---- datasets: shape and type */
 

@@ -27,11 +27,10 @@
  * onto NAME only after HDF5 has closed it. Every failure removes the temporary file, so
  * no half-written file ever carries the requested name.
  */
-#include "sdd_internal.h"
+#include "h5_util.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -60,6 +59,8 @@ static int h5fail(const wr_t *w, hid_t loc, const char *name)
 {
     char what[320];
     elem_name(loc, name, what, sizeof what);
+    const char *why = sdd_h5_last_error();
+    if (why && *why) return sdd_error(SDD_EIO, "%s: cannot write %s (HDF5: %s)", w->path, what + 1, why);
     return sdd_error(SDD_EIO, "%s: cannot write %s", w->path, what + 1);
 }
 

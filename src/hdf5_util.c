@@ -64,6 +64,7 @@ int sdd_h5_open(const char *path, hid_t *fid)
     if (stat(path, &st) != 0) return sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) return sdd_error(SDD_EFORMAT, "%s: is a directory, not an HDF5 file", path);
     if (st.st_size == 0) return sdd_error(SDD_EFORMAT, "%s: empty file (0 bytes), not an HDF5 file", path);
+    if (sdd_lzf_register() < 0) return SDD_EIO;
     is = H5Fis_hdf5(path);
     if (is < 0) return sdd_error(SDD_EIO, "%s: cannot be read (%s)", path, sdd_h5_last_error());
     if (is == 0) return sdd_error(SDD_EFORMAT, "%s: not an HDF5 file (no HDF5 signature)", path);
@@ -412,6 +413,27 @@ int sdd_h5_attr_bool(hid_t obj, const char *name, int *out)
                          sdd_h5_where(obj, NULL, w, sizeof w), name, (long long)n);
     *out = v != 0;
     return SDD_OK;
+}
+
+int sdd_h5_attr_ref(hid_t obj, const char *name, hid_t *out)
+{
+    hid_t a, ft;
+    hobj_ref_t ref;
+    int64_t n = 0;
+    char w[600];
+    int rc = attr_open(obj, name, &a, &ft, &n);
+    *out = -1;
+    if (rc < 0) return rc;
+    if (H5Tget_class(ft) != H5T_REFERENCE || n != 1)
+        rc = sdd_error(SDD_EFORMAT, "%s: attribute '%s' is not an object reference",
+                       sdd_h5_where(obj, NULL, w, sizeof w), name);
+    else if (H5Aread(a, H5T_STD_REF_OBJ, &ref) < 0 ||
+             (*out = H5Rdereference2(obj, H5P_DEFAULT, H5R_OBJECT, &ref)) < 0)
+        rc = sdd_error(SDD_EFORMAT, "%s: attribute '%s' holds a dangling reference (HDF5: %s)",
+                       sdd_h5_where(obj, NULL, w, sizeof w), name, sdd_h5_last_error());
+    H5Tclose(ft);
+    H5Aclose(a);
+    return rc;
 }
 
 /* ------------------------------------------------------- dataset types */

@@ -141,9 +141,23 @@ def values(path):
     check("nothing" not in u, "uns null dropped")
 
 
+def empty(path):
+    """0 cells x 3 genes, no names and no columns."""
+    with h5py.File(path, "r") as f:
+        for frame in ("obs", "var"):
+            check(len(f[frame].attrs["column-order"]) == 0, f"{frame} column-order is empty")
+        check(f["X/indptr"].shape == (1,), "indptr of 0 rows has one entry")
+    a = anndata.read_h5ad(path)
+    check(a.shape == (0, 3), f"empty: shape {a.shape}")
+    check(list(a.var_names) == ["0", "1", "2"], "empty: default var names")
+    check(len(a.obs.columns) == 0 and len(a.var.columns) == 0, "empty: no columns")
+
+
 path = sys.argv[1]
 layout(path)
 values(path)
+if len(sys.argv) > 2:
+    empty(sys.argv[2])
 for f in fails:
     print(f"FAIL: {f}", file=sys.stderr)
 sys.exit(1 if fails else 0)

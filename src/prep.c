@@ -243,7 +243,11 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     if ((rc = pass_qc(s, &q)) < 0) goto fail;
     if ((rc = sdd_qc_finish(&q, opt->min_cells, opt->min_genes, h->gene_kept, h->cell_kept,
                             &h->n_genes_kept, &h->n_cells_kept)) < 0) {
-        if (rc == SDD_EDATA) sdd_error(SDD_EDATA, "%s: %s", s->what, sdd_errdetail());
+        if (rc == SDD_EDATA) {
+            char d[512];
+            snprintf(d, sizeof d, "%s", sdd_errdetail());
+            sdd_error(SDD_EDATA, "%s: %s", s->what, d);
+        }
         goto fail;
     }
     SDD_LOG_I("QC kept %lld of %lld cells and %lld of %lld genes", (long long)h->n_cells_kept,

@@ -125,20 +125,6 @@ static int src_rewind(source_t *s)
 
 /* ---- the passes */
 
-static int pass_qc(source_t *s, sdd_qc_acc_t *q)
-{
-    sdd_csr_t c;
-    int owned, rc;
-    int64_t k;
-    while ((k = src_next(s, &c, &owned)) > 0) {
-        rc = sdd_qc_add(q, &c, s->what);
-        src_release(&c, owned);
-        if (rc < 0) return rc;
-    }
-    src_release(&c, owned);
-    return k < 0 ? (int)k : SDD_OK;
-}
-
 typedef struct {
     int flavor;
     int clipped;            /* pass 2b: clip counts at clip[j] into csum / csumsq */
@@ -147,33 +133,139 @@ typedef struct {
     const double *clip;     /* [G] */
 } stats_t;
 
+/* The value a flavor sums for a count x of a cell with divisor d. Counts are mostly small
+ * integers, so each row memoises them (the result depends on x and d only). */
+#define MEMO 64
+typedef struct {
+    float v[MEMO];
+    uint8_t ok[MEMO];
+} memo_t;
+
+static float flavor_value(int flavor, float x, float d, memo_t *m)
+{
+    int xi = (int)x;
+    if (flavor == SDD_HVG_SEURAT_V3) return x;
+    if (xi >= 0 && xi < MEMO && (float)xi == x && m->ok[xi]) return m->v[xi];
+    float l = sdd_log1pf(sdd_norm_value(x, d));
+    float v = flavor == SDD_HVG_SEURAT ? sdd_expm1f(l) : l;
+    if (xi >= 0 && xi < MEMO && (float)xi == x) {
+        m->v[xi] = v;
+        m->ok[xi] = 1;
+    }
+    return v;
+}
+
+/* Add row r of chunk c (cell with divisor d) to the sums; gene_kept NULL = all genes. */
+static void stats_row(const stats_t *st, const sdd_csr_t *c, int64_t r, float d,
+                      const uint8_t *gene_kept, sdd_hvg_acc_t *a)
+{
+    memo_t m;
+    memset(m.ok, 0, sizeof m.ok);
+    for (int64_t k = c->indptr[r]; k < c->indptr[r + 1]; k++) {
+        int32_t j = c->indices[k];
+        float x = c->data[k];
+        if (x == 0 || (gene_kept && !gene_kept[j])) continue;
+        if (st->clipped) {
+            double v = x > st->clip[j] ? st->clip[j] : x;
+            a->csum[j] += v;
+            a->csumsq[j] += v * v;
+            continue;
+        }
+        double v = flavor_value(st->flavor, x, d, &m);
+        a->sum[j] += v;
+        a->sumsq[j] += v * v;
+    }
+}
+
 static void stats_chunk(const stats_t *st, const sdd_csr_t *c, int64_t row0, sdd_hvg_acc_t *a)
 {
-    for (int64_t r = 0; r < c->n_rows; r++) {
-        int64_t i = row0 + r;
-        if (!st->cell_kept[i]) continue;
-        float d = st->divisor[i];
-        for (int64_t k = c->indptr[r]; k < c->indptr[r + 1]; k++) {
-            int32_t j = c->indices[k];
-            if (!st->gene_kept[j]) continue;
-            float x = c->data[k];
-            double v;
-            if (st->flavor == SDD_HVG_SEURAT_V3) {
-                v = x;
-                if (st->clipped) {
-                    if (v > st->clip[j]) v = st->clip[j];
-                    a->csum[j] += v;
-                    a->csumsq[j] += v * v;
-                    continue;
-                }
-            } else {
-                float l = sdd_log1pf(sdd_norm_value(x, d));
-                v = st->flavor == SDD_HVG_SEURAT ? sdd_expm1f(l) : l;
-            }
-            a->sum[j] += v;
-            a->sumsq[j] += v * v;
-        }
+    for (int64_t r = 0; r < c->n_rows; r++)
+        if (st->cell_kept[row0 + r]) stats_row(st, c, r, st->divisor[row0 + r], st->gene_kept, a);
+}
+
+/* Rows of pass 1 whose genes were not all certain to pass QC yet, kept for the end. */
+typedef struct {
+    sdd_csr_t m;     /* the rows, n_cols = G */
+    int64_t *cell;   /* [m.n_rows] their cell numbers */
+    int64_t cap_rows, cap_nnz;
+    int on;          /* 0 once over budget: pass 2 then reads the file again */
+} pending_t;
+
+/* Beyond this the fused pass gives up and the statistics take a second pass. */
+#define PENDING_BUDGET ((int64_t)256 << 20)
+
+static void pending_free(pending_t *p)
+{
+    sdd_csr_free(&p->m);
+    free(p->cell);
+    p->cell = NULL;
+    p->cap_rows = p->cap_nnz = 0;
+}
+
+static int pending_add(pending_t *p, const sdd_csr_t *c, int64_t r, int64_t cell)
+{
+    int64_t a = c->indptr[r], n = c->indptr[r + 1] - a;
+    if ((p->m.nnz + n) * 8 + p->m.n_rows * 16 > PENDING_BUDGET) {
+        pending_free(p);
+        p->on = 0;
+        return SDD_OK;
     }
+    if (p->m.n_rows + 1 >= p->cap_rows) {
+        int64_t nc = p->cap_rows ? 2 * p->cap_rows : 1024;
+        int64_t *ip = sdd_realloc(p->m.indptr, (size_t)(nc + 1) * sizeof *ip);
+        if (ip) p->m.indptr = ip;
+        int64_t *ce = sdd_realloc(p->cell, (size_t)nc * sizeof *ce);
+        if (ce) p->cell = ce;
+        if (!ip || !ce) return SDD_ENOMEM;
+        if (p->cap_rows == 0) p->m.indptr[0] = 0;
+        p->cap_rows = nc;
+    }
+    if (p->m.nnz + n > p->cap_nnz) {
+        int64_t nc = p->cap_nnz ? 2 * p->cap_nnz : 1 << 16;
+        while (nc < p->m.nnz + n) nc *= 2;
+        int32_t *ix = sdd_realloc(p->m.indices, (size_t)nc * sizeof *ix);
+        if (ix) p->m.indices = ix;
+        float *dx = sdd_realloc(p->m.data, (size_t)nc * sizeof *dx);
+        if (dx) p->m.data = dx;
+        if (!ix || !dx) return SDD_ENOMEM;
+        p->cap_nnz = nc;
+    }
+    memcpy(p->m.indices + p->m.nnz, c->indices + a, (size_t)n * sizeof *p->m.indices);
+    memcpy(p->m.data + p->m.nnz, c->data + a, (size_t)n * sizeof *p->m.data);
+    p->m.nnz += n;
+    p->cell[p->m.n_rows++] = cell;
+    p->m.indptr[p->m.n_rows] = p->m.nnz;
+    return SDD_OK;
+}
+
+/* Pass 1: validate and tally QC, and when `fused`, also sum the statistics of every row
+ * whose fate is already certain: all its positive genes have reached min_cells cells, so
+ * its total over kept genes is its total, and it is kept iff it has min_genes of them.
+ * The other rows wait in `pend`. `T` is the normalize_total target (fixed when fused). */
+static int pass_first(source_t *s, sdd_qc_acc_t *q, const sdd_prep_opt_t *opt, const stats_t *st,
+                      float T, sdd_hvg_acc_t *a, pending_t *pend)
+{
+    sdd_csr_t c;
+    int owned, rc = SDD_OK;
+    int64_t k;
+    while ((k = src_next(s, &c, &owned)) > 0) {
+        int64_t row0 = q->rows_seen;
+        if ((rc = sdd_qc_add(q, &c, s->what)) < 0) break;
+        for (int64_t r = 0; r < c.n_rows && pend->on; r++) {
+            int64_t cell = row0 + r, e;
+            for (e = c.indptr[r]; e < c.indptr[r + 1]; e++)
+                if (c.data[e] > 0 && q->gene_npos[c.indices[e]] < opt->min_cells) break;
+            if (e < c.indptr[r + 1]) {
+                if ((rc = pending_add(pend, &c, r, cell)) < 0) break;
+            } else if (q->cell_npos[cell] >= opt->min_genes) {
+                stats_row(st, &c, r, sdd_norm_divisor(q->cell_total[cell], T), NULL, a);
+            }
+        }
+        src_release(&c, owned);
+        if (rc < 0) return rc;
+    }
+    src_release(&c, owned);
+    return k < 0 ? (int)k : SDD_OK;
 }
 
 static int pass_stats(source_t *s, const stats_t *st, sdd_hvg_acc_t *a)
@@ -228,11 +320,13 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     sdd_qc_acc_t q = {0};
     sdd_hvg_acc_t a = {0};
     sdd_hvg_t *h = NULL;
+    pending_t pend;
     float *div = NULL, T;
     double *clip = NULL;
     int rc;
 
     *out = NULL;
+    memset(&pend, 0, sizeof pend);
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
     if (opt->n_top_genes > G)
         return sdd_error(SDD_EINVAL, "%s: %lld highly variable genes asked for, but it has only %lld genes",
@@ -240,7 +334,17 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     rc = SDD_ENOMEM;
     if (!(h = hvg_alloc(N, G, opt->flavor))) goto fail;
     if ((rc = sdd_qc_init(&q, N, G, opt->min_cells)) < 0) goto fail;
-    if ((rc = pass_qc(s, &q)) < 0) goto fail;
+    rc = SDD_ENOMEM;
+    a.G = G;
+    div = sdd_malloc((size_t)N * sizeof *div + 1);
+    a.sum = sdd_calloc((size_t)G + 1, sizeof *a.sum);
+    a.sumsq = sdd_calloc((size_t)G + 1, sizeof *a.sumsq);
+    if (!div || !a.sum || !a.sumsq) goto fail;
+    /* one pass does QC and statistics unless the target depends on all the totals */
+    pend.on = opt->flavor == SDD_HVG_SEURAT_V3 || opt->target_sum > 0;
+    stats_t st = {.flavor = opt->flavor, .gene_kept = h->gene_kept, .cell_kept = h->cell_kept,
+                  .divisor = div};
+    if ((rc = pass_first(s, &q, opt, &st, (float)opt->target_sum, &a, &pend)) < 0) goto fail;
     if ((rc = sdd_qc_finish(&q, opt->min_cells, opt->min_genes, h->gene_kept, h->cell_kept,
                             &h->n_genes_kept, &h->n_cells_kept)) < 0) {
         if (rc == SDD_EDATA) {
@@ -255,18 +359,21 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     memcpy(h->lib_size, q.cell_total, (size_t)N * sizeof *h->lib_size);
     if ((rc = sdd_norm_target(q.cell_total, h->cell_kept, N, opt->target_sum, &T)) < 0) goto fail;
     h->target_sum = T;
-    rc = SDD_ENOMEM;
     a.n = h->n_cells_kept;
-    a.G = G;
-    div = sdd_malloc((size_t)N * sizeof *div + 1);
-    a.sum = sdd_calloc((size_t)G + 1, sizeof *a.sum);
-    a.sumsq = sdd_calloc((size_t)G + 1, sizeof *a.sumsq);
-    if (!div || !a.sum || !a.sumsq) goto fail;
     for (int64_t i = 0; i < N; i++) div[i] = sdd_norm_divisor(q.cell_total[i], T);
     sdd_qc_free(&q);
-    stats_t st = {.flavor = opt->flavor, .gene_kept = h->gene_kept, .cell_kept = h->cell_kept,
-                  .divisor = div};
-    if ((rc = pass_stats(s, &st, &a)) < 0) goto fail;
+    if (pend.on) { /* the rows that waited, now that QC is decided */
+        SDD_LOG_D("one pass: %lld rows (%lld values) waited for QC", (long long)pend.m.n_rows,
+                  (long long)pend.m.nnz);
+        for (int64_t r = 0; r < pend.m.n_rows; r++)
+            if (h->cell_kept[pend.cell[r]])
+                stats_row(&st, &pend.m, r, div[pend.cell[r]], h->gene_kept, &a);
+        pending_free(&pend);
+    } else {
+        memset(a.sum, 0, (size_t)G * sizeof *a.sum);
+        memset(a.sumsq, 0, (size_t)G * sizeof *a.sumsq);
+        if ((rc = pass_stats(s, &st, &a)) < 0) goto fail;
+    }
     if (opt->flavor != SDD_HVG_SEURAT_V3) {
         if ((rc = sdd_hvg_dispersion(&a, h->gene_kept, opt->flavor, opt->n_top_genes, h)) < 0)
             goto fail;
@@ -288,6 +395,7 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     rc = SDD_OK;
 fail:
     sdd_qc_free(&q);
+    pending_free(&pend);
     sdd_hvg_destroy(h);
     free(div);
     free(clip);

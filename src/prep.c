@@ -250,7 +250,10 @@ static int pass_first(source_t *s, sdd_qc_acc_t *q, const sdd_prep_opt_t *opt, c
     int64_t k;
     while ((k = src_next(s, &c, &owned)) > 0) {
         int64_t row0 = q->rows_seen;
-        if ((rc = sdd_qc_add(q, &c, s->what)) < 0) break;
+        if ((rc = sdd_qc_add(q, &c, s->what)) < 0) {
+            src_release(&c, owned);
+            return rc;
+        }
         for (int64_t r = 0; r < c.n_rows && pend->on; r++) {
             int64_t cell = row0 + r, e;
             for (e = c.indptr[r]; e < c.indptr[r + 1]; e++)

@@ -36,43 +36,45 @@ import scipy.sparse as sp
 import anndata as ad
 
 
-def qc(X, min_cells=3, min_genes=10):
-    X = X.tocsr()
-    pos = X.copy()
-    pos.data = (pos.data > 0).astype(np.float32)
-    genes = np.asarray(pos.sum(axis=0)).ravel() >= min_cells
-    X = X[:, genes]
-    pos = pos[:, genes]
-    cells = np.asarray(pos.sum(axis=1)).ravel() >= min_genes
-    return X[cells].tocsr(), genes, cells
+def gene_mask(X, min_cells=3):
+    return np.bincount(X.indices[X.data > 0], minlength=X.shape[1]) >= min_cells
+
+
+def cell_mask(X, min_genes=10):
+    return np.asarray((X > 0).sum(axis=1)).ravel() >= min_genes
 
 
 def normalize_log1p(X, target_sum=1e4):
-    X = X.astype(np.float32)
-    tot = np.add.reduceat(X.data.astype(np.float64), X.indptr[:-1]) if X.nnz else np.zeros(0)
-    tot = np.where(np.diff(X.indptr) > 0, tot, 0.0).astype(np.float32)
-    f = (tot / np.float32(target_sum)).astype(np.float32)
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    if X.data.dtype != np.float32:
+        X.data = X.data.astype(np.float32)
+    n = np.diff(X.indptr)
+    tot = np.zeros(X.shape[0])
+    tot[n > 0] = np.add.reduceat(X.data, X.indptr[:-1][n > 0], dtype=np.float64)
+    f = (tot.astype(np.float32) / np.float32(target_sum)).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        X.data = (X.data / f[rows]).astype(np.float32)
-    X.data = np.log1p(X.data)
+        np.divide(X.data, np.repeat(f, n), out=X.data)
+    np.log1p(X.data, out=X.data)
     return X
 
 
-def mean_var(X):
+def mean_var(X, step=1 << 25):
     n = X.shape[0]
-    d = X.data.astype(np.float64)
-    s = np.bincount(X.indices, weights=d, minlength=X.shape[1])
-    ss = np.bincount(X.indices, weights=d * d, minlength=X.shape[1])
+    s = np.zeros(X.shape[1])
+    ss = np.zeros(X.shape[1])
+    for a in range(0, X.nnz, step):  # in slices, to bound the float64 temporaries
+        d = X.data[a:a + step].astype(np.float64)
+        s += np.bincount(X.indices[a:a + step], weights=d, minlength=X.shape[1])
+        ss += np.bincount(X.indices[a:a + step], weights=d * d, minlength=X.shape[1])
     m = s / n
     v = (ss / n - m * m) * (n / (n - 1))
     return m, v
 
 
-def hvg(X, flavor, n_bins=20):
+def hvg(X, flavor, n_bins=20, inplace=False):
     if flavor == "seurat":
-        X = X.copy()
-        X.data = np.expm1(X.data)
+        if not inplace:
+            X = X.copy()
+        np.expm1(X.data, out=X.data)
     m, v = mean_var(X)
     m[m == 0] = 1e-12
     d = v / m
@@ -112,9 +114,12 @@ def select(z, n):
 
 def run(path):
     a = ad.read_h5ad(path)
-    X, genes, cells = qc(sp.csr_matrix(a.X))
-    names = np.asarray(a.var_names)[genes]
-    return normalize_log1p(X), names
+    X, names = sp.csr_matrix(a.X), np.asarray(a.var_names)
+    del a
+    genes = gene_mask(X)       # QC, rebinding X so that each copy replaces the last
+    X = X[:, genes]
+    X = X[cell_mask(X)]
+    return normalize_log1p(X), names[genes]
 
 
 def main():
@@ -129,7 +134,7 @@ def main():
         path, n, flavor = sys.argv[2], int(sys.argv[3]), sys.argv[4]
         t0 = time.time()
         X, names = run(path)
-        df = hvg(X, flavor)
+        df = hvg(X, flavor, inplace=True)
         sel = select(df["dispersions_norm"], n)
         print(f"reference: {sel.sum()} genes selected in {time.time() - t0:.1f} s", file=sys.stderr)
         return

@@ -191,8 +191,9 @@ typedef struct {
     int on;          /* 0 once over budget: pass 2 then reads the file again */
 } pending_t;
 
-/* Beyond this the fused pass gives up and the statistics take a second pass. */
-#define PENDING_BUDGET ((int64_t)256 << 20)
+/* Bytes of waiting rows beyond which the fused pass gives up and the statistics take a
+ * second pass (a variable so that the tests can force that path). */
+int64_t sdd_prep_pending_budget = (int64_t)256 << 20;
 
 static void pending_free(pending_t *p)
 {
@@ -205,7 +206,7 @@ static void pending_free(pending_t *p)
 static int pending_add(pending_t *p, const sdd_csr_t *c, int64_t r, int64_t cell)
 {
     int64_t a = c->indptr[r], n = c->indptr[r + 1] - a;
-    if ((p->m.nnz + n) * 8 + p->m.n_rows * 16 > PENDING_BUDGET) {
+    if ((p->m.nnz + n) * 8 + p->m.n_rows * 16 > sdd_prep_pending_budget) {
         pending_free(p);
         p->on = 0;
         return SDD_OK;

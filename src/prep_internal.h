@@ -47,6 +47,12 @@ static inline float sdd_norm_value(float x, float d) { return d > 0 ? (float)((d
 float sdd_log1pf(float x);
 float sdd_expm1f(float x);
 
+/* ---- prep.c */
+
+/* Memory (bytes) the one-pass QC + statistics may spend on rows whose QC fate is still
+ * open; past it the statistics take a second pass over the data. Default 256 MiB. */
+extern int64_t sdd_prep_pending_budget;
+
 /* ---- hvg.c: from per-gene sums to the selection */
 
 /* Per-gene accumulators over the kept cells (n of them). */

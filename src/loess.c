@@ -18,11 +18,12 @@
  * 5. The fit at x is the cubic Hermite interpolant of value and slope between the two
  *    vertices of x's leaf cell (x <= split goes left).
  *
- * R solves the local least squares by QR and an SVD pseudo-inverse; we use Householder QR
- * of the same column-equilibrated weighted design, which gives the same numbers up to
- * rounding when the local design has full rank (it always has with q >= 4 distinct x).
+ * The local least squares are solved as R solves them (QR, then an SVD pseudo-inverse),
+ * which matters only where a neighbourhood holds fewer than 3 distinct x.
  */
 #include "prep_internal.h"
+#include <float.h>
+#include <gsl/gsl_linalg.h>
 #include <math.h>
 
 typedef struct {
@@ -40,24 +41,25 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Weighted least squares of y on [1, t, t^2] (t = x - v) with weights w (already the
- * square roots of the tricube weights), via Householder QR of the column-scaled design.
- * out[0] = intercept (value at v), out[1] = slope at v. */
+ * square roots of the tricube weights), as ehg127: equilibrate the columns, Householder
+ * QR without pivoting (dqrdc), SVD of the 3 x 3 R (dsvdc) and the pseudo-inverse with
+ * singular values below 100 eps sigma_1 dropped, so that degenerate neighbourhoods (many
+ * equal x) get R's minimum-norm answer. out[0] = value at v, out[1] = slope at v. */
 static int local_fit(const double *t, const double *yw, const double *w, int64_t q, double *out)
 {
     double *B = sdd_malloc((size_t)q * 3 * sizeof *B + 1), *eta = sdd_malloc((size_t)q * sizeof *eta + 1);
-    double scal[3], R[3][3], c[3], b[3];
-    if (!B || !eta) {
-        free(B);
-        free(eta);
-        return SDD_ENOMEM;
-    }
+    double scal[3], c[3], g[3] = {0, 0, 0};
+    gsl_matrix *U = gsl_matrix_calloc(3, 3), *V = gsl_matrix_alloc(3, 3);
+    gsl_vector *S = gsl_vector_alloc(3), *work = gsl_vector_alloc(3);
+    int rc = SDD_ENOMEM;
+    if (!B || !eta || !U || !V || !S || !work) goto done;
     for (int64_t i = 0; i < q; i++) {
         B[i] = w[i];
         B[q + i] = w[i] * t[i];
         B[2 * q + i] = w[i] * t[i] * t[i];
         eta[i] = yw[i];
     }
-    for (int j = 0; j < 3; j++) { /* equilibrate columns as ehg127 does */
+    for (int j = 0; j < 3; j++) {
         double s = 0;
         for (int64_t i = 0; i < q; i++) s += B[j * q + i] * B[j * q + i];
         s = sqrt(s);
@@ -65,42 +67,56 @@ static int local_fit(const double *t, const double *yw, const double *w, int64_t
         if (s > 0)
             for (int64_t i = 0; i < q; i++) B[j * q + i] /= s;
     }
-    for (int j = 0; j < 3; j++) { /* Householder reflections, applied to B and eta */
+    for (int j = 0; j < 3 && j < q; j++) {
         double *col = B + j * q, nrm = 0;
         for (int64_t i = j; i < q; i++) nrm += col[i] * col[i];
         nrm = sqrt(nrm);
-        if (nrm == 0) {
-            free(B);
-            free(eta);
-            return sdd_error(SDD_EDATA, "loess: singular local fit (all points on one value)");
-        }
-        if (col[j] < 0) nrm = -nrm;
-        for (int64_t i = j; i < q; i++) col[i] /= nrm;
-        col[j] += 1;
-        for (int jj = j + 1; jj < 3; jj++) {
-            double *cc = B + jj * q, s = 0;
-            for (int64_t i = j; i < q; i++) s += col[i] * cc[i];
+        if (nrm > 0 && j < q - 1) {
+            if (col[j] < 0) nrm = -nrm;
+            for (int64_t i = j; i < q; i++) col[i] /= nrm;
+            col[j] += 1;
+            for (int jj = j + 1; jj < 3; jj++) {
+                double *cc = B + jj * q, s = 0;
+                for (int64_t i = j; i < q; i++) s += col[i] * cc[i];
+                s = -s / col[j];
+                for (int64_t i = j; i < q; i++) cc[i] += s * col[i];
+            }
+            double s = 0;
+            for (int64_t i = j; i < q; i++) s += col[i] * eta[i];
             s = -s / col[j];
-            for (int64_t i = j; i < q; i++) cc[i] += s * col[i];
+            for (int64_t i = j; i < q; i++) eta[i] += s * col[i];
+            gsl_matrix_set(U, j, j, -nrm);
+        } else {
+            gsl_matrix_set(U, j, j, col[j]);
         }
-        double s = 0;
-        for (int64_t i = j; i < q; i++) s += col[i] * eta[i];
-        s = -s / col[j];
-        for (int64_t i = j; i < q; i++) eta[i] += s * col[i];
-        R[j][j] = -nrm;
-        for (int jj = j + 1; jj < 3; jj++) R[j][jj] = B[jj * q + j];
+        for (int jj = j + 1; jj < 3; jj++) gsl_matrix_set(U, j, jj, B[jj * q + j]);
         c[j] = eta[j];
     }
-    for (int j = 2; j >= 0; j--) {
-        double s = c[j];
-        for (int jj = j + 1; jj < 3; jj++) s -= R[j][jj] * b[jj];
-        b[j] = s / R[j][j];
+    if (gsl_linalg_SV_decomp(U, V, S, work) != 0) {
+        rc = sdd_error(SDD_EDATA, "loess: the SVD of a local fit failed");
+        goto done;
     }
-    out[0] = b[0] / scal[0];
-    out[1] = b[1] / scal[1];
+    double tol = gsl_vector_get(S, 0) * 100 * DBL_EPSILON;
+    for (int j = 0; j < 3; j++) {
+        double sj = gsl_vector_get(S, j), d = 0;
+        if (!(sj > tol)) continue;
+        for (int i = 0; i < 3; i++) d += gsl_matrix_get(U, i, j) * c[i];
+        g[j] = d / sj;
+    }
+    for (int k = 0; k < 2; k++) {
+        double s = 0;
+        for (int j = 0; j < 3; j++) s += gsl_matrix_get(V, k, j) * g[j];
+        out[k] = s / scal[k];
+    }
+    rc = SDD_OK;
+done:
     free(B);
     free(eta);
-    return SDD_OK;
+    if (U) gsl_matrix_free(U);
+    if (V) gsl_matrix_free(V);
+    if (S) gsl_vector_free(S);
+    if (work) gsl_vector_free(work);
+    return rc;
 }
 
 /* Value and slope of the local quadratic at v (ehg127): xs sorted, ys in the same order. */
@@ -123,7 +139,7 @@ static int vertex_fit(const double *xs, const double *ys, int64_t n, int64_t q, 
         yw[k] = wt * ys[i];
         k++;
     }
-    if (k < 3) return sdd_error(SDD_EDATA, "loess: fewer than 3 points in a neighbourhood");
+    if (k == 0) return sdd_error(SDD_EDATA, "loess: all points on the boundary of a neighbourhood; make span bigger");
     return local_fit(t, yw, w, k, out);
 }
 
@@ -150,13 +166,12 @@ static int split_at(const double *xs, const cell_t *c, const double *vx, int64_t
 int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted)
 {
     int64_t q = (int64_t)floor((double)n * span), fc = (int64_t)floor((double)n * (span * 0.2));
-    int64_t nvmax = n > 200 ? n : 200, ncmax = nvmax, nc = 1, nv = 2, *perm = NULL;
+    int64_t nvmax = n > 200 ? n : 200, ncmax = nvmax, nc = 1, nv = 2;
     double *xs = NULL, *ys = NULL, *vx = NULL, *v0 = NULL, *v1 = NULL, *dist = NULL, *tw = NULL;
     cell_t *cells = NULL;
     int rc = SDD_ENOMEM;
     if (q > n) q = n;
     if (q < 4) return sdd_error(SDD_EINVAL, "loess: span %g is too small for %lld points", span, (long long)n);
-    perm = sdd_malloc((size_t)n * sizeof *perm);
     xs = sdd_malloc((size_t)n * sizeof *xs);
     ys = sdd_malloc((size_t)n * sizeof *ys);
     vx = sdd_malloc((size_t)nvmax * sizeof *vx);
@@ -165,7 +180,7 @@ int sdd_loess(const double *x, const double *y, int64_t n, double span, double *
     dist = sdd_malloc((size_t)n * sizeof *dist);
     tw = sdd_malloc(3 * (size_t)n * sizeof *tw);
     cells = sdd_malloc((size_t)ncmax * sizeof *cells);
-    if (!perm || !xs || !ys || !vx || !v0 || !v1 || !dist || !tw || !cells) goto fail;
+    if (!xs || !ys || !vx || !v0 || !v1 || !dist || !tw || !cells) goto fail;
     {   /* sort (x, y) pairs by x through a permutation */
         double *pair = sdd_malloc(2 * (size_t)n * sizeof *pair);
         if (!pair) goto fail;
@@ -215,7 +230,6 @@ int sdd_loess(const double *x, const double *y, int64_t n, double span, double *
     }
     rc = SDD_OK;
 fail:
-    free(perm);
     free(xs);
     free(ys);
     free(vx);

@@ -3,7 +3,8 @@
 # "vst") on pbmc3k, and R's loess fit inside it.
 #
 #   /usr/bin/python3 tests/make_hvg_reference.py --export-mtx ../shared/data/train/pbmc3k_counts.h5ad /tmp/pbmc3k
-#   Rscript tests/make_seurat_v3_reference.R /tmp/pbmc3k tests/data/seurat_v3_pbmc3k.tsv
+#   Rscript tests/make_seurat_v3_reference.R /tmp/pbmc3k tests/data/seurat_v3_pbmc3k.tsv \
+#       tests/data/loess_ties_R.tsv
 #
 # Needs Debian's r-cran-seurat (Seurat 4.3.0). For a fair comparison Seurat gets the same
 # cells and genes as sddcell: QC is done here in sddcell's (scanpy's) order, genes with counts
@@ -46,3 +47,13 @@ writeLines(sprintf("# Seurat %s, R %s: %d cells x %d genes after QC", packageVer
 options(digits = 15)
 write.table(df, con, sep = "\t", quote = FALSE, row.names = FALSE)
 close(con)
+
+# A small loess fixture whose neighbourhoods are degenerate (8 equal x among 33 points:
+# R falls back to its pseudo-inverse there): columns x, y, R's fitted value.
+if (length(args) >= 3) {
+  set.seed(7)
+  x <- c(rnorm(25), rep(0.5, 8)); y <- sin(x) + rnorm(33, sd = 0.3)
+  f <- suppressWarnings(loess(y ~ x, span = 0.3)$fitted)
+  write.table(data.frame(x = sprintf("%.17g", x), y = sprintf("%.17g", y), fit = sprintf("%.17g", f)),
+              args[3], sep = "\t", quote = FALSE, row.names = FALSE)
+}

@@ -108,6 +108,25 @@ static void test_small(void)
     }
     sdd_trainset_destroy(ts);
     ts = NULL;
+    /* a categorical column: its own codes and categories */
+    sdd_column_free(&ds->obs[0]);
+    static char *cats[2] = {"x", "y"};
+    static const int32_t codes[5] = {1, 0, -1, 1, 0};
+    ds->obs[0].name = strdup("cell_type");
+    ds->obs[0].kind = SDD_COL_CATEGORICAL;
+    ds->obs[0].n = 5;
+    ds->obs[0].n_categories = 2;
+    ds->obs[0].categories = calloc(2, sizeof(char *));
+    ds->obs[0].codes = malloc(5 * sizeof(int32_t));
+    for (int i = 0; i < 2; i++) ds->obs[0].categories[i] = strdup(cats[i]);
+    memcpy(ds->obs[0].codes, codes, sizeof codes);
+    CHECK(sdd_prep_dataset(ds, &o, &ts) == 0);
+    if (ts) {
+        CHECK(ts->n_labels == 2 && strcmp(ts->label_names[1], "y") == 0);
+        CHECK(ts->labels[0] == 1 && ts->labels[1] == 0 && ts->labels[2] == -1 && ts->labels[3] == 1);
+    }
+    sdd_trainset_destroy(ts);
+    ts = NULL;
     o.label_key = "n_counts";
     CHECK(sdd_prep_dataset(ds, &o, &ts) == SDD_EDATA && ts == NULL);
     o.label_key = "nope";

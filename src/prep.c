@@ -649,8 +649,10 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
     sdd_hvg_t *h = NULL;
     int rc;
     *out = NULL;
+    sdd_read_opt_t ro = opt->read;
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
-    if ((rc = sdd_xreader_open(path, &opt->read, &xr, &md)) < 0) return rc;
+    if (opt->label_key) ro.skip_obs = 0; /* the labels live in obs */
+    if ((rc = sdd_xreader_open(path, &ro, &xr, &md)) < 0) return rc;
     source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
     if ((rc = hvg_run(&s, md->n_cells, md->n_genes, opt, &h)) == SDD_OK)
         rc = build_trainset(&s, md, h, opt, out);

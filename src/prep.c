@@ -441,14 +441,11 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Labels of the kept cells from obs column `key`: categorical codes as they are, strings
- * coded by their sorted distinct values. */
-static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char *key,
-                       sdd_trainset_t *ts)
+/* The obs column `key` as a label source: categorical or string, else an error that lists
+ * what obs has. */
+static int label_column(const sdd_dataset_t *md, const char *key, int *ci)
 {
-    int ci = sdd_column_find(md->obs, md->n_obs, key);
-    const sdd_column_t *c;
-    if (ci < 0) {
+    if ((*ci = sdd_column_find(md->obs, md->n_obs, key)) < 0) {
         char list[1024] = "";
         for (int i = 0; i < md->n_obs && strlen(list) < sizeof list - 80; i++) {
             strcat(list, i ? ", " : "");
@@ -457,10 +454,22 @@ static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char 
         return sdd_error(SDD_ENOTFOUND, "no obs column '%s' for labels; the obs columns are: %s",
                          key, md->n_obs ? list : "(none)");
     }
-    c = &md->obs[ci];
-    if (c->kind != SDD_COL_CATEGORICAL && c->kind != SDD_COL_STRING)
+    int kind = md->obs[*ci].kind;
+    if (kind != SDD_COL_CATEGORICAL && kind != SDD_COL_STRING)
         return sdd_error(SDD_EDATA, "obs column '%s' is numeric: labels need a categorical or "
                          "string column", key);
+    return SDD_OK;
+}
+
+/* Labels of the kept cells from obs column `key`: categorical codes as they are, strings
+ * coded by their sorted distinct values. */
+static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char *key,
+                       sdd_trainset_t *ts)
+{
+    int ci, rc;
+    const sdd_column_t *c;
+    if ((rc = label_column(md, key, &ci)) < 0) return rc;
+    c = &md->obs[ci];
     if (!(ts->labels = sdd_malloc((size_t)ts->n_cells * sizeof *ts->labels + 1))) return SDD_ENOMEM;
     if (!(ts->label_key = sdd_strdup(key))) return SDD_ENOMEM;
     if (c->kind == SDD_COL_CATEGORICAL) {
@@ -478,7 +487,7 @@ static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char 
     int64_t nv = 0;
     for (int64_t i = 0; i < c->n; i++) v[nv++] = c->strings[i];
     qsort(v, (size_t)nv, sizeof *v, cmp_str);
-    int rc = SDD_ENOMEM;
+    rc = SDD_ENOMEM;
     if (!(ts->label_names = sdd_calloc((size_t)nv + 1, sizeof(char *)))) goto out;
     for (int64_t i = 0; i < nv; i++)
         if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
@@ -636,6 +645,8 @@ int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_tra
     sdd_hvg_t *h = NULL;
     int rc;
     *out = NULL;
+    int ci;
+    if (opt->label_key && (rc = label_column(ds, opt->label_key, &ci)) < 0) return rc;
     if ((rc = hvg_run(&s, ds->X.n_rows, ds->X.n_cols, opt, &h)) < 0) return rc;
     rc = build_trainset(&s, ds, h, opt, out);
     sdd_hvg_destroy(h);
@@ -654,6 +665,12 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
     if (opt->label_key) ro.skip_obs = 0; /* the labels live in obs */
     if ((rc = sdd_xreader_open(path, &ro, &xr, &md)) < 0) return rc;
     source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
+    int ci;
+    if (opt->label_key && (rc = label_column(md, opt->label_key, &ci)) < 0) {
+        sdd_xreader_close(xr);
+        sdd_dataset_destroy(md);
+        return rc;
+    }
     if ((rc = hvg_run(&s, md->n_cells, md->n_genes, opt, &h)) == SDD_OK)
         rc = build_trainset(&s, md, h, opt, out);
     sdd_hvg_destroy(h);

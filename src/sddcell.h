@@ -311,6 +311,128 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
  * Counts are required: negative, NaN or infinite values give SDD_EDATA. */
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
 
+/* ------------------------------------------------------------------ metrics */
+/* Joint PCA, exact kNN and the real-vs-synthetic metrics of SPEC section 5. Inputs are
+ * log1p-normalised matrices over the same genes in the same order. */
+
+/* Principal components of the rows of a cells x genes matrix, mean-centred, from the
+ * exact eigendecomposition of the G x G covariance (ddof 1). */
+typedef struct {
+    int64_t n, G, k;          /* cells, genes, components kept */
+    double *mean;             /* [G] column means */
+    double *components;       /* [k x G] unit loadings, descending variance; each
+                                 component's largest-|.| entry is positive */
+    double *variance;         /* [k] explained variance (covariance eigenvalues) */
+    double *variance_ratio;   /* [k] variance / total variance */
+    double total_variance;    /* trace of the covariance */
+    double *scores;           /* [n x k] projections of the centred rows */
+} sdd_pca_t;
+
+/* Fit k components (k is lowered to min(k, G, n - 1)) to X and project X's rows.
+ * G must be <= SDD_PCA_MAX_GENES. *out's arrays are allocated; free with sdd_pca_free. */
+#define SDD_PCA_MAX_GENES 8000
+int sdd_pca_fit(const sdd_csr_t *X, int k, sdd_pca_t *out);
+void sdd_pca_free(sdd_pca_t *p);
+
+/* Exact k nearest neighbours by Euclidean distance: for each row q of Q [nq x d] the k
+ * rows of R [nr x d] closest to it, ascending by distance, ties to the lower index.
+ * self (may be NULL): self[q] >= 0 names a row of R never returned for query q (the
+ * query itself). idx [nq x k] and dist2 [nq x k] (squared distances) are caller-owned.
+ * Distances come from blocked GEMM; no nq x nr matrix is held. Needs k <= nr - 1 when
+ * self is given, else k <= nr. */
+int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+            const int64_t *self, int64_t *idx, double *dist2);
+
+/* MMD of SPEC section 5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
+ * D = squared Euclidean distances, b = mean off-diagonal D, K = sum_{q=-2..2}
+ * exp(-D / (b 2^q)), MMD = mean K_aa + mean K_bb - 2 mean K_ab (biased, diagonals
+ * included). Accumulated in double over blocks. *bandwidth (may be NULL) receives b. */
+int sdd_mmd(const double *X, int64_t n_a, int64_t n_b, int64_t d, double *mmd, double *bandwidth);
+
+/* Per-cell LISI as the R lisi package computes it: the 3*perplexity nearest cells
+ * including the cell itself, the cell dropped; Gaussian weights exp(-beta d) on the
+ * Euclidean distances d with beta bisected until the entropy is within tol (1e-5) of
+ * ln(perplexity) (50 tries); LISI = 1 / sum_label p_label^2 (-1 where all weights
+ * vanish, as lisi does). X [n x d], labels [n] in [0, n_labels). lisi [n] caller-owned. */
+int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n_labels,
+             double perplexity, double *lisi);
+
+/* Cross-validated ROC AUC of a k-NN classifier separating class 1 from class 0: rows
+ * with fold[i] = f are scored by the fraction of class-1 cells among their k nearest
+ * rows of the other folds; the result is the mean over folds of the per-fold AUC. */
+int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
+                int n_folds, int k, double *auc);
+
+/* Spearman (average ranks for ties) and Pearson correlation of x[n] and y[n]. NaN when
+ * a side is constant. */
+double sdd_spearman(const double *x, const double *y, int64_t n);
+double sdd_pearson(const double *x, const double *y, int64_t n);
+
+/* ROC AUC of scores for positives (cls 1) against negatives (cls 0), ties counted half
+ * (Mann-Whitney with average ranks). NaN if a class is empty. */
+double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n);
+
+/* Options of `sddcell evaluate`. Fill with sdd_eval_opt_init, then set fields. */
+typedef struct {
+    int64_t n_sub;            /* cells per side for MMD / LISI / kNN AUC (10000) */
+    int n_pcs;                /* joint PCs for MMD (50) */
+    int lisi_pcs;             /* PCs for LISI (20) */
+    double perplexity;        /* LISI perplexity (30) */
+    int knn_pcs;              /* PCs for the kNN classifier (20) */
+    int knn_k;                /* neighbours of the classifier (5) */
+    int cv_folds;             /* cross-validation folds (5) */
+    int hist_bins;            /* bins of the per-cell zero-fraction histograms (20) */
+    int64_t min_label_cells;  /* per-label metrics need this many cells on each side (10) */
+    uint64_t seed;            /* subsample and folds (42) */
+} sdd_eval_opt_t;
+
+void sdd_eval_opt_init(sdd_eval_opt_t *opt);
+/* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
+int sdd_eval_opt_check(const sdd_eval_opt_t *opt);
+
+/* Metrics restricted to the cells of one label. NaN where undefined. */
+typedef struct {
+    char *name;
+    int64_t n_real, n_synth;  /* cells of this label on each side (all cells) */
+    double sparsity_real, sparsity_synth;
+    double scc, pcc;          /* between the label's per-gene mean vectors */
+    double lfc_pcc;           /* Pearson of marker log2 fold changes (label vs rest), real vs synth */
+    double mmd;               /* MMD on the joint PCs of the label's subsampled cells */
+    int64_t n_sub_real, n_sub_synth; /* subsampled cells of this label */
+} sdd_eval_label_t;
+
+/* Everything `sddcell evaluate` reports. */
+typedef struct {
+    int64_t n_real, n_synth, n_genes;
+    int64_t n_sub;            /* cells per side in the joint subsample */
+    int64_t *sub_real, *sub_synth; /* [n_sub] row numbers of the subsample, ascending */
+    int n_pcs;                /* joint PCs actually used for MMD */
+    double sparsity_real, sparsity_synth; /* fraction of exact zeros */
+    int hist_bins;
+    double *zero_hist_real, *zero_hist_synth; /* [hist_bins] fraction of cells per bin of
+                                 the per-cell zero fraction, bins [b/B, (b+1)/B), last closed */
+    double zero_frac_w1;      /* Wasserstein-1 distance of the per-cell zero fractions */
+    double scc, pcc;          /* per-gene mean vectors, real vs synth */
+    double mmd, mmd_bandwidth;
+    double lisi, lisi_scaled; /* median LISI of the source labels, (median - 1) / (2 - 1) */
+    double knn_auc;
+    sdd_eval_label_t *per_label; /* [n_labels], labels present on both sides */
+    int n_labels;
+} sdd_eval_t;
+
+/* Compare `real` and `synth` (cells x G each, same genes and order, log1p space).
+ * Labels are optional (both NULL or both given): codes into label_names[n_label_names],
+ * -1 = missing. The subsample takes n = min(n_real, n_synth, n_sub) cells of each side
+ * (a side larger than n draws n rows without replacement from an sdd_rng_t seeded with
+ * opt->seed, real first, rows kept in ascending order); the cross-validation folds are
+ * then drawn from the same stream (a Fisher-Yates shuffle of each side, fold = rank % F).
+ * *out is allocated; free with sdd_eval_destroy. progress may be NULL. */
+int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *real_labels,
+                 const int32_t *synth_labels, char *const *label_names, int n_label_names,
+                 const sdd_eval_opt_t *opt, sdd_progress_f progress, void *user,
+                 sdd_eval_t **out);
+void sdd_eval_destroy(sdd_eval_t *e);
+
 #ifdef __cplusplus
 }
 #endif

@@ -254,7 +254,12 @@ void sdd_xreader_close(sdd_xreader_t *r);
  * objects become dicts, numbers numeric-scalars, strings string scalars, arrays of
  * numbers 1-d arrays, arrays of strings string-arrays), gzip compressed. Written to a
  * temporary name beside `path` and renamed: a failure never leaves `path` behind.
- * `uns_json` is a `cJSON *` passed as void * so this header needs no cJSON include. */
+ * `uns_json` is a `cJSON *` passed as void * so this header needs no cJSON include.
+ * ds->gene_ids, when set, become var column "gene_ids" (first) unless var has one.
+ * NULL cell / gene names mean anndata's default index "0", "1", ...; NULL strings are
+ * written as ""; a bool column holding NaN is written as float64; JSON nulls in uns are
+ * skipped. Returns SDD_EINVAL for inconsistent input (lengths, codes out of range,
+ * duplicate categories or names, names with '/'), SDD_EIO when writing fails. */
 int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_json);
 
 /* ------------------------------------------------------------ normalisation */

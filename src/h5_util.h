@@ -1,0 +1,116 @@
+/*
+ * h5_util.h: private helpers over the HDF5 C API shared by the readers and the writer
+ * (h5ad, 10x). Not installed. Every helper returns 0 or a negative SDD_E* code and leaves
+ * a one-line detail naming the file and the element ("pbmc.h5ad: X/indptr: ..."), so
+ * callers can pass the code straight up. Nothing here prints; HDF5's own error printing
+ * is switched off by sdd_init().
+ *
+ * Ownership: strings and arrays returned through `**out` are allocated with sdd_malloc
+ * and freed by the caller (free(), or sdd_strv_free(v, n) for string vectors).
+ * hid_t values returned through `*out` are closed by the caller with sdd_h5_close().
+ */
+#ifndef SDD_H5_UTIL_H
+#define SDD_H5_UTIL_H
+
+#include "sdd_internal.h"
+#include <hdf5.h>
+
+/* ---- files and objects */
+
+/* Open an existing HDF5 file read-only with a large chunk cache. Clear errors for a
+ * missing file (SDD_EIO), an empty file, a file without the HDF5 signature and a
+ * truncated or corrupt file (SDD_EFORMAT). *fid < 0 on error. */
+int sdd_h5_open(const char *path, hid_t *fid);
+/* Register the LZF decoder (filter 32000) with HDF5 (lzf.c); idempotent. sdd_h5_open
+ * calls it, which also links lzf.c into every program that reads HDF5. */
+int sdd_lzf_register(void);
+/* Close any HDF5 id (file, group, dataset, type, space, attribute); ignores ids < 0. */
+void sdd_h5_close(hid_t id);
+/* Message prefix for an element: "<file>: <object path>/<name>" without the leading
+ * '/', written into buf (name may be NULL). Returns buf. */
+const char *sdd_h5_where(hid_t loc, const char *name, char *buf, size_t n);
+/* The innermost message of HDF5's current error stack ("" if none), for details. */
+const char *sdd_h5_last_error(void);
+
+/* 1 if every component of the relative or absolute link path `path` exists under loc
+ * (and the final one resolves to an object), else 0. Never raises an error. */
+int sdd_h5_exists(hid_t loc, const char *path);
+/* 1 if path exists and is a group (resp. dataset), else 0. */
+int sdd_h5_is_group(hid_t loc, const char *path);
+int sdd_h5_is_dataset(hid_t loc, const char *path);
+/* Open a group / dataset that must exist: SDD_EFORMAT "<file>: <path> is missing" or
+ * "... is not a group/dataset" otherwise. */
+int sdd_h5_open_group(hid_t loc, const char *path, hid_t *out);
+int sdd_h5_open_dataset(hid_t loc, const char *path, hid_t *out);
+/* Names of the links directly under a group, in name order (*out owned, n entries). */
+int sdd_h5_list(hid_t group, char ***out, int64_t *n);
+
+/* ---- attributes (on an open object) */
+
+/* 1 if the attribute exists, else 0. */
+int sdd_h5_attr_exists(hid_t obj, const char *name);
+/* A string attribute: scalar or 1-element array, fixed-length or variable-length.
+ * SDD_ENOTFOUND (no detail set) when absent; SDD_EFORMAT when not a string. */
+int sdd_h5_attr_string(hid_t obj, const char *name, char **out);
+/* A string-array attribute (fixed or vlen). A scalar string gives one entry; an empty
+ * array of any type (anndata 0.11 writes `column-order` as an empty float64 array)
+ * gives n = 0. SDD_ENOTFOUND when absent. */
+int sdd_h5_attr_strings(hid_t obj, const char *name, char ***out, int64_t *n);
+/* Up to `max` integers of an integer (or integral float) attribute, scalar or array;
+ * *n receives the count. SDD_ENOTFOUND when absent. */
+int sdd_h5_attr_int64s(hid_t obj, const char *name, int64_t *out, int64_t max, int64_t *n);
+/* A boolean-ish attribute (h5py bool enum, integer, or numpy bool): 0/1 into *out. */
+int sdd_h5_attr_bool(hid_t obj, const char *name, int *out);
+
+/* An object-reference attribute (anndata 0.7 `categories`), opened: *out is the
+ * referenced object. SDD_ENOTFOUND when absent, SDD_EFORMAT when not a reference. */
+int sdd_h5_attr_ref(hid_t obj, const char *name, hid_t *out);
+
+/* ---- datasets: shape and type */
+
+/* Rank and dimensions (up to maxrank) of an open dataset. */
+int sdd_h5_dims(hid_t dset, int *rank, int64_t *dims, int maxrank);
+/* Length of a 1-d dataset; SDD_EFORMAT if it is not 1-d. */
+int sdd_h5_len1(hid_t dset, int64_t *n);
+/* Type class helpers on an open dataset. */
+int sdd_h5_is_string(hid_t dset);   /* fixed or vlen string */
+int sdd_h5_is_numeric(hid_t dset);  /* integer, float, or enum over an integer (bool) */
+/* numpy-style name of the dataset's type: "float32", "int64", "uint8", "bool",
+ * "string", "compound", ... into buf. */
+const char *sdd_h5_dtype_name(hid_t dset, char *buf, size_t n);
+
+/* ---- datasets: reading (HDF5 converts widths and signedness on the fly) */
+
+/* Elements [start, start+count) of a 1-d dataset of any integer type (or bool enum)
+ * into int64 / int32 (int32: values beyond its range saturate, so range checks still
+ * catch them). Float data is refused with SDD_EFORMAT. */
+int sdd_h5_read_i64(hid_t dset, int64_t start, int64_t count, int64_t *out);
+int sdd_h5_read_i32(hid_t dset, int64_t start, int64_t count, int32_t *out);
+/* Elements [start, start+count) of a 1-d numeric dataset (any int, float or bool
+ * enum) into float / double. */
+int sdd_h5_read_f32(hid_t dset, int64_t start, int64_t count, float *out);
+int sdd_h5_read_f64(hid_t dset, int64_t start, int64_t count, double *out);
+/* Rows [r0, r0+nr) of a 2-d numeric dataset with `ncols` columns into row-major float. */
+int sdd_h5_read_rows_f32(hid_t dset, int64_t r0, int64_t nr, int64_t ncols, float *out);
+/* Whole 1-d datasets by path, allocated: *n receives the length. If expect >= 0 the
+ * length must equal it (SDD_EFORMAT naming both lengths otherwise). */
+int sdd_h5_load_i64(hid_t loc, const char *path, int64_t expect, int64_t **out, int64_t *n);
+int sdd_h5_load_f64(hid_t loc, const char *path, int64_t expect, double **out, int64_t *n);
+/* A whole 1-d string dataset (fixed or vlen, ASCII or UTF-8; integer datasets are
+ * formatted as decimal, as pandas does with an integer index) by path. */
+int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out, int64_t *n);
+/* The same on an open dataset. */
+int sdd_h5_read_strings(hid_t dset, int64_t expect, char ***out, int64_t *n);
+
+/* ---- compound datasets (legacy anndata <= 0.6 obs / var tables) */
+
+/* Number and names of the fields of a 1-d compound dataset. */
+int sdd_h5_fields(hid_t dset, char ***names, int *n);
+/* Class of a field: H5T_STRING, H5T_INTEGER, H5T_FLOAT, H5T_ENUM, ... or -1. */
+int sdd_h5_field_class(hid_t dset, const char *field);
+/* One field of every record as strings (strings as is, integers as decimal) or as
+ * doubles (integers, floats, bool enums). */
+int sdd_h5_field_strings(hid_t dset, const char *field, char ***out, int64_t *n);
+int sdd_h5_field_f64(hid_t dset, const char *field, double **out, int64_t *n);
+
+#endif

@@ -1,0 +1,415 @@
+/*
+ * read.c: the format-neutral front of reading. Detects the format of a path (a
+ * directory is a 10x MTX folder; an HDF5 file with a /matrix group or genome groups is
+ * a 10x .h5; any other HDF5 file is an .h5ad), lets the format's opener fill the
+ * annotations, and then serves X in row chunks (sdd_xreader_*) or whole
+ * (sdd_dataset_read, which is the row reader run to the end).
+ *
+ * Row access never holds more than one chunk of X: compressed rows are read through
+ * hyperslabs of data/indices between indptr[r0] and indptr[r1], dense rows as 2-d
+ * hyperslabs. Structure is checked before any value is used: indptr fully at open
+ * (length n_rows + 1, starts at 0, monotone, ends at nnz = len(data) = len(indices));
+ * column indices chunk by chunk as they arrive, before they reach the caller.
+ */
+#include "read_internal.h"
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#define CHUNK_ENTRIES ((int64_t)1 << 22) /* stored entries per chunk: 4M = 32 MiB buffers */
+
+/* ------------------------------------------------------------ set-up */
+
+int sdd_xr_init_sparse(sdd_xreader_t *r, hid_t grp, int64_t n_rows, int64_t n_src_cols)
+{
+    char w[600];
+    int64_t n_ip = 0, n_data = 0, n_ind = 0;
+    int rc;
+    r->kind = SDD_XR_SPARSE;
+    r->n_rows = n_rows;
+    r->n_src_cols = n_src_cols;
+    if ((rc = sdd_h5_open_dataset(grp, "data", &r->data)) < 0) return rc;
+    if ((rc = sdd_h5_open_dataset(grp, "indices", &r->indices)) < 0) return rc;
+    if ((rc = sdd_h5_len1(r->data, &n_data)) < 0 || (rc = sdd_h5_len1(r->indices, &n_ind)) < 0) return rc;
+    if (!sdd_h5_is_numeric(r->data))
+        return sdd_error(SDD_EFORMAT, "%s: is not numeric", sdd_h5_where(grp, "data", w, sizeof w));
+    if (n_data != n_ind)
+        return sdd_error(SDD_EFORMAT, "%s: holds %lld values but indices holds %lld",
+                         sdd_h5_where(grp, "data", w, sizeof w), (long long)n_data, (long long)n_ind);
+    if ((rc = sdd_h5_load_i64(grp, "indptr", -1, &r->indptr, &n_ip)) < 0) return rc;
+    if (n_ip != n_rows + 1)
+        return sdd_error(SDD_EFORMAT, "%s: has %lld entries, expected %lld (rows + 1)",
+                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)n_ip, (long long)(n_rows + 1));
+    if (r->indptr[0] != 0)
+        return sdd_error(SDD_EFORMAT, "%s: starts at %lld, expected 0",
+                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)r->indptr[0]);
+    for (int64_t i = 0; i < n_rows; i++)
+        if (r->indptr[i + 1] < r->indptr[i])
+            return sdd_error(SDD_EFORMAT, "%s: decreases at position %lld (%lld -> %lld)",
+                             sdd_h5_where(grp, "indptr", w, sizeof w), (long long)(i + 1),
+                             (long long)r->indptr[i], (long long)r->indptr[i + 1]);
+    if (r->indptr[n_rows] != n_data)
+        return sdd_error(SDD_EFORMAT, "%s: ends at %lld but data holds %lld values",
+                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)r->indptr[n_rows],
+                         (long long)n_data);
+    sdd_h5_where(grp, "indices", r->indices_name, sizeof r->indices_name);
+    return SDD_OK;
+}
+
+int sdd_xr_init_dense(sdd_xreader_t *r, hid_t dset, int64_t n_rows, int64_t n_cols)
+{
+    r->kind = SDD_XR_DENSE;
+    r->dense = dset;
+    r->n_rows = n_rows;
+    r->n_cols = n_cols;
+    return SDD_OK;
+}
+
+int sdd_xr_load_compressed(hid_t grp, int64_t n_major, int64_t n_minor, sdd_csr_t *m)
+{
+    sdd_xreader_t r;
+    int rc;
+    memset(&r, 0, sizeof r);
+    r.data = r.indices = -1;
+    memset(m, 0, sizeof *m);
+    if (n_minor > INT32_MAX)
+        return sdd_error(SDD_EUNSUPPORTED, "matrix with %lld columns exceeds 32-bit indices", (long long)n_minor);
+    if ((rc = sdd_xr_init_sparse(&r, grp, n_major, n_minor)) < 0) goto done;
+    if ((rc = sdd_csr_alloc(m, n_major, n_minor, r.indptr[n_major])) < 0) goto done;
+    memcpy(m->indptr, r.indptr, (size_t)(n_major + 1) * sizeof *m->indptr);
+    if ((rc = sdd_h5_read_i32(r.indices, 0, m->nnz, m->indices)) < 0) goto done;
+    if ((rc = sdd_h5_read_f32(r.data, 0, m->nnz, m->data)) < 0) goto done;
+    for (int64_t k = 0; k < m->nnz; k++)
+        if (m->indices[k] < 0 || m->indices[k] >= n_minor) {
+            rc = sdd_error(SDD_EFORMAT, "%s: value %lld at position %lld is outside [0, %lld)",
+                           r.indices_name, (long long)m->indices[k], (long long)k, (long long)n_minor);
+            goto done;
+        }
+done:
+    if (rc < 0) sdd_csr_free(m);
+    free(r.indptr);
+    sdd_h5_close(r.data);
+    sdd_h5_close(r.indices);
+    return rc;
+}
+
+/* -------------------------------------------------------- name helpers */
+
+/* Open-addressing set of strings (borrowed pointers), for make_unique. */
+typedef struct {
+    const char **slot;
+    uint64_t mask;
+} strset_t;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* Insert s; returns 1 if it was new, 0 if present. */
+static int strset_add(strset_t *t, const char *s)
+{
+    uint64_t i = str_hash(s) & t->mask;
+    while (t->slot[i]) {
+        if (strcmp(t->slot[i], s) == 0) return 0;
+        i = (i + 1) & t->mask;
+    }
+    t->slot[i] = s;
+    return 1;
+}
+
+static int strset_has(const strset_t *t, const char *s)
+{
+    uint64_t i = str_hash(s) & t->mask;
+    while (t->slot[i]) {
+        if (strcmp(t->slot[i], s) == 0) return 1;
+        i = (i + 1) & t->mask;
+    }
+    return 0;
+}
+
+int sdd_names_make_unique(char **names, int64_t n)
+{
+    strset_t all = {0}, seen = {0};
+    uint64_t cap = 16;
+    char *dup = NULL, **made = NULL;
+    int64_t *counter = NULL, n_made = 0;
+    int rc = SDD_OK;
+    /* sized for the originals plus one new name per duplicate */
+    while (cap < 4 * (uint64_t)n + 16) cap <<= 1;
+    all.slot = sdd_calloc(cap, sizeof *all.slot);
+    seen.slot = sdd_calloc(cap, sizeof *seen.slot);
+    dup = sdd_calloc((size_t)n + 1, 1);
+    counter = sdd_calloc((size_t)n + 1, sizeof *counter);
+    made = sdd_calloc((size_t)n + 1, sizeof *made);
+    if (!all.slot || !seen.slot || !dup || !counter || !made) {
+        rc = SDD_ENOMEM;
+        goto done;
+    }
+    all.mask = seen.mask = cap - 1;
+    for (int64_t i = 0; i < n; i++) {
+        strset_add(&all, names[i]);
+        dup[i] = !strset_add(&seen, names[i]);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t first = -1;
+        if (!dup[i]) continue;
+        /* the counter lives with the first occurrence of the name */
+        for (int64_t j = 0; j < i && first < 0; j++)
+            if (!dup[j] && strcmp(names[j], names[i]) == 0) first = j;
+        for (;;) {
+            size_t len = strlen(names[i]) + 24;
+            char *cand = sdd_malloc(len);
+            if (!cand) {
+                rc = SDD_ENOMEM;
+                goto done;
+            }
+            snprintf(cand, len, "%s-%lld", names[i], (long long)++counter[first]);
+            if (!strset_has(&all, cand)) {
+                made[n_made++] = names[i];
+                names[i] = cand;
+                strset_add(&all, cand);
+                break;
+            }
+            free(cand);
+        }
+    }
+done:
+    for (int64_t k = 0; k < n_made; k++) free(made[k]);
+    free(made);
+    free(all.slot);
+    free(seen.slot);
+    free(dup);
+    free(counter);
+    return rc;
+}
+
+int sdd_cols_append(sdd_column_t **cols, int *n, sdd_column_t *c)
+{
+    sdd_column_t *v = sdd_realloc(*cols, (size_t)(*n + 1) * sizeof *v);
+    if (!v) {
+        sdd_column_free(c);
+        return SDD_ENOMEM;
+    }
+    v[*n] = *c;
+    memset(c, 0, sizeof *c);
+    *cols = v;
+    (*n)++;
+    return SDD_OK;
+}
+
+/* ------------------------------------------------------------ opening */
+
+int sdd_xreader_open(const char *path, const sdd_read_opt_t *opt, sdd_xreader_t **out,
+                     sdd_dataset_t **meta)
+{
+    sdd_read_opt_t dflt;
+    sdd_xreader_t *r = NULL;
+    sdd_dataset_t *ds = NULL;
+    struct stat st;
+    hid_t fid = -1;
+    int rc;
+    *out = NULL;
+    *meta = NULL;
+    if (!opt) {
+        sdd_read_opt_init(&dflt);
+        opt = &dflt;
+    }
+    if (!(r = sdd_calloc(1, sizeof *r)) || !(ds = sdd_dataset_init())) {
+        rc = SDD_ENOMEM;
+        goto fail;
+    }
+    r->fid = r->data = r->indices = r->dense = -1;
+    r->budget = CHUNK_ENTRIES;
+    if (stat(path, &st) != 0) {
+        rc = sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = sdd_mtx_open(path, opt, r, ds);
+    } else {
+        if ((rc = sdd_h5_open(path, &fid)) < 0) goto fail;
+        r->fid = fid;
+        rc = sdd_tenx_detect(fid) ? sdd_tenx_open(path, fid, opt, r, ds) : sdd_h5ad_open(path, fid, opt, r, ds);
+    }
+    if (rc < 0) goto fail;
+    ds->n_cells = r->n_rows;
+    ds->n_genes = r->n_cols;
+    *out = r;
+    *meta = ds;
+    return SDD_OK;
+fail:
+    sdd_xreader_close(r);
+    sdd_dataset_destroy(ds);
+    return rc;
+}
+
+void sdd_xreader_close(sdd_xreader_t *r)
+{
+    if (!r) return;
+    sdd_h5_close(r->data);
+    sdd_h5_close(r->indices);
+    sdd_h5_close(r->dense);
+    sdd_h5_close(r->fid);
+    free(r->indptr);
+    free(r->colmap);
+    sdd_csr_free(&r->mem);
+    free(r);
+}
+
+int sdd_xreader_rewind(sdd_xreader_t *r)
+{
+    r->pos = 0;
+    return SDD_OK;
+}
+
+/* ------------------------------------------------------------ row chunks */
+
+/* Keep only the entries whose column survives the feature filter, renumbered. */
+static void apply_colmap(const int32_t *colmap, sdd_csr_t *c)
+{
+    int64_t o = 0, k = 0;
+    for (int64_t i = 0; i < c->n_rows; i++) {
+        int64_t end = c->indptr[i + 1];
+        for (; k < end; k++) {
+            int32_t j = colmap[c->indices[k]];
+            if (j >= 0) {
+                c->indices[o] = j;
+                c->data[o++] = c->data[k];
+            }
+        }
+        c->indptr[i + 1] = o;
+    }
+    c->nnz = o;
+}
+
+static int64_t next_sparse(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
+{
+    int64_t r0 = r->pos, r1 = r0 + 1, e0 = r->indptr[r0], ne;
+    int rc;
+    while (r1 < r->n_rows && r1 - r0 < max_rows && r->indptr[r1 + 1] - e0 <= r->budget) r1++;
+    ne = r->indptr[r1] - e0;
+    if ((rc = sdd_csr_alloc(c, r1 - r0, r->colmap ? r->n_src_cols : r->n_cols, ne)) < 0) return rc;
+    for (int64_t i = r0; i <= r1; i++) c->indptr[i - r0] = r->indptr[i] - e0;
+    if ((rc = sdd_h5_read_i32(r->indices, e0, ne, c->indices)) < 0 ||
+        (rc = sdd_h5_read_f32(r->data, e0, ne, c->data)) < 0)
+        goto fail;
+    for (int64_t k = 0; k < ne; k++)
+        if (c->indices[k] < 0 || c->indices[k] >= r->n_src_cols) {
+            rc = sdd_error(SDD_EFORMAT, "%s: value %lld at position %lld is outside [0, %lld)",
+                           r->indices_name, (long long)c->indices[k], (long long)(e0 + k),
+                           (long long)r->n_src_cols);
+            goto fail;
+        }
+    if (r->colmap) {
+        apply_colmap(r->colmap, c);
+        c->n_cols = r->n_cols;
+    }
+    sdd_csr_sort(c);
+    r->pos = r1;
+    return r1 - r0;
+fail:
+    sdd_csr_free(c);
+    return rc;
+}
+
+static int64_t next_dense(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
+{
+    int64_t nr = r->budget / (r->n_cols > 0 ? r->n_cols : 1);
+    float *buf;
+    int rc;
+    if (nr < 1) nr = 1;
+    if (nr > max_rows) nr = max_rows;
+    if (nr > r->n_rows - r->pos) nr = r->n_rows - r->pos;
+    if (!(buf = sdd_malloc((size_t)(nr * r->n_cols) * sizeof *buf))) return SDD_ENOMEM;
+    rc = sdd_h5_read_rows_f32(r->dense, r->pos, nr, r->n_cols, buf);
+    if (rc == 0) rc = sdd_csr_from_dense(buf, nr, r->n_cols, c);
+    free(buf);
+    if (rc < 0) return rc;
+    r->pos += nr;
+    return nr;
+}
+
+static int64_t next_mem(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
+{
+    const sdd_csr_t *m = &r->mem;
+    int64_t r0 = r->pos, r1 = r0 + 1, e0 = m->indptr[r0], ne;
+    int rc;
+    while (r1 < m->n_rows && r1 - r0 < max_rows && m->indptr[r1 + 1] - e0 <= r->budget) r1++;
+    ne = m->indptr[r1] - e0;
+    if ((rc = sdd_csr_alloc(c, r1 - r0, m->n_cols, ne)) < 0) return rc;
+    for (int64_t i = r0; i <= r1; i++) c->indptr[i - r0] = m->indptr[i] - e0;
+    memcpy(c->indices, m->indices + e0, (size_t)ne * sizeof *c->indices);
+    memcpy(c->data, m->data + e0, (size_t)ne * sizeof *c->data);
+    r->pos = r1;
+    return r1 - r0;
+}
+
+int64_t sdd_xreader_next(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *chunk)
+{
+    memset(chunk, 0, sizeof *chunk);
+    if (max_rows < 1) return sdd_error(SDD_EINVAL, "row chunk size %lld must be >= 1", (long long)max_rows);
+    if (r->pos >= r->n_rows) return 0;
+    switch (r->kind) {
+    case SDD_XR_SPARSE: return next_sparse(r, max_rows, chunk);
+    case SDD_XR_DENSE: return next_dense(r, max_rows, chunk);
+    case SDD_XR_MEM: return next_mem(r, max_rows, chunk);
+    default: return sdd_error(SDD_EINVAL, "row reader not initialised");
+    }
+}
+
+/* ------------------------------------------------------------ whole read */
+
+/* Copy chunk c into m (allocated with room for every entry) after row `row`. */
+static void place_rows(sdd_csr_t *m, int64_t row, const sdd_csr_t *c)
+{
+    int64_t base = m->indptr[row];
+    for (int64_t i = 1; i <= c->n_rows; i++) m->indptr[row + i] = base + c->indptr[i];
+    memcpy(m->indices + base, c->indices, (size_t)c->nnz * sizeof *c->indices);
+    memcpy(m->data + base, c->data, (size_t)c->nnz * sizeof *c->data);
+}
+
+int sdd_dataset_read(const char *path, const sdd_read_opt_t *opt, sdd_dataset_t **out)
+{
+    sdd_xreader_t *r = NULL;
+    sdd_dataset_t *ds = NULL;
+    sdd_csr_t c = {0};
+    int64_t got, row = 0;
+    int rc;
+    *out = NULL;
+    if ((rc = sdd_xreader_open(path, opt, &r, &ds)) < 0) return rc;
+    if (r->kind == SDD_XR_MEM) {
+        /* already whole and validated: hand it over */
+        ds->X = r->mem;
+        memset(&r->mem, 0, sizeof r->mem);
+    } else if (r->kind == SDD_XR_SPARSE) {
+        /* the stored entries bound the size: one allocation, chunks copied in place */
+        if ((rc = sdd_csr_alloc(&ds->X, r->n_rows, r->n_cols, r->indptr[r->n_rows])) < 0) goto fail;
+        while ((got = sdd_xreader_next(r, INT64_MAX, &c)) > 0) {
+            place_rows(&ds->X, row, &c);
+            row += got;
+            sdd_csr_free(&c);
+        }
+        if (got < 0) goto fail_got;
+        ds->X.nnz = ds->X.indptr[r->n_rows];
+    } else {
+        if ((rc = sdd_csr_alloc(&ds->X, 0, r->n_cols, 0)) < 0) goto fail;
+        while ((got = sdd_xreader_next(r, INT64_MAX, &c)) > 0) {
+            rc = sdd_csr_append_rows(&ds->X, &c);
+            sdd_csr_free(&c);
+            if (rc < 0) goto fail;
+        }
+        if (got < 0) goto fail_got;
+    }
+    sdd_xreader_close(r);
+    *out = ds;
+    return SDD_OK;
+fail_got:
+    rc = (int)got;
+fail:
+    sdd_xreader_close(r);
+    sdd_dataset_destroy(ds);
+    return rc;
+}

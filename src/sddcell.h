@@ -438,6 +438,37 @@ int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *r
                  sdd_eval_t **out);
 void sdd_eval_destroy(sdd_eval_t *e);
 
+/* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
+typedef struct {
+    int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
+    double target_sum;        /* normalize_total target for raw REAL (1e4); <= 0 = median */
+    const char *label_key;    /* obs column of both files holding cell labels, or NULL */
+} sdd_pair_opt_t;
+
+void sdd_pair_opt_init(sdd_pair_opt_t *opt);
+
+typedef struct {
+    int64_t G;                /* matched genes */
+    char **gene_names;        /* [G] in SYNTH's order */
+    sdd_csr_t real, synth;    /* n_real x G, n_synth x G, log1p space, sorted rows */
+    char **real_cells, **synth_cells; /* obs names [n_real], [n_synth] */
+    int32_t *real_labels, *synth_labels; /* codes into label_names, -1 missing; NULL
+                                 without label_key */
+    char **label_names;       /* [n_labels]: REAL's categories first, then SYNTH's others */
+    int n_labels;
+    int64_t n_synth_genes;    /* SYNTH's genes before matching (G <= this) */
+} sdd_pair_t;
+
+/* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
+ * and log1p'd, unless opt->real_normalized) and SYNTH (log1p-normalised, e.g. the
+ * output of `sddcell simulate`), and keep SYNTH's genes that REAL also has, matched by
+ * name, in SYNTH's order (SDD_EDATA if fewer than 2 match). With a label key both files
+ * need that obs column (categorical, string or numeric). *out is allocated; free with
+ * sdd_pair_destroy. */
+int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
+                  sdd_pair_t **out);
+void sdd_pair_destroy(sdd_pair_t *p);
+
 #ifdef __cplusplus
 }
 #endif

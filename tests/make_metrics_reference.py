@@ -254,6 +254,59 @@ def make_fixtures(shared, outdir):
         print(k, exp["default"][k], exp["n_sub250_seed7"][k])
 
 
+def make_cli_fixtures(shared, outdir):
+    """Files for the `sddcell evaluate` test: raw counts REAL (320 cells x 400 genes of
+    pbmc3k, obs cell_type) and log1p SYNTH (260 other cells, 150 of those genes in another
+    order plus 2 genes REAL lacks, perturbed, obs cell_type), and the metrics expected on
+    them with REAL normalised as the tool does (float32 normalize_total 1e4, log1p)."""
+    import anndata
+    import pandas as pd
+
+    a = anndata.read_h5ad(os.path.join(shared, "data/train/pbmc3k_counts.h5ad"))
+    X = sp.csr_matrix(a.X, dtype=np.float32)
+    rs = np.random.RandomState(5)
+    expressed = np.nonzero(np.asarray((X > 0).sum(0)).ravel() >= 30)[0]
+    genes = np.sort(rs.choice(expressed, 400, replace=False))
+    cells = rs.permutation(X.shape[0])
+    Rc = X[cells[:320]][:, genes].toarray()
+    types = np.array(["T", "B", "Mono"])
+    rl = types[rs.randint(0, 3, 320)]
+    real = anndata.AnnData(sp.csr_matrix(Rc),
+                           obs=pd.DataFrame({"cell_type": pd.Categorical(rl, categories=types)},
+                                            index=a.obs_names[cells[:320]]),
+                           var=pd.DataFrame(index=a.var_names[genes]))
+    real.write_h5ad(os.path.join(outdir, "eval_real_counts.h5ad"), compression="gzip")
+
+    def norm(C):
+        tot = C.astype(np.float64).sum(1, keepdims=True)
+        Y = (C.astype(np.float64) * (1e4 / np.where(tot > 0, tot, 1))).astype(np.float32)
+        return np.log1p(Y.astype(np.float64)).astype(np.float32)
+
+    sg = rs.permutation(400)[:150]
+    Sc = X[cells[320:580]][:, genes[sg]].toarray()
+    S = norm(X[cells[320:580]][:, genes].toarray())[:, sg].astype(np.float64)
+    nz = S != 0
+    S[nz] *= np.exp(rs.normal(0, 0.1, nz.sum()))
+    S[nz & (rs.uniform(size=S.shape) < 0.1)] = 0
+    S = np.hstack([S, np.ones((260, 2))]).astype(np.float32)
+    sl = types[rs.randint(0, 3, 260)]
+    synth = anndata.AnnData(sp.csr_matrix(S),
+                            obs=pd.DataFrame({"cell_type": sl}, index=[f"syn_{i:06d}" for i in range(260)]),
+                            var=pd.DataFrame(index=list(a.var_names[genes[sg]]) + ["NOT_A_GENE1", "NOT_A_GENE2"]))
+    synth.write_h5ad(os.path.join(outdir, "eval_synth.h5ad"), compression="gzip")
+    del Sc
+    R = norm(Rc)[:, sg].astype(np.float64)
+    rcode = np.searchsorted(types, rl, sorter=np.argsort(types))
+    rcode = np.argsort(types)[rcode]
+    scode = np.argsort(types)[np.searchsorted(types, sl, sorter=np.argsort(types))]
+    res = evaluate(R, S[:, :150].astype(np.float64), rcode, scode, list(types), seed=42)
+    for k in ("sub_real", "sub_synth", "folds"):
+        del res[k]
+    res["per_label"] = {e.pop("label"): e for e in res["per_label"]}
+    with open(os.path.join(outdir, "eval_expected.json"), "w") as f:
+        json.dump(res, f, indent=1)
+
+
 def bench(real_path, synth_path, n_sub=10000):
     import anndata
     t0 = time.time()
@@ -278,3 +331,4 @@ if __name__ == "__main__":
         here = os.path.dirname(os.path.abspath(__file__))
         shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "shared")
         make_fixtures(shared, os.path.join(here, "data"))
+        make_cli_fixtures(shared, os.path.join(here, "data"))

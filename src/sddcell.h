@@ -469,6 +469,70 @@ int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_
                   sdd_pair_t **out);
 void sdd_pair_destroy(sdd_pair_t *p);
 
+/* ------------------------------------------------------------------ embedding */
+/* Real and synthetic cells in one space, laid out as scanpy does (FORMATS.md,
+ * "UMAP-ready export"): joint PCA, the kNN graph with UMAP's fuzzy weights, an
+ * optional 2-D UMAP layout, written as .h5ad / TSV, and drawn as PNG or SVG. */
+
+typedef struct {
+    int n_pcs;                /* principal components (50) */
+    int n_neighbors;          /* neighbours per cell counting the cell itself, as scanpy (15) */
+    int umap;                 /* compute the UMAP layout (0) */
+    int n_epochs;             /* UMAP epochs; 0 = umap-learn's default (500, or 200 above
+                                 10000 cells) */
+    uint64_t seed;            /* UMAP initial noise and negative sampling (42) */
+} sdd_embed_opt_t;
+
+void sdd_embed_opt_init(sdd_embed_opt_t *opt);
+int sdd_embed_opt_check(const sdd_embed_opt_t *opt);
+
+typedef struct {
+    int64_t n, n_real;        /* cells: rows [0, n_real) real, then synthetic */
+    sdd_csr_t X;              /* n x G joint log1p matrix */
+    sdd_pca_t pca;            /* joint PCA (scores n x k) */
+    sdd_csr_t distances;      /* n x n: Euclidean distances to the n_neighbors - 1 nearest
+                                 other cells (scanpy's obsp['distances']) */
+    sdd_csr_t connectivities; /* n x n symmetric fuzzy union A + A^T - A o A^T */
+    float *umap;              /* [n x 2] layout, or NULL without opt->umap */
+    int n_neighbors;          /* as used (lowered for tiny inputs) */
+} sdd_embed_t;
+
+/* Build the joint embedding of pair->real (first) and pair->synth. *out is allocated;
+ * free with sdd_embed_destroy. progress may be NULL. */
+int sdd_embed_run(const sdd_pair_t *pair, const sdd_embed_opt_t *opt, sdd_progress_f progress,
+                  void *user, sdd_embed_t **out);
+void sdd_embed_destroy(sdd_embed_t *e);
+
+/* UMAP's fuzzy simplicial set from kNN lists that start with the cell itself (umap-learn
+ * smooth_knn_dist, local_connectivity 1, then compute_membership_strengths and the fuzzy
+ * union with set_op_mix_ratio 1): knn_idx / knn_dist [n x k] row-major. sigma / rho [n]
+ * may be NULL. *out (n x n, sorted rows, zero diagonal) is allocated. */
+int sdd_fuzzy_simplicial_set(const int64_t *knn_idx, const double *knn_dist, int64_t n, int k,
+                             double *sigma, double *rho, sdd_csr_t *out);
+
+/* UMAP SGD layout (umap-learn optimize_layout_euclidean: a = 0.583, b = 1.334 for
+ * min_dist 0.5 and spread 1, negative sample rate 5, gamma 1, alpha from 1 down
+ * linearly) of the graph G (n x n) from init [n x 2] (rescaled to [0, 10]); the result
+ * replaces init. Sequential and seeded: the same seed gives the same layout. */
+int sdd_umap_layout(const sdd_csr_t *G, int n_epochs, uint64_t seed, float *init);
+
+/* Write the embedding as .h5ad: X = joint matrix, obs names (made unique), obs source
+ * {real, synthetic} and the label column `label_key` (when pair has labels), var names,
+ * obsm X_pca (and X_umap), varm PCs, uns pca and neighbors, obsp distances and
+ * connectivities; uns_extra (a cJSON object or NULL) is merged into uns. Written under a
+ * temporary name and renamed. */
+int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_embed_t *e,
+                         const char *label_key, const void *uns_extra);
+/* Tab-separated: header `cell_id source label PC1..PCk [UMAP1 UMAP2]`, one row per cell. */
+int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embed_t *e);
+
+/* Scatter plot of xy [n x 2] as PNG (zlib) or SVG, chosen by the extension of path:
+ * panel 1 coloured by source[i] (0 real, 1 synthetic), panel 2 by labels[i] (codes into
+ * label_names[n_labels], -1 grey) or, without labels, the synthetic cells over the real
+ * ones in grey; legends name the colours. `axis` is the axis name stem ("UMAP", "PC"). */
+int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
+                   const int32_t *labels, char *const *label_names, int n_labels, const char *axis);
+
 #ifdef __cplusplus
 }
 #endif

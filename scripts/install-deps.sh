@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install what sddcell needs to build and test on Debian / Ubuntu (run as root or with sudo).
 # Build: autotools, HDF5, OpenBLAS, GSL, cJSON, zlib. Tests: python3 with anndata, h5py,
-# numpy, scipy, pandas, scikit-learn (reference values) and PyTorch (backward-pass fixture).
+# numpy, scipy, pandas, scikit-learn (reference values); R with Matrix and testthat (the R
+# package is built and checked by make check).
 set -e
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -11,4 +12,5 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential autoconf automake libtool pkg-config \
   libhdf5-dev libopenblas-dev libgsl-dev libcjson-dev zlib1g-dev \
   python3 python3-anndata python3-h5py python3-numpy python3-scipy python3-pandas \
-  python3-sklearn ${SDD_EXTRA_PACKAGES:-}
+  python3-sklearn \
+  r-base-dev r-cran-matrix r-cran-testthat ${SDD_EXTRA_PACKAGES:-}

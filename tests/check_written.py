@@ -75,6 +75,8 @@ def layout(path):
         check(obs["n_counts"].dtype == np.int64, "integer column int64")
         check(obs["score"].dtype == np.float64, "float column float64")
         check(f["obsm/X_pca"].dtype == np.float32, "obsm float32")
+        cats = f["obs/cluster/categories"]
+        check(cats.compression == "gzip" and cats.chunks is not None, "larger datasets gzip")
         for g in ("layers", "obsm", "obsp", "varm", "varp", "uns", "uns/params"):
             check(f[g].attrs["encoding-type"] == "dict", f"{g} is a dict")
         u = f["uns"]

@@ -1,0 +1,3 @@
+library(testthat)
+library(sddcell)
+test_check("sddcell")

@@ -1,0 +1,28 @@
+#!/bin/sh
+# r_package: build the R package from R/ with the library sources beside it, then
+# `R CMD check --no-manual` it (its testthat tests included). Fails on any ERROR or
+# WARNING. Skipped (77) when R, Matrix or testthat is not installed.
+set -u
+R_BIN=$(command -v R) || exit 77
+Rscript -e 'quit(status = !(requireNamespace("Matrix", quietly = TRUE) && requireNamespace("testthat", quietly = TRUE)))' || exit 77
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_rpkg.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cp -R "$SDD_SRCDIR/R" "$tmp/sddcell"
+rm -f "$tmp/sddcell/src/Makevars" "$tmp"/sddcell/src/*.o "$tmp"/sddcell/src/*.so
+for f in "$SDD_SRCDIR"/src/*.c "$SDD_SRCDIR"/src/*.h; do
+  case "$(basename "$f")" in main.c|cli*) continue ;; esac
+  cp "$f" "$tmp/sddcell/src/"
+done
+cd "$tmp" || exit 1
+"$R_BIN" CMD build --no-build-vignettes sddcell > build.log 2>&1 || { cat build.log; exit 1; }
+_R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false OMP_NUM_THREADS=1 \
+  "$R_BIN" CMD check --no-manual sddcell_*.tar.gz > check.log 2>&1
+rc=$?
+status=$(grep '^Status:' check.log)
+echo "R CMD check: ${status:-no status line}"
+if [ $rc -ne 0 ] || grep -qE '^Status:.*(ERROR|WARNING)' check.log; then
+  cat check.log
+  cat sddcell.Rcheck/tests/testthat.Rout.fail 2>/dev/null
+  exit 1
+fi
+exit 0

@@ -81,6 +81,7 @@ int sdd_mmd(const double *X, int64_t n_a, int64_t n_b, int64_t d, double *mmd, d
         }
     }
     *mmd = s[0] / ((double)n_a * n_a) + s[1] / ((double)n_b * n_b) - s[2] / ((double)n_a * n_b);
+    if (*mmd < 0) *mmd = 0; /* a squared RKHS norm: below 0 only by rounding */
     rc = SDD_OK;
 fail:
     free(nrm);

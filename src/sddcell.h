@@ -320,8 +320,9 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
 /* Joint PCA, exact kNN and the real-vs-synthetic metrics of SPEC section 5. Inputs are
  * log1p-normalised matrices over the same genes in the same order. */
 
-/* Principal components of the rows of a cells x genes matrix, mean-centred, from the
- * exact eigendecomposition of the G x G covariance (ddof 1). */
+/* Principal components of the rows of a cells x genes matrix, mean-centred: for up to
+ * SDD_PCA_EXACT_GENES genes from the exact eigendecomposition of the G x G covariance
+ * (ddof 1), above that by randomized SVD (sdd_pca_fit_randomized). */
 typedef struct {
     int64_t n, G, k;          /* cells, genes, components kept */
     double *mean;             /* [G] column means */
@@ -333,10 +334,16 @@ typedef struct {
     double *scores;           /* [n x k] projections of the centred rows */
 } sdd_pca_t;
 
-/* Fit k components (k is lowered to min(k, G, n - 1)) to X and project X's rows.
- * G must be <= SDD_PCA_MAX_GENES. *out's arrays are allocated; free with sdd_pca_free. */
-#define SDD_PCA_MAX_GENES 8000
+/* Fit k components (k is lowered to min(k, G, n - 1)) to X and project X's rows; the
+ * method depends on G only, so a given input always gives the same result. *out's
+ * arrays are allocated; free with sdd_pca_free. */
+#define SDD_PCA_EXACT_GENES 4000
 int sdd_pca_fit(const sdd_csr_t *X, int k, sdd_pca_t *out);
+/* Randomized SVD of the centred X (Halko, Martinsson, Tropp 2011, algorithm 4.4, as
+ * scikit-learn's randomized_svd): k + max(10, k) Gaussian test vectors drawn from an
+ * sdd_rng_t seeded with `seed`, n_iter power iterations with QR re-orthonormalisation,
+ * never densifying X. Same output layout as sdd_pca_fit. */
+int sdd_pca_fit_randomized(const sdd_csr_t *X, int k, int n_iter, uint64_t seed, sdd_pca_t *out);
 void sdd_pca_free(sdd_pca_t *p);
 
 /* Exact k nearest neighbours by Euclidean distance: for each row q of Q [nq x d] the k
@@ -351,7 +358,8 @@ int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d,
 /* MMD of SPEC section 5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
  * D = squared Euclidean distances, b = mean off-diagonal D, K = sum_{q=-2..2}
  * exp(-D / (b 2^q)), MMD = mean K_aa + mean K_bb - 2 mean K_ab (biased, diagonals
- * included). Accumulated in double over blocks. *bandwidth (may be NULL) receives b. */
+ * included; rounding below 0 is clamped to 0). Accumulated in double over blocks.
+ * *bandwidth (may be NULL) receives b. */
 int sdd_mmd(const double *X, int64_t n_a, int64_t n_b, int64_t d, double *mmd, double *bandwidth);
 
 /* Per-cell LISI as the R lisi package computes it: the 3*perplexity nearest cells

@@ -229,6 +229,41 @@ static void test_sanity(const sdd_csr_t *R)
     free(a), free(b), free(perm), free(g);
 }
 
+/* Randomized PCA against the exact one on the fixture cells: variances, scores up to
+ * sign, and the MMD that the scores feed. */
+static void test_pca_randomized(const sdd_csr_t *R, const sdd_csr_t *S)
+{
+    sdd_csr_t J = {0};
+    sdd_pca_t a = {0}, b = {0};
+    double ma, mb, worst_var = 0, worst_score = 0, scale = 0;
+    CHECK(sdd_csr_select_rows(R, NULL, 0, &J) == 0 && sdd_csr_append_rows(&J, R) == 0 &&
+          sdd_csr_append_rows(&J, S) == 0);
+    CHECK(sdd_pca_fit(&J, 50, &a) == 0);
+    CHECK(sdd_pca_fit_randomized(&J, 50, 7, 1, &b) == 0);
+    if (a.k == 50 && b.k == 50) {
+        for (int j = 0; j < 10; j++) {
+            double dot = 0;
+            worst_var = fmax(worst_var, fabs(b.variance[j] / a.variance[j] - 1));
+            for (int64_t g = 0; g < a.G; g++) dot += a.components[j * a.G + g] * b.components[j * a.G + g];
+            for (int64_t i = 0; i < a.n; i++) {
+                worst_score = fmax(worst_score, fabs(a.scores[i * 50 + j] - (dot < 0 ? -1 : 1) * b.scores[i * 50 + j]));
+                scale = fmax(scale, fabs(a.scores[i * 50 + j]));
+            }
+        }
+        CHECK_CLOSE(a.total_variance, b.total_variance, 1e-9, 0);
+        CHECK(sdd_mmd(a.scores, R->n_rows, S->n_rows, 50, &ma, NULL) == 0);
+        CHECK(sdd_mmd(b.scores, R->n_rows, S->n_rows, 50, &mb, NULL) == 0);
+        fprintf(stderr, "randomized PCA: top-10 variance rel err %.2g, score err %.2g of %.3g; MMD %.6f vs exact %.6f\n",
+                worst_var, worst_score, scale, mb, ma);
+        CHECK(worst_var < 1e-4);
+        CHECK(worst_score < 2e-3 * scale);
+        CHECK_CLOSE(mb, ma, 1e-3, 0);
+    }
+    sdd_pca_free(&a);
+    sdd_pca_free(&b);
+    sdd_csr_free(&J);
+}
+
 int main(void)
 {
     const char *src = getenv("SDD_SRCDIR");
@@ -247,6 +282,7 @@ int main(void)
     CHECK((exp = read_json(p3)) != NULL);
     if (R.n_rows && S.n_rows && exp) {
         test_reference(&R, rl, &S, sl, exp);
+        test_pca_randomized(&R, &S);
         test_sanity(&R);
     }
     cJSON_Delete(exp);

@@ -212,55 +212,72 @@ fail:
 
 /* ------------------------------------------------------- randomized SVD */
 
-/* Y [n x l, column-major] = (X - 1 mu^T) V, V [G x l] column-major. */
+/* Y [n x l] = (X - 1 mu^T) V with V [G x l], both row-major: each stored x_ig adds
+ * x_ig V[g, :] to a contiguous row of Y. */
 static void centred_times(const sdd_csr_t *X, const double *mu, const double *V, int l, double *Y)
 {
     int64_t n = X->n_rows, G = X->n_cols;
-    for (int j = 0; j < l; j++) {
-        const double *v = V + (size_t)j * G;
-        double *y = Y + (size_t)j * n, m = 0;
-        for (int64_t g = 0; g < G; g++) m += mu[g] * v[g];
-        for (int64_t i = 0; i < n; i++) {
-            double s = -m;
-            for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) s += X->data[p] * v[X->indices[p]];
-            y[i] = s;
+    double mv[l > 0 ? l : 1]; /* mu^T V */
+    for (int t = 0; t < l; t++) mv[t] = 0;
+    for (int64_t g = 0; g < G; g++)
+        for (int t = 0; t < l; t++) mv[t] += mu[g] * V[(size_t)g * l + t];
+    for (int64_t i = 0; i < n; i++) {
+        double *y = Y + (size_t)i * l;
+        for (int t = 0; t < l; t++) y[t] = -mv[t];
+        for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+            const double *v = V + (size_t)X->indices[p] * l;
+            double x = X->data[p];
+            for (int t = 0; t < l; t++) y[t] += x * v[t];
         }
     }
 }
 
-/* Z [G x l, column-major] = (X - 1 mu^T)^T U, U [n x l] column-major. */
+/* Z [G x l] = (X - 1 mu^T)^T U with U [n x l], both row-major. */
 static void centred_t_times(const sdd_csr_t *X, const double *mu, const double *U, int l, double *Z)
 {
     int64_t n = X->n_rows, G = X->n_cols;
-    for (int j = 0; j < l; j++) {
-        const double *u = U + (size_t)j * n;
-        double *z = Z + (size_t)j * G, su = 0;
-        for (int64_t i = 0; i < n; i++) su += u[i];
-        for (int64_t g = 0; g < G; g++) z[g] = -mu[g] * su;
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) z[X->indices[p]] += X->data[p] * u[i];
+    double su[l > 0 ? l : 1];
+    for (int t = 0; t < l; t++) su[t] = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int t = 0; t < l; t++) su[t] += U[(size_t)i * l + t];
+    for (int64_t g = 0; g < G; g++)
+        for (int t = 0; t < l; t++) Z[(size_t)g * l + t] = -mu[g] * su[t];
+    for (int64_t i = 0; i < n; i++) {
+        const double *u = U + (size_t)i * l;
+        for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+            double *z = Z + (size_t)X->indices[p] * l, x = X->data[p];
+            for (int t = 0; t < l; t++) z[t] += x * u[t];
+        }
     }
 }
 
-/* Orthonormal basis of the columns of A [m x l] (column-major), in place. */
+/* Orthonormal basis of the columns of A [m x l] (row-major), in place, by LAPACK's QR on
+ * a column-major copy. */
 static int orthonormalize(double *A, int m, int l)
 {
     int info = 0, lwork = -1;
     double wq = 0, *tau = sdd_malloc((size_t)l * sizeof *tau), *work = NULL;
-    if (!tau) return SDD_ENOMEM;
-    dgeqrf_(&m, &l, A, &m, tau, &wq, &lwork, &info);
+    double *c = sdd_malloc((size_t)m * l * sizeof *c);
+    if (!tau || !c) goto done;
+    for (int i = 0; i < m; i++)
+        for (int t = 0; t < l; t++) c[(size_t)t * m + i] = A[(size_t)i * l + t];
+    dgeqrf_(&m, &l, c, &m, tau, &wq, &lwork, &info);
     lwork = (int)wq + 1;
     if (info == 0 && (work = sdd_malloc((size_t)lwork * sizeof *work))) {
-        dgeqrf_(&m, &l, A, &m, tau, work, &lwork, &info);
-        if (info == 0) dorgqr_(&m, &l, &l, A, &m, tau, work, &lwork, &info);
+        dgeqrf_(&m, &l, c, &m, tau, work, &lwork, &info);
+        if (info == 0) dorgqr_(&m, &l, &l, c, &m, tau, work, &lwork, &info);
     }
+    for (int i = 0; i < m; i++)
+        for (int t = 0; t < l; t++) A[(size_t)i * l + t] = c[(size_t)t * m + i];
+done:
     free(tau);
-    free(work);
+    free(c);
     if (!work) return SDD_ENOMEM;
+    free(work);
     return info == 0 ? SDD_OK : sdd_error(SDD_EDATA, "PCA: QR factorisation failed (info %d)", info);
 }
 
-/* Components from B^T = (X - 1 mu^T)^T Q [G x l]: eigenpairs of B B^T. */
+/* Components from B^T = (X - 1 mu^T)^T Q [G x l, row-major]: eigenpairs of B B^T. */
 static int small_svd(const double *Bt, int64_t G, int l, int k, sdd_pca_t *out)
 {
     double *C = sdd_malloc((size_t)l * l * sizeof *C), *w = sdd_malloc((size_t)k * sizeof *w);
@@ -268,7 +285,7 @@ static int small_svd(const double *Bt, int64_t G, int l, int k, sdd_pca_t *out)
     int rc = SDD_ENOMEM;
     if (!C || !w || !W) goto fail;
     /* C = Bt^T Bt (l x l); symmetric, so row/column-major is the same */
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, l, l, (int)G, 1.0, Bt, (int)G, Bt, (int)G, 0.0, C, l);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, (int)G, 1.0, Bt, l, Bt, l, 0.0, C, l);
     if ((rc = top_eigen(C, l, k, w, W)) < 0) goto fail;
     for (int j = 0; j < k; j++) {
         double s = sqrt(w[j] > 0 ? w[j] : 0), big = 0;
@@ -277,7 +294,7 @@ static int small_svd(const double *Bt, int64_t G, int l, int k, sdd_pca_t *out)
         out->variance[j] = w[j] / (double)(out->n - 1);
         for (int64_t g = 0; g < G; g++) {
             double a = 0;
-            for (int t = 0; t < l; t++) a += Bt[(size_t)t * G + g] * W[(size_t)j * l + t];
+            for (int t = 0; t < l; t++) a += Bt[(size_t)g * l + t] * W[(size_t)j * l + t];
             v[g] = s > 0 ? a / s : 0;
             if (fabs(v[g]) > big) big = fabs(v[g]), arg = g;
         }

@@ -58,6 +58,32 @@ static void test_make_unique(void)
     for (int i = 0; i < 5; i++) free(v[i]);
 }
 
+/* The LZF filter only decodes: creating an LZF-compressed dataset must fail cleanly. */
+static void test_lzf_no_encoder(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[1024];
+    hid_t f, sp, dcpl, d = -1;
+    hsize_t n = 64, chunk = 16;
+    float x[64] = {0};
+    herr_t w = -1;
+    snprintf(path, sizeof path, "%s/sdd_lzf_%ld.h5", dir ? dir : "/tmp", (long)getpid());
+    CHECK(H5Zfilter_avail(32000) > 0);
+    f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    sp = H5Screate_simple(1, &n, NULL);
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    H5Pset_filter(dcpl, 32000, H5Z_FLAG_MANDATORY, 0, NULL);
+    d = H5Dcreate2(f, "x", H5T_NATIVE_FLOAT, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (d >= 0) w = H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x);
+    CHECK(d < 0 || w < 0);
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    H5Fclose(f);
+    unlink(path);
+}
+
 int main(void)
 {
     const char *shared = getenv("SDD_SHARED");
@@ -66,7 +92,9 @@ int main(void)
                                   "h5ad/scvi-tools/pbmc_10k_protein_v3.h5ad", "h5ad/anndata/v0.7.8/adata.h5ad"};
     char path[1024];
     sdd_init();
+    sdd_lzf_register();
     test_make_unique();
+    test_lzf_no_encoder();
     if (!shared) shared = "../shared";
     snprintf(path, sizeof path, "%s/data/train/pbmc3k_counts.h5ad", shared);
     if (access(path, R_OK) != 0) {

@@ -654,6 +654,11 @@ int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embe
  * ones in grey; legends name the colours. `axis` is the axis name stem ("UMAP", "PC"). */
 int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
                    const int32_t *labels, char *const *label_names, int n_labels, const char *axis);
+/* ---- reading: decoding threads */
+
+/* Decode the compressed chunks of X on `threads` threads (default 1) in the following
+ * sdd_xreader_next calls; results do not depend on the count. */
+void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #define SDD_CLI_H
 
 #include "sddcell.h"
+#include <getopt.h>
 #include <stdio.h>
 
 /* Global options, accepted before or after the subcommand name. */
@@ -71,6 +72,53 @@ int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx);
+
+int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
+int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx);
+int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx);
+
+/* ---- train / sample / simulate: shared option tables (cli_train.c, cli_sample.c) */
+
+/* getopt_long codes of the shared long options (above any short option character). */
+enum {
+    CLI_O_NTOP = 256, CLI_O_FLAVOR, CLI_O_MINCELLS, CLI_O_MINGENES, CLI_O_TARGET, CLI_O_LAYER,
+    CLI_O_RAW, CLI_O_GENOME, CLI_O_FTYPE, CLI_O_LABEL, CLI_O_STEPS, CLI_O_BATCH, CLI_O_LR,
+    CLI_O_EMA, CLI_O_BITSCALE, CLI_O_BITWEIGHT, CLI_O_VALUEMASK, CLI_O_NOVALUEMASK, CLI_O_SCALE,
+    CLI_O_CLIP, CLI_O_NOBITS, CLI_O_CKPT, CLI_O_HIDDEN, CLI_O_HEAD, CLI_O_EMB, CLI_O_LDROP,
+    CLI_O_SAMPLER, CLI_O_SSTEPS, CLI_O_TD, CLI_O_DECODE, CLI_O_GUIDANCE, CLI_O_LCOUNTS,
+    CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH
+};
+
+/* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling
+ * options (--sampler ... --sample-batch); each table ends with a zero entry. */
+extern const struct option cli_train_longopts[];
+extern const struct option cli_sample_longopts[];
+/* --label-counts A=500,B=500 parsed: names point into buf. */
+typedef struct {
+    char **names;
+    int64_t *counts;
+    int n;
+    char *buf;
+} cli_label_counts_t;
+void cli_label_counts_free(cli_label_counts_t *lc);
+/* Apply option code c with argument arg. Return 0 when handled, 1 when c is not one of
+ * the table's, -1 after printing a usage error. */
+int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_t *p, sdd_train_opt_t *t);
+int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_opt_t *s,
+                      cli_label_counts_t *lc, int *counts);
+/* Set the options of preset `name` (fast, paper); either pointer may be NULL. -1 if unknown. */
+int cli_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s);
+/* Train with progress; on an interrupt save the model to out and return CLI_INTERRUPTED. */
+int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, const char *out);
+/* uns of a sampled file (a cJSON object; the caller deletes it), and the writer (with
+ * layers/counts when counts is set). */
+struct cJSON;
+struct cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx);
+int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
+                     const struct cJSON *uns, int counts, uint64_t seed);
+/* `sddcell info` on a model: probe (1 = a model file) and describer. */
+int cli_model_probe(const char *path);
+int cli_model_describe(const char *path, int json, cli_ctx_t *ctx);
 
 extern const cli_cmd_t cli_commands[];
 

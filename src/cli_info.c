@@ -158,7 +158,13 @@ typedef struct {
     int (*describe)(const char *path, const info_opt_t *o, cli_ctx_t *ctx);
 } describer_t;
 
+static int describe_model(const char *path, const info_opt_t *o, cli_ctx_t *ctx)
+{
+    return cli_model_describe(path, o->json, ctx);
+}
+
 static const describer_t describers[] = {
+    {"model", cli_model_probe, describe_model},
     {"count matrix", NULL, describe_matrix},
 };
 

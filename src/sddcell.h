@@ -660,6 +660,85 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
  * sdd_xreader_next calls; results do not depend on the count. */
 void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
 
+/* ---- sampling (SPEC section 4: sample.c) */
+
+enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1 };
+enum { SDD_DECODE_THRESHOLD = 0, SDD_DECODE_BERNOULLI = 1 };
+
+/* Sampling options. Fill with sdd_sample_opt_init (defaults: DDIM, 100 steps, td 0,
+ * Bernoulli bit decoding, EMA weights, guidance 1), then set fields. */
+typedef struct {
+    int64_t n_cells;          /* cells to generate (required, >= 1) */
+    int sampler;              /* SDD_SAMPLER_DDIM or SDD_SAMPLER_DDPM */
+    int64_t steps;            /* reverse steps S (100) */
+    double td;                /* time difference: t_next = max(1 - (k + 1 + td)/S, 0) (0) */
+    int bit_decode;           /* SDD_DECODE_*: mask = [bit > 0] or drawn with p = (b/bs + 1)/2 */
+    int use_ema;              /* 1: EMA weights (default); 0: the raw training weights */
+    double guidance;          /* classifier-free guidance w: x0 = x0_null + w (x0_label -
+                                 x0_null); 1 = plain conditional, 0 = unconditional */
+    int threshold;            /* DDIM-T baseline: zero the smallest values of the synthetic
+                                 matrix until its sparsity reaches the training data's */
+    const char *label;        /* conditional: every cell gets this label (or NULL) */
+    const char *const *count_labels; /* conditional: cells per label, label names ... */
+    const int64_t *label_counts;     /* ... and counts adding up to n_cells */
+    int n_label_counts;       /* 0 = cells per label follow the training proportions */
+    int64_t batch;            /* cells per batch; 0 = sized to a 256 MB activation budget
+                                 (at most 1024), whatever the thread count */
+    uint64_t seed;            /* noise, DDPM noise and Bernoulli masks */
+} sdd_sample_opt_t;
+
+void sdd_sample_opt_init(sdd_sample_opt_t *opt);
+/* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
+int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+
+/* Generate opt->n_cells cells from model m (SPEC section 4) and return them as a new
+ * dataset (*out, free with sdd_dataset_destroy): X is CSR float32 of log1p-normalised
+ * values over the model's genes, every zero exact and every non-zero in [m_g, M]; var
+ * names and ids are the model's genes; obs names syn_000001, ...; obs `source` is the
+ * categorical "synthetic"; a conditional model adds the label column (named after the
+ * training label key, categories in the model's order, cells in blocks by label).
+ * Cells come in batches; batch b draws from sdd_rng_split(seed, b), so a seed gives the
+ * same output with any thread count. progress (may be NULL) gets stage "sample" after
+ * every reverse step; a non-zero return stops with SDD_EINTR. An unknown label gives
+ * SDD_ENOTFOUND, labels for an unconditional model SDD_EINVAL. */
+int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_progress_f progress,
+               void *user, sdd_dataset_t **out);
+
+/* Decoding of a final x0-hat (exposed for tests). G genes; bits = 0 for a model without
+ * sparsity bits (rows of G values, output max(value, 0)), else rows [v (G) | b (G)]. */
+typedef struct {
+    int64_t G;
+    int bits;                 /* 1: rows carry sparsity bits */
+    double bit_scale;         /* magnitude of the bits (> 0) */
+    double M;                 /* global maximum of the training log1p values */
+    const float *Mg;          /* [G] per-gene maxima (per-gene scaling) or NULL (global) */
+    const float *mg;          /* [G] smallest non-zero training value per gene */
+    int mode;                 /* SDD_DECODE_THRESHOLD or SDD_DECODE_BERNOULLI */
+} sdd_decode_t;
+
+/* out [B][G] from x0 [B][D]: value = (v + 1)/2 * M (M_g), mask = [b > 0] or a draw with
+ * probability clamp((b/bit_scale + 1)/2, 0, 1) from rng (one uniform per entry, row by
+ * row); where the mask is on the value is clamped to [m_g, M] (M_g), elsewhere exactly 0. */
+int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t *rng, float *out);
+
+/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes):
+ * for cell i a library size L is drawn uniformly from the training cells' library sizes
+ * (raw totals before normalisation, stored in the model), and each non-zero entry
+ * becomes Poisson(expm1(x) L / T), T the normalize_total target of the training data
+ * (expm1(x) is the normalised expression, which sums to T over all genes of a cell, so
+ * expm1(x) L / T is that gene's expected count at library size L). Draws come from a
+ * stream per cell derived from seed. out is allocated (float values, zeros dropped). */
+int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out);
+
+/* Write a sampled dataset as sdd_h5ad_write does, with `counts` (may be NULL) as
+ * layers/counts (csr_matrix, float32 integer values), through a temporary file renamed
+ * into place: a failure leaves no `path`. */
+int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns_json,
+                          const sdd_csr_t *counts);
+
+/* Compute threads of the library's matrix products (>= 1). Results do not depend on it. */
+void sdd_threads_set(int n);
+
 #ifdef __cplusplus
 }
 #endif

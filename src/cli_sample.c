@@ -1,0 +1,197 @@
+/*
+ * cli_sample.c: `sddcell sample MODEL.sdd -n N -o OUT.h5ad`: load a model, generate N
+ * cells (sdd_sample), write them as .h5ad with uns['sddcell'] recording how (model file,
+ * sampler, steps, td, decoding, seed, guidance, EMA, tool version) and, with --counts,
+ * layers/counts (sdd_sample_counts). The output goes through a temporary name; a failure
+ * or an interrupt leaves no file.
+ *
+ * Also the sampling option table shared with `sddcell simulate`.
+ */
+#include "cli.h"
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct option cli_sample_longopts[] = {
+    {"sampler", required_argument, NULL, CLI_O_SAMPLER},
+    {"sample-steps", required_argument, NULL, CLI_O_SSTEPS},
+    {"td", required_argument, NULL, CLI_O_TD},
+    {"bit-decode", required_argument, NULL, CLI_O_DECODE},
+    {"guidance", required_argument, NULL, CLI_O_GUIDANCE},
+    {"label-counts", required_argument, NULL, CLI_O_LCOUNTS},
+    {"counts", no_argument, NULL, CLI_O_COUNTS},
+    {"no-ema", no_argument, NULL, CLI_O_NOEMA},
+    {"threshold", no_argument, NULL, CLI_O_THRESHOLD},
+    {"sample-batch", required_argument, NULL, CLI_O_SBATCH},
+    {NULL, 0, NULL, 0}};
+
+/* A=500,B=500 into parallel arrays held in *lc (freed with cli_label_counts_free). */
+static int parse_label_counts(const cli_ctx_t *ctx, const char *arg, cli_label_counts_t *lc)
+{
+    char *s = strdup(arg), *p, *save = NULL;
+    int n = 1;
+    for (const char *q = arg; *q; q++) n += *q == ',';
+    lc->names = calloc((size_t)n, sizeof *lc->names);
+    lc->counts = calloc((size_t)n, sizeof *lc->counts);
+    lc->buf = s;
+    if (!s || !lc->names || !lc->counts) return cli_error(ctx, "out of memory"), -1;
+    for (p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        char *eq = strrchr(p, '=');
+        if (!eq || eq == p) {
+            cli_usage_error(ctx, "--label-counts takes LABEL=N[,LABEL=N...], not '%s'", p);
+            return -1;
+        }
+        *eq = 0;
+        if (cli_opt_int(ctx, "--label-counts", eq + 1, 0, INT64_C(100000000), &lc->counts[lc->n])) return -1;
+        lc->names[lc->n++] = p;
+    }
+    return 0;
+}
+
+void cli_label_counts_free(cli_label_counts_t *lc)
+{
+    free(lc->names);
+    free(lc->counts);
+    free(lc->buf);
+    memset(lc, 0, sizeof *lc);
+}
+
+int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_opt_t *s,
+                      cli_label_counts_t *lc, int *counts)
+{
+    switch (c) {
+    case CLI_O_SAMPLER:
+        if (strcmp(arg, "ddim") == 0) s->sampler = SDD_SAMPLER_DDIM;
+        else if (strcmp(arg, "ddpm") == 0) s->sampler = SDD_SAMPLER_DDPM;
+        else return cli_usage_error(ctx, "unknown --sampler '%s' (ddim, ddpm)", arg), -1;
+        break;
+    case CLI_O_SSTEPS: if (cli_opt_int(ctx, "--steps", arg, 1, 100000, &s->steps)) return -1; break;
+    case CLI_O_TD: if (cli_opt_double(ctx, "--td", arg, 0, 100000, &s->td)) return -1; break;
+    case CLI_O_DECODE:
+        if (strcmp(arg, "threshold") == 0) s->bit_decode = SDD_DECODE_THRESHOLD;
+        else if (strcmp(arg, "bernoulli") == 0) s->bit_decode = SDD_DECODE_BERNOULLI;
+        else return cli_usage_error(ctx, "unknown --bit-decode '%s' (threshold, bernoulli)", arg), -1;
+        break;
+    case CLI_O_GUIDANCE: if (cli_opt_double(ctx, "--guidance", arg, 0, 100, &s->guidance)) return -1; break;
+    case CLI_O_LCOUNTS:
+        if (lc->n) return cli_usage_error(ctx, "--label-counts given twice"), -1;
+        if (parse_label_counts(ctx, arg, lc)) return -1;
+        s->count_labels = (const char *const *)lc->names;
+        s->label_counts = lc->counts;
+        s->n_label_counts = lc->n;
+        break;
+    case CLI_O_COUNTS: *counts = 1; break;
+    case CLI_O_NOEMA: s->use_ema = 0; break;
+    case CLI_O_THRESHOLD: s->threshold = 1; break;
+    case CLI_O_SBATCH: if (cli_opt_int(ctx, "--sample-batch", arg, 1, 65536, &s->batch)) return -1; break;
+    default: return 1;
+    }
+    return 0;
+}
+
+cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx)
+{
+    cJSON *uns = cJSON_CreateObject(), *o = uns ? cJSON_AddObjectToObject(uns, "sddcell") : NULL;
+    if (!o) {
+        cJSON_Delete(uns);
+        return NULL;
+    }
+    cJSON_AddStringToObject(o, "version", SDD_VERSION);
+    cJSON_AddStringToObject(o, "model", model_path ? model_path : "");
+    cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM ? "ddpm" : "ddim");
+    cJSON_AddNumberToObject(o, "steps", (double)s->steps);
+    cJSON_AddNumberToObject(o, "td", s->td);
+    cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_DECODE_THRESHOLD ? "threshold" : "bernoulli");
+    cJSON_AddNumberToObject(o, "seed", (double)s->seed);
+    cJSON_AddNumberToObject(o, "guidance", s->guidance);
+    cJSON_AddNumberToObject(o, "ema", s->use_ema);
+    cJSON_AddNumberToObject(o, "threshold_baseline", s->threshold);
+    cJSON_AddNumberToObject(o, "n_cells", (double)s->n_cells);
+    return uns;
+}
+
+int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
+                     const cJSON *uns, int counts, uint64_t seed)
+{
+    sdd_csr_t cnt = {0};
+    int rc;
+    if (counts && (rc = sdd_sample_counts(m, &ds->X, seed, &cnt)) < 0) return cli_lib_error(ctx, rc);
+    rc = sdd_sample_write_h5ad(out, ds, uns, counts ? &cnt : NULL);
+    sdd_csr_free(&cnt);
+    return rc < 0 ? cli_lib_error(ctx, rc) : CLI_OK;
+}
+
+int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
+{
+    static struct option longopts[48];
+    static const struct option own[] = {
+        {"output", required_argument, NULL, 'o'}, {"cells", required_argument, NULL, 'n'},
+        {"steps", required_argument, NULL, CLI_O_SSTEPS}, {"label", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    sdd_sample_opt_t so;
+    cli_label_counts_t lc = {0};
+    sdd_model_t *m = NULL;
+    sdd_dataset_t *ds = NULL;
+    cJSON *uns = NULL;
+    const char *out = NULL;
+    int c, rc, n = 0, counts = 0;
+
+    for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
+    for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
+    memset(&longopts[n], 0, sizeof longopts[n]);
+    sdd_sample_opt_init(&so);
+    cli_preset_apply("fast", NULL, &so);
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'n': if (cli_opt_int(ctx, "-n", optarg, 1, INT64_C(100000000), &so.n_cells)) goto fail; break;
+        case 'L': so.label = optarg; break;
+        case 'h': cli_label_counts_free(&lc); return cli_print_usage(ctx, stdout);
+        case ':': cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]); goto fail;
+        case '?': cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]); goto fail;
+        default:
+            if ((rc = cli_sample_option(ctx, c, optarg, &so, &lc, &counts)) < 0) goto fail;
+            if (rc > 0) {
+                cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+                goto fail;
+            }
+        }
+    }
+    if (argc - optind != 1) {
+        cli_usage_error(ctx, "expected one MODEL.sdd, got %d arguments", argc - optind);
+        goto fail;
+    }
+    if (!out || so.n_cells == 0) {
+        cli_usage_error(ctx, "%s is required", out ? "-n N" : "-o OUT.h5ad");
+        goto fail;
+    }
+    so.seed = ctx->seed;
+    if ((rc = sdd_sample_opt_check(&so)) < 0) goto lib_fail;
+    cli_catch_signals();
+    if ((rc = sdd_model_load(argv[optind], &m)) < 0) goto lib_fail;
+    if ((rc = sdd_sample(m, &so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
+    if (!(uns = cli_sample_uns(argv[optind], &so, ctx))) {
+        cli_error(ctx, "out of memory");
+        goto fail;
+    }
+    rc = cli_sample_write(ctx, out, m, ds, uns, counts, so.seed);
+    cJSON_Delete(uns);
+    sdd_dataset_destroy(ds);
+    sdd_model_destroy(m);
+    cli_label_counts_free(&lc);
+    return rc;
+lib_fail:
+    rc = cli_lib_error(ctx, rc);
+    sdd_dataset_destroy(ds);
+    sdd_model_destroy(m);
+    cli_label_counts_free(&lc);
+    return rc;
+fail:
+    sdd_model_destroy(m);
+    cli_label_counts_free(&lc);
+    return CLI_FAIL;
+}

@@ -1,0 +1,300 @@
+/*
+ * cli_simulate.c: `sddcell simulate FILE -o OUT.h5ad`, the whole job in one command:
+ * QC, normalisation and HVG (sdd_prep_run), training (sdd_model_train), sampling as many
+ * cells as passed QC (or -n) (sdd_sample), the synthetic cells written as .h5ad, and the
+ * SPEC section 5 metrics against the real HVG matrix the model was trained on
+ * (sdd_evaluate) written to OUT.metrics.json beside the output, with the timings of each
+ * stage and the recipe. --prefix P names P.h5ad, P.metrics.json and P.sdd instead.
+ * Presets: `fast` (default) and `paper`; any flag given overrides the preset.
+ */
+#include "cli.h"
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    char *h5ad, *json, *model;  /* output paths (model may be NULL) */
+} outputs_t;
+
+static char *with_suffix(const char *stem, size_t n, const char *suffix)
+{
+    char *s = malloc(n + strlen(suffix) + 1);
+    if (s) {
+        memcpy(s, stem, n);
+        strcpy(s + n, suffix);
+    }
+    return s;
+}
+
+static int make_outputs(const char *out, const char *prefix, const char *model_out, outputs_t *o)
+{
+    if (prefix) {
+        size_t n = strlen(prefix);
+        o->h5ad = with_suffix(prefix, n, ".h5ad");
+        o->json = with_suffix(prefix, n, ".metrics.json");
+        o->model = model_out ? strdup(model_out) : with_suffix(prefix, n, ".sdd");
+    } else {
+        size_t n = strlen(out);
+        if (n > 5 && strcmp(out + n - 5, ".h5ad") == 0) n -= 5;
+        o->h5ad = strdup(out);
+        o->json = with_suffix(out, n, ".metrics.json");
+        o->model = model_out ? strdup(model_out) : NULL;
+    }
+    return o->h5ad && o->json && (o->model || !(prefix || model_out)) ? 0 : -1;
+}
+
+static void free_outputs(outputs_t *o)
+{
+    free(o->h5ad);
+    free(o->json);
+    free(o->model);
+}
+
+static void add_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
+    else cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs_t *out,
+                           const sdd_train_opt_t *to, const sdd_sample_opt_t *so, const char *preset,
+                           const double *secs, const sdd_trainset_t *ts)
+{
+    cJSON *o = cJSON_CreateObject(), *t, *r, *pl;
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "version", SDD_VERSION);
+    cJSON_AddStringToObject(o, "input", input);
+    cJSON_AddStringToObject(o, "synth", out->h5ad);
+    if (out->model) cJSON_AddStringToObject(o, "model", out->model);
+    cJSON_AddStringToObject(o, "preset", preset);
+    cJSON_AddNumberToObject(o, "n_real", (double)e->n_real);
+    cJSON_AddNumberToObject(o, "n_synth", (double)e->n_synth);
+    cJSON_AddNumberToObject(o, "n_genes", (double)e->n_genes);
+    cJSON_AddNumberToObject(o, "n_sub", (double)e->n_sub);
+    add_num(o, "sparsity_real", e->sparsity_real);
+    add_num(o, "sparsity_synth", e->sparsity_synth);
+    add_num(o, "zero_frac_w1", e->zero_frac_w1);
+    add_num(o, "scc", e->scc);
+    add_num(o, "pcc", e->pcc);
+    add_num(o, "mmd", e->mmd);
+    add_num(o, "lisi", e->lisi);
+    add_num(o, "lisi_scaled", e->lisi_scaled);
+    add_num(o, "knn_auc", e->knn_auc);
+    pl = cJSON_AddObjectToObject(o, "per_label");
+    for (int l = 0; pl && l < e->n_labels; l++) {
+        const sdd_eval_label_t *L = &e->per_label[l];
+        cJSON *x = cJSON_AddObjectToObject(pl, L->name);
+        if (!x) continue;
+        cJSON_AddNumberToObject(x, "n_real", (double)L->n_real);
+        cJSON_AddNumberToObject(x, "n_synth", (double)L->n_synth);
+        add_num(x, "sparsity_real", L->sparsity_real);
+        add_num(x, "sparsity_synth", L->sparsity_synth);
+        add_num(x, "scc", L->scc);
+        add_num(x, "pcc", L->pcc);
+        add_num(x, "lfc_pcc", L->lfc_pcc);
+        add_num(x, "mmd", L->mmd);
+    }
+    if (ts->label_key) cJSON_AddStringToObject(o, "label_key", ts->label_key);
+    r = cJSON_AddObjectToObject(o, "recipe");
+    if (r) {
+        cJSON_AddNumberToObject(r, "train_steps", (double)to->steps);
+        cJSON_AddNumberToObject(r, "batch", (double)to->batch);
+        cJSON_AddNumberToObject(r, "lr", to->lr);
+        cJSON_AddNumberToObject(r, "value_mask", to->value_mask);
+        cJSON_AddNumberToObject(r, "bit_weight", to->bit_weight);
+        cJSON_AddNumberToObject(r, "sparsity_bits", to->sparsity_bits);
+        cJSON_AddStringToObject(r, "scale", to->scale_gene ? "gene" : "global");
+        cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : "ddim");
+        cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
+        cJSON_AddNumberToObject(r, "td", so->td);
+        cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_DECODE_THRESHOLD ? "threshold" : "bernoulli");
+        cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
+        cJSON_AddNumberToObject(r, "guidance", so->guidance);
+        cJSON_AddNumberToObject(r, "seed", (double)so->seed);
+    }
+    t = cJSON_AddObjectToObject(o, "seconds");
+    if (t) {
+        cJSON_AddNumberToObject(t, "prep", secs[0]);
+        cJSON_AddNumberToObject(t, "train", secs[1]);
+        cJSON_AddNumberToObject(t, "sample", secs[2]);
+        cJSON_AddNumberToObject(t, "evaluate", secs[3]);
+        cJSON_AddNumberToObject(t, "total", secs[0] + secs[1] + secs[2] + secs[3]);
+    }
+    return o;
+}
+
+static int write_json(const char *path, const cJSON *o)
+{
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len), *text = cJSON_Print(o);
+    FILE *f;
+    int ok = 0;
+    if (tmp && text && (snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid()), f = fopen(tmp, "w"))) {
+        ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+        ok = (fclose(f) == 0) && ok;
+        if (ok) ok = rename(tmp, path) == 0;
+        if (!ok) remove(tmp);
+    }
+    free(tmp);
+    free(text);
+    return ok ? 0 : -1;
+}
+
+/* The preset named on the command line (the last --preset), applied before other flags. */
+static const char *find_preset(int argc, char **argv)
+{
+    const char *p = "fast";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc) p = argv[++i];
+        else if (strncmp(argv[i], "--preset=", 9) == 0) p = argv[i] + 9;
+    }
+    return p;
+}
+
+typedef struct {
+    sdd_prep_opt_t po;
+    sdd_train_opt_t to;
+    sdd_sample_opt_t so;
+    sdd_eval_opt_t eo;
+    cli_label_counts_t lc;
+    const char *out, *prefix, *model_out, *preset;
+    int counts, n_set;
+} sim_opt_t;
+
+static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
+{
+    static struct option longopts[96];
+    static const struct option own[] = {
+        {"output", required_argument, NULL, 'o'}, {"prefix", required_argument, NULL, 'p'},
+        {"cells", required_argument, NULL, 'n'}, {"model-out", required_argument, NULL, 'm'},
+        {"preset", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c, rc, n = 0;
+    for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
+    for (int i = 0; cli_train_longopts[i].name; i++) longopts[n++] = cli_train_longopts[i];
+    for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
+    memset(&longopts[n], 0, sizeof longopts[n]);
+    s->preset = find_preset(argc, argv);
+    if (cli_preset_apply(s->preset, &s->to, &s->so))
+        return cli_usage_error(ctx, "unknown --preset '%s' (fast, paper)", s->preset);
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': s->out = optarg; break;
+        case 'p': s->prefix = optarg; break;
+        case 'n':
+            if (cli_opt_int(ctx, "-n", optarg, 1, INT64_C(100000000), &s->so.n_cells)) return CLI_FAIL;
+            s->n_set = 1;
+            break;
+        case 'm': s->model_out = optarg; break;
+        case 'P': break;
+        case 'h': return cli_print_usage(ctx, stdout), -1;
+        case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
+        case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        default:
+            if ((rc = cli_train_option(ctx, c, optarg, &s->po, &s->to)) < 0) return CLI_FAIL;
+            if (rc > 0 && (rc = cli_sample_option(ctx, c, optarg, &s->so, &s->lc, &s->counts)) < 0)
+                return CLI_FAIL;
+            if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1) return cli_usage_error(ctx, "expected one input FILE, got %d arguments", argc - optind);
+    if (!s->out == !s->prefix) return cli_usage_error(ctx, "give exactly one of -o OUT.h5ad and --prefix P");
+    if (s->po.read.layer && s->po.read.raw) return cli_usage_error(ctx, "--layer and --raw exclude each other");
+    return CLI_OK;
+}
+
+int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
+{
+    sim_opt_t s;
+    outputs_t out = {0};
+    sdd_trainset_t *ts = NULL;
+    sdd_model_t *m = NULL;
+    sdd_dataset_t *ds = NULL;
+    sdd_eval_t *e = NULL;
+    cJSON *uns = NULL, *mj = NULL;
+    double secs[4] = {0}, t0;
+    int rc, crc = CLI_FAIL;
+
+    memset(&s, 0, sizeof s);
+    sdd_prep_opt_init(&s.po);
+    sdd_train_opt_init(&s.to);
+    sdd_sample_opt_init(&s.so);
+    sdd_eval_opt_init(&s.eo);
+    if ((rc = parse(argc, argv, ctx, &s)) != CLI_OK) {
+        cli_label_counts_free(&s.lc);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (make_outputs(s.out, s.prefix, s.model_out, &out)) {
+        crc = cli_error(ctx, "out of memory");
+        goto done;
+    }
+    s.to.seed = s.so.seed = s.eo.seed = ctx->seed;
+    if (!s.n_set) s.so.n_cells = 1; /* checked now, set from the data below */
+    if ((rc = sdd_prep_opt_check(&s.po)) < 0 || (rc = sdd_train_opt_check(&s.to)) < 0 ||
+        (rc = sdd_sample_opt_check(&s.so)) < 0 || (rc = sdd_eval_opt_check(&s.eo)) < 0)
+        goto lib_fail;
+    cli_catch_signals();
+    t0 = sdd_realtime();
+    if ((rc = sdd_prep_run(argv[optind], &s.po, &ts)) < 0) goto lib_fail;
+    secs[0] = sdd_realtime() - t0;
+    if ((rc = sdd_model_create(ts, &s.to, &m)) < 0) goto lib_fail;
+    s.to.steps = sdd_model_total_steps(m);
+    if (!ctx->quiet)
+        fprintf(stderr, "[M::simulate] %lld cells x %lld genes; preset %s; %lld training steps\n",
+                (long long)ts->n_cells, (long long)ts->G, s.preset, (long long)s.to.steps);
+    t0 = sdd_realtime();
+    if ((crc = cli_train_run(ctx, m, ts, out.model)) != CLI_OK) goto done;
+    secs[1] = sdd_realtime() - t0;
+    crc = CLI_FAIL;
+    if (out.model && (rc = sdd_model_save(m, out.model)) < 0) goto lib_fail;
+    if (!s.n_set) s.so.n_cells = ts->n_cells;
+    t0 = sdd_realtime();
+    if ((rc = sdd_sample(m, &s.so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
+    secs[2] = sdd_realtime() - t0;
+    if (!(uns = cli_sample_uns(out.model ? out.model : "", &s.so, ctx))) {
+        crc = cli_error(ctx, "out of memory");
+        goto done;
+    }
+    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed)) != CLI_OK) goto done;
+    crc = CLI_FAIL;
+    t0 = sdd_realtime();
+    rc = sdd_evaluate(&ts->X, &ds->X, ts->labels, ds->n_obs > 1 ? ds->obs[1].codes : NULL,
+                      ts->label_names, ts->labels ? ts->n_labels : 0, &s.eo, cli_progress, ctx, &e);
+    if (rc < 0) {
+        unlink(out.h5ad);
+        goto lib_fail;
+    }
+    secs[3] = sdd_realtime() - t0;
+    mj = metrics_json(e, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts);
+    if (!mj || write_json(out.json, mj) < 0) {
+        unlink(out.h5ad);
+        crc = cli_error(ctx, "%s: cannot write the metrics", out.json);
+        goto done;
+    }
+    if (!ctx->quiet)
+        fprintf(stderr,
+                "[M::simulate] sparsity real %.2f%% synthetic %.2f%%; SCC %.4f PCC %.4f MMD %.4f "
+                "LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
+                100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
+                e->knn_auc, secs[0] + secs[1] + secs[2] + secs[3]);
+    crc = CLI_OK;
+    goto done;
+lib_fail:
+    crc = cli_lib_error(ctx, rc);
+done:
+    cJSON_Delete(mj);
+    cJSON_Delete(uns);
+    sdd_eval_destroy(e);
+    sdd_dataset_destroy(ds);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+    free_outputs(&out);
+    cli_label_counts_free(&s.lc);
+    return crc;
+}

@@ -1,0 +1,525 @@
+/*
+ * sample.c: generation and decoding of SPEC section 4.
+ *
+ * Reverse diffusion in x0 form (Analog Bits), cells in batches:
+ *   x_1 ~ N(0, I_D), estimate e = 0; for k = 0..S-1:
+ *     t_now = 1 - k/S, t_next = max(1 - (k + 1 + td)/S, 0), g = gamma(.)
+ *     x0 = clip(net([x_t | e], t_now))       (values to [-1, 1], bits to +-bit_scale)
+ *     conditional, guidance w: x0 = clip(x0_null + w (x0_label - x0_null)); w = 1 is the
+ *       plain conditional prediction, w = 0 the unconditional one (the null class)
+ *     eps = (x_t - sqrt(g_now) x0) / sqrt(1 - g_now)
+ *     DDIM: x_next = sqrt(g_next) x0 + sqrt(1 - g_next) eps
+ *     DDPM: a = clip(g_now/g_next, 0, 1);
+ *           x_next = (x_t - (1 - a)/sqrt(1 - g_now) eps)/sqrt(a) + sqrt(1 - a) z
+ *     e = x0
+ * The last x0-hat is decoded: mask = [bit > 0] (threshold) or drawn with p = (b/bs + 1)/2
+ * (bernoulli: an MSE-trained x0 net estimates E[bit] = bs (2p - 1)); value = (v + 1)/2 M
+ * (M_g per gene) clamped to [m_g, M] where the mask is on, exactly 0 elsewhere. Without
+ * sparsity bits (the plain baseline) the value itself is the output, max(value, 0).
+ * The DDIM-T baseline (`threshold`) then zeroes the smallest values of the whole
+ * synthetic matrix until its fraction of zeros reaches the training data's.
+ *
+ * Determinism: batch b draws its noise, its DDPM noise and its Bernoulli masks from
+ * sdd_rng_split(seed stream, b); the batch size does not depend on the thread count and
+ * every product goes through sdd_gemm, whose results do not depend on it either, so a
+ * seed gives the same cells with any --threads.
+ */
+#include "nn.h"
+#include "h5ad_extra.h"
+#include <cjson/cJSON.h>
+#include <float.h>
+#include <math.h>
+#include <unistd.h>
+
+#define SAMPLE_MEM_BYTES (256.0 * 1024 * 1024) /* activation budget of one batch */
+#define SAMPLE_MAX_BATCH 1024
+
+void sdd_sample_opt_init(sdd_sample_opt_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n_cells = 0;
+    o->sampler = SDD_SAMPLER_DDIM;
+    o->steps = 100;
+    o->td = 0;
+    o->bit_decode = SDD_DECODE_BERNOULLI;
+    o->use_ema = 1;
+    o->guidance = 1.0;
+    o->seed = 0;
+}
+
+int sdd_sample_opt_check(const sdd_sample_opt_t *o)
+{
+    if (o->n_cells < 1 || o->n_cells > INT64_C(100000000))
+        return sdd_error(SDD_EINVAL, "number of cells must be in [1, 1e8], not %lld", (long long)o->n_cells);
+    if (o->sampler != SDD_SAMPLER_DDIM && o->sampler != SDD_SAMPLER_DDPM)
+        return sdd_error(SDD_EINVAL, "unknown sampler %d", o->sampler);
+    if (o->steps < 1 || o->steps > 100000)
+        return sdd_error(SDD_EINVAL, "sampling steps must be in [1, 100000], not %lld", (long long)o->steps);
+    if (!(o->td >= 0 && o->td < (double)o->steps))
+        return sdd_error(SDD_EINVAL, "time difference td must be in [0, steps)");
+    if (o->bit_decode != SDD_DECODE_THRESHOLD && o->bit_decode != SDD_DECODE_BERNOULLI)
+        return sdd_error(SDD_EINVAL, "unknown bit decoding %d", o->bit_decode);
+    if (!(o->guidance >= 0 && o->guidance <= 100))
+        return sdd_error(SDD_EINVAL, "guidance weight must be in [0, 100]");
+    if (o->batch < 0 || o->batch > 65536)
+        return sdd_error(SDD_EINVAL, "sampling batch must be in [0, 65536] (0 = automatic)");
+    if (o->label && o->n_label_counts > 0)
+        return sdd_error(SDD_EINVAL, "give either one label or per-label counts, not both");
+    if (o->n_label_counts < 0 || (o->n_label_counts > 0 && (!o->count_labels || !o->label_counts)))
+        return sdd_error(SDD_EINVAL, "per-label counts are incomplete");
+    return SDD_OK;
+}
+
+/* ------------------------------------------------------------------ decoding */
+
+int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t *rng, float *out)
+{
+    int64_t G = d->G, D = d->bits ? 2 * G : G;
+    if (G < 1 || B < 0 || !(d->M > 0) || !d->mg || (d->bits && !(d->bit_scale > 0)))
+        return sdd_error(SDD_EINVAL, "decode: inconsistent scaling constants");
+    if (d->bits && d->mode == SDD_DECODE_BERNOULLI && !rng)
+        return sdd_error(SDD_EINVAL, "decode: Bernoulli decoding needs an RNG");
+    for (int64_t r = 0; r < B; r++) {
+        const float *v = x0 + r * D, *b = v + G;
+        float *o = out + r * G;
+        for (int64_t j = 0; j < G; j++) {
+            double M = d->Mg ? (d->Mg[j] > 0 ? d->Mg[j] : 1.0) : d->M;
+            double x = (v[j] + 1.0) / 2.0 * M, hi = d->Mg ? M : d->M;
+            int on;
+            if (!d->bits) {
+                o[j] = x > 0 ? (float)(x < hi ? x : hi) : 0.0f;
+                continue;
+            }
+            if (d->mode == SDD_DECODE_THRESHOLD) {
+                on = b[j] > 0;
+            } else {
+                double p = (b[j] / d->bit_scale + 1.0) / 2.0;
+                p = p < 0 ? 0 : p > 1 ? 1 : p;
+                on = sdd_rng_uniform(rng) < p;
+            }
+            if (on) {
+                double lo = d->mg[j] > 0 ? d->mg[j] : (double)FLT_MIN;
+                x = x < lo ? lo : x > hi ? hi : x;
+            }
+            o[j] = on ? (float)x : 0.0f;
+        }
+    }
+    return SDD_OK;
+}
+
+static void decode_params(const sdd_model_t *m, int mode, sdd_decode_t *d)
+{
+    d->G = m->shape.G;
+    d->bits = m->shape.bits;
+    d->bit_scale = m->bit_scale;
+    d->M = m->M;
+    d->Mg = m->scale_gene ? m->Mg : NULL;
+    d->mg = m->mg;
+    d->mode = mode;
+}
+
+/* ------------------------------------------------------------- the sampler */
+
+typedef struct {
+    const sdd_model_t *m;
+    const sdd_sample_opt_t *o;
+    sdd_model_t *net;        /* forward-only copy with an arena of `batch` rows */
+    int batch, D, G;
+    float *x, *sc, *x0, *t, *cond, *dense; /* [batch][D] x3, [batch], [batch][D], [batch][G] */
+    int32_t *lab, *null_lab; /* [batch] */
+} sampler_t;
+
+/* Rows of activations one cell needs in the forward arena, in bytes (an upper bound). */
+static double row_bytes(const sdd_netshape_t *s)
+{
+    double f = 6.0 * s->E + 4.0 * s->D + 4.0 * s->F;
+    for (int i = 0; i < 4; i++) f += 12.0 * s->H[i];
+    return 4.0 * f + 4.0 * (4.0 * s->D + s->G);
+}
+
+static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt_t *o)
+{
+    sdd_train_opt_t to = m->opt;
+    int64_t bmax = (int64_t)(SAMPLE_MEM_BYTES / row_bytes(&m->shape));
+    int rc;
+    memset(S, 0, sizeof *S);
+    S->m = m;
+    S->o = o;
+    S->D = m->shape.D;
+    S->G = (int)m->shape.G;
+    if (bmax > SAMPLE_MAX_BATCH) bmax = SAMPLE_MAX_BATCH;
+    if (bmax < 16) bmax = 16;
+    S->batch = (int)(o->batch > 0 ? o->batch : bmax);
+    to.batch = S->batch;
+    to.checkpoint_path = NULL;
+    if ((rc = sdd_model_alloc(&S->net, &m->shape, &to)) < 0) return rc;
+    memcpy(S->net->params, o->use_ema ? m->ema : m->params, (size_t)m->n_params * sizeof(float));
+    size_t bd = (size_t)S->batch * S->D;
+    S->x = sdd_malloc(bd * sizeof(float));
+    S->sc = sdd_malloc(bd * sizeof(float));
+    S->x0 = sdd_malloc(bd * sizeof(float));
+    S->cond = sdd_malloc(bd * sizeof(float));
+    S->t = sdd_malloc((size_t)S->batch * sizeof(float));
+    S->dense = sdd_malloc((size_t)S->batch * S->G * sizeof(float));
+    S->lab = sdd_malloc((size_t)S->batch * sizeof(int32_t));
+    S->null_lab = sdd_malloc((size_t)S->batch * sizeof(int32_t));
+    if (!S->x || !S->sc || !S->x0 || !S->cond || !S->t || !S->dense || !S->lab || !S->null_lab)
+        return SDD_ENOMEM;
+    for (int r = 0; r < S->batch; r++) S->null_lab[r] = m->shape.n_labels;
+    return SDD_OK;
+}
+
+static void sampler_free(sampler_t *S)
+{
+    sdd_model_destroy(S->net);
+    free(S->x);
+    free(S->sc);
+    free(S->x0);
+    free(S->cond);
+    free(S->t);
+    free(S->dense);
+    free(S->lab);
+    free(S->null_lab);
+}
+
+/* x0-hat of n rows at time t: the (guided) network output, clipped. */
+static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
+{
+    sdd_model_t *net = S->net;
+    int D = S->D, G = S->G, nl = net->shape.n_labels;
+    float bs = (float)S->m->bit_scale, w = (float)S->o->guidance;
+    size_t nd = (size_t)n * D;
+    for (int r = 0; r < n; r++) S->t[r] = t;
+    sdd_net_forward(net, net->params, n, S->x, S->sc, n_sc, S->t, nl > 0 ? lab : NULL);
+    memcpy(S->x0, net->a.out, nd * sizeof(float));
+    if (nl > 0 && w != 1.0f) {
+        memcpy(S->cond, S->x0, nd * sizeof(float));
+        sdd_net_forward(net, net->params, n, S->x, S->sc, n_sc, S->t, S->null_lab);
+        for (size_t i = 0; i < nd; i++) S->x0[i] = net->a.out[i] + w * (S->cond[i] - net->a.out[i]);
+    }
+    for (int r = 0; r < n; r++)
+        for (int j = 0; j < D; j++) {
+            float lim = (net->shape.bits && j >= G) ? bs : 1.0f, *v = &S->x0[(size_t)r * D + j];
+            *v = *v > lim ? lim : *v < -lim ? -lim : *v;
+        }
+}
+
+/* One update from x_t (time tn) to x at time tx given x0-hat. */
+static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
+{
+    double gn = sdd_gamma(tn), gx = sdd_gamma(tx);
+    double sn = sqrt(gn), s1n = sqrt(1.0 - gn);
+    size_t nd = (size_t)n * S->D;
+    if (S->o->sampler == SDD_SAMPLER_DDIM) {
+        float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
+        for (size_t i = 0; i < nd; i++) {
+            float eps = (float)((S->x[i] - sn * S->x0[i]) / s1n);
+            S->x[i] = a * S->x0[i] + b * eps;
+        }
+    } else {
+        double al = gn / gx;
+        al = al < 0 ? 0 : al > 1 ? 1 : al;
+        float c = (float)((1.0 - al) / s1n), ia = (float)(1.0 / sqrt(al)), sg = (float)sqrt(1.0 - al);
+        for (size_t i = 0; i < nd; i++) {
+            float eps = (float)((S->x[i] - sn * S->x0[i]) / s1n);
+            S->x[i] = (S->x[i] - c * eps) * ia + sg * (float)sdd_rng_normal(rng);
+        }
+    }
+}
+
+/* Generate n <= batch cells with labels lab (or NULL) into S->dense [n][G]. */
+static int run_batch(sampler_t *S, int n, const int32_t *lab, sdd_rng_t *rng, int64_t bi,
+                     int64_t n_batches, sdd_progress_f progress, void *user)
+{
+    const sdd_sample_opt_t *o = S->o;
+    int64_t steps = o->steps;
+    size_t nd = (size_t)n * S->D;
+    sdd_decode_t d;
+    char status[64];
+    for (size_t i = 0; i < nd; i++) S->x[i] = (float)sdd_rng_normal(rng);
+    for (int64_t k = 0; k < steps; k++) {
+        double tn = 1.0 - (double)k / steps, tx = 1.0 - (k + 1 + o->td) / steps;
+        if (tx < 0) tx = 0;
+        predict(S, n, k == 0 ? 0 : n, (float)tn, lab);
+        if (k + 1 < steps) update(S, n, tn, tx, rng);
+        memcpy(S->sc, S->x0, nd * sizeof(float));
+        snprintf(status, sizeof status, "batch %lld/%lld", (long long)bi + 1, (long long)n_batches);
+        if (progress && progress("sample", bi * steps + k + 1, n_batches * steps, status, user))
+            return sdd_error(SDD_EINTR, "sampling interrupted in batch %lld of %lld", (long long)bi + 1,
+                             (long long)n_batches);
+    }
+    decode_params(S->m, o->bit_decode, &d);
+    return sdd_decode_rows(&d, S->x0, n, rng, S->dense);
+}
+
+/* ------------------------------------------------------------------- labels */
+
+/* Per-cell label codes [n], in blocks by category: one label, the given counts, or the
+ * training proportions by largest remainders. */
+static int assign_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int64_t n, int32_t *lab)
+{
+    int nl = m->shape.n_labels;
+    int64_t *cnt = NULL, pos = 0;
+    int rc = SDD_OK;
+    if (nl == 0) {
+        if (o->label || o->n_label_counts > 0)
+            return sdd_error(SDD_EINVAL, "the model is not conditional: it was trained without --label");
+        return SDD_OK;
+    }
+    if (!(cnt = sdd_calloc((size_t)nl, sizeof *cnt))) return SDD_ENOMEM;
+    if (o->label) {
+        int k = 0;
+        while (k < nl && strcmp(m->label_names[k], o->label)) k++;
+        if (k == nl) {
+            rc = sdd_error(SDD_ENOTFOUND, "label '%s' is not one of the model's %d labels", o->label, nl);
+            goto done;
+        }
+        cnt[k] = n;
+    } else if (o->n_label_counts > 0) {
+        int64_t tot = 0;
+        for (int i = 0; i < o->n_label_counts; i++) {
+            int k = 0;
+            while (k < nl && strcmp(m->label_names[k], o->count_labels[i])) k++;
+            if (k == nl) {
+                rc = sdd_error(SDD_ENOTFOUND, "label '%s' is not one of the model's %d labels",
+                               o->count_labels[i], nl);
+                goto done;
+            }
+            if (o->label_counts[i] < 0) {
+                rc = sdd_error(SDD_EINVAL, "label '%s': negative count", o->count_labels[i]);
+                goto done;
+            }
+            cnt[k] += o->label_counts[i];
+            tot += o->label_counts[i];
+        }
+        if (tot != n) {
+            rc = sdd_error(SDD_EINVAL, "per-label counts add up to %lld, not %lld cells", (long long)tot,
+                           (long long)n);
+            goto done;
+        }
+    } else {
+        int64_t given = 0;
+        for (int k = 0; k < nl; k++) given += cnt[k] = (int64_t)floor(m->label_freq[k] * (double)n);
+        while (given < n) { /* largest remainder first, ties to the lower code */
+            int best = 0;
+            double br = -1;
+            for (int k = 0; k < nl; k++) {
+                double r = m->label_freq[k] * (double)n - (double)cnt[k];
+                if (r > br) br = r, best = k;
+            }
+            cnt[best]++;
+            given++;
+        }
+    }
+    for (int k = 0; k < nl; k++)
+        for (int64_t i = 0; i < cnt[k]; i++) lab[pos++] = k;
+done:
+    free(cnt);
+    return rc;
+}
+
+/* ------------------------------------------------------- DDIM-T baseline */
+
+/* Fraction of zeros of the training matrix, from the preprocessing record. */
+static int training_sparsity(const sdd_model_t *m, double *sp)
+{
+    cJSON *j = cJSON_Parse(m->prep_json ? m->prep_json : "{}");
+    const cJSON *nnz = cJSON_GetObjectItem(j, "nnz_selected"), *c = cJSON_GetObjectItem(j, "cells_kept");
+    int rc = SDD_OK;
+    if (cJSON_IsNumber(nnz) && cJSON_IsNumber(c) && c->valuedouble > 0)
+        *sp = 1.0 - nnz->valuedouble / (c->valuedouble * (double)m->shape.G);
+    else
+        rc = sdd_error(SDD_EUNSUPPORTED, "the model does not record its training sparsity");
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Zero the smallest stored values of X until its fraction of zeros is at least sp;
+ * values equal to the cut are zeroed in row order until the count is reached. The zeroed
+ * entries are dropped from the CSR structure. */
+static int threshold_matrix(sdd_csr_t *X, double sp)
+{
+    int64_t total = X->n_rows * X->n_cols, want = (int64_t)ceil((1.0 - sp) * (double)total - 1e-9);
+    int64_t drop, k = 0, below = 0, ties;
+    float *v, cut;
+    if (want < 0) want = 0;
+    if (X->nnz <= want) return SDD_OK;
+    drop = X->nnz - want;
+    if (!(v = sdd_malloc((size_t)X->nnz * sizeof *v))) return SDD_ENOMEM;
+    memcpy(v, X->data, (size_t)X->nnz * sizeof *v);
+    qsort(v, (size_t)X->nnz, sizeof *v, cmp_float);
+    cut = v[drop - 1];
+    free(v);
+    for (int64_t i = 0; i < X->nnz; i++) below += X->data[i] < cut;
+    ties = drop - below;
+    for (int64_t i = 0; i < X->n_rows; i++) {
+        int64_t lo = X->indptr[i], hi = X->indptr[i + 1];
+        X->indptr[i] = k;
+        for (int64_t q = lo; q < hi; q++) {
+            float x = X->data[q];
+            if (x < cut || (x == cut && ties > 0 && ties--)) continue;
+            X->data[k] = x;
+            X->indices[k++] = X->indices[q];
+        }
+    }
+    X->indptr[X->n_rows] = k;
+    X->nnz = k;
+    return SDD_OK;
+}
+
+/* ------------------------------------------------------------- the dataset */
+
+static int make_dataset(const sdd_model_t *m, int64_t n, const int32_t *lab, sdd_dataset_t *ds)
+{
+    int64_t G = m->shape.G;
+    char buf[32];
+    ds->n_cells = n;
+    ds->n_genes = G;
+    if (!(ds->cell_names = sdd_calloc((size_t)(n > 0 ? n : 1), sizeof(char *)))) return SDD_ENOMEM;
+    for (int64_t i = 0; i < n; i++) {
+        snprintf(buf, sizeof buf, "syn_%06lld", (long long)i + 1);
+        if (!(ds->cell_names[i] = sdd_strdup(buf))) return SDD_ENOMEM;
+    }
+    if (!(ds->gene_names = sdd_calloc((size_t)G, sizeof(char *)))) return SDD_ENOMEM;
+    for (int64_t j = 0; j < G; j++)
+        if (!(ds->gene_names[j] = sdd_strdup(m->gene_names[j]))) return SDD_ENOMEM;
+    if (m->gene_ids) {
+        if (!(ds->gene_ids = sdd_calloc((size_t)G, sizeof(char *)))) return SDD_ENOMEM;
+        for (int64_t j = 0; j < G; j++)
+            if (!(ds->gene_ids[j] = sdd_strdup(m->gene_ids[j] ? m->gene_ids[j] : ""))) return SDD_ENOMEM;
+    }
+    int nobs = lab ? 2 : 1;
+    if (!(ds->obs = sdd_calloc((size_t)nobs, sizeof(sdd_column_t)))) return SDD_ENOMEM;
+    ds->n_obs = nobs;
+    for (int c = 0; c < nobs; c++) {
+        sdd_column_t *col = &ds->obs[c];
+        int nc = c == 0 ? 1 : m->shape.n_labels;
+        col->kind = SDD_COL_CATEGORICAL;
+        col->n = n;
+        col->n_categories = nc;
+        if (!(col->name = sdd_strdup(c == 0 ? "source" : m->label_key ? m->label_key : "label")) ||
+            !(col->codes = sdd_calloc((size_t)(n > 0 ? n : 1), sizeof(int32_t))) ||
+            !(col->categories = sdd_calloc((size_t)nc, sizeof(char *))))
+            return SDD_ENOMEM;
+        for (int k = 0; k < nc; k++)
+            if (!(col->categories[k] = sdd_strdup(c == 0 ? "synthetic" : m->label_names[k]))) return SDD_ENOMEM;
+        if (c == 1) memcpy(col->codes, lab, (size_t)n * sizeof(int32_t));
+    }
+    return SDD_OK;
+}
+
+int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *o, sdd_progress_f progress, void *user,
+               sdd_dataset_t **out)
+{
+    sampler_t S;
+    sdd_dataset_t *ds = NULL;
+    sdd_rng_t base, rng;
+    int32_t *lab = NULL;
+    int64_t n = o->n_cells, nb;
+    double sp = 0;
+    int rc, nl = m->shape.n_labels;
+    *out = NULL;
+    memset(&S, 0, sizeof S);
+    if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
+    if (o->threshold && (rc = training_sparsity(m, &sp)) < 0) return rc;
+    if (nl > 0 && !(lab = sdd_malloc((size_t)n * sizeof *lab))) return SDD_ENOMEM;
+    if ((rc = assign_labels(m, o, n, lab)) < 0) goto fail;
+    if ((rc = sampler_init(&S, m, o)) < 0) goto fail;
+    if (!(ds = sdd_dataset_init())) {
+        rc = SDD_ENOMEM;
+        goto fail;
+    }
+    if ((rc = make_dataset(m, n, lab, ds)) < 0) goto fail;
+    if ((rc = sdd_csr_alloc(&ds->X, 0, m->shape.G, 0)) < 0) goto fail;
+    sdd_rng_seed(&base, o->seed);
+    nb = (n + S.batch - 1) / S.batch;
+    for (int64_t b = 0; b < nb; b++) {
+        int nr = (int)(n - b * S.batch < S.batch ? n - b * S.batch : S.batch);
+        sdd_csr_t part = {0};
+        sdd_rng_split(&base, (uint64_t)b, &rng);
+        if ((rc = run_batch(&S, nr, lab ? lab + b * S.batch : NULL, &rng, b, nb, progress, user)) < 0)
+            goto fail;
+        if ((rc = sdd_csr_from_dense(S.dense, nr, m->shape.G, &part)) < 0) goto fail;
+        rc = sdd_csr_append_rows(&ds->X, &part);
+        sdd_csr_free(&part);
+        if (rc < 0) goto fail;
+    }
+    if (o->threshold && (rc = threshold_matrix(&ds->X, sp)) < 0) goto fail;
+    sampler_free(&S);
+    free(lab);
+    *out = ds;
+    return SDD_OK;
+fail:
+    sampler_free(&S);
+    free(lab);
+    sdd_dataset_destroy(ds);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ counts */
+
+int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out)
+{
+    cJSON *j = NULL;
+    const cJSON *ts;
+    double T = 1e4;
+    sdd_rng_t base, rng;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (!m->lib_sizes || m->n_lib < 1)
+        return sdd_error(SDD_EUNSUPPORTED, "the model does not record the training library sizes");
+    if (X->n_cols != m->shape.G) return sdd_error(SDD_EINVAL, "counts: matrix has the wrong number of genes");
+    j = cJSON_Parse(m->prep_json ? m->prep_json : "{}");
+    ts = cJSON_GetObjectItem(j, "target_sum_used");
+    if (cJSON_IsNumber(ts) && ts->valuedouble > 0) T = ts->valuedouble;
+    cJSON_Delete(j);
+    if ((rc = sdd_csr_alloc(out, X->n_rows, X->n_cols, X->nnz)) < 0) return rc;
+    sdd_rng_seed(&base, seed ^ UINT64_C(0x636f756e7473)); /* its own stream: "counts" */
+    int64_t k = 0;
+    for (int64_t i = 0; i < X->n_rows; i++) {
+        sdd_rng_split(&base, (uint64_t)i, &rng);
+        double L = m->lib_sizes[sdd_rng_below(&rng, (uint64_t)m->n_lib)];
+        for (int64_t q = X->indptr[i]; q < X->indptr[i + 1]; q++) {
+            int64_t c = sdd_rng_poisson(&rng, expm1((double)X->data[q]) * L / T);
+            if (c <= 0) continue;
+            out->data[k] = (float)c;
+            out->indices[k++] = X->indices[q];
+        }
+        out->indptr[i + 1] = k;
+    }
+    out->nnz = k;
+    return SDD_OK;
+}
+
+void sdd_threads_set(int n)
+{
+    sdd_blas_set_threads(n);
+}
+
+int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns, const sdd_csr_t *counts)
+{
+    size_t len = strlen(path) + 48;
+    char *tmp;
+    int rc;
+    if (!counts) return sdd_h5ad_write(path, ds, uns);
+    if (!(tmp = sdd_malloc(len))) return SDD_ENOMEM;
+    snprintf(tmp, len, "%s.partial%ld.h5ad", path, (long)getpid());
+    if ((rc = sdd_h5ad_write(tmp, ds, uns)) < 0) goto done;
+    if ((rc = sdd_h5ad_add_csr(tmp, "layers", "counts", counts)) < 0) {
+        remove(tmp);
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
+    }
+done:
+    free(tmp);
+    return rc;
+}

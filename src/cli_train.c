@@ -266,8 +266,20 @@ int cli_model_describe(const char *path, int json, cli_ctx_t *ctx)
                (long long)sdd_model_total_steps(m));
         cJSON_ArrayForEach(it, j) {
             char *v;
-            if (cJSON_IsArray(it) && cJSON_GetArraySize(it) > 8) {
-                printf("%s\t[%d entries]\n", it->string, cJSON_GetArraySize(it));
+            if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+                /* long vectors (gene names, per-gene scales) are summarised */
+                const cJSON *sub;
+                printf("%s\t", it->string);
+                cJSON_ArrayForEach(sub, it) {
+                    if (cJSON_IsArray(sub) && cJSON_GetArraySize(sub) > 8)
+                        printf("%s=[%d values] ", sub->string ? sub->string : "", cJSON_GetArraySize(sub));
+                    else if ((v = cJSON_PrintUnformatted(sub))) {
+                        if (sub->string) printf("%s=", sub->string);
+                        printf("%s ", v);
+                        cJSON_free(v);
+                    }
+                }
+                putchar('\n');
                 continue;
             }
             v = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);

@@ -1,0 +1,416 @@
+/* test_sample: decoding of a hand-set x0-hat against hand-computed values (threshold,
+ * Bernoulli with its own uniform draws replayed, per-gene scaling, the no-bits baseline);
+ * sampling from a small trained model: exact zeros, every non-zero in [m_g, M], the same
+ * seed gives identical cells with 1 and 2 threads and another seed other cells, DDIM and
+ * DDPM both decode valid cells, the DDIM-T baseline reaches the training sparsity,
+ * conditional sampling honours --label / --label-counts / proportions and rejects unknown
+ * labels, guidance 1 equals the plain conditional prediction, and Poisson counts. */
+#include "sddcell.h"
+#include "tap.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- decoding */
+
+static void test_decode_threshold(void)
+{
+    /* G = 3, M = 4: v = -1 -> 0, v = 0 -> 2, v = 1 -> 4; m_g clamps from below. */
+    const float mg[3] = {0.5f, 1.0f, 3.0f};
+    const float x0[2 * 6] = {
+        /* values          bits */
+        -1.0f, 0.0f, 0.5f, 1.0f, -0.2f, 0.3f,    /* gene 0 on (v=-1 -> clamp to 0.5) */
+        0.9f, -0.75f, 1.0f, -0.1f, 0.7f, 0.0f};  /* gene 2 bit 0 -> off under threshold */
+    sdd_decode_t d = {3, 1, 1.0, 4.0, NULL, mg, SDD_DECODE_THRESHOLD};
+    float out[6];
+    CHECK(sdd_decode_rows(&d, x0, 2, NULL, out) == 0);
+    CHECK_CLOSE(out[0], 0.5, 0, 1e-7);        /* (−1+1)/2*4 = 0 -> m_0 = 0.5 */
+    CHECK(out[1] == 0.0f);                    /* bit -0.2 */
+    CHECK_CLOSE(out[2], 3.0, 0, 1e-6);        /* (0.5+1)/2*4 = 3 >= m_2 = 3 */
+    CHECK(out[3] == 0.0f);                    /* bit -0.1 */
+    CHECK_CLOSE(out[4], 1.0, 0, 1e-6);        /* (−0.75+1)/2*4 = 0.5 -> m_1 = 1 */
+    CHECK(out[5] == 0.0f);                    /* bit exactly 0 is off */
+
+    /* bit_scale 2: threshold still at 0 */
+    const float x1[6] = {0.0f, 0.0f, 0.0f, 0.1f, -0.1f, 1.9f};
+    d.bit_scale = 2.0;
+    CHECK(sdd_decode_rows(&d, x1, 1, NULL, out) == 0);
+    CHECK_CLOSE(out[0], 2.0, 0, 1e-6);
+    CHECK(out[1] == 0.0f);
+    CHECK_CLOSE(out[2], 3.0, 0, 1e-6);        /* 2 < m_2 = 3 */
+
+    /* per-gene scaling: value = (v+1)/2 M_g, clamped to [m_g, M_g] */
+    const float Mg[3] = {2.0f, 6.0f, 0.0f};   /* an all-zero gene decodes with M = 1 */
+    const float x2[6] = {0.5f, -0.5f, 1.0f, 1.0f, 1.0f, 1.0f};
+    const float mg2[3] = {0.5f, 1.0f, 0.0f};   /* an all-zero gene has m_g = 0 */
+    d.bit_scale = 1.0;
+    d.Mg = Mg;
+    d.mg = mg2;
+    CHECK(sdd_decode_rows(&d, x2, 1, NULL, out) == 0);
+    CHECK_CLOSE(out[0], 1.5, 0, 1e-6);        /* 0.75 * 2 */
+    CHECK_CLOSE(out[1], 1.5, 0, 1e-6);        /* 0.25 * 6 = 1.5 >= m_1 */
+    CHECK_CLOSE(out[2], 1.0, 0, 1e-6);        /* (1+1)/2 * 1 */
+}
+
+static void test_decode_nobits(void)
+{
+    const float mg[2] = {0.7f, 0.7f};
+    const float x0[4] = {-0.9f, 0.25f, -1.0f, 1.0f};
+    sdd_decode_t d = {2, 0, 1.0, 8.0, NULL, mg, SDD_DECODE_THRESHOLD};
+    float out[4];
+    CHECK(sdd_decode_rows(&d, x0, 2, NULL, out) == 0);
+    CHECK_CLOSE(out[0], 0.4, 1e-6, 1e-7);     /* (−0.9+1)/2*8, no m_g clamp without bits */
+    CHECK_CLOSE(out[1], 5.0, 1e-6, 0);
+    CHECK(out[2] == 0.0f);
+    CHECK_CLOSE(out[3], 8.0, 1e-6, 0);
+}
+
+static void test_decode_bernoulli(void)
+{
+    enum { B = 4000, G = 4 };
+    const float mg[G] = {0.1f, 0.1f, 0.1f, 0.1f};
+    static float x0[B * 2 * G], out[B * G];
+    /* bits -1 (p 0), 1 (p 1), 0 (p 1/2), -0.6 (p 0.2); values 0 -> 2 */
+    const float bits[G] = {-1.0f, 1.0f, 0.0f, -0.6f};
+    sdd_decode_t d = {G, 1, 1.0, 4.0, NULL, mg, SDD_DECODE_BERNOULLI};
+    sdd_rng_t r, replay;
+    int64_t on[G] = {0}, agree = 0;
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < G; j++) {
+            x0[i * 2 * G + j] = 0.0f;
+            x0[i * 2 * G + G + j] = bits[j];
+        }
+    CHECK(sdd_decode_rows(&d, x0, B, NULL, out) == SDD_EINVAL); /* needs an RNG */
+    sdd_rng_seed(&r, 11);
+    sdd_rng_seed(&replay, 11);
+    CHECK(sdd_decode_rows(&d, x0, B, &r, out) == 0);
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < G; j++) {
+            double p = (bits[j] + 1.0) / 2.0;
+            int expect = sdd_rng_uniform(&replay) < p;
+            on[j] += out[i * G + j] != 0;
+            agree += (out[i * G + j] != 0) == expect;
+            if (out[i * G + j] != 0) CHECK_CLOSE(out[i * G + j], 2.0, 0, 1e-6);
+        }
+    CHECK(agree == (int64_t)B * G);
+    CHECK(on[0] == 0);
+    CHECK(on[1] == B);
+    CHECK_CLOSE((double)on[2] / B, 0.5, 0, 4 * sqrt(0.25 / B));
+    CHECK_CLOSE((double)on[3] / B, 0.2, 0, 4 * sqrt(0.16 / B));
+    /* bit_scale 2: p = (b/2 + 1)/2, so b = 1 gives 0.75 */
+    for (int i = 0; i < B; i++) x0[i * 2 * G + G + 2] = 1.0f;
+    d.bit_scale = 2.0;
+    memset(on, 0, sizeof on);
+    CHECK(sdd_decode_rows(&d, x0, B, &r, out) == 0);
+    for (int i = 0; i < B; i++) on[2] += out[i * G + 2] != 0;
+    CHECK_CLOSE((double)on[2] / B, 0.75, 0, 4 * sqrt(0.1875 / B));
+}
+
+/* ------------------------------------------------------- a small model */
+
+static sdd_trainset_t *make_trainset(int64_t n, int64_t G, int n_labels, uint64_t seed)
+{
+    sdd_trainset_t *ts = calloc(1, sizeof *ts);
+    float *dense = calloc((size_t)(n * G), sizeof(float));
+    sdd_rng_t r;
+    char js[256];
+    sdd_rng_seed(&r, seed);
+    ts->n_cells = n;
+    ts->G = G;
+    ts->gene_names = calloc((size_t)G, sizeof(char *));
+    for (int64_t j = 0; j < G; j++) {
+        char b[32];
+        snprintf(b, sizeof b, "gene%lld", (long long)j);
+        ts->gene_names[j] = strdup(b);
+    }
+    if (n_labels) {
+        ts->n_labels = n_labels;
+        ts->labels = calloc((size_t)n, sizeof(int32_t));
+        ts->label_names = calloc((size_t)n_labels, sizeof(char *));
+        for (int k = 0; k < n_labels; k++) {
+            char b[32];
+            snprintf(b, sizeof b, "type%d", k);
+            ts->label_names[k] = strdup(b);
+        }
+        ts->label_key = strdup("cell_type");
+    }
+    ts->library_size = calloc((size_t)n, sizeof(double));
+    for (int64_t i = 0; i < n; i++) {
+        int y = n_labels ? (int)(i % 4 == 0 ? 1 : 0) : 0; /* labels 3:1 */
+        if (n_labels) ts->labels[i] = y;
+        for (int64_t j = 0; j < G; j++) {
+            double p = ((j % 2) == y) ? 0.6 : 0.15;
+            if (sdd_rng_uniform(&r) < p)
+                dense[i * G + j] = (float)log1p(1.0 + (double)sdd_rng_poisson(&r, 3.0 + (double)(j % 5)));
+        }
+        ts->library_size[i] = 500 + 10 * (double)i;
+    }
+    sdd_csr_from_dense(dense, n, G, &ts->X);
+    snprintf(js, sizeof js, "{\"target_sum_used\": 10000, \"cells_kept\": %lld, \"nnz_selected\": %lld}",
+             (long long)n, (long long)ts->X.nnz);
+    ts->prep_json = strdup(js);
+    free(dense);
+    return ts;
+}
+
+static sdd_model_t *train_small(const sdd_trainset_t *ts)
+{
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL;
+    sdd_train_opt_init(&o);
+    o.hidden[0] = 32; o.hidden[1] = 32; o.hidden[2] = 16; o.hidden[3] = 8;
+    o.head = 64;
+    o.emb = 32;
+    o.batch = 16;
+    o.lr = 1e-3;
+    o.steps = 60;
+    o.seed = 3;
+    if (sdd_model_create(ts, &o, &m) < 0 || sdd_model_train(m, ts, NULL, NULL) < 0) {
+        sdd_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int same_csr(const sdd_csr_t *a, const sdd_csr_t *b)
+{
+    if (a->n_rows != b->n_rows || a->n_cols != b->n_cols || a->nnz != b->nnz) return 0;
+    return !memcmp(a->indptr, b->indptr, (size_t)(a->n_rows + 1) * sizeof *a->indptr) &&
+           !memcmp(a->indices, b->indices, (size_t)a->nnz * sizeof *a->indices) &&
+           !memcmp(a->data, b->data, (size_t)a->nnz * sizeof *a->data);
+}
+
+/* Training set minima / maxima per gene (what the model stores as m_g and M). */
+static void data_bounds(const sdd_trainset_t *ts, float *mg, double *M)
+{
+    *M = 0;
+    for (int64_t j = 0; j < ts->G; j++) mg[j] = 0;
+    for (int64_t k = 0; k < ts->X.nnz; k++) {
+        float x = ts->X.data[k];
+        int32_t j = ts->X.indices[k];
+        if (x > *M) *M = x;
+        if (mg[j] == 0 || x < mg[j]) mg[j] = x;
+    }
+}
+
+static void check_valid(const sdd_dataset_t *ds, const sdd_trainset_t *ts)
+{
+    float mg[256];
+    double M;
+    int bad = 0;
+    data_bounds(ts, mg, &M);
+    CHECK(sdd_csr_validate(&ds->X, "X") == 0);
+    for (int64_t k = 0; k < ds->X.nnz; k++) {
+        float x = ds->X.data[k];
+        int32_t j = ds->X.indices[k];
+        bad += !(x != 0 && x >= mg[j] && x <= (float)M);
+    }
+    CHECK_MSG(bad == 0, "%d stored values outside [m_g, M] or zero", bad);
+}
+
+static void test_sampling(void)
+{
+    sdd_trainset_t *ts = make_trainset(200, 12, 0, 5);
+    sdd_model_t *m = train_small(ts);
+    sdd_sample_opt_t o;
+    sdd_dataset_t *a = NULL, *b = NULL, *c = NULL, *b2 = NULL;
+    CHECK(m != NULL);
+    if (!m) goto done;
+    sdd_sample_opt_init(&o);
+    o.n_cells = 150;
+    o.steps = 20;
+    o.batch = 64; /* three batches, the last one partial */
+    o.seed = 9;
+    sdd_threads_set(1);
+    CHECK(sdd_sample(m, &o, NULL, NULL, &a) == 0);
+    sdd_threads_set(2);
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
+    sdd_threads_set(1);
+    if (!a || !b) goto done;
+    CHECK(a->n_cells == 150 && a->n_genes == 12 && a->X.n_rows == 150);
+    CHECK(same_csr(&a->X, &b->X));
+    check_valid(a, ts);
+    CHECK(strcmp(a->cell_names[0], "syn_000001") == 0 && strcmp(a->cell_names[149], "syn_000150") == 0);
+    CHECK(strcmp(a->gene_names[3], "gene3") == 0);
+    CHECK(a->n_obs == 1 && strcmp(a->obs[0].name, "source") == 0 &&
+          strcmp(a->obs[0].categories[0], "synthetic") == 0);
+    /* sparsity of a model trained briefly is in a sane range, not all-on or all-off */
+    double sp = 1.0 - (double)a->X.nnz / (150.0 * 12);
+    CHECK_MSG(sp > 0.2 && sp < 0.95, "sparsity %.3f", sp);
+    o.seed = 10;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &c) == 0);
+    if (c) CHECK(!same_csr(&a->X, &c->X));
+    sdd_dataset_destroy(c);
+    c = NULL;
+    /* DDPM, threshold decoding, the DDIM-T baseline */
+    o.sampler = SDD_SAMPLER_DDPM;
+    o.bit_decode = SDD_DECODE_THRESHOLD;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &c) == 0);
+    if (c) check_valid(c, ts);
+    sdd_dataset_destroy(c);
+    c = NULL;
+    o.sampler = SDD_SAMPLER_DDIM;
+    o.threshold = 0;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &c) == 0);
+    o.threshold = 1;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b2) == 0);
+    if (c && b2) {
+        /* DDIM-T keeps ceil((1 - training sparsity) * cells * genes) values at most: the
+         * largest ones of the same cells */
+        int64_t want = (int64_t)ceil((double)ts->X.nnz / (200.0 * 12) * (150.0 * 12) - 1e-9);
+        float min_kept = INFINITY, max_dropped = -INFINITY;
+        int subset = 1;
+        CHECK(b2->X.nnz == (c->X.nnz < want ? c->X.nnz : want));
+        for (int64_t i = 0; i < 150; i++) {
+            int64_t q = b2->X.indptr[i];
+            for (int64_t k = c->X.indptr[i]; k < c->X.indptr[i + 1]; k++) {
+                if (q < b2->X.indptr[i + 1] && b2->X.indices[q] == c->X.indices[k]) {
+                    subset &= b2->X.data[q] == c->X.data[k];
+                    if (c->X.data[k] < min_kept) min_kept = c->X.data[k];
+                    q++;
+                } else if (c->X.data[k] > max_dropped) {
+                    max_dropped = c->X.data[k];
+                }
+            }
+            subset &= q == b2->X.indptr[i + 1];
+        }
+        CHECK(subset);
+        CHECK_MSG(max_dropped <= min_kept, "dropped %g > kept %g", max_dropped, min_kept);
+    }
+    /* counts: integers, zero where X is zero */
+    {
+        sdd_csr_t cnt;
+        int ok = 1;
+        CHECK(sdd_sample_counts(m, &a->X, 1, &cnt) == 0);
+        for (int64_t k = 0; k < cnt.nnz; k++) ok &= cnt.data[k] >= 1 && cnt.data[k] == floorf(cnt.data[k]);
+        CHECK(ok);
+        CHECK(cnt.nnz <= a->X.nnz && cnt.n_rows == 150);
+        sdd_csr_free(&cnt);
+    }
+    /* labels need a conditional model */
+    o.threshold = 0;
+    o.label = "type0";
+    sdd_dataset_destroy(c);
+    c = NULL;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &c) == SDD_EINVAL && c == NULL);
+    o.label = NULL;
+    o.n_cells = 0;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &c) == SDD_EINVAL);
+done:
+    sdd_dataset_destroy(a);
+    sdd_dataset_destroy(b);
+    sdd_dataset_destroy(b2);
+    sdd_dataset_destroy(c);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+}
+
+static int count_label(const sdd_dataset_t *d, int k)
+{
+    int n = 0;
+    for (int64_t i = 0; i < d->n_cells; i++) n += d->obs[1].codes[i] == k;
+    return n;
+}
+
+static void test_conditional(void)
+{
+    sdd_trainset_t *ts = make_trainset(200, 12, 2, 6);
+    sdd_model_t *m = train_small(ts);
+    sdd_sample_opt_t o;
+    sdd_dataset_t *a = NULL, *b = NULL;
+    const char *names[2] = {"type1", "type0"};
+    const int64_t counts[2] = {7, 33};
+    CHECK(m != NULL);
+    if (!m) goto done;
+    sdd_sample_opt_init(&o);
+    o.n_cells = 40;
+    o.steps = 10;
+    o.seed = 4;
+    /* training proportions 150:50 */
+    CHECK(sdd_sample(m, &o, NULL, NULL, &a) == 0);
+    if (a) {
+        CHECK(a->n_obs == 2 && strcmp(a->obs[1].name, "cell_type") == 0);
+        CHECK(count_label(a, 0) == 30 && count_label(a, 1) == 10);
+        check_valid(a, ts);
+    }
+    /* guidance 1 is the conditional prediction alone: the same cells as the default */
+    o.guidance = 1.0;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
+    if (a && b) CHECK(same_csr(&a->X, &b->X));
+    sdd_dataset_destroy(b);
+    b = NULL;
+    o.guidance = 2.0;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
+    if (a && b) CHECK(!same_csr(&a->X, &b->X));
+    if (b) check_valid(b, ts);
+    sdd_dataset_destroy(b);
+    b = NULL;
+    o.guidance = 1.0;
+    o.count_labels = names;
+    o.label_counts = counts;
+    o.n_label_counts = 2;
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
+    if (b) CHECK(count_label(b, 1) == 7 && count_label(b, 0) == 33);
+    sdd_dataset_destroy(b);
+    b = NULL;
+    o.n_label_counts = 0;
+    o.label = "type1";
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
+    if (b) CHECK(count_label(b, 1) == 40);
+    sdd_dataset_destroy(b);
+    b = NULL;
+    o.label = "nosuch";
+    CHECK(sdd_sample(m, &o, NULL, NULL, &b) == SDD_ENOTFOUND && b == NULL);
+done:
+    sdd_dataset_destroy(a);
+    sdd_dataset_destroy(b);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+}
+
+/* Products large enough to be cut into pieces shared by the threads. */
+static void test_threads(void)
+{
+    sdd_trainset_t *ts = make_trainset(300, 200, 0, 8);
+    sdd_train_opt_t o;
+    sdd_sample_opt_t so;
+    sdd_model_t *m = NULL;
+    sdd_dataset_t *a = NULL, *b = NULL;
+    sdd_train_opt_init(&o);
+    o.hidden[0] = 256; o.hidden[1] = 128; o.hidden[2] = 64; o.hidden[3] = 32;
+    o.head = 256;
+    o.emb = 64;
+    o.batch = 64;
+    o.steps = 10;
+    CHECK(sdd_model_create(ts, &o, &m) == 0);
+    if (!m) goto done;
+    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
+    sdd_sample_opt_init(&so);
+    so.n_cells = 300;
+    so.steps = 4;
+    so.seed = 2;
+    sdd_threads_set(1);
+    CHECK(sdd_sample(m, &so, NULL, NULL, &a) == 0);
+    sdd_threads_set(2);
+    CHECK(sdd_sample(m, &so, NULL, NULL, &b) == 0);
+    sdd_threads_set(1);
+    if (a && b) CHECK(same_csr(&a->X, &b->X));
+    if (a) check_valid(a, ts);
+done:
+    sdd_dataset_destroy(a);
+    sdd_dataset_destroy(b);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+}
+
+int main(void)
+{
+    sdd_init();
+    test_decode_threshold();
+    test_decode_nobits();
+    test_decode_bernoulli();
+    test_sampling();
+    test_conditional();
+    test_threads();
+    return tap_done();
+}

@@ -1,7 +1,8 @@
 #!/bin/sh
-# r_package: build the R package from R/ with the library sources beside it, then
-# `R CMD check --no-manual` it (its testthat tests included). Fails on any ERROR or
-# WARNING. Skipped (77) when R, Matrix or testthat is not installed.
+# r_package: build the R package from R/ with the library sources beside it,
+# `R CMD check --no-manual` it (its testthat tests included; fails on any ERROR or
+# WARNING), then install it and run tests/r_acceptance.R against the built CLI.
+# Skipped (77) when R, Matrix or testthat is not installed.
 set -u
 R_BIN=$(command -v R) || exit 77
 Rscript -e 'quit(status = !(requireNamespace("Matrix", quietly = TRUE) && requireNamespace("testthat", quietly = TRUE)))' || exit 77
@@ -25,4 +26,6 @@ if [ $rc -ne 0 ] || grep -qE '^Status:.*(ERROR|WARNING)' check.log; then
   cat sddcell.Rcheck/tests/testthat.Rout.fail 2>/dev/null
   exit 1
 fi
-exit 0
+mkdir lib && "$R_BIN" CMD INSTALL -l lib sddcell_*.tar.gz > install.log 2>&1 || { cat install.log; exit 1; }
+R_LIBS="$tmp/lib" Rscript "$SDD_SRCDIR/tests/r_acceptance.R" "$SDD_BUILDDIR/sddcell" \
+  "$SDD_SRCDIR/example_data/pbmc3k_1k.h5ad" "$tmp"

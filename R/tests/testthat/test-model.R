@@ -1,0 +1,68 @@
+# Training here is short (a few dozen steps): these tests check the interface and the
+# contracts of the outputs, not the fidelity of the model.
+
+test_that("a model trained from a file has SPEC's parameter count and samples exact zeros", {
+  m <- sdd_train(small_file(), n_top_genes = 300, steps = 20, seed = 1)
+  s <- sdd_model_summary(m)
+  G <- 300
+  expect_equal(s$n_params, 3291648 + 512 * (4 * G) + 1025 * (2 * G))
+  expect_equal(length(s$genes), G)
+  expect_equal(s$step, 20)
+  expect_equal(s$n_cells, as.numeric(small_reference()$n_cells))
+  x <- sdd_sample(m, 50, steps = 10, seed = 3)
+  expect_s4_class(x, "dgCMatrix")
+  expect_equal(dim(x), c(G, 50L))
+  expect_equal(rownames(x), s$genes)
+  expect_equal(length(unique(colnames(x))), 50L)
+  expect_true(all(x@x > 0))
+  expect_true(length(x@x) < G * 50)
+  # the same seed gives the same cells; another seed others
+  expect_identical(sdd_sample(m, 50, steps = 10, seed = 3), x)
+  expect_false(identical(sdd_sample(m, 50, steps = 10, seed = 4)@x, x@x))
+})
+
+test_that("save and load round-trip a model", {
+  m <- sdd_train(small_file(), n_top_genes = 200, steps = 5, seed = 2)
+  f <- tempfile(fileext = ".sdd")
+  on.exit(unlink(f))
+  sdd_save(m, f)
+  m2 <- sdd_load(f)
+  expect_equal(sdd_model_summary(m2), sdd_model_summary(m))
+  expect_identical(sdd_sample(m2, 20, steps = 5, seed = 9), sdd_sample(m, 20, steps = 5, seed = 9))
+  bad <- tempfile(fileext = ".sdd")
+  writeBin(as.raw(1:64), bad)
+  expect_error(sdd_load(bad), "model|magic|sddcell", ignore.case = TRUE)
+  unlink(bad)
+})
+
+test_that("a dgCMatrix of counts trains like the file it came from", {
+  x <- sdd_read(small_file())$counts
+  a <- sdd_train(x, n_top_genes = 200, steps = 3, seed = 5)
+  b <- sdd_train(small_file(), n_top_genes = 200, steps = 3, seed = 5)
+  expect_equal(sdd_model_genes(a), sdd_model_genes(b))
+  expect_identical(sdd_sample(a, 10, steps = 3), sdd_sample(b, 10, steps = 3))
+  expect_error(sdd_train(unname(x)), "names")
+})
+
+test_that("labels make a conditional model and labelled samples", {
+  r <- sdd_read(small_file())
+  m <- sdd_train(r$counts, labels = r$obs$group, n_top_genes = 200, steps = 5)
+  s <- sdd_model_summary(m)
+  expect_equal(s$labels, c("A", "B"))
+  x <- sdd_sample(m, 30, steps = 3, label = "A")
+  expect_true(all(attr(x, "obs")[[s$label_key]] == "A"))
+  expect_error(sdd_sample(m, 5, label = "no-such-label"), "no-such-label")
+})
+
+test_that("evaluate gives the metrics of real against synthetic cells", {
+  m <- sdd_train(small_file(), n_top_genes = 200, steps = 10)
+  x <- sdd_sample(m, 120, steps = 5)
+  e <- sdd_evaluate(small_file(), x)
+  expect_equal(e$n_real, 120)
+  expect_equal(e$n_synth, 120)
+  expect_equal(e$n_genes, 200)
+  # sparsity of the synthetic side is the fraction of entries not stored
+  expect_equal(e$sparsity_synth, 1 - length(x@x) / (200 * 120), tolerance = 1e-12)
+  for (k in c("scc", "pcc", "mmd", "lisi", "lisi_scaled", "knn_auc")) expect_true(is.finite(e[[k]]))
+  expect_true(e$knn_auc >= 0 && e$knn_auc <= 1)
+})

@@ -52,6 +52,7 @@ run() {
     case $1 in
     # screening: 800 training steps
     s_fast) simulate s_fast --steps 800 ;;
+    s_fast_b) variant s_fast_b s_fast ;;
     s_fast_thr) variant s_fast_thr s_fast --bit-decode threshold ;;
     s_fast_ddpm) variant s_fast_ddpm s_fast --sampler ddpm ;;
     s_fast_s50) variant s_fast_s50 s_fast --steps 50 ;;

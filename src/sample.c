@@ -204,24 +204,47 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
         }
 }
 
+/* A net trained with the value loss masked to non-zero entries predicts E[v | x != 0]
+ * and leaves the value of zero entries free; the update needs E[v] = p E[v | x != 0] +
+ * (1 - p)(-1), p = (b/bs + 1)/2 the bit's probability, or x_t drifts off the training
+ * distribution (zero entries of x0 are -1 there). Written into S->cond. */
+static const float *update_target(sampler_t *S, int n)
+{
+    int G = S->G, D = S->D;
+    float ibs = (float)(1.0 / S->m->bit_scale);
+    if (!S->m->opt.value_mask || !S->m->shape.bits) return S->x0;
+    for (int r = 0; r < n; r++) {
+        const float *v = S->x0 + (size_t)r * D;
+        float *o = S->cond + (size_t)r * D;
+        for (int j = 0; j < G; j++) {
+            float p = (v[G + j] * ibs + 1.0f) * 0.5f;
+            p = p < 0 ? 0 : p > 1 ? 1 : p;
+            o[j] = p * v[j] - (1.0f - p);
+            o[G + j] = v[G + j];
+        }
+    }
+    return S->cond;
+}
+
 /* One update from x_t (time tn) to x at time tx given x0-hat. */
 static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
 {
     double gn = sdd_gamma(tn), gx = sdd_gamma(tx);
     double sn = sqrt(gn), s1n = sqrt(1.0 - gn);
     size_t nd = (size_t)n * S->D;
+    const float *x0 = update_target(S, n);
     if (S->o->sampler == SDD_SAMPLER_DDIM) {
         float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
         for (size_t i = 0; i < nd; i++) {
-            float eps = (float)((S->x[i] - sn * S->x0[i]) / s1n);
-            S->x[i] = a * S->x0[i] + b * eps;
+            float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
+            S->x[i] = a * x0[i] + b * eps;
         }
     } else {
         double al = gn / gx;
         al = al < 0 ? 0 : al > 1 ? 1 : al;
         float c = (float)((1.0 - al) / s1n), ia = (float)(1.0 / sqrt(al)), sg = (float)sqrt(1.0 - al);
         for (size_t i = 0; i < nd; i++) {
-            float eps = (float)((S->x[i] - sn * S->x0[i]) / s1n);
+            float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
             S->x[i] = (S->x[i] - c * eps) * ia + sg * (float)sdd_rng_normal(rng);
         }
     }

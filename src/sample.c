@@ -26,6 +26,7 @@
  */
 #include "nn.h"
 #include "h5ad_extra.h"
+#include "sample_internal.h"
 #include <cjson/cJSON.h>
 #include <float.h>
 #include <math.h>
@@ -118,14 +119,143 @@ static void decode_params(const sdd_model_t *m, int mode, sdd_decode_t *d)
     d->mode = mode;
 }
 
+/* ------------------------------------------------------- sampling forward */
+
+struct sdd_fwd {
+    const sdd_model_t *m;
+    sdd_views_t v;            /* views into the sampling weights */
+    int max_batch;
+    float *erow;              /* [n_labels + 1][Esum] block projections per label */
+    float *tsin, *tz, *ta, *te, *ts; /* [1][E] time-embedding chain */
+    float *h[SDD_N_RB];       /* [B][O_i] block outputs */
+    float *y, *xhat, *rstd;   /* [B][wmax], [B][wmax], [B] scratch */
+    float *u;                 /* [B][H0] skip sums */
+    float *oa;                /* [B][F] head */
+    float *out;               /* [B][D] */
+    int elab;                 /* label rows in erow */
+};
+
+void sdd_fwd_free(sdd_fwd_t *f)
+{
+    if (!f) return;
+    free(f->erow);
+    free(f->tsin);
+    for (int i = 0; i < SDD_N_RB; i++) free(f->h[i]);
+    free(f->y);
+    free(f->xhat);
+    free(f->rstd);
+    free(f->u);
+    free(f->oa);
+    free(f->out);
+    free(f);
+}
+
+int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_batch)
+{
+    const sdd_netshape_t *s = &m->shape;
+    sdd_fwd_t *f = sdd_calloc(1, sizeof *f);
+    size_t B = (size_t)max_batch, E = (size_t)s->E;
+    int wmax = s->F, ok = 1;
+    *out = NULL;
+    if (!f) return SDD_ENOMEM;
+    f->m = m;
+    f->max_batch = max_batch;
+    sdd_net_views(m, (float *)w, &f->v);
+    f->elab = s->n_labels + 1;
+    for (int i = 0; i < 4; i++) wmax = s->H[i] > wmax ? s->H[i] : wmax;
+    ok &= !!(f->erow = sdd_malloc((size_t)f->elab * m->Esum * sizeof(float)));
+    ok &= !!(f->tsin = sdd_malloc(5 * E * sizeof(float)));
+    for (int i = 0; ok && i < SDD_N_RB; i++)
+        ok &= !!(f->h[i] = sdd_malloc(B * f->v.rb[i].O * sizeof(float)));
+    ok = ok && (f->y = sdd_malloc(B * wmax * sizeof(float))) && (f->xhat = sdd_malloc(B * wmax * sizeof(float))) &&
+         (f->rstd = sdd_malloc(B * sizeof(float))) && (f->u = sdd_malloc(B * wmax * sizeof(float))) &&
+         (f->oa = sdd_malloc(B * s->F * sizeof(float))) && (f->out = sdd_malloc(B * s->D * sizeof(float)));
+    if (!ok) {
+        sdd_fwd_free(f);
+        return SDD_ENOMEM;
+    }
+    f->tz = f->tsin + E;
+    f->ta = f->tz + E;
+    f->te = f->ta + E;
+    f->ts = f->te + E;
+    *out = f;
+    return SDD_OK;
+}
+
+/* erow[y] = We SiLU(t2(SiLU(t1(sinusoid(1000 t)))) + label[y]) + be for every label row. */
+static void fwd_embed(sdd_fwd_t *f, float t, int n_lab)
+{
+    const sdd_views_t *v = &f->v;
+    int E = f->m->shape.E, Esum = f->m->Esum;
+    sdd_timestep_forward(f->tsin, &t, 1, E);
+    sdd_linear_forward(f->tz, E, f->tsin, E, v->t1.w, E, v->t1.b, 1, E, E);
+    sdd_silu_forward(f->ta, f->tz, (size_t)E);
+    sdd_linear_forward(f->te, E, f->ta, E, v->t2.w, E, v->t2.b, 1, E, E);
+    for (int y = 0; y < n_lab; y++) {
+        for (int j = 0; j < E; j++) f->ts[j] = f->te[j] + (v->label ? v->label[(size_t)y * E + j] : 0.0f);
+        sdd_silu_forward(f->ts, f->ts, (size_t)E);
+        sdd_linear_forward(f->erow + (size_t)y * Esum, Esum, f->ts, E, v->ew_all, E, v->eb_all, 1, E, Esum);
+    }
+}
+
+/* LayerNorm + SiLU of block i over y [B][O] into h, adding each row's label projection. */
+static void fwd_norm(sdd_fwd_t *f, int i, int B, const int32_t *labels)
+{
+    const sdd_rb_t *r = &f->v.rb[i];
+    int Esum = f->m->Esum;
+    for (int r0 = 0, r1; r0 < B; r0 = r1) {
+        int y = labels ? labels[r0] : 0;
+        for (r1 = r0 + 1; r1 < B && (labels ? labels[r1] : 0) == y; r1++) {}
+        size_t o = (size_t)r0 * r->O;
+        sdd_lnsilu_forward(f->h[i] + o, f->y + o, f->xhat + o, f->rstd + r0, f->y + o, r->l.b,
+                           f->erow + (size_t)y * Esum + r->eoff, 0, r->g, r->beta, r1 - r0, r->O);
+    }
+}
+
+const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, int n_sc, float t,
+                         const int32_t *labels)
+{
+    const sdd_netshape_t *s = &f->m->shape;
+    const sdd_views_t *v = &f->v;
+    static const int src[SDD_N_RB] = {-1, 0, 1, 2, 3, 4, 5}, skip[SDD_N_RB] = {-1, -1, -1, -1, 2, 1, 0};
+    int D = s->D, n_lab = 1;
+    if (labels)
+        for (int r = 0; r < B; r++) n_lab = labels[r] + 1 > n_lab ? labels[r] + 1 : n_lab;
+    fwd_embed(f, t, n_lab);
+    sdd_gemm(0, 1, B, s->H[0], D, 1.0f, xt, D, v->rb[0].l.w, 2 * D, 0.0f, f->y, s->H[0]);
+    if (n_sc > 0)
+        sdd_gemm(0, 1, n_sc, s->H[0], D, 1.0f, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, f->y, s->H[0]);
+    fwd_norm(f, 0, B, labels);
+    for (int i = 1; i < SDD_N_RB; i++) {
+        const sdd_rb_t *r = &v->rb[i];
+        const float *x = f->h[src[i]];
+        if (skip[i - 1] >= 0) { /* the input of block i is h[i-1] + h[skip] */
+            size_t n = (size_t)B * r->I;
+            const float *a = f->h[i - 1], *b = f->h[skip[i - 1]];
+            for (size_t k = 0; k < n; k++) f->u[k] = a[k] + b[k];
+            x = f->u;
+        }
+        sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, r->I, r->l.w, r->I, 0.0f, f->y, r->O);
+        fwd_norm(f, i, B, labels);
+    }
+    {
+        size_t n = (size_t)B * s->H[0];
+        for (size_t k = 0; k < n; k++) f->u[k] = f->h[6][k] + f->h[0][k];
+    }
+    sdd_linear_forward(f->y, s->F, f->u, s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
+    sdd_lnsilu_forward(f->oa, f->y, f->xhat, f->rstd, f->y, v->o1.b, NULL, 0, v->og, v->obeta, B, s->F);
+    sdd_linear_forward(f->out, D, f->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
+    return f->out;
+}
+
 /* ------------------------------------------------------------- the sampler */
 
 typedef struct {
     const sdd_model_t *m;
     const sdd_sample_opt_t *o;
-    sdd_model_t *net;        /* forward-only copy with an arena of `batch` rows */
+    sdd_fwd_t *fwd;          /* forward pass over the sampling weights */
     int batch, D, G;
-    float *x, *sc, *x0, *t, *cond, *dense; /* [batch][D] x3, [batch], [batch][D], [batch][G] */
+    float *x, *sc, *x0, *cond, *dense; /* [batch][D] x4, [batch][G] */
     int32_t *lab, *null_lab; /* [batch] */
 } sampler_t;
 
@@ -139,7 +269,6 @@ static double row_bytes(const sdd_netshape_t *s)
 
 static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt_t *o)
 {
-    sdd_train_opt_t to = m->opt;
     int64_t bmax = (int64_t)(SAMPLE_MEM_BYTES / row_bytes(&m->shape));
     int rc;
     memset(S, 0, sizeof *S);
@@ -150,20 +279,16 @@ static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt
     if (bmax > SAMPLE_MAX_BATCH) bmax = SAMPLE_MAX_BATCH;
     if (bmax < 16) bmax = 16;
     S->batch = (int)(o->batch > 0 ? o->batch : bmax);
-    to.batch = S->batch;
-    to.checkpoint_path = NULL;
-    if ((rc = sdd_model_alloc(&S->net, &m->shape, &to)) < 0) return rc;
-    memcpy(S->net->params, o->use_ema ? m->ema : m->params, (size_t)m->n_params * sizeof(float));
+    if ((rc = sdd_fwd_init(&S->fwd, m, o->use_ema ? m->ema : m->params, S->batch)) < 0) return rc;
     size_t bd = (size_t)S->batch * S->D;
     S->x = sdd_malloc(bd * sizeof(float));
     S->sc = sdd_malloc(bd * sizeof(float));
     S->x0 = sdd_malloc(bd * sizeof(float));
     S->cond = sdd_malloc(bd * sizeof(float));
-    S->t = sdd_malloc((size_t)S->batch * sizeof(float));
     S->dense = sdd_malloc((size_t)S->batch * S->G * sizeof(float));
     S->lab = sdd_malloc((size_t)S->batch * sizeof(int32_t));
     S->null_lab = sdd_malloc((size_t)S->batch * sizeof(int32_t));
-    if (!S->x || !S->sc || !S->x0 || !S->cond || !S->t || !S->dense || !S->lab || !S->null_lab)
+    if (!S->x || !S->sc || !S->x0 || !S->cond || !S->dense || !S->lab || !S->null_lab)
         return SDD_ENOMEM;
     for (int r = 0; r < S->batch; r++) S->null_lab[r] = m->shape.n_labels;
     return SDD_OK;
@@ -171,12 +296,11 @@ static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt
 
 static void sampler_free(sampler_t *S)
 {
-    sdd_model_destroy(S->net);
+    sdd_fwd_free(S->fwd);
     free(S->x);
     free(S->sc);
     free(S->x0);
     free(S->cond);
-    free(S->t);
     free(S->dense);
     free(S->lab);
     free(S->null_lab);
@@ -185,21 +309,18 @@ static void sampler_free(sampler_t *S)
 /* x0-hat of n rows at time t: the (guided) network output, clipped. */
 static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
 {
-    sdd_model_t *net = S->net;
-    int D = S->D, G = S->G, nl = net->shape.n_labels;
+    int D = S->D, G = S->G, nl = S->m->shape.n_labels, bits = S->m->shape.bits;
     float bs = (float)S->m->bit_scale, w = (float)S->o->guidance;
     size_t nd = (size_t)n * D;
-    for (int r = 0; r < n; r++) S->t[r] = t;
-    sdd_net_forward(net, net->params, n, S->x, S->sc, n_sc, S->t, nl > 0 ? lab : NULL);
-    memcpy(S->x0, net->a.out, nd * sizeof(float));
+    const float *out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
+    memcpy(S->x0, out, nd * sizeof(float));
     if (nl > 0 && w != 1.0f) {
-        memcpy(S->cond, S->x0, nd * sizeof(float));
-        sdd_net_forward(net, net->params, n, S->x, S->sc, n_sc, S->t, S->null_lab);
-        for (size_t i = 0; i < nd; i++) S->x0[i] = net->a.out[i] + w * (S->cond[i] - net->a.out[i]);
+        out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
+        for (size_t i = 0; i < nd; i++) S->x0[i] = out[i] + w * (S->x0[i] - out[i]);
     }
     for (int r = 0; r < n; r++)
         for (int j = 0; j < D; j++) {
-            float lim = (net->shape.bits && j >= G) ? bs : 1.0f, *v = &S->x0[(size_t)r * D + j];
+            float lim = (bits && j >= G) ? bs : 1.0f, *v = &S->x0[(size_t)r * D + j];
             *v = *v > lim ? lim : *v < -lim ? -lim : *v;
         }
 }

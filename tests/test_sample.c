@@ -5,7 +5,7 @@
  * DDPM both decode valid cells, the DDIM-T baseline reaches the training sparsity,
  * conditional sampling honours --label / --label-counts / proportions and rejects unknown
  * labels, guidance 1 equals the plain conditional prediction, and Poisson counts. */
-#include "sddcell.h"
+#include "sample_internal.h"
 #include "tap.h"
 #include <math.h>
 #include <stdlib.h>
@@ -368,6 +368,47 @@ done:
     sdd_trainset_destroy(ts);
 }
 
+/* The sampling forward (one time embedding per label) equals the training forward. */
+static void test_forward(void)
+{
+    sdd_trainset_t *ts = make_trainset(100, 40, 2, 12);
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL;
+    sdd_fwd_t *f = NULL;
+    enum { B = 10 };
+    const int32_t lab[B] = {0, 0, 0, 1, 1, 2, 2, 0, 1, 2};
+    float xt[B * 80], sc[B * 80], t[B];
+    sdd_rng_t r;
+    double worst = 0;
+    sdd_train_opt_init(&o);
+    o.hidden[0] = 48; o.hidden[1] = 40; o.hidden[2] = 24; o.hidden[3] = 8;
+    o.head = 56;
+    o.emb = 16;
+    o.batch = 16;
+    o.steps = 5;
+    CHECK(sdd_model_create(ts, &o, &m) == 0);
+    if (!m) goto done;
+    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
+    sdd_rng_seed(&r, 1);
+    for (int i = 0; i < B * 80; i++) xt[i] = (float)sdd_rng_normal(&r), sc[i] = (float)(2 * sdd_rng_uniform(&r) - 1);
+    for (int i = 0; i < B; i++) t[i] = 0.37f;
+    CHECK(sdd_fwd_init(&f, m, m->ema, B) == 0);
+    if (!f) goto done;
+    for (int pass = 0; pass < 2; pass++) {
+        const float *a = sdd_fwd_run(f, B, xt, sc, pass ? 6 : 0, 0.37f, lab);
+        sdd_net_forward(m, m->ema, B, xt, sc, pass ? 6 : 0, t, lab);
+        for (int i = 0; i < B * 80; i++) {
+            double d = fabs(a[i] - m->a.out[i]);
+            if (d > worst) worst = d;
+        }
+    }
+    CHECK_MSG(worst < 1e-5, "sampling forward differs from the training forward by %g", worst);
+done:
+    sdd_fwd_free(f);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+}
+
 /* Products large enough to be cut into pieces shared by the threads. */
 static void test_threads(void)
 {
@@ -412,5 +453,6 @@ int main(void)
     test_sampling();
     test_conditional();
     test_threads();
+    test_forward();
     return tap_done();
 }

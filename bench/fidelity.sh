@@ -65,8 +65,12 @@ run() {
     fast) simulate fast ;;
     fast_thr) variant fast_thr fast --bit-decode threshold ;;
     nobits) simulate nobits --no-sparsity-bits ;;
+    s_nobits) simulate s_nobits --steps 800 --no-sparsity-bits ;;
+    s_nobits_T) variant s_nobits_T s_nobits --threshold ;;
     nobits_T) variant nobits_T nobits --threshold ;;
     paper_recipe) simulate paper_recipe --preset paper --steps 0 --sample-steps 100 ;;
+    # conditional (labels from bench/fidelity/make_labels.py): a model on obs 'cluster'
+    cond) DATA=${LABELED:-/tmp/pbmc3k_labeled.h5ad} simulate cond --steps 800 --label cluster ;;
     *) echo "unknown run $1" >&2; return 1 ;;
     esac
 }

@@ -137,6 +137,7 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     cJSON *uns = NULL;
     const char *out = NULL;
     int c, rc, n = 0, counts = 0;
+    double t0;
 
     for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
     for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
@@ -173,7 +174,12 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_sample_opt_check(&so)) < 0) goto lib_fail;
     cli_catch_signals();
     if ((rc = sdd_model_load(argv[optind], &m)) < 0) goto lib_fail;
+    t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
+    t0 = sdd_realtime() - t0;
+    if (!ctx->quiet)
+        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)so.n_cells,
+                (long long)so.steps, t0, (double)so.n_cells / (t0 > 0 ? t0 : 1e-9));
     if (!(uns = cli_sample_uns(argv[optind], &so, ctx))) {
         cli_error(ctx, "out of memory");
         goto fail;

@@ -122,6 +122,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
         cJSON_AddNumberToObject(t, "sample", secs[2]);
         cJSON_AddNumberToObject(t, "evaluate", secs[3]);
         cJSON_AddNumberToObject(t, "total", secs[0] + secs[1] + secs[2] + secs[3]);
+        cJSON_AddNumberToObject(t, "cpu", sdd_cputime());
     }
     return o;
 }

@@ -210,6 +210,13 @@ void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, do
 /* EMA update after optimiser step k (0-based): decay_k = min(decay, (1 + k)/(10 + k)). */
 void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t k);
 
+/* The whole update of a training step in one pass over the blobs: clip (gradients
+ * scaled on the fly by min(1, max_norm / (norm + 1e-6)); max_norm 0 = off), Adam step
+ * number `step` (1-based, betas 0.9/0.999, eps 1e-8), then the EMA with k = step - 1.
+ * Same numbers as sdd_grad_clip + sdd_adam_step + sdd_ema_update. Returns the norm. */
+double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                      double max_norm, double lr, int64_t step, double decay);
+
 /* -------------------------------------------------------------- training */
 
 /* One training step on the encoded minibatch x0 [B][D] with labels (or NULL), drawing

@@ -13,7 +13,7 @@ PY=/usr/bin/python3
 CELLS=${CELLS:-200000}
 GENES=${GENES:-20000}
 FLAVOR=${FLAVOR:-seurat}
-THREADS=${THREADS:-1}
+THREADS=${THREADS:-2}   # as bench_info.sh; the reference is single-threaded numpy
 # the same file (same generator and seed) may already exist under the name another
 # benchmark (bench/bench_info.sh) gave it: use it rather than make a second copy
 if [ -z "${BIG:-}" ]; then

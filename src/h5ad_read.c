@@ -72,6 +72,8 @@ static int categorical(hid_t loc, const char *codes_path, hid_t cats, int64_t n,
     int rc;
     c->kind = SDD_COL_CATEGORICAL;
     if ((rc = sdd_h5_read_strings(cats, -1, &c->categories, &ncat)) < 0) return rc;
+    /* anndata 0.7 keeps the ordered flag on the categories array */
+    if (sdd_h5_attr_exists(cats, "ordered") && (rc = sdd_h5_attr_bool(cats, "ordered", &c->ordered)) < 0) return rc;
     if (ncat > INT32_MAX) return sdd_error(SDD_EUNSUPPORTED, "more than 2^31 categories");
     c->n_categories = (int32_t)ncat;
     if ((rc = sdd_h5_load_i64(loc, codes_path, -1, &codes, &nc)) < 0) return rc;

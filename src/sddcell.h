@@ -305,6 +305,7 @@ typedef struct {
     int64_t chunk_rows;       /* rows of X read per chunk when streaming statistics */
     const char *label_key;    /* obs column giving cell labels, or NULL */
     sdd_read_opt_t read;      /* which matrix of the file to read */
+    int threads;              /* threads decoding X when streaming from a file (1) */
 } sdd_prep_opt_t;
 
 void sdd_prep_opt_init(sdd_prep_opt_t *opt);
@@ -315,6 +316,12 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
  * return the training set of the selected genes (*out, free with sdd_trainset_destroy).
  * Counts are required: negative, NaN or infinite values give SDD_EDATA. */
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
+
+/* ---- reading: decoding threads */
+
+/* Decode the compressed chunks of X on `threads` threads (default 1) in the following
+ * sdd_xreader_next calls; results do not depend on the count. */
+void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
 
 /* ---- preprocessing: QC, normalisation and highly variable genes (qc.c, hvg.c, loess.c,
  * prep.c). The numbers follow scanpy: filter_genes(min_cells) then filter_cells(min_genes),

@@ -1,0 +1,51 @@
+#!/bin/sh
+# io_reference: `sddcell info --json` on every shared h5ad / 10x file (and the extra option
+# sets) against tests/data/reference_counts.tsv, computed by tests/make_reference.py with
+# anndata 0.8 / h5py: cells, genes and nnz exact, sum within 1e-6 relative (NaN = null).
+# Rows marked `error` must fail with exit 1 and one stderr line containing the expected word.
+set -u
+SDD="${SDD_BUILDDIR:-.}/sddcell"
+REF="${SDD_SRCDIR:-.}/tests/data/reference_counts.tsv"
+DATA="${SDD_SHARED:-../shared}/data"
+[ -d "$DATA/h5ad" ] && [ -d "$DATA/10x" ] || { echo "SKIP: $DATA not found"; exit 77; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_ioref.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0 n=0
+
+# value of a scalar key in cJSON's compact output
+jget() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
+
+while IFS='	' read -r file args status a b c d; do
+  case "$file" in '#'*|'') continue ;; esac
+  [ -f "$DATA/$file" ] || { echo "FAIL: $file listed but missing from $DATA" >&2; fail=1; continue; }
+  [ "$args" = "-" ] && args=""
+  n=$((n + 1))
+  # shellcheck disable=SC2086
+  "$SDD" info --json $args "$DATA/$file" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  if [ "$status" = error ]; then
+    lines=$(wc -l <"$tmp/err")
+    if [ "$rc" != 1 ] || [ "$lines" != 1 ] || ! grep -q -- "$a" "$tmp/err"; then
+      echo "FAIL: $file $args: expected exit 1 with one line containing '$a'; got rc=$rc, $lines lines:" >&2
+      cat "$tmp/err" >&2; fail=1
+    fi
+    continue
+  fi
+  if [ "$rc" != 0 ]; then
+    echo "FAIL: $file $args: exit $rc: $(cat "$tmp/err")" >&2; fail=1; continue
+  fi
+  got_c=$(jget n_cells "$tmp/out"); got_g=$(jget n_genes "$tmp/out")
+  got_n=$(jget nnz "$tmp/out"); got_s=$(jget sum "$tmp/out")
+  if [ "$got_c" != "$a" ] || [ "$got_g" != "$b" ] || [ "$got_n" != "$c" ]; then
+    echo "FAIL: $file $args: cells/genes/nnz $got_c/$got_g/$got_n, expected $a/$b/$c" >&2; fail=1
+  fi
+  if ! awk -v g="$got_s" -v e="$d" 'BEGIN {
+        if (e == "nan") exit !(g == "null");
+        if (g == "null") exit 1;
+        diff = g - e; if (diff < 0) diff = -diff; m = e < 0 ? -e : e;
+        exit !(diff <= 1e-6 * m + 1e-9) }'; then
+    echo "FAIL: $file $args: sum $got_s, expected $d" >&2; fail=1
+  fi
+done <"$REF"
+[ "$n" -ge 40 ] || { echo "FAIL: only $n reference rows read from $REF" >&2; fail=1; }
+echo "io_reference: $n cases checked"
+exit $fail

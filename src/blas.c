@@ -151,6 +151,11 @@ void sdd_blas_set_threads(int n)
     openblas_set_num_threads(1);
 }
 
+void sdd_model_set_threads(int threads)
+{
+    sdd_blas_set_threads(threads);
+}
+
 int sdd_blas_get_threads(void)
 {
     return pool.threads;

@@ -70,6 +70,12 @@ int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx);
 
+int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
+/* The model side of `sddcell info` (cli_train.c): whether `path` starts with the model
+ * magic, and the description of a model (or its metadata JSON with json != 0). */
+int cli_is_model_file(const char *path);
+int cli_info_model(cli_ctx_t *ctx, const char *path, int json);
+
 extern const cli_cmd_t cli_commands[];
 
 #endif

@@ -366,11 +366,17 @@ void sdd_model_destroy(sdd_model_t *m);
 int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress,
                     void *user);
 int sdd_model_set_steps(sdd_model_t *m, int64_t steps);
+/* Periodic checkpoints of the coming sdd_model_train: every `every` steps to `path`
+ * (copied; every = 0 or path NULL: none). */
+int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path);
 /* Steps done so far, total steps, parameter count, genes. */
 int64_t sdd_model_step(const sdd_model_t *m);
 int64_t sdd_model_total_steps(const sdd_model_t *m);
 int64_t sdd_model_n_params(const sdd_model_t *m);
 int64_t sdd_model_n_genes(const sdd_model_t *m);
+/* Compute threads of the network's matrix products (training, sampling); >= 1. The
+ * products are cut by shape only, so results do not depend on the count. */
+void sdd_model_set_threads(int threads);
 /* Parameter count of the network for G genes and options opt (conditional with n_labels
  * categories when n_labels > 0), without building it. */
 int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);

@@ -311,6 +311,16 @@ int sdd_model_set_steps(sdd_model_t *m, int64_t steps)
     return SDD_OK;
 }
 
+int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path)
+{
+    if (every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
+    if (path && strlen(path) >= sizeof m->opt_ckpt_path) return sdd_error(SDD_EINVAL, "checkpoint path too long");
+    m->opt.checkpoint_every = every;
+    if (path) snprintf(m->opt_ckpt_path, sizeof m->opt_ckpt_path, "%s", path);
+    m->opt.checkpoint_path = path ? m->opt_ckpt_path : NULL;
+    return SDD_OK;
+}
+
 int64_t sdd_model_step(const sdd_model_t *m) { return m->step; }
 int64_t sdd_model_total_steps(const sdd_model_t *m) { return m->opt.steps; }
 int64_t sdd_model_n_params(const sdd_model_t *m) { return m->n_params; }

@@ -392,6 +392,35 @@ int sdd_model_load(const char *path, sdd_model_t **out);
  * ...). The caller frees the string with free(). NULL on out-of-memory. */
 char *sdd_model_json(const sdd_model_t *m);
 
+/* ---- sampling (SPEC section 4) */
+
+enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1 };
+enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
+
+typedef struct {
+    int64_t n_cells;          /* cells to generate (1000) */
+    int steps;                /* sampling steps S (100) */
+    int sampler;              /* SDD_SAMPLER_DDIM (default) or SDD_SAMPLER_DDPM */
+    double td;                /* time delay of t_next = max(1 - (k + 1 + td)/S, 0) (0) */
+    int bit_decode;           /* SDD_BITS_THRESHOLD (mask = bit > 0) or SDD_BITS_BERNOULLI */
+    int use_ema;              /* 1: EMA weights (default); 0: the raw weights */
+    uint64_t seed;            /* seed of the sampler's own RNG (0) */
+    double guidance;          /* classifier-free guidance weight w (1 = plain conditional) */
+    const int32_t *labels;    /* [n_cells] label codes to generate, or NULL: drawn from the
+                                 training proportions (conditional models only) */
+} sdd_sample_opt_t;
+
+void sdd_sample_opt_init(sdd_sample_opt_t *opt);
+int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* Generate opt->n_cells cells with model m (SPEC section 4) into *X (allocated CSR,
+ * n_cells x G, log1p values; free with sdd_csr_free): where the decoded mask is on, the
+ * value (v + 1)/2 M clamped to [m_g, M] (M_g with per-gene scaling); elsewhere an exact
+ * zero that is not stored. Models without sparsity bits give max(value, 0). labels_out
+ * (may be NULL) receives [n_cells] label codes of conditional models. Cells are made
+ * in batches of the model's batch size; progress (may be NULL) gets stage "sample". */
+int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_csr_t *X,
+                     int32_t *labels_out, sdd_progress_f progress, void *user);
+
 /* ---- reading: decoding threads */
 
 /* Decode the compressed chunks of X on `threads` threads (default 1) in the following

@@ -27,5 +27,7 @@ c=$(grep 'steps/s' "$tmp/c" | sed 's/.* \([0-9.]*\) steps\/s.*/\1/' | med)
 t=$(grep 'steps/s' "$tmp/t" | sed 's/.* \([0-9.]*\) steps\/s.*/\1/' | med)
 gf=$(grep 'GFLOP/s in products' "$tmp/c" | sed 's/.* \([0-9.]*\) GFLOP\/s in products/\1/' | med)
 ob=$(grep 'openblas sgemm' "$tmp/c" | sed 's/.*: \([0-9.]*\) GFLOP\/s/\1/' | med)
+sg=$(grep 'sdd_gemm alone' "$tmp/c" | sed 's/.*: \([0-9.]*\) GFLOP\/s/\1/' | med)
+ws=$(grep 'whole step' "$tmp/c" | sed 's/.*step: \([0-9.]*\) GFLOP\/s.*/\1/' | med)
 echo "median of $REPEATS: sddcell $c steps/s, torch $t steps/s, ratio $(awk -v a="$c" -v b="$t" 'BEGIN{printf "%.2f", a/b}')x"
-echo "sddcell products $gf GFLOP/s, OpenBLAS sgemm on the same shapes $ob GFLOP/s: $(awk -v a="$gf" -v b="$ob" 'BEGIN{printf "%.0f", 100*a/b}')%"
+echo "sddcell in its products $gf GFLOP/s (whole step $ws), OpenBLAS sgemm on the same shapes $ob GFLOP/s: $(awk -v a="$gf" -v b="$ob" 'BEGIN{printf "%.0f", 100*a/b}')%; sdd_gemm alone $sg GFLOP/s"

@@ -37,6 +37,8 @@ static struct {
 } pool = {1, 0, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
           NULL, 0, 0, 0};
 
+static double gemm_seconds; /* wall time spent in sdd_gemm (benchmarks) */
+
 static void run_piece(const job_t *j, int p)
 {
     int lo = p * PIECE, n;
@@ -121,10 +123,19 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
         return;
     }
     job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, alpha, beta, A, B, C};
+    double t0 = sdd_realtime();
     if (2.0 * M * N * K >= MIN_SPLIT_FLOPS)
         j.n_pieces = ((j.by_cols ? N : M) + PIECE - 1) / PIECE;
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     run_job(&j);
+    gemm_seconds += sdd_realtime() - t0;
+}
+
+double sdd_gemm_seconds(int reset)
+{
+    double s = gemm_seconds;
+    if (reset) gemm_seconds = 0;
+    return s;
 }
 
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,

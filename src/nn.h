@@ -27,6 +27,8 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
 /* The same product by plain loops with double accumulation (reference for tests). */
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);
+/* Wall-clock seconds spent in sdd_gemm so far (from the calling thread); reset if asked. */
+double sdd_gemm_seconds(int reset);
 /* Threads used by BLAS (>= 1), and the current setting. */
 void sdd_blas_set_threads(int n);
 int sdd_blas_get_threads(void);

@@ -147,6 +147,11 @@ static void convert(const sdd_h5_chunked_t *c, const unsigned char *p, int64_t l
 {
     float *f = dst;
     int32_t *k = dst;
+    /* the common layouts (float32 data, int32 indices) are plain copies */
+    if (c->esize == 4 && (want_float ? c->is_float : !c->is_float && c->is_signed)) {
+        memcpy(dst, p + (size_t)lo * 4, (size_t)(hi - lo) * 4);
+        return;
+    }
     for (int64_t i = lo; i < hi; i++) {
         const unsigned char *e = p + (size_t)i * c->esize;
         double v;

@@ -1,14 +1,14 @@
 #!/bin/sh
 # bench_train.sh: sddcell's training steps per second beside the PyTorch reference of the
-# same network (../shared/bench/sdd_torch.py), G = 1000, batch 256, 2 threads, in one run;
+# same network (../shared/bench/sdd_torch.py), G = 1000, batch 256, 2 threads (or THREADS), in one run;
 # medians of REPEATS runs each, interleaved so both see the same machine load. Also the
 # GFLOP/s sddcell reaches in its matrix products against OpenBLAS sgemm on the same shapes.
-# usage: bench/bench_train.sh [STEPS] [REPEATS]   (run from the build directory, after
+# usage: bench/bench_train.sh [STEPS] [REPEATS] [THREADS]   (from the build directory, after
 #        `make bench/bench_train`; SDD_SHARED or ../shared locates sdd_torch.py)
 set -eu
 STEPS=${1:-20}
 REPEATS=${2:-3}
-G=1000; B=256; T=2
+G=1000; B=256; T=${3:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED=${SDD_SHARED:-$HERE/../../shared}
 PY=${SDD_PYTHON:-/usr/bin/python3}

@@ -29,6 +29,9 @@ void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float 
                   const float *B, int ldb, float beta, float *C, int ldc);
 /* Wall-clock seconds spent in sdd_gemm so far (from the calling thread); reset if asked. */
 double sdd_gemm_seconds(int reset);
+/* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
+ * returns when all are done. Callers cut work by shape only, never by thread count. */
+void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
 /* Threads used by BLAS (>= 1), and the current setting. */
 void sdd_blas_set_threads(int n);
 int sdd_blas_get_threads(void);
@@ -95,6 +98,7 @@ typedef struct {
     float *dt1, *dt2;      /* [B][max width] ping-pong */
     float *dF;             /* [B][F] */
     float *dE;             /* [B][E] */
+    float *part;           /* [B/ROWS_PER_PIECE][2][max width] per-piece LayerNorm sums */
 } sdd_acts_t;
 
 struct sdd_model {

@@ -16,7 +16,9 @@
  * update of each element does not depend on the blocking, so results are the same. */
 #define VB 16
 
-double sdd_grad_norm(const float *g, int64_t n)
+#define CHUNK 65536  /* elements per parallel piece (a multiple of VB) */
+
+static double sumsq(const float *g, int64_t n)
 {
     double acc[VB] = {0}, s = 0;
     int64_t i = 0;
@@ -24,6 +26,34 @@ double sdd_grad_norm(const float *g, int64_t n)
         for (int k = 0; k < VB; k++) acc[k] += (double)g[i + k] * g[i + k];
     for (int k = 0; k < VB; k++) s += acc[k];
     for (; i < n; i++) s += (double)g[i] * g[i];
+    return s;
+}
+
+typedef struct {
+    const float *g;
+    int64_t n;
+    double part[1]; /* [pieces], flexible */
+} norm_ctx_t;
+
+static void norm_piece(void *ctx, int p)
+{
+    norm_ctx_t *c = ctx;
+    int64_t lo = (int64_t)p * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
+    c->part[p] = sumsq(c->g + lo, len);
+}
+
+/* Sums of fixed pieces, added in order: the same bits with any thread count. */
+double sdd_grad_norm(const float *g, int64_t n)
+{
+    int np = (int)((n + CHUNK - 1) / CHUNK);
+    norm_ctx_t *c = malloc(sizeof *c + sizeof(double) * (size_t)(np > 0 ? np : 1));
+    double s = 0;
+    if (!c) return sqrt(sumsq(g, n)); /* cannot allocate: one piece, on this thread */
+    c->g = g;
+    c->n = n;
+    sdd_parallel_for(np, norm_piece, c);
+    for (int p = 0; p < np; p++) s += c->part[p];
+    free(c);
     return sqrt(s);
 }
 
@@ -78,8 +108,8 @@ static inline void update_block(float *p, const float *g, float *mo, float *ve, 
     }
 }
 
-static void update_all(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
-                       float gs, const upd_t *u)
+static void update_range(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                         float gs, const upd_t *u)
 {
     int64_t i = 0;
     if (ema) {
@@ -88,6 +118,29 @@ static void update_all(float *p, const float *g, float *mo, float *ve, float *em
         for (; i + VB <= n; i += VB) update_block(p, g, mo, ve, NULL, gs, u, i, VB);
     }
     for (; i < n; i++) update_block(p, g, mo, ve, ema, gs, u, i, 1);
+}
+
+typedef struct {
+    float *p, *mo, *ve, *ema;
+    const float *g;
+    int64_t n;
+    float gs;
+    const upd_t *u;
+} upd_ctx_t;
+
+static void update_piece(void *ctx, int k)
+{
+    upd_ctx_t *c = ctx;
+    int64_t lo = (int64_t)k * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
+    update_range(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u);
+}
+
+/* Element-wise, so pieces on any threads give the same result as one loop. */
+static void update_all(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                       float gs, const upd_t *u)
+{
+    upd_ctx_t c = {p, mo, ve, ema, g, n, gs, u};
+    sdd_parallel_for((int)((n + CHUNK - 1) / CHUNK), update_piece, &c);
 }
 
 void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, double lr,

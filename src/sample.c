@@ -47,11 +47,11 @@
 void sdd_sample_opt_init(sdd_sample_opt_t *o)
 {
     memset(o, 0, sizeof *o);
-    o->n_cells = 0;
+    o->n_cells = 1000;
     o->sampler = SDD_SAMPLER_DDIM;
     o->steps = 100;
     o->td = 0;
-    o->bit_decode = SDD_DECODE_BERNOULLI;
+    o->bit_decode = SDD_BITS_BERNOULLI;
     o->use_ema = 1;
     o->guidance = 1.0;
     o->seed = 0;
@@ -67,7 +67,7 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *o)
         return sdd_error(SDD_EINVAL, "sampling steps must be in [1, 100000], not %lld", (long long)o->steps);
     if (!(o->td >= 0 && o->td < (double)o->steps))
         return sdd_error(SDD_EINVAL, "time difference td must be in [0, steps)");
-    if (o->bit_decode != SDD_DECODE_THRESHOLD && o->bit_decode != SDD_DECODE_BERNOULLI)
+    if (o->bit_decode != SDD_BITS_THRESHOLD && o->bit_decode != SDD_BITS_BERNOULLI)
         return sdd_error(SDD_EINVAL, "unknown bit decoding %d", o->bit_decode);
     if (!(o->guidance >= 0 && o->guidance <= 100))
         return sdd_error(SDD_EINVAL, "guidance weight must be in [0, 100]");
@@ -87,7 +87,7 @@ int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t
     int64_t G = d->G, D = d->bits ? 2 * G : G;
     if (G < 1 || B < 0 || !(d->M > 0) || !d->mg || (d->bits && !(d->bit_scale > 0)))
         return sdd_error(SDD_EINVAL, "decode: inconsistent scaling constants");
-    if (d->bits && d->mode == SDD_DECODE_BERNOULLI && !rng)
+    if (d->bits && d->mode == SDD_BITS_BERNOULLI && !rng)
         return sdd_error(SDD_EINVAL, "decode: Bernoulli decoding needs an RNG");
     for (int64_t r = 0; r < B; r++) {
         const float *v = x0 + r * D, *b = v + G;
@@ -100,7 +100,7 @@ int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t
                 o[j] = x > 0 ? (float)(x < hi ? x : hi) : 0.0f;
                 continue;
             }
-            if (d->mode == SDD_DECODE_THRESHOLD) {
+            if (d->mode == SDD_BITS_THRESHOLD) {
                 on = b[j] > 0;
             } else {
                 double p = (b[j] / d->bit_scale + 1.0) / 2.0;
@@ -568,29 +568,38 @@ static int make_dataset(const sdd_model_t *m, int64_t n, const int32_t *lab, sdd
     return SDD_OK;
 }
 
-int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *o, sdd_progress_f progress, void *user,
-               sdd_dataset_t **out)
+/* Label codes of the cells: the caller's (checked), or assign_labels. */
+static int cell_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int32_t *lab)
+{
+    int nl = m->shape.n_labels;
+    if (!o->labels) return assign_labels(m, o, o->n_cells, lab);
+    if (o->label || o->n_label_counts > 0)
+        return sdd_error(SDD_EINVAL, "give label codes, one label or per-label counts, not several");
+    for (int64_t i = 0; i < o->n_cells; i++) {
+        if (nl == 0 || o->labels[i] < 0 || o->labels[i] > nl)
+            return sdd_error(SDD_EINVAL, "label code %d is not one of the model's %d labels", o->labels[i], nl);
+        if (lab) lab[i] = o->labels[i];
+    }
+    return SDD_OK;
+}
+
+int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *o, sdd_csr_t *X, int32_t *labels_out,
+                     sdd_progress_f progress, void *user)
 {
     sampler_t S;
-    sdd_dataset_t *ds = NULL;
     sdd_rng_t base, rng;
     int32_t *lab = NULL;
     int64_t n = o->n_cells, nb;
     double sp = 0;
     int rc, nl = m->shape.n_labels;
-    *out = NULL;
+    memset(X, 0, sizeof *X);
     memset(&S, 0, sizeof S);
     if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
     if (o->threshold && (rc = training_sparsity(m, &sp)) < 0) return rc;
     if (nl > 0 && !(lab = sdd_malloc((size_t)n * sizeof *lab))) return SDD_ENOMEM;
-    if ((rc = assign_labels(m, o, n, lab)) < 0) goto fail;
+    if ((rc = cell_labels(m, o, lab)) < 0) goto fail;
     if ((rc = sampler_init(&S, m, o)) < 0) goto fail;
-    if (!(ds = sdd_dataset_init())) {
-        rc = SDD_ENOMEM;
-        goto fail;
-    }
-    if ((rc = make_dataset(m, n, lab, ds)) < 0) goto fail;
-    if ((rc = sdd_csr_alloc(&ds->X, 0, m->shape.G, 0)) < 0) goto fail;
+    if ((rc = sdd_csr_alloc(X, 0, m->shape.G, 0)) < 0) goto fail;
     sdd_rng_seed(&base, o->seed);
     nb = (n + S.batch - 1) / S.batch;
     for (int64_t b = 0; b < nb; b++) {
@@ -600,17 +609,40 @@ int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *o, sdd_progress_f p
         if ((rc = run_batch(&S, nr, lab ? lab + b * S.batch : NULL, &rng, b, nb, progress, user)) < 0)
             goto fail;
         if ((rc = sdd_csr_from_dense(S.dense, nr, m->shape.G, &part)) < 0) goto fail;
-        rc = sdd_csr_append_rows(&ds->X, &part);
+        rc = sdd_csr_append_rows(X, &part);
         sdd_csr_free(&part);
         if (rc < 0) goto fail;
     }
-    if (o->threshold && (rc = threshold_matrix(&ds->X, sp)) < 0) goto fail;
+    if (o->threshold && (rc = threshold_matrix(X, sp)) < 0) goto fail;
+    if (labels_out && lab) memcpy(labels_out, lab, (size_t)n * sizeof *lab);
+    rc = SDD_OK;
+fail:
     sampler_free(&S);
+    free(lab);
+    if (rc < 0) sdd_csr_free(X);
+    return rc;
+}
+
+int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *o, sdd_progress_f progress, void *user,
+               sdd_dataset_t **out)
+{
+    sdd_dataset_t *ds = NULL;
+    int32_t *lab = NULL;
+    int rc, nl = m->shape.n_labels;
+    *out = NULL;
+    if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
+    if (nl > 0 && !(lab = sdd_malloc((size_t)o->n_cells * sizeof *lab))) return SDD_ENOMEM;
+    if (!(ds = sdd_dataset_init())) {
+        free(lab);
+        return SDD_ENOMEM;
+    }
+    /* the sampler only reads the model */
+    if ((rc = sdd_model_sample((sdd_model_t *)m, o, &ds->X, lab, progress, user)) < 0) goto fail;
+    if ((rc = make_dataset(m, o->n_cells, lab, ds)) < 0) goto fail;
     free(lab);
     *out = ds;
     return SDD_OK;
 fail:
-    sampler_free(&S);
     free(lab);
     sdd_dataset_destroy(ds);
     return rc;
@@ -651,10 +683,6 @@ int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, s
     return SDD_OK;
 }
 
-void sdd_threads_set(int n)
-{
-    sdd_blas_set_threads(n);
-}
 
 int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns, const sdd_csr_t *counts)
 {

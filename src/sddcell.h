@@ -339,6 +339,7 @@ typedef struct {
     double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
+    int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
 } sdd_train_opt_t;
 
 void sdd_train_opt_init(sdd_train_opt_t *opt);

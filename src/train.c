@@ -88,6 +88,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     int D = m->shape.D, G = (int)m->shape.G, n_sc = (int)floor(o->self_cond * B + 0.5);
     float *t = scratch, *xt = t + B, *sc = xt + (size_t)B * D, *dout = sc + (size_t)B * D;
     float bs = (float)m->bit_scale;
+    double lr;
     for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
     sdd_noise_rows(&m->rng, x0, t, B, D, xt);
     if (n_sc > 0) {
@@ -103,7 +104,8 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
                          dout);
     memset(m->grads, 0, (size_t)m->n_params * sizeof(float));
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
-    sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, o->lr,
+    lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
+    sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
                    m->step + 1, o->ema);
     m->step++;
     return isfinite(*loss) ? SDD_OK : sdd_error(SDD_EDATA, "training diverged: loss is %g at step %lld",

@@ -39,6 +39,7 @@ const struct option cli_train_longopts[] = {
     {"head", required_argument, NULL, CLI_O_HEAD},
     {"emb", required_argument, NULL, CLI_O_EMB},
     {"label-dropout", required_argument, NULL, CLI_O_LDROP},
+    {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
     {NULL, 0, NULL, 0}};
 
 /* Presets: the training and sampling recipe of `fast` (the measured best within minutes,
@@ -143,6 +144,13 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_EMB:
         if (cli_opt_int(ctx, "--emb", arg, 2, 16384, &v)) return -1;
         t->emb = (int)v;
+        break;
+    case CLI_O_LRDECAY:
+        if (strcmp(arg, "cosine") && strcmp(arg, "constant")) {
+            cli_usage_error(ctx, "unknown --lr-decay '%s' (cosine, constant)", arg);
+            return -1;
+        }
+        t->lr_decay = strcmp(arg, "cosine") == 0;
         break;
     case CLI_O_LDROP: if (cli_opt_double(ctx, "--label-dropout", arg, 0, 1, &t->label_dropout)) return -1; break;
     default: return 1;

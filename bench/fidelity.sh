@@ -64,6 +64,9 @@ run() {
     # full length (the default step rule)
     fast) simulate fast ;;
     fast_thr) variant fast_thr fast --bit-decode threshold ;;
+    fast_noema) variant fast_noema fast --no-ema ;;
+    fast_cos) simulate fast_cos --lr-decay cosine ;;
+    s_cos) simulate s_cos --steps 800 --lr-decay cosine ;;
     nobits) simulate nobits --no-sparsity-bits ;;
     s_nobits) simulate s_nobits --steps 800 --no-sparsity-bits ;;
     s_nobits_T) variant s_nobits_T s_nobits --threshold ;;

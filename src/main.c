@@ -193,7 +193,8 @@ const cli_cmd_t cli_commands[] = {
      "                         minutes; paper: 300000 steps, 1000 DDIM steps, threshold\n"
      "                         decoding. Flags given override the preset.\n"
      "  --sample-steps S       reverse steps of sampling (fast: 100)\n"
-     "  every option of 'sddcell train' (--steps is the training steps) and of\n"
+     "  --lr-decay cosine|constant  learning-rate schedule\n"
+     "  the training options of 'sddcell train' (--steps is the training steps) and of\n"
      "  'sddcell sample' (--sampler, --td, --bit-decode, --guidance, --label-counts,\n"
      "  --counts, --no-ema, --threshold, --sample-batch)\n"
      "  -h, --help             show this help\n"},

@@ -37,7 +37,7 @@ typedef struct {
 
 enum { O_FLAVOR = 256, O_MINC, O_MING, O_TSUM, O_CHUNK, O_LAYER, O_RAW, O_GENOME, O_FTYPE, O_LABEL,
        O_STEPS, O_BATCH, O_LR, O_EMA, O_BITS, O_SCALE, O_CLIP, O_HIDDEN, O_HEAD, O_EMB, O_NOBITS,
-       O_LDROP, O_BITW, O_VMASK, O_SELF, O_CKPT, O_RESUME };
+       O_LDROP, O_BITW, O_VMASK, O_SELF, O_CKPT, O_RESUME, O_LRDECAY };
 
 static int parse_prep(cli_ctx_t *ctx, int c, train_args_t *a)
 {
@@ -96,6 +96,11 @@ static int parse_train(cli_ctx_t *ctx, int c, train_args_t *a)
     case O_SELF: return cli_opt_double(ctx, "--self-cond", optarg, 0, 1, &t->self_cond);
     case O_CKPT: return cli_opt_int(ctx, "--checkpoint-every", optarg, 0, INT64_MAX, &t->checkpoint_every);
     case O_RESUME: a->resume = optarg; return 0;
+    case O_LRDECAY:
+        if (strcmp(optarg, "cosine") && strcmp(optarg, "constant"))
+            return cli_usage_error(ctx, "--lr-decay is cosine or constant, not '%s'", optarg);
+        t->lr_decay = !strcmp(optarg, "cosine");
+        return 0;
     case 'o': a->out = optarg; return 0;
     default: return -2;
     }
@@ -118,6 +123,7 @@ static int parse_args(int argc, char **argv, cli_ctx_t *ctx, train_args_t *a)
         {"label-dropout", required_argument, NULL, O_LDROP}, {"bit-weight", required_argument, NULL, O_BITW},
         {"value-mask", no_argument, NULL, O_VMASK}, {"self-cond", required_argument, NULL, O_SELF},
         {"checkpoint-every", required_argument, NULL, O_CKPT}, {"resume", required_argument, NULL, O_RESUME},
+        {"lr-decay", required_argument, NULL, O_LRDECAY},
         {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c, r;
     optind = 0;

@@ -130,6 +130,7 @@ const cli_cmd_t cli_commands[] = {
      "                       at least 1000 and at most 20000)\n"
      "  --batch-size N       minibatch size (default 256)\n"
      "  --lr X               Adam learning rate (default 0.0002)\n"
+     "  --lr-decay S         constant (default) or cosine (decay to 0 over the steps)\n"
      "  --ema X              EMA decay of the weights (default 0.9999, with warm-up)\n"
      "  --bit-scale X        magnitude of the sparsity bits (default 1)\n"
      "  --scale global|gene  value scaling by the global or per-gene maximum (default global)\n"

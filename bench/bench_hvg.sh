@@ -13,8 +13,14 @@ PY=/usr/bin/python3
 CELLS=${CELLS:-200000}
 GENES=${GENES:-20000}
 FLAVOR=${FLAVOR:-seurat}
-THREADS=${THREADS:-1}
-BIG=${BIG:-/tmp/sdd_big_$((CELLS / 1000))k.h5ad}   # shared with bench/bench_info.sh
+THREADS=${THREADS:-2}   # as bench_info.sh; the reference is single-threaded numpy
+# the same file (same generator and seed) may already exist under the name another
+# benchmark (bench/bench_info.sh) gave it: use it rather than make a second copy
+if [ -z "${BIG:-}" ]; then
+  BIG=/tmp/sdd_big_$((CELLS / 1000))k.h5ad
+  alt=/tmp/sdd_bench/big_${CELLS}x${GENES}.h5ad
+  [ ! -f "$BIG" ] && [ -f "$alt" ] && BIG=$alt
+fi
 if [ ! -f "$BIG" ]; then
   echo "creating $BIG ($CELLS x $GENES)"
   $PY "$here/../shared/tools/make_big_h5ad.py" "$BIG.part" "$CELLS" "$GENES" && mv "$BIG.part" "$BIG"

@@ -55,7 +55,9 @@ static double step_shapes(const sdd_model_t *m, int B, int n_sc)
     return flops;
 }
 
-static double sgemm_rate(double flops, int reps)
+/* Best rate over reps rounds of the step's products: native OpenBLAS threading
+ * (native = 1) or sdd_gemm's shape-fixed pieces on our threads (native = 0). */
+static double sgemm_rate(double flops, int reps, int native, int threads)
 {
     int64_t mx = 0;
     for (int i = 0; i < n_shapes; i++) {
@@ -68,11 +70,17 @@ static double sgemm_rate(double flops, int reps)
     float *A = calloc((size_t)mx, 4), *Bm = calloc((size_t)mx, 4), *C = calloc((size_t)mx, 4);
     for (int64_t i = 0; i < mx; i++) A[i] = Bm[i] = (float)((i % 17) - 8) * 0.01f;
     double best = 0;
+    if (native) openblas_set_num_threads(threads);
     for (int r = 0; r < reps + 1; r++) {
         double t0 = sdd_realtime();
+        sdd_gemm_seconds(1);
         for (int i = 0; i < n_shapes; i++) {
             shape_t *s = &shapes[i];
             for (int c = 0; c < (int)s->count; c++)
+                if (!native)
+                    sdd_gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, s->ta ? s->M : s->K, Bm,
+                             s->tb ? s->K : s->N, 0.0f, C, s->N);
+                else
                 cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
                             s->tb ? CblasTrans : CblasNoTrans, s->M, s->N, s->K, 1.0f, A,
                             s->ta ? s->M : s->K, Bm, s->tb ? s->K : s->N, 0.0f, C, s->N);
@@ -81,6 +89,7 @@ static double sgemm_rate(double flops, int reps)
         if (r > 0 && rate > best) best = rate; /* first round warms up */
     }
     free(A); free(Bm); free(C);
+    sdd_blas_set_threads(threads);
     return best;
 }
 
@@ -115,7 +124,7 @@ int main(int argc, char **argv)
     sdd_train_opt_t o;
     sdd_train_opt_init(&o);
     o.batch = B;
-    double rates[100];
+    double rates[100], inprod[100];
     sdd_model_t *m = NULL;
     for (int r = 0; r < R; r++) {
         if (sdd_model_create(&ts, &o, &m) < 0) {
@@ -126,19 +135,25 @@ int main(int argc, char **argv)
         sdd_model_train(m, &ts, NULL, NULL);
         sdd_model_set_steps(m, 3 + S);
         double t0 = sdd_realtime();
+        sdd_gemm_seconds(1);
         if (sdd_model_train(m, &ts, NULL, NULL) < 0) {
             fprintf(stderr, "bench_train: %s\n", sdd_errdetail());
             return 1;
         }
         rates[r] = (double)S / (sdd_realtime() - t0);
+        inprod[r] = (double)S / sdd_gemm_seconds(1);
         if (r < R - 1) sdd_model_destroy(m);
     }
     qsort(rates, (size_t)R, sizeof *rates, cmp);
+    qsort(inprod, (size_t)R, sizeof *inprod, cmp);
     double med = rates[R / 2], flops = step_shapes(m, (int)B, (int)floor(o.self_cond * B + 0.5));
     printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
-           (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, med * flops / 1e9);
-    printf("openblas sgemm on the same shapes (%d products, %.2f GFLOP per step): %.1f GFLOP/s\n", n_shapes,
-           flops / 1e9, sgemm_rate(flops, 3));
+           (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, inprod[R / 2] * flops / 1e9);
+    printf("sddcell whole step: %.1f GFLOP/s (%.0f%% of the step in products)\n", med * flops / 1e9,
+           100.0 * med / inprod[R / 2]);
+    printf("sdd_gemm alone on the step's shapes: %.1f GFLOP/s\n", sgemm_rate(flops, 3, 0, (int)T));
+    printf("openblas sgemm on the same shapes (%d products, %.2f GFLOP per step, %lld threads): %.1f GFLOP/s\n",
+           n_shapes, flops / 1e9, (long long)T, sgemm_rate(flops, 3, 1, (int)T));
     sdd_model_destroy(m);
     sdd_csr_free(&ts.X);
     return 0;

@@ -52,6 +52,7 @@ run() {
     case $1 in
     # screening: 800 training steps
     s_fast) simulate s_fast --steps 800 ;;
+    s_fast_b) variant s_fast_b s_fast ;;
     s_fast_thr) variant s_fast_thr s_fast --bit-decode threshold ;;
     s_fast_ddpm) variant s_fast_ddpm s_fast --sampler ddpm ;;
     s_fast_s50) variant s_fast_s50 s_fast --steps 50 ;;
@@ -63,9 +64,16 @@ run() {
     # full length (the default step rule)
     fast) simulate fast ;;
     fast_thr) variant fast_thr fast --bit-decode threshold ;;
+    fast_noema) variant fast_noema fast --no-ema ;;
+    fast_cos) simulate fast_cos --lr-decay cosine ;;
+    s_cos) simulate s_cos --steps 800 --lr-decay cosine ;;
     nobits) simulate nobits --no-sparsity-bits ;;
+    s_nobits) simulate s_nobits --steps 800 --no-sparsity-bits ;;
+    s_nobits_T) variant s_nobits_T s_nobits --threshold ;;
     nobits_T) variant nobits_T nobits --threshold ;;
     paper_recipe) simulate paper_recipe --preset paper --steps 0 --sample-steps 100 ;;
+    # conditional (labels from bench/fidelity/make_labels.py): a model on obs 'cluster'
+    cond) DATA=${LABELED:-/tmp/pbmc3k_labeled.h5ad} simulate cond --steps 800 --label cluster ;;
     *) echo "unknown run $1" >&2; return 1 ;;
     esac
 }

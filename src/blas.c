@@ -9,7 +9,8 @@
  * with the thread count. Here a product is instead cut into pieces that depend on the
  * shape only (slabs of PIECE columns, or rows, of C), each piece is one single-threaded
  * cblas_sgemm, and our own threads share out the pieces. A seed then gives the same
- * bits with any thread count.
+ * bits with any thread count. sdd_parallel_for shares the same threads out for the
+ * element-wise loops of the network and the optimiser, again in shape-fixed pieces.
  */
 #include "nn.h"
 #include <cblas.h>
@@ -24,6 +25,8 @@ typedef struct {
     float alpha, beta;
     const float *A, *B;
     float *C;
+    void (*fn)(void *ctx, int piece); /* a parallel loop instead of a product */
+    void *ctx;
 } job_t;
 
 static struct {
@@ -37,10 +40,14 @@ static struct {
 } pool = {1, 0, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
           NULL, 0, 0, 0};
 
+static double gemm_seconds; /* wall time spent in sdd_gemm (benchmarks) */
+
 static void run_piece(const job_t *j, int p)
 {
     int lo = p * PIECE, n;
-    if (j->n_pieces == 1) {
+    if (j->fn) {
+        j->fn(j->ctx, p);
+    } else if (j->n_pieces == 1) {
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
                     j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
     } else if (j->by_cols) {
@@ -120,11 +127,20 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return;
     }
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, alpha, beta, A, B, C};
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, alpha, beta, A, B, C, NULL, NULL};
+    double t0 = sdd_realtime();
     if (2.0 * M * N * K >= MIN_SPLIT_FLOPS)
         j.n_pieces = ((j.by_cols ? N : M) + PIECE - 1) / PIECE;
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     run_job(&j);
+    gemm_seconds += sdd_realtime() - t0;
+}
+
+double sdd_gemm_seconds(int reset)
+{
+    double s = gemm_seconds;
+    if (reset) gemm_seconds = 0;
+    return s;
 }
 
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -149,6 +165,22 @@ void sdd_blas_set_threads(int n)
     pool.threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
     pthread_mutex_unlock(&pool.mu);
     openblas_set_num_threads(1);
+}
+
+void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx)
+{
+    job_t j;
+    if (n_pieces <= 0) return;
+    memset(&j, 0, sizeof j);
+    j.fn = fn;
+    j.ctx = ctx;
+    j.n_pieces = n_pieces;
+    run_job(&j);
+}
+
+void sdd_model_set_threads(int threads)
+{
+    sdd_blas_set_threads(threads);
 }
 
 int sdd_blas_get_threads(void)

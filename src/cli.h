@@ -73,11 +73,10 @@ int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx);
 
-int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx);
 
-/* ---- train / sample / simulate: shared option tables (cli_train.c, cli_sample.c) */
+/* ---- sample / simulate: shared option tables and presets (cli_recipe.c, cli_sample.c) */
 
 /* getopt_long codes of the shared long options (above any short option character). */
 enum {
@@ -86,7 +85,7 @@ enum {
     CLI_O_EMA, CLI_O_BITSCALE, CLI_O_BITWEIGHT, CLI_O_VALUEMASK, CLI_O_NOVALUEMASK, CLI_O_SCALE,
     CLI_O_CLIP, CLI_O_NOBITS, CLI_O_CKPT, CLI_O_HIDDEN, CLI_O_HEAD, CLI_O_EMB, CLI_O_LDROP,
     CLI_O_SAMPLER, CLI_O_SSTEPS, CLI_O_TD, CLI_O_DECODE, CLI_O_GUIDANCE, CLI_O_LCOUNTS,
-    CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH
+    CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH, CLI_O_LRDECAY
 };
 
 /* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling
@@ -116,9 +115,12 @@ struct cJSON;
 struct cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx);
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
                      const struct cJSON *uns, int counts, uint64_t seed);
-/* `sddcell info` on a model: probe (1 = a model file) and describer. */
-int cli_model_probe(const char *path);
-int cli_model_describe(const char *path, int json, cli_ctx_t *ctx);
+
+int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
+/* The model side of `sddcell info` (cli_train.c): whether `path` starts with the model
+ * magic, and the description of a model (or its metadata JSON with json != 0). */
+int cli_is_model_file(const char *path);
+int cli_info_model(cli_ctx_t *ctx, const char *path, int json);
 
 extern const cli_cmd_t cli_commands[];
 

@@ -4,7 +4,8 @@
  * with one row per gene of the input (scanpy's var columns; genes removed by QC have
  * 'nan' statistics and are never selected) to -o FILE or stdout, and with --h5ad the input
  * written back with those var columns and uns['hvg'] = {'flavor': ...}. Every output goes
- * through a temporary name and a rename, so a failure leaves none behind.
+ * through a temporary name and a rename, so a failure leaves none behind. --threads
+ * decodes X's compressed chunks in parallel.
  */
 #include "cli.h"
 #include <cjson/cJSON.h>
@@ -178,6 +179,7 @@ int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx)
         return cli_usage_error(ctx, "expected one input file, got %d arguments", argc - optind);
     if (opt.read.layer && opt.read.raw) return cli_usage_error(ctx, "--layer and --raw exclude each other");
     opt.read.skip_obs = 1;
+    opt.threads = ctx->threads;
     if ((rc = sdd_hvg_file(argv[optind], &opt, &h, &md)) < 0) return cli_lib_error(ctx, rc);
     if (out) rc = write_tsv_file(ctx, out, h, md);
     else rc = (write_tsv(stdout, h, md) < 0 || fflush(stdout) != 0) ? cli_error(ctx, "cannot write to stdout") : CLI_OK;

@@ -70,8 +70,8 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
     case CLI_O_SSTEPS: if (cli_opt_int(ctx, "--steps", arg, 1, 100000, &s->steps)) return -1; break;
     case CLI_O_TD: if (cli_opt_double(ctx, "--td", arg, 0, 100000, &s->td)) return -1; break;
     case CLI_O_DECODE:
-        if (strcmp(arg, "threshold") == 0) s->bit_decode = SDD_DECODE_THRESHOLD;
-        else if (strcmp(arg, "bernoulli") == 0) s->bit_decode = SDD_DECODE_BERNOULLI;
+        if (strcmp(arg, "threshold") == 0) s->bit_decode = SDD_BITS_THRESHOLD;
+        else if (strcmp(arg, "bernoulli") == 0) s->bit_decode = SDD_BITS_BERNOULLI;
         else return cli_usage_error(ctx, "unknown --bit-decode '%s' (threshold, bernoulli)", arg), -1;
         break;
     case CLI_O_GUIDANCE: if (cli_opt_double(ctx, "--guidance", arg, 0, 100, &s->guidance)) return -1; break;
@@ -103,7 +103,7 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const c
     cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM ? "ddpm" : "ddim");
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);
     cJSON_AddNumberToObject(o, "td", s->td);
-    cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_DECODE_THRESHOLD ? "threshold" : "bernoulli");
+    cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
     cJSON_AddNumberToObject(o, "seed", (double)s->seed);
     cJSON_AddNumberToObject(o, "guidance", s->guidance);
     cJSON_AddNumberToObject(o, "ema", s->use_ema);
@@ -137,11 +137,13 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     cJSON *uns = NULL;
     const char *out = NULL;
     int c, rc, n = 0, counts = 0;
+    double t0;
 
     for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
     for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
     memset(&longopts[n], 0, sizeof longopts[n]);
     sdd_sample_opt_init(&so);
+    so.n_cells = 0; /* -n is required */
     cli_preset_apply("fast", NULL, &so);
     optind = 0;
     opterr = 0;
@@ -173,7 +175,12 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_sample_opt_check(&so)) < 0) goto lib_fail;
     cli_catch_signals();
     if ((rc = sdd_model_load(argv[optind], &m)) < 0) goto lib_fail;
+    t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
+    t0 = sdd_realtime() - t0;
+    if (!ctx->quiet)
+        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)so.n_cells,
+                (long long)so.steps, t0, (double)so.n_cells / (t0 > 0 ? t0 : 1e-9));
     if (!(uns = cli_sample_uns(argv[optind], &so, ctx))) {
         cli_error(ctx, "out of memory");
         goto fail;

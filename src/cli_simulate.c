@@ -110,7 +110,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
         cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : "ddim");
         cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
         cJSON_AddNumberToObject(r, "td", so->td);
-        cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_DECODE_THRESHOLD ? "threshold" : "bernoulli");
+        cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
         cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
         cJSON_AddNumberToObject(r, "guidance", so->guidance);
         cJSON_AddNumberToObject(r, "seed", (double)so->seed);
@@ -122,6 +122,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
         cJSON_AddNumberToObject(t, "sample", secs[2]);
         cJSON_AddNumberToObject(t, "evaluate", secs[3]);
         cJSON_AddNumberToObject(t, "total", secs[0] + secs[1] + secs[2] + secs[3]);
+        cJSON_AddNumberToObject(t, "cpu", sdd_cputime());
     }
     return o;
 }

@@ -26,6 +26,7 @@
 #include <math.h>
 
 #define LN_EPS 1e-5
+#define ROWS_PER_PIECE 16     /* rows of a batch per parallel piece */
 
 /* ------------------------------------------------------------ the table */
 
@@ -165,6 +166,7 @@ static size_t arena_layout(sdd_model_t *m, float *base)
     for (int i = 0; i < 4; i++) TAKE(a->dh[i], B * s->H[i]);
     TAKE(a->dt1, B * wmax); TAKE(a->dt2, B * wmax); TAKE(a->dF, B * s->F);
     TAKE(a->dE, B * s->E);
+    TAKE(a->part, (B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE * 2 * (size_t)wmax); /* per-piece LN sums */
 #undef TAKE
     return off;
 }
@@ -348,6 +350,90 @@ void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const fl
     }
 }
 
+/* ------------------------------------------------- threaded element-wise passes */
+
+#define ELEMS_PER_PIECE 16384 /* elements of a flat array per parallel piece */
+
+typedef struct {
+    float *h, *y, *xhat, *rstd, *pre;
+    const float *b, *e, *g, *beta;
+    int lde, B, O;
+} lnf_ctx_t;
+
+static void lnf_piece(void *ctx, int p)
+{
+    lnf_ctx_t *c = ctx;
+    size_t r0 = (size_t)p * ROWS_PER_PIECE, o = r0 * c->O;
+    int n = c->B - (int)r0 < ROWS_PER_PIECE ? c->B - (int)r0 : ROWS_PER_PIECE;
+    sdd_lnsilu_forward(c->h + o, c->y + o, c->xhat + o, c->rstd + r0, c->pre + o, c->b,
+                       c->e ? c->e + r0 * c->lde : NULL, c->lde, c->g, c->beta, n, c->O);
+}
+
+/* sdd_lnsilu_forward with rows shared out among the compute threads (rows are independent). */
+static void lnsilu_forward_mt(float *h, float *y, float *xhat, float *rstd, float *pre, const float *b,
+                              const float *e, int lde, const float *g, const float *beta, int B, int O)
+{
+    lnf_ctx_t c = {h, y, xhat, rstd, pre, b, e, g, beta, lde, B, O};
+    sdd_parallel_for((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE, lnf_piece, &c);
+}
+
+typedef struct {
+    float *dpre, *part;
+    const float *dh, *y, *xhat, *rstd, *g;
+    int ldp, B, O;
+} lnb_ctx_t;
+
+static void lnb_piece(void *ctx, int p)
+{
+    lnb_ctx_t *c = ctx;
+    size_t r0 = (size_t)p * ROWS_PER_PIECE, o = r0 * c->O;
+    int n = c->B - (int)r0 < ROWS_PER_PIECE ? c->B - (int)r0 : ROWS_PER_PIECE;
+    float *dg = c->part + (size_t)p * 2 * c->O, *db = dg + c->O;
+    memset(dg, 0, 2 * (size_t)c->O * sizeof(float));
+    sdd_lnsilu_backward(c->dpre + r0 * c->ldp, c->ldp, dg, db, c->dh + o, c->y + o, c->xhat + o,
+                        c->rstd + r0, c->g, n, c->O);
+}
+
+/* sdd_lnsilu_backward with rows shared out: each piece sums its own dg, dbeta, and the
+ * pieces' sums are added in piece order, so the result does not depend on the threads. */
+static void lnsilu_backward_mt(sdd_model_t *m, float *dpre, int ldp, float *dg, float *dbeta,
+                               const float *dh, const float *y, const float *xhat, const float *rstd,
+                               const float *g, int B, int O)
+{
+    lnb_ctx_t c = {dpre, m->a.part, dh, y, xhat, rstd, g, ldp, B, O};
+    int np = (B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE;
+    sdd_parallel_for(np, lnb_piece, &c);
+    for (int p = 0; p < np; p++) {
+        const float *pg = m->a.part + (size_t)p * 2 * O, *pb = pg + O;
+        for (int j = 0; j < O; j++) {
+            dg[j] += pg[j];
+            dbeta[j] += pb[j];
+        }
+    }
+}
+
+typedef struct {
+    float *out;
+    const float *a, *x;
+    size_t n;
+    int backward;
+} silu_ctx_t;
+
+static void silu_piece(void *ctx, int p)
+{
+    silu_ctx_t *c = ctx;
+    size_t lo = (size_t)p * ELEMS_PER_PIECE, n = c->n - lo < ELEMS_PER_PIECE ? c->n - lo : ELEMS_PER_PIECE;
+    if (c->backward) sdd_silu_backward(c->out + lo, c->a + lo, c->x + lo, n);
+    else sdd_silu_forward(c->out + lo, c->a + lo, n);
+}
+
+/* SiLU forward (x NULL: out = SiLU(a)) or backward (out = a SiLU'(x)) on n elements, threaded. */
+static void silu_mt(float *out, const float *a, const float *x, size_t n)
+{
+    silu_ctx_t c = {out, a, x, n, x != NULL};
+    sdd_parallel_for((int)((n + ELEMS_PER_PIECE - 1) / ELEMS_PER_PIECE), silu_piece, &c);
+}
+
 /* ------------------------------------------------------------ the model */
 
 /* Block i on input x [B][I] (row stride ldx): h[i] [B][O]. Block 0 is done by the
@@ -358,8 +444,8 @@ static void rb_forward(sdd_model_t *m, const sdd_views_t *v, int i, int B, const
     const sdd_rb_t *r = &v->rb[i];
     sdd_acts_t *a = &m->a;
     if (x) sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 0.0f, a->y[i], r->O);
-    sdd_lnsilu_forward(a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], r->l.b,
-                   a->eproj + r->eoff, m->Esum, r->g, r->beta, B, r->O);
+    lnsilu_forward_mt(a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], r->l.b,
+                      a->eproj + r->eoff, m->Esum, r->g, r->beta, B, r->O);
 }
 
 static void add_rows(float *out, const float *a, const float *b, size_t n)
@@ -374,13 +460,13 @@ static void embed_forward(sdd_model_t *m, const sdd_views_t *v, int B, const flo
     int E = m->shape.E;
     sdd_timestep_forward(a->sin, t, B, E);
     sdd_linear_forward(a->z1, E, a->sin, E, v->t1.w, E, v->t1.b, B, E, E);
-    sdd_silu_forward(a->a1, a->z1, (size_t)B * E);
+    silu_mt(a->a1, a->z1, NULL, (size_t)B * E);
     sdd_linear_forward(a->emb, E, a->a1, E, v->t2.w, E, v->t2.b, B, E, E);
     if (labels && v->label)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < E; j++)
                 a->emb[(size_t)r * E + j] += v->label[(size_t)labels[r] * E + j];
-    sdd_silu_forward(a->semb, a->emb, (size_t)B * E);
+    silu_mt(a->semb, a->emb, NULL, (size_t)B * E);
     sdd_linear_forward(a->eproj, m->Esum, a->semb, E, v->ew_all, E, v->eb_all, B, E, m->Esum);
 }
 
@@ -412,8 +498,8 @@ void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, con
     add_rows(a->u[6], a->h[6], a->h[0], (size_t)B * s->H[0]);
     /* head; oy holds the pre-activation until lnsilu_forward overwrites it */
     sdd_linear_forward(a->oy, s->F, a->u[6], s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
-    sdd_lnsilu_forward(a->oa, a->oy, a->oxhat, a->orstd, a->oy, v->o1.b, NULL, 0, v->og, v->obeta,
-                   B, s->F);
+    lnsilu_forward_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, v->o1.b, NULL, 0, v->og, v->obeta,
+                      B, s->F);
     sdd_linear_forward(a->out, D, a->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
 }
 
@@ -425,8 +511,8 @@ static void rb_backward(sdd_model_t *m, int i, int B, float *dx, float beta, con
     const sdd_rb_t *r = &m->p.rb[i], *gr = &m->g.rb[i];
     sdd_acts_t *a = &m->a;
     float *dpre = a->deproj + r->eoff;
-    sdd_lnsilu_backward(dpre, m->Esum, gr->g, gr->beta, dh, a->y[i], a->xhat[i], a->rstd[i], r->g,
-                    B, r->O);
+    lnsilu_backward_mt(m, dpre, m->Esum, gr->g, gr->beta, dh, a->y[i], a->xhat[i], a->rstd[i], r->g,
+                       B, r->O);
     sdd_linear_backward(dx, beta, gr->l.w, r->I, gr->l.b, dpre, m->Esum, x, ldx, r->l.w, r->I, B,
                     r->I, r->O);
 }
@@ -438,14 +524,14 @@ static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
     /* stacked projections of all blocks at once */
     sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, m->g.eb_all, a->deproj, m->Esum, a->semb, E,
                     m->p.ew_all, E, B, E, m->Esum);
-    sdd_silu_backward(a->dE, a->dE, a->emb, (size_t)B * E);
+    silu_mt(a->dE, a->dE, a->emb, (size_t)B * E);
     if (labels && m->g.label)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < E; j++)
                 m->g.label[(size_t)labels[r] * E + j] += a->dE[(size_t)r * E + j];
     sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B,
                     E, E);
-    sdd_silu_backward(a->dt1, a->dt1, a->z1, (size_t)B * E);
+    silu_mt(a->dt1, a->dt1, a->z1, (size_t)B * E);
     sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B,
                     E, E);
 }
@@ -461,8 +547,8 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     /* head */
     sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w,
                     s->F, B, s->F, D);
-    sdd_lnsilu_backward(a->dF, s->F, m->g.og, m->g.obeta, a->dF, a->oy, a->oxhat, a->orstd, m->p.og,
-                    B, s->F);
+    lnsilu_backward_mt(m, a->dF, s->F, m->g.og, m->g.obeta, a->dF, a->oy, a->oxhat, a->orstd, m->p.og,
+                       B, s->F);
     sdd_linear_backward(a->dt1, 0.0f, m->g.o1.w, H[0], m->g.o1.b, a->dF, s->F, a->u[6], H[0],
                     m->p.o1.w, H[0], B, H[0], s->F);
     /* up blocks; each skip passes its gradient straight to the matching down block */
@@ -477,8 +563,8 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     rb_backward(m, 2, B, a->dh[1], 1.0f, a->dh[2], a->h[1], H[1]);
     rb_backward(m, 1, B, a->dh[0], 1.0f, a->dh[1], a->h[0], H[0]);
     /* block 0: no input gradient; the estimate half of W only from the rows that had one */
-    sdd_lnsilu_backward(a->deproj, m->Esum, m->g.rb[0].g, m->g.rb[0].beta, a->dh[0], a->y[0],
-                    a->xhat[0], a->rstd[0], m->p.rb[0].g, B, H[0]);
+    lnsilu_backward_mt(m, a->deproj, m->Esum, m->g.rb[0].g, m->g.rb[0].beta, a->dh[0], a->y[0],
+                       a->xhat[0], a->rstd[0], m->p.rb[0].g, B, H[0]);
     sdd_linear_backward(NULL, 0.0f, m->g.rb[0].l.w, 2 * D, m->g.rb[0].l.b, a->deproj, m->Esum, xt,
                     D, NULL, 0, B, D, H[0]);
     if (n_sc > 0)

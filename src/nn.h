@@ -27,6 +27,11 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
 /* The same product by plain loops with double accumulation (reference for tests). */
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);
+/* Wall-clock seconds spent in sdd_gemm so far (from the calling thread); reset if asked. */
+double sdd_gemm_seconds(int reset);
+/* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
+ * returns when all are done. Callers cut work by shape only, never by thread count. */
+void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
 /* Threads used by BLAS (>= 1), and the current setting. */
 void sdd_blas_set_threads(int n);
 int sdd_blas_get_threads(void);
@@ -93,6 +98,7 @@ typedef struct {
     float *dt1, *dt2;      /* [B][max width] ping-pong */
     float *dF;             /* [B][F] */
     float *dE;             /* [B][E] */
+    float *part;           /* [B/ROWS_PER_PIECE][2][max width] per-piece LayerNorm sums */
 } sdd_acts_t;
 
 struct sdd_model {
@@ -209,6 +215,13 @@ void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, do
                    double b1, double b2, double eps, int64_t step);
 /* EMA update after optimiser step k (0-based): decay_k = min(decay, (1 + k)/(10 + k)). */
 void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t k);
+
+/* The whole update of a training step in one pass over the blobs: clip (gradients
+ * scaled on the fly by min(1, max_norm / (norm + 1e-6)); max_norm 0 = off), Adam step
+ * number `step` (1-based, betas 0.9/0.999, eps 1e-8), then the EMA with k = step - 1.
+ * Same numbers as sdd_grad_clip + sdd_adam_step + sdd_ema_update. Returns the norm. */
+double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                      double max_norm, double lr, int64_t step, double decay);
 
 /* -------------------------------------------------------------- training */
 

@@ -11,36 +11,143 @@
 #include "nn.h"
 #include <math.h>
 
+/* The loops below work in blocks of VB elements with a fixed-length inner loop, which
+ * the compiler turns into vector instructions at -O2; the tail is done one by one. The
+ * update of each element does not depend on the blocking, so results are the same. */
+#define VB 16
+
+#define CHUNK 65536  /* elements per parallel piece (a multiple of VB) */
+
+static double sumsq(const float *g, int64_t n)
+{
+    double acc[VB] = {0}, s = 0;
+    int64_t i = 0;
+    for (; i + VB <= n; i += VB)
+        for (int k = 0; k < VB; k++) acc[k] += (double)g[i + k] * g[i + k];
+    for (int k = 0; k < VB; k++) s += acc[k];
+    for (; i < n; i++) s += (double)g[i] * g[i];
+    return s;
+}
+
+typedef struct {
+    const float *g;
+    int64_t n;
+    double part[1]; /* [pieces], flexible */
+} norm_ctx_t;
+
+static void norm_piece(void *ctx, int p)
+{
+    norm_ctx_t *c = ctx;
+    int64_t lo = (int64_t)p * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
+    c->part[p] = sumsq(c->g + lo, len);
+}
+
+/* Sums of fixed pieces, added in order: the same bits with any thread count. */
 double sdd_grad_norm(const float *g, int64_t n)
 {
+    int np = (int)((n + CHUNK - 1) / CHUNK);
+    norm_ctx_t *c = malloc(sizeof *c + sizeof(double) * (size_t)(np > 0 ? np : 1));
     double s = 0;
-    for (int64_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    if (!c) return sqrt(sumsq(g, n)); /* cannot allocate: one piece, on this thread */
+    c->g = g;
+    c->n = n;
+    sdd_parallel_for(np, norm_piece, c);
+    for (int p = 0; p < np; p++) s += c->part[p];
+    free(c);
     return sqrt(s);
+}
+
+/* the clipping coefficient: 1 when no clipping applies */
+static float clip_coef(double norm, double max_norm)
+{
+    double c = max_norm / (norm + 1e-6);
+    return max_norm > 0 && c < 1.0 ? (float)c : 1.0f;
 }
 
 double sdd_grad_clip(float *g, int64_t n, double max_norm)
 {
     double norm = sdd_grad_norm(g, n);
-    double c = max_norm / (norm + 1e-6);
-    if (max_norm > 0 && c < 1.0) {
-        float cf = (float)c;
+    float cf = clip_coef(norm, max_norm);
+    if (cf != 1.0f)
         for (int64_t i = 0; i < n; i++) g[i] *= cf;
-    }
     return norm;
+}
+
+typedef struct {
+    float step_size, sbc2, b1, b2, c1, c2, eps, d, cd;
+} upd_t;
+
+static upd_t upd_consts(double lr, double b1, double b2, double eps, int64_t step, double decay,
+                        int64_t k)
+{
+    upd_t u;
+    double bc1 = 1.0 - pow(b1, (double)step), bc2 = 1.0 - pow(b2, (double)step);
+    double warm = (1.0 + (double)k) / (10.0 + (double)k);
+    u.step_size = (float)(lr / bc1);
+    u.sbc2 = (float)sqrt(bc2);
+    u.b1 = (float)b1;
+    u.b2 = (float)b2;
+    u.c1 = 1.0f - u.b1;
+    u.c2 = 1.0f - u.b2;
+    u.eps = (float)eps;
+    u.d = (float)(warm < decay ? warm : decay);
+    u.cd = 1.0f - u.d;
+    return u;
+}
+
+/* Adam on elements [i, i + len) with gradients g * gs; EMA too when ema is not NULL. */
+static inline void update_block(float *p, const float *g, float *mo, float *ve, float *ema,
+                                float gs, const upd_t *u, int64_t i, int len)
+{
+    for (int k = 0; k < len; k++) {
+        float gi = g[i + k] * gs;
+        mo[i + k] = u->b1 * mo[i + k] + u->c1 * gi;
+        ve[i + k] = u->b2 * ve[i + k] + u->c2 * gi * gi;
+        p[i + k] -= u->step_size * mo[i + k] / (sqrtf(ve[i + k]) / u->sbc2 + u->eps);
+        if (ema) ema[i + k] = u->d * ema[i + k] + u->cd * p[i + k];
+    }
+}
+
+static void update_range(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                         float gs, const upd_t *u)
+{
+    int64_t i = 0;
+    if (ema) {
+        for (; i + VB <= n; i += VB) update_block(p, g, mo, ve, ema, gs, u, i, VB);
+    } else {
+        for (; i + VB <= n; i += VB) update_block(p, g, mo, ve, NULL, gs, u, i, VB);
+    }
+    for (; i < n; i++) update_block(p, g, mo, ve, ema, gs, u, i, 1);
+}
+
+typedef struct {
+    float *p, *mo, *ve, *ema;
+    const float *g;
+    int64_t n;
+    float gs;
+    const upd_t *u;
+} upd_ctx_t;
+
+static void update_piece(void *ctx, int k)
+{
+    upd_ctx_t *c = ctx;
+    int64_t lo = (int64_t)k * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
+    update_range(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u);
+}
+
+/* Element-wise, so pieces on any threads give the same result as one loop. */
+static void update_all(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                       float gs, const upd_t *u)
+{
+    upd_ctx_t c = {p, mo, ve, ema, g, n, gs, u};
+    sdd_parallel_for((int)((n + CHUNK - 1) / CHUNK), update_piece, &c);
 }
 
 void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, double lr,
                    double b1, double b2, double eps, int64_t step)
 {
-    double bc1 = 1.0 - pow(b1, (double)step), bc2 = 1.0 - pow(b2, (double)step);
-    float step_size = (float)(lr / bc1), sbc2 = (float)sqrt(bc2);
-    float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
-    for (int64_t i = 0; i < n; i++) {
-        float gi = g[i];
-        mo[i] = fb1 * mo[i] + (1.0f - fb1) * gi;
-        ve[i] = fb2 * ve[i] + (1.0f - fb2) * gi * gi;
-        p[i] -= step_size * mo[i] / (sqrtf(ve[i]) / sbc2 + feps);
-    }
+    upd_t u = upd_consts(lr, b1, b2, eps, step, 0, 0);
+    update_all(p, g, mo, ve, NULL, n, 1.0f, &u);
 }
 
 void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t k)
@@ -48,4 +155,13 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
     double warm = (1.0 + (double)k) / (10.0 + (double)k);
     float d = (float)(warm < decay ? warm : decay), c = 1.0f - d;
     for (int64_t i = 0; i < n; i++) ema[i] = d * ema[i] + c * p[i];
+}
+
+double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+                      double max_norm, double lr, int64_t step, double decay)
+{
+    double norm = max_norm > 0 ? sdd_grad_norm(g, n) : 0;
+    upd_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
+    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u);
+    return norm;
 }

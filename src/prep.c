@@ -29,6 +29,7 @@ void sdd_prep_opt_init(sdd_prep_opt_t *opt)
     opt->n_top_genes = 1000;
     opt->flavor = SDD_HVG_SEURAT;
     opt->chunk_rows = 10000;
+    opt->threads = 1;
     sdd_read_opt_init(&opt->read);
 }
 
@@ -45,6 +46,8 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt)
     if (opt->flavor != SDD_HVG_SEURAT && opt->flavor != SDD_HVG_CELL_RANGER &&
         opt->flavor != SDD_HVG_SEURAT_V3)
         return sdd_error(SDD_EINVAL, "unknown HVG flavor %d", opt->flavor);
+    if (opt->threads < 1)
+        return sdd_error(SDD_EINVAL, "threads must be >= 1, not %d", opt->threads);
     if (opt->chunk_rows < 1)
         return sdd_error(SDD_EINVAL, "chunk_rows must be >= 1, not %lld", (long long)opt->chunk_rows);
     return SDD_OK;
@@ -426,6 +429,7 @@ int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out,
     if (meta) *meta = NULL;
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
     if ((rc = sdd_xreader_open(path, &opt->read, &xr, &md)) < 0) return rc;
+    sdd_xreader_set_threads(xr, opt->threads);
     source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
     rc = hvg_run(&s, md->n_cells, md->n_genes, opt, out);
     sdd_xreader_close(xr);
@@ -664,6 +668,7 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
     if (opt->label_key) ro.skip_obs = 0; /* the labels live in obs */
     if ((rc = sdd_xreader_open(path, &ro, &xr, &md)) < 0) return rc;
+    sdd_xreader_set_threads(xr, opt->threads);
     source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
     int ci;
     if (opt->label_key && (rc = label_column(md, opt->label_key, &ci)) < 0) {

@@ -305,6 +305,7 @@ typedef struct {
     int64_t chunk_rows;       /* rows of X read per chunk when streaming statistics */
     const char *label_key;    /* obs column giving cell labels, or NULL */
     sdd_read_opt_t read;      /* which matrix of the file to read */
+    int threads;              /* threads decoding X when streaming from a file (1) */
 } sdd_prep_opt_t;
 
 void sdd_prep_opt_init(sdd_prep_opt_t *opt);
@@ -338,6 +339,7 @@ typedef struct {
     double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
+    int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
 } sdd_train_opt_t;
 
 void sdd_train_opt_init(sdd_train_opt_t *opt);
@@ -365,11 +367,17 @@ void sdd_model_destroy(sdd_model_t *m);
 int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress,
                     void *user);
 int sdd_model_set_steps(sdd_model_t *m, int64_t steps);
+/* Periodic checkpoints of the coming sdd_model_train: every `every` steps to `path`
+ * (copied; every = 0 or path NULL: none). */
+int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path);
 /* Steps done so far, total steps, parameter count, genes. */
 int64_t sdd_model_step(const sdd_model_t *m);
 int64_t sdd_model_total_steps(const sdd_model_t *m);
 int64_t sdd_model_n_params(const sdd_model_t *m);
 int64_t sdd_model_n_genes(const sdd_model_t *m);
+/* Compute threads of the network's matrix products (training, sampling); >= 1. The
+ * products are cut by shape only, so results do not depend on the count. */
+void sdd_model_set_threads(int threads);
 /* Parameter count of the network for G genes and options opt (conditional with n_labels
  * categories when n_labels > 0), without building it. */
 int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);
@@ -384,6 +392,46 @@ int sdd_model_load(const char *path, sdd_model_t **out);
 /* The model's metadata as a JSON text (genes, scaling, options, step, parameter count,
  * ...). The caller frees the string with free(). NULL on out-of-memory. */
 char *sdd_model_json(const sdd_model_t *m);
+
+/* ---- sampling (SPEC section 4) */
+
+enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1 };
+enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
+
+typedef struct {
+    int64_t n_cells;          /* cells to generate (1000) */
+    int64_t steps;            /* sampling steps S (100) */
+    int sampler;              /* SDD_SAMPLER_DDIM (default) or SDD_SAMPLER_DDPM */
+    double td;                /* time delay of t_next = max(1 - (k + 1 + td)/S, 0) (0) */
+    int bit_decode;           /* SDD_BITS_THRESHOLD (mask = bit > 0) or SDD_BITS_BERNOULLI
+                                 (default: mask drawn with p = (b/bit_scale + 1)/2) */
+    int use_ema;              /* 1: EMA weights (default); 0: the raw weights */
+    uint64_t seed;            /* seed of the sampler's own RNG (0) */
+    double guidance;          /* classifier-free guidance weight w (1 = plain conditional) */
+    const int32_t *labels;    /* [n_cells] label codes to generate, or NULL: drawn from the
+                                 training proportions (conditional models only) */
+    /* sdd_sample (sample.c) also reads: */
+    int threshold;            /* DDIM-T baseline: zero the smallest values of the synthetic
+                                 matrix until its sparsity reaches the training data's */
+    const char *label;        /* conditional: every cell gets this label (or NULL) */
+    const char *const *count_labels; /* conditional: cells per label, label names ... */
+    const int64_t *label_counts;     /* ... and counts adding up to n_cells */
+    int n_label_counts;       /* 0 = cells per label follow the training proportions */
+    int64_t batch;            /* cells per batch; 0 = sized to a 256 MB activation budget
+                                 (at most 1024), whatever the thread count */
+} sdd_sample_opt_t;
+
+void sdd_sample_opt_init(sdd_sample_opt_t *opt);
+int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* Generate opt->n_cells cells with model m (SPEC section 4) into *X (allocated CSR,
+ * n_cells x G, log1p values; free with sdd_csr_free): where the decoded mask is on, the
+ * value (v + 1)/2 M clamped to [m_g, M] (M_g with per-gene scaling); elsewhere an exact
+ * zero that is not stored. Models without sparsity bits give max(value, 0). labels_out
+ * (may be NULL) receives [n_cells] label codes of conditional models. Cells are made
+ * in batches (opt->batch); progress (may be NULL) gets stage "sample". Invalid label
+ * codes give SDD_EINVAL. */
+int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_csr_t *X,
+                     int32_t *labels_out, sdd_progress_f progress, void *user);
 
 /* ---- preprocessing: QC, normalisation and highly variable genes (qc.c, hvg.c, loess.c,
  * prep.c). The numbers follow scanpy: filter_genes(min_cells) then filter_cells(min_genes),
@@ -660,36 +708,7 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
  * sdd_xreader_next calls; results do not depend on the count. */
 void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
 
-/* ---- sampling (SPEC section 4: sample.c) */
-
-enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1 };
-enum { SDD_DECODE_THRESHOLD = 0, SDD_DECODE_BERNOULLI = 1 };
-
-/* Sampling options. Fill with sdd_sample_opt_init (defaults: DDIM, 100 steps, td 0,
- * Bernoulli bit decoding, EMA weights, guidance 1), then set fields. */
-typedef struct {
-    int64_t n_cells;          /* cells to generate (required, >= 1) */
-    int sampler;              /* SDD_SAMPLER_DDIM or SDD_SAMPLER_DDPM */
-    int64_t steps;            /* reverse steps S (100) */
-    double td;                /* time difference: t_next = max(1 - (k + 1 + td)/S, 0) (0) */
-    int bit_decode;           /* SDD_DECODE_*: mask = [bit > 0] or drawn with p = (b/bs + 1)/2 */
-    int use_ema;              /* 1: EMA weights (default); 0: the raw training weights */
-    double guidance;          /* classifier-free guidance w: x0 = x0_null + w (x0_label -
-                                 x0_null); 1 = plain conditional, 0 = unconditional */
-    int threshold;            /* DDIM-T baseline: zero the smallest values of the synthetic
-                                 matrix until its sparsity reaches the training data's */
-    const char *label;        /* conditional: every cell gets this label (or NULL) */
-    const char *const *count_labels; /* conditional: cells per label, label names ... */
-    const int64_t *label_counts;     /* ... and counts adding up to n_cells */
-    int n_label_counts;       /* 0 = cells per label follow the training proportions */
-    int64_t batch;            /* cells per batch; 0 = sized to a 256 MB activation budget
-                                 (at most 1024), whatever the thread count */
-    uint64_t seed;            /* noise, DDPM noise and Bernoulli masks */
-} sdd_sample_opt_t;
-
-void sdd_sample_opt_init(sdd_sample_opt_t *opt);
-/* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
-int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* ---- sampling: datasets, decoding, counts (sample.c; options in the model section) */
 
 /* Generate opt->n_cells cells from model m (SPEC section 4) and return them as a new
  * dataset (*out, free with sdd_dataset_destroy): X is CSR float32 of log1p-normalised
@@ -713,7 +732,7 @@ typedef struct {
     double M;                 /* global maximum of the training log1p values */
     const float *Mg;          /* [G] per-gene maxima (per-gene scaling) or NULL (global) */
     const float *mg;          /* [G] smallest non-zero training value per gene */
-    int mode;                 /* SDD_DECODE_THRESHOLD or SDD_DECODE_BERNOULLI */
+    int mode;                 /* SDD_BITS_THRESHOLD or SDD_BITS_BERNOULLI */
 } sdd_decode_t;
 
 /* out [B][G] from x0 [B][D]: value = (v + 1)/2 * M (M_g), mask = [b > 0] or a draw with
@@ -735,9 +754,6 @@ int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, s
  * into place: a failure leaves no `path`. */
 int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns_json,
                           const sdd_csr_t *counts);
-
-/* Compute threads of the library's matrix products (>= 1). Results do not depend on it. */
-void sdd_threads_set(int n);
 
 #ifdef __cplusplus
 }

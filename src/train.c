@@ -88,6 +88,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     int D = m->shape.D, G = (int)m->shape.G, n_sc = (int)floor(o->self_cond * B + 0.5);
     float *t = scratch, *xt = t + B, *sc = xt + (size_t)B * D, *dout = sc + (size_t)B * D;
     float bs = (float)m->bit_scale;
+    double lr;
     for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
     sdd_noise_rows(&m->rng, x0, t, B, D, xt);
     if (n_sc > 0) {
@@ -103,10 +104,9 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
                          dout);
     memset(m->grads, 0, (size_t)m->n_params * sizeof(float));
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
-    if (o->clip > 0) sdd_grad_clip(m->grads, m->n_params, o->clip);
-    sdd_adam_step(m->params, m->grads, m->adam_m, m->adam_v, m->n_params, o->lr, 0.9, 0.999, 1e-8,
-                  m->step + 1);
-    sdd_ema_update(m->ema, m->params, m->n_params, o->ema, m->step);
+    lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
+    sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
+                   m->step + 1, o->ema);
     m->step++;
     return isfinite(*loss) ? SDD_OK : sdd_error(SDD_EDATA, "training diverged: loss is %g at step %lld",
                                                *loss, (long long)m->step);
@@ -310,6 +310,16 @@ int sdd_model_set_steps(sdd_model_t *m, int64_t steps)
         return sdd_error(SDD_EINVAL, "the model has already done %lld steps; cannot set %lld",
                          (long long)m->step, (long long)steps);
     m->opt.steps = steps;
+    return SDD_OK;
+}
+
+int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path)
+{
+    if (every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
+    if (path && strlen(path) >= sizeof m->opt_ckpt_path) return sdd_error(SDD_EINVAL, "checkpoint path too long");
+    m->opt.checkpoint_every = every;
+    if (path) snprintf(m->opt_ckpt_path, sizeof m->opt_ckpt_path, "%s", path);
+    m->opt.checkpoint_path = path ? m->opt_ckpt_path : NULL;
     return SDD_OK;
 }
 

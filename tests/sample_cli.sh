@@ -23,7 +23,7 @@ SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64
 if "$SDD" --quiet train "$DATA" -o "$tmp/m.sdd" $SMALL --steps 20 2> "$tmp/err"; then ok train
 else bad train; cat "$tmp/err"; fi
 "$SDD" info "$tmp/m.sdd" > "$tmp/info" 2>&1 && grep -q '^format	sddcell model' "$tmp/info" &&
-  grep -q '^genes	200' "$tmp/info" && grep -q '^step	20 of 20' "$tmp/info" && ok "info on a model" || bad "info on a model"
+  grep -q '^genes	200' "$tmp/info" && grep -q '^steps	20 of 20' "$tmp/info" && ok "info on a model" || bad "info on a model"
 
 # sample: anndata reads it back with the model's genes
 if "$SDD" --quiet --seed 5 sample "$tmp/m.sdd" -n 120 -o "$tmp/s.h5ad" --steps 10 --counts 2> "$tmp/err"; then ok sample

@@ -371,6 +371,29 @@ static void test_optimiser(void)
     CHECK_CLOSE(e[0], 0.9, 1e-6, 0);
     sdd_ema_update(e, p, 1, 0.5, 100);
     CHECK_CLOSE(e[0], 0.95, 1e-6, 0);
+    /* the fused update equals clip + Adam + EMA one after the other, bit for bit */
+    {
+        enum { N = 1000 };
+        float *b[2][5];
+        for (int c = 0; c < 2; c++)
+            for (int a = 0; a < 5; a++) b[c][a] = malloc(sizeof(float) * N);
+        fill(b[0][0], N, 1); fill(b[0][2], N, 0.1); fill(b[0][3], N, 0.01); fill(b[0][4], N, 1);
+        for (int a = 0; a < 5; a++) fill(b[0][1], N, 0.2), (void)a;
+        for (int a = 0; a < 5; a++) memcpy(b[1][a], b[0][a], sizeof(float) * N);
+        for (int a = 0; a < N; a++) b[0][3][a] = b[1][3][a] = fabsf(b[0][3][a]);
+        for (int rep = 0; rep < 2; rep++) {
+            double cl = rep ? 1e9 : 0.5; /* clipping active, then not */
+            sdd_grad_clip(b[0][1], N, cl);
+            sdd_adam_step(b[0][0], b[0][1], b[0][2], b[0][3], N, 1e-3, 0.9, 0.999, 1e-8, 3 + rep);
+            sdd_ema_update(b[0][4], b[0][0], N, 0.999, 2 + rep);
+            sdd_optim_step(b[1][0], b[1][1], b[1][2], b[1][3], b[1][4], N, cl, 1e-3, 3 + rep, 0.999);
+            for (int a = 0; a < 5; a++)
+                if (a != 1) CHECK(!memcmp(b[0][a], b[1][a], sizeof(float) * N));
+            memcpy(b[1][1], b[0][1], sizeof(float) * N);
+        }
+        for (int c = 0; c < 2; c++)
+            for (int a = 0; a < 5; a++) free(b[c][a]);
+    }
     /* schedule */
     CHECK_CLOSE(sdd_gamma(0), pow(cos(2e-4 / (1 + 2.5e-4) * M_PI / 2), 2), 1e-15, 0);
     CHECK_CLOSE(sdd_gamma(1), pow(cos((1 + 2e-4) / (1 + 2.5e-4) * M_PI / 2), 2), 1e-12, 0);

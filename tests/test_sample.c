@@ -5,7 +5,7 @@
  * DDPM both decode valid cells, the DDIM-T baseline reaches the training sparsity,
  * conditional sampling honours --label / --label-counts / proportions and rejects unknown
  * labels, guidance 1 equals the plain conditional prediction, and Poisson counts. */
-#include "sddcell.h"
+#include "sample_internal.h"
 #include "tap.h"
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ static void test_decode_threshold(void)
         /* values          bits */
         -1.0f, 0.0f, 0.5f, 1.0f, -0.2f, 0.3f,    /* gene 0 on (v=-1 -> clamp to 0.5) */
         0.9f, -0.75f, 1.0f, -0.1f, 0.7f, 0.0f};  /* gene 2 bit 0 -> off under threshold */
-    sdd_decode_t d = {3, 1, 1.0, 4.0, NULL, mg, SDD_DECODE_THRESHOLD};
+    sdd_decode_t d = {3, 1, 1.0, 4.0, NULL, mg, SDD_BITS_THRESHOLD};
     float out[6];
     CHECK(sdd_decode_rows(&d, x0, 2, NULL, out) == 0);
     CHECK_CLOSE(out[0], 0.5, 0, 1e-7);        /* (−1+1)/2*4 = 0 -> m_0 = 0.5 */
@@ -56,7 +56,7 @@ static void test_decode_nobits(void)
 {
     const float mg[2] = {0.7f, 0.7f};
     const float x0[4] = {-0.9f, 0.25f, -1.0f, 1.0f};
-    sdd_decode_t d = {2, 0, 1.0, 8.0, NULL, mg, SDD_DECODE_THRESHOLD};
+    sdd_decode_t d = {2, 0, 1.0, 8.0, NULL, mg, SDD_BITS_THRESHOLD};
     float out[4];
     CHECK(sdd_decode_rows(&d, x0, 2, NULL, out) == 0);
     CHECK_CLOSE(out[0], 0.4, 1e-6, 1e-7);     /* (−0.9+1)/2*8, no m_g clamp without bits */
@@ -72,7 +72,7 @@ static void test_decode_bernoulli(void)
     static float x0[B * 2 * G], out[B * G];
     /* bits -1 (p 0), 1 (p 1), 0 (p 1/2), -0.6 (p 0.2); values 0 -> 2 */
     const float bits[G] = {-1.0f, 1.0f, 0.0f, -0.6f};
-    sdd_decode_t d = {G, 1, 1.0, 4.0, NULL, mg, SDD_DECODE_BERNOULLI};
+    sdd_decode_t d = {G, 1, 1.0, 4.0, NULL, mg, SDD_BITS_BERNOULLI};
     sdd_rng_t r, replay;
     int64_t on[G] = {0}, agree = 0;
     for (int i = 0; i < B; i++)
@@ -221,11 +221,11 @@ static void test_sampling(void)
     o.steps = 20;
     o.batch = 64; /* three batches, the last one partial */
     o.seed = 9;
-    sdd_threads_set(1);
+    sdd_model_set_threads(1);
     CHECK(sdd_sample(m, &o, NULL, NULL, &a) == 0);
-    sdd_threads_set(2);
+    sdd_model_set_threads(2);
     CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
-    sdd_threads_set(1);
+    sdd_model_set_threads(1);
     if (!a || !b) goto done;
     CHECK(a->n_cells == 150 && a->n_genes == 12 && a->X.n_rows == 150);
     CHECK(same_csr(&a->X, &b->X));
@@ -244,7 +244,7 @@ static void test_sampling(void)
     c = NULL;
     /* DDPM, threshold decoding, the DDIM-T baseline */
     o.sampler = SDD_SAMPLER_DDPM;
-    o.bit_decode = SDD_DECODE_THRESHOLD;
+    o.bit_decode = SDD_BITS_THRESHOLD;
     CHECK(sdd_sample(m, &o, NULL, NULL, &c) == 0);
     if (c) check_valid(c, ts);
     sdd_dataset_destroy(c);
@@ -368,6 +368,47 @@ done:
     sdd_trainset_destroy(ts);
 }
 
+/* The sampling forward (one time embedding per label) equals the training forward. */
+static void test_forward(void)
+{
+    sdd_trainset_t *ts = make_trainset(100, 40, 2, 12);
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL;
+    sdd_fwd_t *f = NULL;
+    enum { B = 10 };
+    const int32_t lab[B] = {0, 0, 0, 1, 1, 2, 2, 0, 1, 2};
+    float xt[B * 80], sc[B * 80], t[B];
+    sdd_rng_t r;
+    double worst = 0;
+    sdd_train_opt_init(&o);
+    o.hidden[0] = 48; o.hidden[1] = 40; o.hidden[2] = 24; o.hidden[3] = 8;
+    o.head = 56;
+    o.emb = 16;
+    o.batch = 16;
+    o.steps = 5;
+    CHECK(sdd_model_create(ts, &o, &m) == 0);
+    if (!m) goto done;
+    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
+    sdd_rng_seed(&r, 1);
+    for (int i = 0; i < B * 80; i++) xt[i] = (float)sdd_rng_normal(&r), sc[i] = (float)(2 * sdd_rng_uniform(&r) - 1);
+    for (int i = 0; i < B; i++) t[i] = 0.37f;
+    CHECK(sdd_fwd_init(&f, m, m->ema, B) == 0);
+    if (!f) goto done;
+    for (int pass = 0; pass < 2; pass++) {
+        const float *a = sdd_fwd_run(f, B, xt, sc, pass ? 6 : 0, 0.37f, lab);
+        sdd_net_forward(m, m->ema, B, xt, sc, pass ? 6 : 0, t, lab);
+        for (int i = 0; i < B * 80; i++) {
+            double d = fabs(a[i] - m->a.out[i]);
+            if (d > worst) worst = d;
+        }
+    }
+    CHECK_MSG(worst < 1e-5, "sampling forward differs from the training forward by %g", worst);
+done:
+    sdd_fwd_free(f);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+}
+
 /* Products large enough to be cut into pieces shared by the threads. */
 static void test_threads(void)
 {
@@ -389,11 +430,11 @@ static void test_threads(void)
     so.n_cells = 300;
     so.steps = 4;
     so.seed = 2;
-    sdd_threads_set(1);
+    sdd_model_set_threads(1);
     CHECK(sdd_sample(m, &so, NULL, NULL, &a) == 0);
-    sdd_threads_set(2);
+    sdd_model_set_threads(2);
     CHECK(sdd_sample(m, &so, NULL, NULL, &b) == 0);
-    sdd_threads_set(1);
+    sdd_model_set_threads(1);
     if (a && b) CHECK(same_csr(&a->X, &b->X));
     if (a) check_valid(a, ts);
 done:
@@ -412,5 +453,6 @@ int main(void)
     test_sampling();
     test_conditional();
     test_threads();
+    test_forward();
     return tap_done();
 }

@@ -143,9 +143,8 @@ static int run_config(FILE *f)
                 worst_g = fmax(worst_g, compare_line(f, m, m->grads, NULL, "grad", 1e-4, 5e-2));
             }
         }
-        sdd_grad_clip(m->grads, m->n_params, 1.0);
-        sdd_adam_step(m->params, m->grads, m->adam_m, m->adam_v, m->n_params, 1e-3, 0.9, 0.999, 1e-8, k + 1);
-        sdd_ema_update(m->ema, m->params, m->n_params, 0.9999, k);
+        sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, 1.0, 1e-3, k + 1,
+                       0.9999);
     }
     for (int ti = 0; ti < m->n_tensors; ti++) {
         CHECK(fscanf(f, " %31s", tag) == 1 && !strcmp(tag, "param10"));

@@ -93,6 +93,61 @@ static int progress(const char *stage, int64_t done, int64_t total, const char *
     return p->stop_at > 0 && done == p->stop_at;
 }
 
+/* Every stored value is a valid log1p value of its gene ([m_g, M]); zeros are exact (not
+ * stored); the sparsity is near the data's; same seed, same cells. */
+static void test_sampling(sdd_model_t *m, const sdd_trainset_t *ts)
+{
+    sdd_sample_opt_t so;
+    sdd_csr_t X, Y;
+    int32_t lab[200];
+    double real_zero = 1.0 - (double)ts->X.nnz / (double)(ts->n_cells * ts->G);
+    sdd_sample_opt_init(&so);
+    so.n_cells = 200;
+    so.steps = 20;
+    so.seed = 3;
+    for (int mode = 0; mode < 4; mode++) {
+        so.sampler = mode & 1 ? SDD_SAMPLER_DDPM : SDD_SAMPLER_DDIM;
+        so.bit_decode = mode & 2 ? SDD_BITS_BERNOULLI : SDD_BITS_THRESHOLD;
+        CHECK(sdd_model_sample(m, &so, &X, lab, NULL, NULL) == 0);
+        CHECK(X.n_rows == 200 && X.n_cols == ts->G && sdd_csr_validate(&X, "sample") == 0);
+        int bad = 0;
+        for (int64_t i = 0; i < X.n_rows; i++)
+            for (int64_t k = X.indptr[i]; k < X.indptr[i + 1]; k++) {
+                int j = X.indices[k];
+                bad += !(X.data[k] >= m->mg[j] && X.data[k] <= (float)m->M && X.data[k] > 0);
+            }
+        CHECK_MSG(bad == 0, "%d values outside [m_g, M]", bad);
+        double zero = 1.0 - (double)X.nnz / (double)(X.n_rows * X.n_cols);
+        CHECK_MSG(fabs(zero - real_zero) < 0.15, "mode %d: synthetic zeros %.3f, real %.3f", mode, zero, real_zero);
+        int counts[3] = {0};
+        for (int i = 0; i < 200; i++) {
+            CHECK(lab[i] >= 0 && lab[i] < 3);
+            counts[(lab[i] % 3 + 3) % 3]++;
+        }
+        CHECK(counts[0] > 40 && counts[1] > 40 && counts[2] > 40); /* training proportions 1/3 each */
+        if (mode == 0) {
+            CHECK(sdd_model_sample(m, &so, &Y, NULL, NULL, NULL) == 0);
+            CHECK(Y.nnz == X.nnz && !memcmp(Y.data, X.data, sizeof(float) * (size_t)X.nnz));
+            sdd_csr_free(&Y);
+        }
+        sdd_csr_free(&X);
+    }
+    /* conditional: cells of label 0 express genes 0, 3, 6, ... more often, as in training */
+    int32_t want[200];
+    for (int i = 0; i < 200; i++) want[i] = 0;
+    so.labels = want;
+    so.bit_decode = SDD_BITS_THRESHOLD;
+    so.guidance = 2.0;
+    CHECK(sdd_model_sample(m, &so, &X, NULL, NULL, NULL) == 0);
+    int64_t on[3] = {0};
+    for (int64_t k = 0; k < X.nnz; k++) on[X.indices[k] % 3]++;
+    CHECK_MSG(on[0] > 2 * on[1] && on[0] > 2 * on[2], "label 0: %lld %lld %lld", (long long)on[0],
+              (long long)on[1], (long long)on[2]);
+    sdd_csr_free(&X);
+    want[7] = 9;
+    CHECK(sdd_model_sample(m, &so, &X, NULL, NULL, NULL) == SDD_EINVAL);
+}
+
 static void test_learning_and_metadata(void)
 {
     sdd_trainset_t *ts = make_trainset(96, 30, 3, 1);
@@ -130,6 +185,7 @@ static void test_learning_and_metadata(void)
     for (int j = 0; j < 30; j++) zeros += x0[30 + j] == -1.0f && x0[j] == -1.0f;
     CHECK(zeros == 30 - (int)(ts->X.indptr[1] - ts->X.indptr[0]));
     free(x0);
+    test_sampling(m, ts);
     /* save, load: identical state and metadata */
     snprintf(path, sizeof path, "%s/m.sdd", tmpdir);
     CHECK(sdd_model_save(m, path) == 0);

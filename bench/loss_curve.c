@@ -1,0 +1,58 @@
+/* loss_curve: train sddcell on FILE (1000 HVG, seurat) for STEPS steps at learning rate LR
+ * and print the mean training loss of each window of W steps, for the comparison with the
+ * PyTorch reference (bench/loss_curve_torch.py) in bench/loss_curve.sh.
+ * usage: loss_curve FILE STEPS LR W THREADS */
+#include "sddcell.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct { double sum; int n, w; } win_t;
+
+static int record(const char *stage, int64_t done, int64_t total, const char *status, void *user)
+{
+    win_t *w = user;
+    double loss;
+    if (sdd_parse_double(status + 5, 0, 1e30, "loss", &loss) < 0) return 1;
+    w->sum += loss;
+    if (++w->n == w->w) {
+        printf("%lld\t%.5f\n", (long long)done, w->sum / w->n);
+        fflush(stdout);
+        w->sum = 0;
+        w->n = 0;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    sdd_prep_opt_t po;
+    sdd_train_opt_t to;
+    sdd_trainset_t *ts = NULL;
+    sdd_model_t *m = NULL;
+    int64_t steps, w, th;
+    double lr;
+    win_t win = {0};
+    if (argc != 6 || sdd_parse_int64(argv[2], 1, 1000000, "steps", &steps) ||
+        sdd_parse_double(argv[3], 1e-9, 1, "lr", &lr) || sdd_parse_int64(argv[4], 1, 100000, "window", &w) ||
+        sdd_parse_int64(argv[5], 1, 64, "threads", &th)) {
+        fprintf(stderr, "usage: loss_curve FILE STEPS LR WINDOW THREADS\n");
+        return 1;
+    }
+    sdd_init();
+    sdd_prep_opt_init(&po);
+    sdd_train_opt_init(&to);
+    to.steps = steps;
+    to.lr = lr;
+    win.w = (int)w;
+    sdd_model_set_threads((int)th);
+    double t0 = sdd_realtime();
+    if (sdd_prep_run(argv[1], &po, &ts) < 0 || sdd_model_create(ts, &to, &m) < 0 ||
+        sdd_model_train(m, ts, record, &win) < 0) {
+        fprintf(stderr, "loss_curve: %s\n", sdd_errdetail());
+        return 1;
+    }
+    fprintf(stderr, "sddcell: %lld steps in %.1f s\n", (long long)steps, sdd_realtime() - t0);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+    return 0;
+}

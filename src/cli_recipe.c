@@ -1,0 +1,173 @@
+/*
+ * cli_recipe.c: the preprocessing and training options of `sddcell simulate` (the same
+ * flags as `sddcell train`), the presets `fast` and `paper`, and training with an
+ * interrupt checkpoint. Presets set training and sampling options together; flags given
+ * on the command line override them.
+ */
+#include "cli.h"
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *flavors[] = {"seurat", "cell_ranger", "seurat_v3"};
+
+const struct option cli_train_longopts[] = {
+    {"n-top-genes", required_argument, NULL, CLI_O_NTOP},
+    {"flavor", required_argument, NULL, CLI_O_FLAVOR},
+    {"min-cells", required_argument, NULL, CLI_O_MINCELLS},
+    {"min-genes", required_argument, NULL, CLI_O_MINGENES},
+    {"target-sum", required_argument, NULL, CLI_O_TARGET},
+    {"layer", required_argument, NULL, CLI_O_LAYER},
+    {"raw", no_argument, NULL, CLI_O_RAW},
+    {"genome", required_argument, NULL, CLI_O_GENOME},
+    {"feature-type", required_argument, NULL, CLI_O_FTYPE},
+    {"label", required_argument, NULL, CLI_O_LABEL},
+    {"steps", required_argument, NULL, CLI_O_STEPS},
+    {"batch-size", required_argument, NULL, CLI_O_BATCH},
+    {"lr", required_argument, NULL, CLI_O_LR},
+    {"ema", required_argument, NULL, CLI_O_EMA},
+    {"bit-scale", required_argument, NULL, CLI_O_BITSCALE},
+    {"bit-weight", required_argument, NULL, CLI_O_BITWEIGHT},
+    {"value-mask", no_argument, NULL, CLI_O_VALUEMASK},
+    {"no-value-mask", no_argument, NULL, CLI_O_NOVALUEMASK},
+    {"scale", required_argument, NULL, CLI_O_SCALE},
+    {"clip", required_argument, NULL, CLI_O_CLIP},
+    {"no-sparsity-bits", no_argument, NULL, CLI_O_NOBITS},
+    {"checkpoint-every", required_argument, NULL, CLI_O_CKPT},
+    {"hidden", required_argument, NULL, CLI_O_HIDDEN},
+    {"head", required_argument, NULL, CLI_O_HEAD},
+    {"emb", required_argument, NULL, CLI_O_EMB},
+    {"label-dropout", required_argument, NULL, CLI_O_LDROP},
+    {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
+    {NULL, 0, NULL, 0}};
+
+/* Presets: the training and sampling recipe of `fast` (the measured best within minutes,
+ * bench/fidelity/RESULTS.md) and `paper` (Ostheimer et al.: 300K steps, 1000 DDIM steps,
+ * threshold decoding, the SPEC defaults otherwise). */
+int cli_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
+{
+    if (strcmp(name, "fast") == 0) {
+        if (t) {
+            t->steps = 0; /* the data-size rule of sdd_train_default_steps */
+            t->lr = 1e-3;
+            t->value_mask = 1;
+        }
+        if (s) {
+            s->sampler = SDD_SAMPLER_DDIM;
+            s->steps = 100;
+            s->bit_decode = SDD_BITS_BERNOULLI;
+        }
+        return 0;
+    }
+    if (strcmp(name, "paper") == 0) {
+        if (t) {
+            t->steps = 300000;
+            t->lr = 2e-4;
+            t->value_mask = 0;
+        }
+        if (s) {
+            s->sampler = SDD_SAMPLER_DDIM;
+            s->steps = 1000;
+            s->bit_decode = SDD_BITS_THRESHOLD;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_hidden(const cli_ctx_t *ctx, const char *arg, int *h)
+{
+    char buf[128], *p, *save = NULL;
+    int n = 0;
+    int64_t v;
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (n == 4 || cli_opt_int(ctx, "--hidden", p, 1, 16384, &v)) {
+            if (n == 4) cli_usage_error(ctx, "--hidden takes four widths, e.g. 512,512,256,128");
+            return -1;
+        }
+        h[n++] = (int)v;
+    }
+    if (n != 4) {
+        cli_usage_error(ctx, "--hidden takes four widths, e.g. 512,512,256,128");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_t *p, sdd_train_opt_t *t)
+{
+    int64_t v;
+    int f;
+    switch (c) {
+    case CLI_O_NTOP: if (cli_opt_int(ctx, "--n-top-genes", arg, 1, INT32_MAX, &p->n_top_genes)) return -1; break;
+    case CLI_O_FLAVOR:
+        for (f = 0; f < 3 && strcmp(arg, flavors[f]) != 0; f++) {}
+        if (f == 3) {
+            cli_usage_error(ctx, "unknown --flavor '%s' (seurat, cell_ranger, seurat_v3)", arg);
+            return -1;
+        }
+        p->flavor = f;
+        break;
+    case CLI_O_MINCELLS: if (cli_opt_int(ctx, "--min-cells", arg, 0, 1000, &p->min_cells)) return -1; break;
+    case CLI_O_MINGENES: if (cli_opt_int(ctx, "--min-genes", arg, 0, INT32_MAX, &p->min_genes)) return -1; break;
+    case CLI_O_TARGET:
+        if (strcmp(arg, "median") == 0) p->target_sum = 0;
+        else if (cli_opt_double(ctx, "--target-sum", arg, 1e-300, 1e300, &p->target_sum)) return -1;
+        break;
+    case CLI_O_LAYER: p->read.layer = arg; break;
+    case CLI_O_RAW: p->read.raw = 1; break;
+    case CLI_O_GENOME: p->read.genome = arg; break;
+    case CLI_O_FTYPE: p->read.feature_type = arg; break;
+    case CLI_O_LABEL: p->label_key = arg; break;
+    case CLI_O_STEPS: if (cli_opt_int(ctx, "--steps", arg, 0, 1000000000, &t->steps)) return -1; break;
+    case CLI_O_BATCH: if (cli_opt_int(ctx, "--batch-size", arg, 1, 65536, &t->batch)) return -1; break;
+    case CLI_O_LR: if (cli_opt_double(ctx, "--lr", arg, 1e-12, 0.999, &t->lr)) return -1; break;
+    case CLI_O_EMA: if (cli_opt_double(ctx, "--ema", arg, 0, 0.999999999, &t->ema)) return -1; break;
+    case CLI_O_BITSCALE: if (cli_opt_double(ctx, "--bit-scale", arg, 1e-6, 100, &t->bit_scale)) return -1; break;
+    case CLI_O_BITWEIGHT: if (cli_opt_double(ctx, "--bit-weight", arg, 0, 1e6, &t->bit_weight)) return -1; break;
+    case CLI_O_VALUEMASK: t->value_mask = 1; break;
+    case CLI_O_NOVALUEMASK: t->value_mask = 0; break;
+    case CLI_O_SCALE:
+        if (strcmp(arg, "global") && strcmp(arg, "gene")) {
+            cli_usage_error(ctx, "unknown --scale '%s' (global, gene)", arg);
+            return -1;
+        }
+        t->scale_gene = strcmp(arg, "gene") == 0;
+        break;
+    case CLI_O_CLIP: if (cli_opt_double(ctx, "--clip", arg, 0, 1e6, &t->clip)) return -1; break;
+    case CLI_O_NOBITS: t->sparsity_bits = 0; break;
+    case CLI_O_CKPT: if (cli_opt_int(ctx, "--checkpoint-every", arg, 0, INT64_MAX, &t->checkpoint_every)) return -1; break;
+    case CLI_O_HIDDEN: if (parse_hidden(ctx, arg, t->hidden)) return -1; break;
+    case CLI_O_HEAD: if (cli_opt_int(ctx, "--head", arg, 1, 65536, &v)) return -1; t->head = (int)v; break;
+    case CLI_O_EMB:
+        if (cli_opt_int(ctx, "--emb", arg, 2, 16384, &v)) return -1;
+        t->emb = (int)v;
+        break;
+    case CLI_O_LRDECAY:
+        if (strcmp(arg, "cosine") && strcmp(arg, "constant")) {
+            cli_usage_error(ctx, "unknown --lr-decay '%s' (cosine, constant)", arg);
+            return -1;
+        }
+        t->lr_decay = strcmp(arg, "cosine") == 0;
+        break;
+    case CLI_O_LDROP: if (cli_opt_double(ctx, "--label-dropout", arg, 0, 1, &t->label_dropout)) return -1; break;
+    default: return 1;
+    }
+    return 0;
+}
+
+/* Train m (new or resumed) on ts; on an interrupt the model is saved to out first. */
+int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, const char *out)
+{
+    int rc = sdd_model_train(m, ts, cli_progress, ctx);
+    if (rc == SDD_EINTR && out) {
+        int src = sdd_model_save(m, out);
+        if (src < 0) return cli_lib_error(ctx, src);
+        fprintf(stderr, "sddcell %s: interrupted at step %lld; model saved to %s (continue with --resume)\n",
+                ctx->cmd, (long long)sdd_model_step(m), out);
+        return CLI_INTERRUPTED;
+    }
+    return rc < 0 ? cli_lib_error(ctx, rc) : CLI_OK;
+}

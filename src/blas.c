@@ -12,7 +12,7 @@
  * bits with any thread count. sdd_parallel_for shares the same threads out for the
  * element-wise loops of the network and the optimiser, again in shape-fixed pieces.
  */
-#include "nn.h"
+#include "blas.h"
 #include <cblas.h>
 #include <pthread.h>
 
@@ -186,4 +186,85 @@ void sdd_model_set_threads(int threads)
 int sdd_blas_get_threads(void)
 {
     return pool.threads;
+}
+
+/* ---- double precision */
+
+typedef struct {
+    int ta, tb, M, N, K, lda, ldb, ldc, by_cols;
+    double alpha, beta;
+    const double *A, *B;
+    double *C;
+} djob_t;
+
+static void dgemm_piece(void *ctx, int p)
+{
+    const djob_t *j = ctx;
+    int lo = p * PIECE;
+    enum CBLAS_TRANSPOSE ta = j->ta ? CblasTrans : CblasNoTrans, tb = j->tb ? CblasTrans : CblasNoTrans;
+    if (j->by_cols) {
+        int n = j->N - lo < PIECE ? j->N - lo : PIECE;
+        cblas_dgemm(CblasRowMajor, ta, tb, j->M, n, j->K, j->alpha, j->A, j->lda,
+                    j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->ldb, j->beta, j->C + lo, j->ldc);
+    } else {
+        int m = j->M - lo < PIECE ? j->M - lo : PIECE;
+        cblas_dgemm(CblasRowMajor, ta, tb, m, j->N, j->K, j->alpha,
+                    j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->lda, j->B, j->ldb, j->beta,
+                    j->C + (size_t)lo * j->ldc, j->ldc);
+    }
+}
+
+void sdd_dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,
+               const double *B, int ldb, double beta, double *C, int ldc)
+{
+    djob_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, alpha, beta, A, B, C};
+    if (M <= 0 || N <= 0) return;
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    if (K <= 0 || 2.0 * M * N * K < MIN_SPLIT_FLOPS) {
+        cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+                    K > 0 ? K : 0, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    sdd_parallel_for(((j.by_cols ? N : M) + PIECE - 1) / PIECE, dgemm_piece, &j);
+}
+
+void sdd_dsyrk_t(int N, int K, double alpha, const double *A, int lda, double beta, double *C, int ldc)
+{
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, N, K, alpha, A, lda, beta, C, ldc);
+}
+
+/* LAPACK from OpenBLAS (Fortran calling convention, hidden string lengths last). */
+extern void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
+                    const int *lwork, int *info);
+extern void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
+                    double *work, const int *lwork, int *info);
+extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
+                    const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
+                    const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
+                    double *work, const int *lwork, int *iwork, const int *liwork, int *info,
+                    size_t l_jobz, size_t l_range, size_t l_uplo);
+
+int sdd_dgeqrf(int m, int n, double *a, int lda, double *tau, double *work, int lwork)
+{
+    int info = 0;
+    dgeqrf_(&m, &n, a, &lda, tau, work, &lwork, &info);
+    return info;
+}
+
+int sdd_dorgqr(int m, int n, int k, double *a, int lda, const double *tau, double *work, int lwork)
+{
+    int info = 0;
+    dorgqr_(&m, &n, &k, a, &lda, tau, work, &lwork, &info);
+    return info;
+}
+
+int sdd_dsyevr(int n, double *a, int lda, int il, int iu, int *m, double *w, double *z, int ldz,
+               int *isuppz, double *work, int lwork, int *iwork, int liwork)
+{
+    double vl = 0, vu = 0, abstol = 0;
+    int info = 0;
+    dsyevr_("V", "I", "L", &n, a, &lda, &vl, &vu, &il, &iu, &abstol, m, w, z, &ldz, isuppz, work, &lwork,
+            iwork, &liwork, &info, 1, 1, 1);
+    return info;
 }

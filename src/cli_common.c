@@ -4,7 +4,6 @@
  * closing resource line of -v.
  */
 #include "cli.h"
-#include <cblas.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -41,7 +40,6 @@ int cli_setup(cli_ctx_t *ctx)
     }
     sdd_log_set_sink(stderr_sink, NULL);
     sdd_log_set_level(ctx->verbose ? SDD_LOG_DEBUG : ctx->quiet ? SDD_LOG_WARNING : SDD_LOG_INFO);
-    openblas_set_num_threads(ctx->threads);
     sdd_model_set_threads(ctx->threads);
     return 0;
 }

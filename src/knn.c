@@ -13,8 +13,7 @@
  * index, so the output does not depend on the block sizes or the BLAS thread count
  * beyond the last bits of the distances. A query never returns its `self` row.
  */
-#include "sdd_internal.h"
-#include <cblas.h>
+#include "blas.h"
 
 #define KNN_QBLOCK 256
 #define KNN_RBLOCK 2048
@@ -104,8 +103,8 @@ int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d,
         memset(size, 0, KNN_QBLOCK * sizeof *size);
         for (int64_t r0 = 0; r0 < nr; r0 += KNN_RBLOCK) {
             int64_t br = nr - r0 < KNN_RBLOCK ? nr - r0 : KNN_RBLOCK;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)br, (int)d, -2.0,
-                        Q + q0 * d, (int)d, R + r0 * d, (int)d, 0.0, G, (int)br);
+            sdd_dgemm(0, 1, (int)bq, (int)br, (int)d, -2.0, Q + q0 * d, (int)d, R + r0 * d, (int)d, 0.0,
+                      G, (int)br);
             for (int64_t a = 0; a < bq; a++) {
                 int64_t q = q0 + a, skip = self ? self[q] : -1;
                 double *hd = dist2 + q * k;

@@ -265,21 +265,20 @@ static int take_globals(int *argc, char **argv, cli_ctx_t *ctx)
     return 0;
 }
 
-/* OpenBLAS starts its thread pool when the library loads, sized by
- * OPENBLAS_NUM_THREADS. To never run more threads than --threads, re-execute once with
- * the variable set when it does not already say so. */
-static void pin_blas_threads(int threads, char **argv_orig)
+/* The library runs its own compute threads (--threads) and calls OpenBLAS single-threaded
+ * (blas.c). OpenBLAS starts its own thread pool when it loads, sized by
+ * OPENBLAS_NUM_THREADS: re-execute once with the variable at 1 so that no idle pool
+ * threads exist beside the library's, and at most --threads threads ever run. */
+static void pin_blas_threads(char **argv_orig)
 {
-    char want[16];
     const char *have = getenv("OPENBLAS_NUM_THREADS");
-    snprintf(want, sizeof want, "%d", threads);
-    if (have && strcmp(have, want) == 0) return;
-    setenv("OPENBLAS_NUM_THREADS", want, 1);
-    setenv("OMP_NUM_THREADS", want, 1);
+    if (have && strcmp(have, "1") == 0) return;
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    setenv("OMP_NUM_THREADS", "1", 1);
     if (!getenv("SDD_NO_REEXEC")) {
         setenv("SDD_NO_REEXEC", "1", 1);
         execv("/proc/self/exe", argv_orig);
-        /* not Linux or no /proc: carry on; OpenBLAS is capped at run time below */
+        /* not Linux or no /proc: carry on; blas.c keeps OpenBLAS at one thread */
     }
 }
 
@@ -297,7 +296,7 @@ int main(int argc, char **argv)
     ctx.argc = argc;
     ctx.argv = argv;
     if (take_globals(&argc, args, &ctx)) return CLI_FAIL;
-    pin_blas_threads(ctx.threads, argv_orig);
+    pin_blas_threads(argv_orig);
     unsetenv("SDD_NO_REEXEC");
 
     if (argc < 2) {

@@ -21,8 +21,7 @@
  * KNeighborsClassifier.predict_proba with uniform weights); the AUC of each fold is
  * averaged (cross_val_score with scoring="roc_auc").
  */
-#include "sdd_internal.h"
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
 
 #define MMD_BLOCK 512
@@ -32,7 +31,7 @@
 static void mmd_block(const double *X, const double *nrm, int64_t n_a, int64_t d, double inv4b,
                       int64_t i0, int64_t bi, int64_t j0, int64_t bj, double w, double *G, double *s)
 {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)bj, (int)d, -2.0, X + i0 * d,
+    sdd_dgemm(0, 1, (int)bi, (int)bj, (int)d, -2.0, X + i0 * d,
                 (int)d, X + j0 * d, (int)d, 0.0, G, (int)bj);
     for (int64_t a = 0; a < bi; a++) {
         int64_t i = i0 + a;

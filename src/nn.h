@@ -18,23 +18,7 @@
 #include "sdd_internal.h"
 #include <stdio.h>
 
-/* ------------------------------------------------------------------ BLAS */
-
-/* C[M][N] = alpha op(A) op(B) + beta C, row-major; op(A) is [M][K], op(B) is [K][N].
- * ta/tb non-zero = transposed. The only entry point to CBLAS in the library. */
-void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc);
-/* The same product by plain loops with double accumulation (reference for tests). */
-void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                  const float *B, int ldb, float beta, float *C, int ldc);
-/* Wall-clock seconds spent in sdd_gemm so far (from the calling thread); reset if asked. */
-double sdd_gemm_seconds(int reset);
-/* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
- * returns when all are done. Callers cut work by shape only, never by thread count. */
-void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
-/* Threads used by BLAS (>= 1), and the current setting. */
-void sdd_blas_set_threads(int n);
-int sdd_blas_get_threads(void);
+#include "blas.h"
 
 /* --------------------------------------------------------------- network */
 

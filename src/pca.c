@@ -27,20 +27,8 @@
  * entry on ties): the same input gives the same components on every run and platform
  * BLAS rounding aside.
  */
-#include "sdd_internal.h"
-#include <cblas.h>
+#include "blas.h"
 #include <math.h>
-
-/* LAPACK from OpenBLAS (Fortran calling convention, hidden string lengths last). */
-extern void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
-                    const int *lwork, int *info);
-extern void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
-                    double *work, const int *lwork, int *info);
-extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
-                    const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
-                    const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
-                    double *work, const int *lwork, int *iwork, const int *liwork, int *info,
-                    size_t l_jobz, size_t l_range, size_t l_uplo);
 
 #define PCA_BLOCK 512 /* rows densified at a time */
 #define RSVD_OVERSAMPLE 10 /* at least; k when larger */
@@ -80,8 +68,7 @@ static int covariance(const sdd_csr_t *X, const double *mean, double *C)
     for (int64_t r0 = 0; r0 < n; r0 += PCA_BLOCK) {
         int64_t b = n - r0 < PCA_BLOCK ? n - r0 : PCA_BLOCK;
         dense_centred(X, r0, b, mean, buf);
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)G, (int)b, 1.0, buf, (int)G, 1.0,
-                    C, (int)G);
+        sdd_dsyrk_t((int)G, (int)b, 1.0, buf, (int)G, 1.0, C, (int)G);
     }
     for (int64_t i = 0; i < G; i++)
         for (int64_t j = i; j < G; j++) C[i * G + j] /= (double)(n - 1);
@@ -94,12 +81,11 @@ static int covariance(const sdd_csr_t *X, const double *mean, double *C)
 static int top_eigen(double *C, int G, int k, double *w, double *V)
 {
     int il = G - k + 1, iu = G, m = 0, info = 0, lwork = -1, liwork = -1, iwq = 0;
-    double vl = 0, vu = 0, abstol = 0, wq = 0;
+    double wq = 0;
     double *wa = NULL, *z = NULL, *work = NULL;
     int *isuppz = NULL, *iwork = NULL, rc = SDD_ENOMEM;
 
-    dsyevr_("V", "I", "L", &G, C, &G, &vl, &vu, &il, &iu, &abstol, &m, w, V, &G, NULL, &wq, &lwork,
-            &iwq, &liwork, &info, 1, 1, 1);
+    info = sdd_dsyevr(G, C, G, il, iu, &m, w, V, G, NULL, &wq, lwork, &iwq, liwork);
     if (info != 0) return sdd_error(SDD_EINVAL, "PCA: dsyevr workspace query failed (info %d)", info);
     lwork = (int)wq + 1;
     liwork = iwq + 1;
@@ -109,8 +95,7 @@ static int top_eigen(double *C, int G, int k, double *w, double *V)
     isuppz = sdd_malloc(2 * (size_t)k * sizeof *isuppz);
     iwork = sdd_malloc((size_t)liwork * sizeof *iwork);
     if (!wa || !z || !work || !isuppz || !iwork) goto fail;
-    dsyevr_("V", "I", "L", &G, C, &G, &vl, &vu, &il, &iu, &abstol, &m, wa, z, &G, isuppz, work,
-            &lwork, iwork, &liwork, &info, 1, 1, 1);
+    info = sdd_dsyevr(G, C, G, il, iu, &m, wa, z, G, isuppz, work, lwork, iwork, liwork);
     if (info != 0 || m != k) {
         rc = sdd_error(SDD_EDATA, "PCA: eigendecomposition did not converge (info %d, %d of %d)",
                        info, m, k);
@@ -145,8 +130,8 @@ static int project(const sdd_csr_t *X, const sdd_pca_t *p)
     for (int64_t r0 = 0; r0 < n; r0 += PCA_BLOCK) {
         int64_t b = n - r0 < PCA_BLOCK ? n - r0 : PCA_BLOCK;
         dense_centred(X, r0, b, p->mean, buf);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)p->k, (int)G, 1.0, buf,
-                    (int)G, p->components, (int)G, 0.0, p->scores + r0 * p->k, (int)p->k);
+        sdd_dgemm(0, 1, (int)b, (int)p->k, (int)G, 1.0, buf, (int)G, p->components, (int)G, 0.0,
+                  p->scores + r0 * p->k, (int)p->k);
     }
     free(buf);
     return SDD_OK;
@@ -261,11 +246,11 @@ static int orthonormalize(double *A, int m, int l)
     if (!tau || !c) goto done;
     for (int i = 0; i < m; i++)
         for (int t = 0; t < l; t++) c[(size_t)t * m + i] = A[(size_t)i * l + t];
-    dgeqrf_(&m, &l, c, &m, tau, &wq, &lwork, &info);
+    info = sdd_dgeqrf(m, l, c, m, tau, &wq, lwork);
     lwork = (int)wq + 1;
     if (info == 0 && (work = sdd_malloc((size_t)lwork * sizeof *work))) {
-        dgeqrf_(&m, &l, c, &m, tau, work, &lwork, &info);
-        if (info == 0) dorgqr_(&m, &l, &l, c, &m, tau, work, &lwork, &info);
+        info = sdd_dgeqrf(m, l, c, m, tau, work, lwork);
+        if (info == 0) info = sdd_dorgqr(m, l, l, c, m, tau, work, lwork);
     }
     for (int i = 0; i < m; i++)
         for (int t = 0; t < l; t++) A[(size_t)i * l + t] = c[(size_t)t * m + i];
@@ -285,7 +270,7 @@ static int small_svd(const double *Bt, int64_t G, int l, int k, sdd_pca_t *out)
     int rc = SDD_ENOMEM;
     if (!C || !w || !W) goto fail;
     /* C = Bt^T Bt (l x l); symmetric, so row/column-major is the same */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, (int)G, 1.0, Bt, l, Bt, l, 0.0, C, l);
+    sdd_dgemm(1, 0, l, l, (int)G, 1.0, Bt, l, Bt, l, 0.0, C, l);
     if ((rc = top_eigen(C, l, k, w, W)) < 0) goto fail;
     for (int j = 0; j < k; j++) {
         double s = sqrt(w[j] > 0 ? w[j] : 0), big = 0;

@@ -7,6 +7,7 @@
 #define SDD_CLI_H
 
 #include "sddcell.h"
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -65,6 +66,13 @@ int cli_opt_int(const cli_ctx_t *ctx, const char *opt, const char *val, int64_t 
                 int64_t *out);
 int cli_opt_double(const cli_ctx_t *ctx, const char *opt, const char *val, double min, double max,
                    double *out);
+
+/* Provenance for an output's uns: {"sddcell": {"version", "command", "seed"}}; *section
+ * (may be NULL) receives the inner object for the caller's own keys. NULL on out-of-memory. */
+cJSON *cli_provenance(const cli_ctx_t *ctx, cJSON **section);
+/* Write a JSON document to path through a temporary file renamed into place. Prints the
+ * error and returns CLI_FAIL when it cannot. */
+int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json);
 
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -140,4 +141,46 @@ void cli_run_footer(const cli_ctx_t *ctx, double t0, double c0)
     for (int i = 0; i < ctx->argc; i++) fprintf(stderr, " %s", ctx->argv[i]);
     fprintf(stderr, "\n[M::main] Real time: %.3f sec; CPU: %.3f sec; Peak RSS: %.3f GB\n",
             sdd_realtime() - t0, sdd_cputime() - c0, sdd_peak_rss() / 1073741824.0);
+}
+
+cJSON *cli_provenance(const cli_ctx_t *ctx, cJSON **section)
+{
+    cJSON *uns = cJSON_CreateObject(), *s = uns ? cJSON_AddObjectToObject(uns, "sddcell") : NULL;
+    size_t len = 1;
+    char *cmd = NULL;
+    for (int i = 0; i < ctx->argc; i++) len += strlen(ctx->argv[i]) + 1;
+    if (!s || !(cmd = calloc(1, len))) {
+        cJSON_Delete(uns);
+        return NULL;
+    }
+    for (int i = 0; i < ctx->argc; i++) {
+        if (i) strcat(cmd, " ");
+        strcat(cmd, ctx->argv[i]);
+    }
+    cJSON_AddStringToObject(s, "version", SDD_VERSION);
+    cJSON_AddStringToObject(s, "command", cmd);
+    cJSON_AddNumberToObject(s, "seed", (double)ctx->seed);
+    free(cmd);
+    if (section) *section = s;
+    return uns;
+}
+
+int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json)
+{
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len), *text = cJSON_Print(json);
+    FILE *f = NULL;
+    int ok = 0;
+    if (tmp && text) {
+        snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
+        if ((f = fopen(tmp, "w"))) {
+            ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+            ok = (fclose(f) == 0) && ok;
+            if (ok) ok = rename(tmp, path) == 0;
+            if (!ok) remove(tmp);
+        }
+    }
+    free(tmp);
+    free(text);
+    return ok ? CLI_OK : cli_error(ctx, "%s: cannot write the JSON file", path);
 }

@@ -12,24 +12,10 @@
 
 static cJSON *provenance(const cli_ctx_t *ctx, const char *real, const char *synth)
 {
-    cJSON *uns = cJSON_CreateObject(), *s = uns ? cJSON_AddObjectToObject(uns, "sddcell") : NULL;
-    size_t len = 1;
-    char *cmd = NULL;
-    for (int i = 0; i < ctx->argc; i++) len += strlen(ctx->argv[i]) + 1;
-    if (!s || !(cmd = calloc(1, len))) {
-        cJSON_Delete(uns);
-        return NULL;
-    }
-    for (int i = 0; i < ctx->argc; i++) {
-        if (i) strcat(cmd, " ");
-        strcat(cmd, ctx->argv[i]);
-    }
-    cJSON_AddStringToObject(s, "version", SDD_VERSION);
-    cJSON_AddStringToObject(s, "command", cmd);
+    cJSON *s, *uns = cli_provenance(ctx, &s);
+    if (!uns) return NULL;
     cJSON_AddStringToObject(s, "real", real);
     cJSON_AddStringToObject(s, "synth", synth);
-    cJSON_AddNumberToObject(s, "seed", (double)ctx->seed);
-    free(cmd);
     return uns;
 }
 

@@ -65,26 +65,6 @@ static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *
     return o;
 }
 
-static int write_json(const cli_ctx_t *ctx, const char *path, const cJSON *o)
-{
-    size_t len = strlen(path) + 16;
-    char *tmp = malloc(len), *text = cJSON_Print(o);
-    FILE *f = NULL;
-    int ok = 0;
-    if (tmp && text) {
-        snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-        if ((f = fopen(tmp, "w"))) {
-            ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-            ok = (fclose(f) == 0) && ok;
-            if (ok) ok = rename(tmp, path) == 0;
-            if (!ok) remove(tmp);
-        }
-    }
-    free(tmp);
-    free(text);
-    return ok ? CLI_OK : cli_error(ctx, "%s: cannot write the JSON file", path);
-}
-
 static void print_table(const sdd_eval_t *e)
 {
     printf("%-28s %12s\n", "metric", "value");
@@ -170,7 +150,7 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     rc = CLI_OK;
     if (json) {
         o = result_json(e, p, argv[optind], argv[optind + 1], po.label_key, ctx->seed);
-        rc = o ? write_json(ctx, json, o) : cli_error(ctx, "out of memory");
+        rc = o ? cli_write_json(ctx, json, o) : cli_error(ctx, "out of memory");
     }
     cJSON_Delete(o);
     sdd_eval_destroy(e);

@@ -67,11 +67,20 @@ run() {
     fast_noema) variant fast_noema fast --no-ema ;;
     fast_cos) simulate fast_cos --lr-decay cosine ;;
     s_cos) simulate s_cos --steps 800 --lr-decay cosine ;;
+    fast_cos_s50) variant fast_cos_s50 fast_cos --steps 50 ;;
+    fast_cos_s20) variant fast_cos_s20 fast_cos --steps 20 ;;
+    fast_cos_ddpm) variant fast_cos_ddpm fast_cos --steps 50 --sampler ddpm ;;
+    fast_cos_thr) variant fast_cos_thr fast_cos --steps 50 --bit-decode threshold ;;
+    s_fast_s20) variant s_fast_s20 s_fast --steps 20 ;;
     nobits) simulate nobits --no-sparsity-bits ;;
     s_nobits) simulate s_nobits --steps 800 --no-sparsity-bits ;;
     s_nobits_T) variant s_nobits_T s_nobits --threshold ;;
     nobits_T) variant nobits_T nobits --threshold ;;
     paper_recipe) simulate paper_recipe --preset paper --steps 0 --sample-steps 100 ;;
+    # the default on the example data (acceptance: <= 5 minutes)
+    example) DATA=$here/example_data/pbmc3k_1k.h5ad simulate example ;;
+    # the default on pbmc3k, as shipped
+    default) simulate default ;;
     # conditional (labels from bench/fidelity/make_labels.py): a model on obs 'cluster'
     cond) DATA=${LABELED:-/tmp/pbmc3k_labeled.h5ad} simulate cond --steps 800 --label cluster ;;
     *) echo "unknown run $1" >&2; return 1 ;;

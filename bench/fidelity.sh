@@ -81,6 +81,11 @@ run() {
     example) DATA=$here/example_data/pbmc3k_1k.h5ad simulate example ;;
     # the default on pbmc3k, as shipped
     default) simulate default ;;
+    default_nobits) simulate default_nobits --no-sparsity-bits ;;
+    default_nobits_T) variant default_nobits_T default_nobits --threshold ;;
+    default_thr) variant default_thr default --bit-decode threshold ;;
+    default_ddpm) variant default_ddpm default --sampler ddpm ;;
+    default_s100) variant default_s100 default --steps 100 ;;
     # conditional (labels from bench/fidelity/make_labels.py): a model on obs 'cluster'
     cond) DATA=${LABELED:-/tmp/pbmc3k_labeled.h5ad} simulate cond --steps 800 --label cluster ;;
     *) echo "unknown run $1" >&2; return 1 ;;
@@ -88,6 +93,9 @@ run() {
 }
 
 if [ $# -eq 0 ]; then
-    set -- s_fast s_fast_thr s_fast_ddpm s_fast_s50 s_fast_s200 s_nomask s_lr2e4 fast fast_thr nobits nobits_T
+    # the runs of RESULTS.md, in the order they were made
+    set -- s_fast s_fast_b s_fast_thr fast s_fast_ddpm s_nobits s_nobits_T cond s_fast_s50 fast_noema \
+        fast_cos fast_cos_s50 fast_cos_s20 s_fast_s20 fast_cos_thr fast_cos_ddpm default example \
+        default_nobits default_nobits_T default_thr default_ddpm default_s100
 fi
 for r in "$@"; do run "$r"; done

@@ -399,6 +399,7 @@ typedef struct {
     uint64_t seed;            /* subsample and folds (42) */
 } sdd_eval_opt_t;
 
+#define SDD_EVAL_MARKERS 50
 void sdd_eval_opt_init(sdd_eval_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_eval_opt_check(const sdd_eval_opt_t *opt);
@@ -409,7 +410,10 @@ typedef struct {
     int64_t n_real, n_synth;  /* cells of this label on each side (all cells) */
     double sparsity_real, sparsity_synth;
     double scc, pcc;          /* between the label's per-gene mean vectors */
-    double lfc_pcc;           /* Pearson of marker log2 fold changes (label vs rest), real vs synth */
+    double lfc_pcc;           /* Pearson over all genes of the log2 fold changes (label vs
+                                 the other labelled cells), real vs synth */
+    double lfc_pcc_markers;   /* the same over the label's markers: the SDD_EVAL_MARKERS (50)
+                                 genes of highest real fold change */
     double mmd;               /* MMD on the joint PCs of the label's subsampled cells */
     int64_t n_sub_real, n_sub_synth; /* subsampled cells of this label */
 } sdd_eval_label_t;

@@ -134,6 +134,7 @@ static void compare(const sdd_eval_t *e, const cJSON *ref, char *const *names)
         CHECK_CLOSE(L->scc, num(r, "scc"), 0, 1e-6);
         CHECK_CLOSE(L->pcc, num(r, "pcc"), 0, 1e-6);
         CHECK_CLOSE(L->lfc_pcc, num(r, "lfc_pcc"), 0, 1e-6);
+        CHECK_CLOSE(L->lfc_pcc_markers, num(r, "lfc_pcc_markers"), 0, 1e-6);
         CHECK_CLOSE(L->mmd, num(r, "mmd"), 1e-3, 0);
     }
     (void)names;

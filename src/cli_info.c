@@ -140,7 +140,10 @@ static int describe_matrix(const char *path, const info_opt_t *o, cli_ctx_t *ctx
     sdd_dataset_t *ds = NULL;
     x_stats_t st;
     int rc = sdd_xreader_open(path, &o->read, &r, &ds);
-    if (rc == 0) rc = scan_x(r, &st);
+    if (rc == 0) {
+        sdd_xreader_set_threads(r, ctx->threads);
+        rc = scan_x(r, &st);
+    }
     if (rc == 0) rc = o->json ? print_json(path, o, ds, &st) : (print_text(path, o, ds, &st), 0);
     sdd_xreader_close(r);
     sdd_dataset_destroy(ds);

@@ -113,4 +113,17 @@ int sdd_h5_field_class(hid_t dset, const char *field);
 int sdd_h5_field_strings(hid_t dset, const char *field, char ***out, int64_t *n);
 int sdd_h5_field_f64(hid_t dset, const char *field, double **out, int64_t *n);
 
+/* ---- parallel range reads of gzip-chunked 1-d datasets (h5_chunks.c) */
+
+typedef struct sdd_h5_chunked sdd_h5_chunked_t;
+/* A multi-threaded reader for dset if its storage allows it (chunked; [shuffle,]
+ * deflate; little-endian int or float); *out = NULL otherwise (use the sdd_h5_read_*
+ * calls). Does not take ownership of dset, which must outlive the reader. */
+int sdd_h5_chunked_open(hid_t dset, int threads, sdd_h5_chunked_t **out);
+/* Elements [start, start+count) into float (want_float) or saturated int32, decoded on
+ * the reader's threads. SDD_EUNSUPPORTED (nothing written, no detail) when a chunk of
+ * the range cannot be fetched raw (e.g. never written): read that range with H5Dread. */
+int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int want_float, void *out);
+void sdd_h5_chunked_close(sdd_h5_chunked_t *c);
+
 #endif

@@ -71,11 +71,11 @@ int sdd_h5_open(const char *path, hid_t *fid)
     fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0) H5Pset_cache(fapl, 0, CHUNK_CACHE_SLOTS, CHUNK_CACHE_BYTES, 1.0);
     *fid = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+    if (*fid < 0) /* read HDF5's reason before H5Pclose clears the error stack */
+        sdd_error(SDD_EFORMAT, "%s: truncated or corrupt HDF5 file (%lld bytes; HDF5: %s)", path,
+                  (long long)st.st_size, sdd_h5_last_error());
     if (fapl >= 0) H5Pclose(fapl);
-    if (*fid < 0)
-        return sdd_error(SDD_EFORMAT, "%s: truncated or corrupt HDF5 file (%lld bytes; HDF5: %s)",
-                         path, (long long)st.st_size, sdd_h5_last_error());
-    return SDD_OK;
+    return *fid < 0 ? SDD_EFORMAT : SDD_OK;
 }
 
 void sdd_h5_close(hid_t id)

@@ -11,10 +11,11 @@
 
 const cli_cmd_t cli_commands[] = {
     {"info", cli_info_main, "describe a count file (h5ad, 10x h5, 10x MTX) or a model",
-     "Usage: sddcell info [--json] [--layer NAME | --raw] [--genome G] FILE\n"
+     "Usage: sddcell info [--json] [--layer NAME | --raw] [--genome G] [--feature-type T] FILE\n"
      "\n"
      "Describe FILE: format and generation, cells, genes, stored non-zeros, sum of X,\n"
-     "fraction of zeros, data type and obs columns.\n"
+     "fraction of zeros, data type and obs columns. X is streamed in row chunks; its\n"
+     "compressed chunks are decoded on --threads N threads.\n"
      "\n"
      "Options:\n"
      "  --json            print one JSON object instead of text\n"

@@ -75,8 +75,8 @@ static int lines_next(lines_t *L)
     }
     gzerror(L->f, &errnum);
     if (errnum != Z_OK && errnum != Z_STREAM_END)
-        return sdd_error(SDD_EFORMAT, "%s: line %lld: read error (%s; truncated gzip?)", L->path,
-                         (long long)L->line + 1, gzerror(L->f, &errnum));
+        return sdd_error(SDD_EFORMAT, "%s: line %lld: read error (truncated or corrupt gzip data)", L->path,
+                         (long long)L->line + 1);
     if (len == 0) return 0;
     while (len > 0 && (L->buf[len - 1] == '\n' || L->buf[len - 1] == '\r')) L->buf[--len] = 0;
     L->line++;

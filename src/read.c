@@ -38,8 +38,9 @@ int sdd_xr_init_sparse(sdd_xreader_t *r, hid_t grp, int64_t n_rows, int64_t n_sr
                          sdd_h5_where(grp, "data", w, sizeof w), (long long)n_data, (long long)n_ind);
     if ((rc = sdd_h5_load_i64(grp, "indptr", -1, &r->indptr, &n_ip)) < 0) return rc;
     if (n_ip != n_rows + 1)
-        return sdd_error(SDD_EFORMAT, "%s: has %lld entries, expected %lld (rows + 1)",
-                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)n_ip, (long long)(n_rows + 1));
+        return sdd_error(SDD_EFORMAT, "%s: has %lld entries, expected %lld (the shape gives %lld compressed rows)",
+                         sdd_h5_where(grp, "indptr", w, sizeof w), (long long)n_ip, (long long)(n_rows + 1),
+                         (long long)n_rows);
     if (r->indptr[0] != 0)
         return sdd_error(SDD_EFORMAT, "%s: starts at %lld, expected 0",
                          sdd_h5_where(grp, "indptr", w, sizeof w), (long long)r->indptr[0]);
@@ -223,6 +224,7 @@ int sdd_xreader_open(const char *path, const sdd_read_opt_t *opt, sdd_xreader_t 
     }
     r->fid = r->data = r->indices = r->dense = -1;
     r->budget = CHUNK_ENTRIES;
+    r->threads = 1;
     if (stat(path, &st) != 0) {
         rc = sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
         goto fail;
@@ -253,10 +255,17 @@ void sdd_xreader_close(sdd_xreader_t *r)
     sdd_h5_close(r->indices);
     sdd_h5_close(r->dense);
     sdd_h5_close(r->fid);
+    sdd_h5_chunked_close(r->cdata);
+    sdd_h5_chunked_close(r->cindices);
     free(r->indptr);
     free(r->colmap);
     sdd_csr_free(&r->mem);
     free(r);
+}
+
+void sdd_xreader_set_threads(sdd_xreader_t *r, int threads)
+{
+    r->threads = threads < 1 ? 1 : threads;
 }
 
 int sdd_xreader_rewind(sdd_xreader_t *r)
@@ -285,6 +294,17 @@ static void apply_colmap(const int32_t *colmap, sdd_csr_t *c)
     c->nnz = o;
 }
 
+/* A range of data (float) or indices (int32), through the threaded chunk reader where
+ * the dataset's storage allows it. */
+static int read_part(sdd_h5_chunked_t *ck, hid_t d, int64_t start, int64_t n, int want_float, void *out)
+{
+    if (ck) {
+        int rc = sdd_h5_chunked_read(ck, start, n, want_float, out);
+        if (rc != SDD_EUNSUPPORTED) return rc;
+    }
+    return want_float ? sdd_h5_read_f32(d, start, n, out) : sdd_h5_read_i32(d, start, n, out);
+}
+
 static int64_t next_sparse(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
 {
     int64_t r0 = r->pos, r1 = r0 + 1, e0 = r->indptr[r0], ne;
@@ -293,8 +313,13 @@ static int64_t next_sparse(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
     ne = r->indptr[r1] - e0;
     if ((rc = sdd_csr_alloc(c, r1 - r0, r->colmap ? r->n_src_cols : r->n_cols, ne)) < 0) return rc;
     for (int64_t i = r0; i <= r1; i++) c->indptr[i - r0] = r->indptr[i] - e0;
-    if ((rc = sdd_h5_read_i32(r->indices, e0, ne, c->indices)) < 0 ||
-        (rc = sdd_h5_read_f32(r->data, e0, ne, c->data)) < 0)
+    if (!r->chunked_tried) {
+        r->chunked_tried = 1;
+        sdd_h5_chunked_open(r->data, r->threads, &r->cdata);
+        sdd_h5_chunked_open(r->indices, r->threads, &r->cindices);
+    }
+    if ((rc = read_part(r->cindices, r->indices, e0, ne, 0, c->indices)) < 0 ||
+        (rc = read_part(r->cdata, r->data, e0, ne, 1, c->data)) < 0)
         goto fail;
     for (int64_t k = 0; k < ne; k++)
         if (c->indices[k] < 0 || c->indices[k] >= r->n_src_cols) {

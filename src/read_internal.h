@@ -28,6 +28,9 @@ struct sdd_xreader {
     int64_t n_src_cols;      /* stored column indices must lie in [0, n_src_cols) */
     int32_t *colmap;         /* [n_src_cols] output column or -1 (dropped); NULL = identity */
     char indices_name[600];  /* "file: X/indices" for index range errors */
+    int threads;             /* decoding threads for chunked data / indices */
+    int chunked_tried;       /* the fast chunk readers below have been set up */
+    sdd_h5_chunked_t *cdata, *cindices; /* NULL where H5Dread is used */
     /* DENSE */
     hid_t dense;
     /* MEM */

@@ -316,6 +316,12 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
  * Counts are required: negative, NaN or infinite values give SDD_EDATA. */
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
 
+/* ---- reading: decoding threads */
+
+/* Decode the compressed chunks of X on `threads` threads (default 1) in the following
+ * sdd_xreader_next calls; results do not depend on the count. */
+void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
+
 /* ------------------------------------------------------------------ metrics */
 /* Joint PCA, exact kNN and the real-vs-synthetic metrics of SPEC section 5. Inputs are
  * log1p-normalised matrices over the same genes in the same order. */

@@ -30,6 +30,12 @@ int sdd_tenx_detect(hid_t fid)
         for (int64_t i = 0; i < n && !found; i++) {
             snprintf(p, sizeof p, "%s/indptr", names[i]);
             found = sdd_h5_is_group(fid, names[i]) && sdd_h5_is_dataset(fid, p);
+            /* a genome group names its genes or barcodes; an h5ad's X group does not */
+            snprintf(p, sizeof p, "%s/genes", names[i]);
+            if (found && !sdd_h5_is_dataset(fid, p)) {
+                snprintf(p, sizeof p, "%s/barcodes", names[i]);
+                found = sdd_h5_is_dataset(fid, p);
+            }
         }
     sdd_strv_free(names, n);
     H5Gclose(root);

@@ -5,6 +5,7 @@
 # (missing directory, a path through a regular file, an existing directory, a read-only
 # directory), inputs that cannot be read (missing, empty, not HDF5, truncated), misuse,
 # and, when tests/make_malformed.py is present, each of its malformed inputs.
+# SDD_DISKFULL_TEST=1 (root) adds writes onto small tmpfs mounts that run out of space.
 set -u
 SDD="${SDD_BUILDDIR:-.}/sddcell"
 SRC="${SDD_SRCDIR:-..}"
@@ -12,7 +13,7 @@ PY="${SDD_PYTHON:-/usr/bin/python3}"
 IN="$SRC/example_data/pbmc3k_1k.h5ad"
 [ -f "$IN" ] || { echo "skip: $IN not found"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_converr.XXXXXX") || exit 1
-trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/full" 2>/dev/null; chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail=0
 n=0
 
@@ -91,12 +92,29 @@ done
 MAL="$SRC/tests/make_malformed.py"
 if [ -f "$MAL" ] && "$PY" -c "import h5py, numpy" 2>/dev/null; then
   mkdir "$tmp/mal"
-  if "$PY" "$MAL" "$tmp/mal" >/dev/null 2>"$tmp/err"; then
-    for f in $(find "$tmp/mal" -mindepth 1 -maxdepth 1 | sort); do
-      no_output "malformed $(basename "$f")" "$tmp/mal_out.h5ad" "$f" "$tmp/mal_out.h5ad"
-    done
+  # it prints one "PATH<TAB>description" line per case
+  if "$PY" "$MAL" "$tmp/mal" >"$tmp/cases" 2>"$tmp/err"; then
+    while IFS="$(printf '\t')" read -r f what; do
+      no_output "malformed: $what" "$tmp/mal_out.h5ad" "$f" "$tmp/mal_out.h5ad"
+    done < "$tmp/cases"
   else
     echo "FAIL: $MAL did not run: $(head -3 "$tmp/err")"; fail=1
+  fi
+fi
+
+# a full disk at every stage of the write (opt-in: mounts small tmpfs file systems, root)
+if [ "${SDD_DISKFULL_TEST:-0}" = 1 ]; then
+  mkdir "$tmp/full"
+  if mount -t tmpfs -o size=64k tmpfs "$tmp/full" 2>/dev/null; then
+    umount "$tmp/full"
+    # the converted example is 2.6 MB: these sizes run out in X, in the flush, near the end
+    for kb in 64 512 1024 1536 2048 2560; do
+      mount -t tmpfs -o size=${kb}k tmpfs "$tmp/full" || continue
+      no_output "disk full at ${kb} KiB" "$tmp/full/out.h5ad" "$IN" "$tmp/full/out.h5ad"
+      umount "$tmp/full"
+    done
+  else
+    echo "note: cannot mount tmpfs; disk-full cases skipped"
   fi
 fi
 

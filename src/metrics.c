@@ -264,14 +264,14 @@ static int mixing_stats(const double *S, int64_t n, int64_t k, const sdd_eval_op
     int64_t N = 2 * n, *perm = NULL;
     int32_t *cls = sdd_malloc((size_t)N * sizeof *cls), *fold = sdd_malloc((size_t)N * sizeof *fold);
     double *lisi = sdd_malloc((size_t)N * sizeof *lisi), *X = NULL;
-    int d, rc = SDD_ENOMEM;
+    int d, rc = SDD_ENOMEM, folds = n < opt->cv_folds ? (int)n : opt->cv_folds; /* no empty fold */
     perm = sdd_malloc((size_t)n * sizeof *perm);
     if (!cls || !fold || !lisi || !perm) goto fail;
     for (int64_t i = 0; i < N; i++) cls[i] = i >= n;
     for (int side = 0; side < 2; side++) {
         for (int64_t i = 0; i < n; i++) perm[i] = i;
         sdd_rng_shuffle(rng, perm, n);
-        for (int64_t r = 0; r < n; r++) fold[side * n + perm[r]] = (int32_t)(r % opt->cv_folds);
+        for (int64_t r = 0; r < n; r++) fold[side * n + perm[r]] = (int32_t)(r % folds);
     }
     d = opt->lisi_pcs < k ? opt->lisi_pcs : (int)k;
     if (!(X = first_cols(S, N, k, d))) goto fail;
@@ -281,7 +281,7 @@ static int mixing_stats(const double *S, int64_t n, int64_t k, const sdd_eval_op
     free(X);
     d = opt->knn_pcs < k ? opt->knn_pcs : (int)k;
     if (!(X = first_cols(S, N, k, d))) goto fail;
-    rc = sdd_knn_auc(X, N, d, cls, fold, opt->cv_folds, opt->knn_k, &e->knn_auc);
+    rc = sdd_knn_auc(X, N, d, cls, fold, folds, opt->knn_k, &e->knn_auc);
 fail:
     free(cls);
     free(fold);

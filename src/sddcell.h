@@ -378,7 +378,8 @@ int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n
 
 /* Cross-validated ROC AUC of a k-NN classifier separating class 1 from class 0: rows
  * with fold[i] = f are scored by the fraction of class-1 cells among their k nearest
- * rows of the other folds; the result is the mean over folds of the per-fold AUC. */
+ * rows of the other folds (all of them when there are fewer than k); the result is the
+ * mean over folds of the per-fold AUC. */
 int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
                 int n_folds, int k, double *auc);
 
@@ -448,7 +449,8 @@ typedef struct {
  * -1 = missing. The subsample takes n = min(n_real, n_synth, n_sub) cells of each side
  * (a side larger than n draws n rows without replacement from an sdd_rng_t seeded with
  * opt->seed, real first, rows kept in ascending order); the cross-validation folds are
- * then drawn from the same stream (a Fisher-Yates shuffle of each side, fold = rank % F).
+ * then drawn from the same stream (a Fisher-Yates shuffle of each side, fold = rank % F,
+ * F = min(cv_folds, n)).
  * *out is allocated; free with sdd_eval_destroy. progress may be NULL. */
 int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *real_labels,
                  const int32_t *synth_labels, char *const *label_names, int n_label_names,

@@ -284,7 +284,8 @@ static double jaccard(const uint8_t *a, const uint8_t *b, int64_t n)
     return any ? (double)both / (double)any : 1.0;
 }
 
-static void compare_dispersion(const char *file, const char *stem, int flavor, const char *fname)
+static void compare_dispersion(const char *file, const char *stem, int flavor, const char *fname,
+                               double target)
 {
     char path[4096], tpath[4096];
     table_t t;
@@ -301,6 +302,7 @@ static void compare_dispersion(const char *file, const char *stem, int flavor, c
         sdd_prep_opt_init(&o);
         o.flavor = flavor;
         o.n_top_genes = n;
+        o.target_sum = target;
         o.chunk_rows = 997; /* several chunks, one ragged */
         if (sdd_hvg_file(path, &o, &h, &md) < 0) {
             CHECK_MSG(0, "%s: %s", path, sdd_errdetail());
@@ -475,12 +477,14 @@ int main(void)
         fprintf(stderr, "skip the reference comparisons: %s is absent\n", path);
     } else {
         fclose(fp);
-        compare_dispersion("pbmc3k_counts", "pbmc3k_counts", SDD_HVG_SEURAT, "seurat");
-        compare_dispersion("pbmc3k_counts", "pbmc3k_counts", SDD_HVG_CELL_RANGER, "cell_ranger");
+        compare_dispersion("pbmc3k_counts", "pbmc3k_counts", SDD_HVG_SEURAT, "seurat", 1e4);
+        compare_dispersion("pbmc3k_counts", "pbmc3k_counts", SDD_HVG_CELL_RANGER, "cell_ranger", 1e4);
         compare_dispersion("mouse_brain_10k_cells_1000genes", "mouse_brain_10k_cells_1000genes",
-                           SDD_HVG_SEURAT, "seurat");
+                           SDD_HVG_SEURAT, "seurat", 1e4);
         compare_dispersion("mouse_brain_10k_cells_1000genes", "mouse_brain_10k_cells_1000genes",
-                           SDD_HVG_CELL_RANGER, "cell_ranger");
+                           SDD_HVG_CELL_RANGER, "cell_ranger", 1e4);
+        compare_dispersion("mouse_brain_10k_cells_1000genes", "mouse_brain_10k_cells_1000genes",
+                           SDD_HVG_SEURAT, "seurat_median", 0);
         compare_v3(&s);
         test_trainset();
     }

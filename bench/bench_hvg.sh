@@ -32,7 +32,12 @@ nnz=$("$SDD" info "$BIG" | awk '$1 == "nnz" {print $2}')
 t=$(mktemp -d "${TMPDIR:-/tmp}/sdd_bench.XXXXXX")
 trap 'rm -rf "$t"' EXIT
 /usr/bin/time -f '%e %M' -o "$t/sdd" "$SDD" --threads "$THREADS" hvg "$BIG" -n 1000 --flavor "$FLAVOR" -o "$t/genes.tsv"
-/usr/bin/time -f '%e %M' -o "$t/ref" $PY "$here/tests/make_hvg_reference.py" --bench "$BIG" 1000 "$FLAVOR"
+/usr/bin/time -f '%e %M' -o "$t/ref" $PY "$here/tests/make_hvg_reference.py" --bench "$BIG" 1000 "$FLAVOR" "$t/ref_genes"
+awk -F'\t' 'NR > 1 && $NF == "True" {print $1}' "$t/genes.tsv" | sort > "$t/sdd_genes"
+sort -o "$t/ref_genes" "$t/ref_genes"
+both=$(comm -12 "$t/sdd_genes" "$t/ref_genes" | wc -l)
+any=$(sort -u "$t/sdd_genes" "$t/ref_genes" | wc -l)
+echo "selected genes: sddcell $(wc -l < "$t/sdd_genes"), reference $(wc -l < "$t/ref_genes"), Jaccard $(awk -v b="$both" -v a="$any" 'BEGIN {printf "%.4f", b / a}')"
 read st sk < "$t/sdd"
 read rt rk < "$t/ref"
 awk -v n="$nnz" -v st="$st" -v sk="$sk" -v rt="$rt" -v rk="$rk" -v f="$BIG" -v fl="$FLAVOR" 'BEGIN {

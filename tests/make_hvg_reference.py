@@ -23,7 +23,7 @@ writes OUTDIR/hvg_ref_<stem>_<flavor>.tsv with one row per QC-kept gene (and, fo
 file, hvg_ref_<stem>_seurat_median.tsv with normalize_total's median target):
   gene  means  dispersions  dispersions_norm  hv500  hv1000
 and a first comment line '# cells_kept N genes_kept G'.
-Also usable as the benchmark's reference: make_hvg_reference.py --bench FILE.h5ad N FLAVOR
+Also usable as the benchmark's reference: make_hvg_reference.py --bench FILE.h5ad N FLAVOR [GENES_OUT]
 and to hand counts to R (tests/make_seurat_v3_reference.R):
   make_hvg_reference.py --export-mtx FILE.h5ad PREFIX   (PREFIX.mtx cells x genes, PREFIX.genes)
 """
@@ -142,6 +142,9 @@ def main():
         df = hvg(X, flavor, inplace=True)
         sel = select(df["dispersions_norm"], n)
         print(f"reference: {sel.sum()} genes selected in {time.time() - t0:.1f} s", file=sys.stderr)
+        if len(sys.argv) > 5:  # the selected genes' names, one a line
+            with open(sys.argv[5], "w") as fp:
+                fp.write("".join(f"{g}\n" for g in names[np.asarray(sel)]))
         return
     out = sys.argv[1]
     for path, target, flavors, tag in [(p, 1e4, ("seurat", "cell_ranger"), "") for p in sys.argv[2:]] + \

@@ -5,9 +5,10 @@
 # and peak RSS of both, the speed-up, and sddcell's peak RSS as a share of the matrix's
 # in-memory CSR size (nnz x 8 bytes). Targets: speed-up >= 5, share < 40%.
 #   usage: bench/bench_hvg.sh [BUILD_DIR]    (env: BIG=path CELLS=N GENES=N FLAVOR=F THREADS=N)
-# Measured once on the 2-core development machine while it was shared (load ~6):
-# 417 M stored counts (CSR 3184 MiB); sddcell hvg 15.1 s, peak RSS 116 MiB (3.7%);
-# reference 119.2 s, 11.7 GiB; speed-up 7.9x. The reference needs ~3.7x the CSR size.
+# Measured on the 2-core development machine while it was shared (load average ~7), two
+# runs: 417 M stored counts (CSR 3184 MiB); sddcell hvg (--threads 2) 15.1 s and 17.4 s,
+# peak RSS 116 MiB (3.7%); reference 119.2 s and 87.7 s, peak RSS 11.7 GiB; speed-up 7.9x
+# and 5.0x; the same 1000 genes (Jaccard 1.0). The reference needs ~3.7x the CSR size.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}

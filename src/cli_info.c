@@ -13,6 +13,7 @@
 #include "cli.h"
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +172,12 @@ int cli_info_main(int argc, char **argv, cli_ctx_t *ctx)
         {NULL, 0, NULL, 0}};
     info_opt_t o;
     int c;
+#ifdef M_MMAP_THRESHOLD
+    /* chunk buffers (tens of MB) come and go once per chunk: keep them in the heap
+     * instead of fresh mmaps whose first touch costs a page fault per 4 KiB */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
     memset(&o, 0, sizeof o);
     sdd_read_opt_init(&o.read);
     optind = 0;

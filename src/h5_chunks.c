@@ -58,6 +58,8 @@ typedef struct {
     int64_t next;          /* atomic work counter */
     int want_float;
     void *out;
+    int64_t bound;         /* int32 output: values must lie in [0, bound) (0 = no check) */
+    int64_t bad;           /* atomic: first output position violating bound, or INT64_MAX */
     int failed;            /* atomic */
 } batch_t;
 
@@ -147,6 +149,11 @@ static void convert(const sdd_h5_chunked_t *c, const unsigned char *p, int64_t l
 {
     float *f = dst;
     int32_t *k = dst;
+    /* the common layouts (float32 data, int32 indices) are plain copies */
+    if (c->esize == 4 && (want_float ? c->is_float : !c->is_float && c->is_signed)) {
+        memcpy(dst, p + (size_t)lo * 4, (size_t)(hi - lo) * 4);
+        return;
+    }
     for (int64_t i = lo; i < hi; i++) {
         const unsigned char *e = p + (size_t)i * c->esize;
         double v;
@@ -195,6 +202,15 @@ static int run_job(batch_t *b, job_t *j, unsigned char *scratch, unsigned char *
         dst = c->keep; /* reuse of the chunk kept from the previous read */
     }
     convert(c, dst, j->lo, j->hi, b->want_float, (char *)b->out + (size_t)j->out_at * esz_out);
+    if (b->bound > 0) { /* range check here, on the decoding threads, while the data is hot */
+        const int32_t *v = (const int32_t *)b->out + j->out_at;
+        for (int64_t i = 0; i < j->hi - j->lo; i++)
+            if (v[i] < 0 || v[i] >= b->bound) {
+                int64_t at = j->out_at + i, cur = __atomic_load_n(&b->bad, __ATOMIC_RELAXED);
+                while (at < cur && !__atomic_compare_exchange_n(&b->bad, &cur, at, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+                break;
+            }
+    }
     return 0;
 }
 
@@ -244,7 +260,8 @@ static int fetch_raw(sdd_h5_chunked_t *c, job_t *jobs, int64_t n_jobs, unsigned 
     return SDD_OK;
 }
 
-int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int want_float, void *out)
+int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int want_float, int64_t bound,
+                        void *out, int64_t *bad)
 {
     int64_t c0, c1, n_jobs;
     job_t *jobs = NULL;
@@ -253,6 +270,7 @@ int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int w
     pthread_t th[64];
     int nt, rc = SDD_OK;
     char w[600];
+    if (bad) *bad = -1;
     if (count == 0) return SDD_OK;
     if (start < 0 || count < 0 || start + count > c->n)
         return sdd_error(SDD_EFORMAT, "%s: elements [%lld, %lld) requested but it holds %lld",
@@ -281,6 +299,8 @@ int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int w
     b.n_jobs = n_jobs;
     b.want_float = want_float;
     b.out = out;
+    b.bound = want_float ? 0 : bound;
+    b.bad = INT64_MAX;
     nt = c->threads < (int)(sizeof th / sizeof *th) ? c->threads : (int)(sizeof th / sizeof *th);
     if (nt > n_jobs) nt = (int)n_jobs;
     for (int t = 1; t < nt; t++)
@@ -293,6 +313,7 @@ int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int w
                        sdd_h5_where(c->dset, NULL, w, sizeof w), (long long)start, (long long)(start + count));
         goto done;
     }
+    if (bad && b.bad != INT64_MAX) *bad = b.bad;
     if (jobs[n_jobs - 1].to_keep) {
         unsigned char *t = c->keep;
         c->keep = c->keep_next;

@@ -121,9 +121,12 @@ typedef struct sdd_h5_chunked sdd_h5_chunked_t;
  * calls). Does not take ownership of dset, which must outlive the reader. */
 int sdd_h5_chunked_open(hid_t dset, int threads, sdd_h5_chunked_t **out);
 /* Elements [start, start+count) into float (want_float) or saturated int32, decoded on
- * the reader's threads. SDD_EUNSUPPORTED (nothing written, no detail) when a chunk of
- * the range cannot be fetched raw (e.g. never written): read that range with H5Dread. */
-int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int want_float, void *out);
+ * the reader's threads. For int32 output with bound > 0, *bad (if not NULL) receives the
+ * first position (relative to start) whose value lies outside [0, bound), or -1.
+ * SDD_EUNSUPPORTED (nothing written, no detail) when a chunk of the range cannot be
+ * fetched raw (e.g. never written): read that range with H5Dread. */
+int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int want_float, int64_t bound,
+                        void *out, int64_t *bad);
 void sdd_h5_chunked_close(sdd_h5_chunked_t *c);
 
 #endif

@@ -299,10 +299,40 @@ static void apply_colmap(const int32_t *colmap, sdd_csr_t *c)
 static int read_part(sdd_h5_chunked_t *ck, hid_t d, int64_t start, int64_t n, int want_float, void *out)
 {
     if (ck) {
-        int rc = sdd_h5_chunked_read(ck, start, n, want_float, out);
+        int rc = sdd_h5_chunked_read(ck, start, n, want_float, 0, out, NULL);
         if (rc != SDD_EUNSUPPORTED) return rc;
     }
     return want_float ? sdd_h5_read_f32(d, start, n, out) : sdd_h5_read_i32(d, start, n, out);
+}
+
+/* Column indices of entries [e0, e0+n) into out, each checked to lie in [0, n_src_cols)
+ * (on the decoding threads when the chunk reader applies). */
+static int read_indices(sdd_xreader_t *r, int64_t e0, int64_t n, int32_t *out)
+{
+    int64_t bad = -1;
+    int rc = SDD_EUNSUPPORTED;
+    if (r->cindices) rc = sdd_h5_chunked_read(r->cindices, e0, n, 0, r->n_src_cols, out, &bad);
+    if (rc == SDD_EUNSUPPORTED) {
+        if ((rc = sdd_h5_read_i32(r->indices, e0, n, out)) < 0) return rc;
+        for (int64_t k = 0; k < n && bad < 0; k++)
+            if (out[k] < 0 || out[k] >= r->n_src_cols) bad = k;
+    }
+    if (rc < 0) return rc;
+    if (bad >= 0)
+        return sdd_error(SDD_EFORMAT, "%s: value %lld at position %lld is outside [0, %lld)", r->indices_name,
+                         (long long)out[bad], (long long)(e0 + bad), (long long)r->n_src_cols);
+    return SDD_OK;
+}
+
+/* Sort rows only when some row is out of order (files written by anndata never are). */
+static void sort_if_needed(sdd_csr_t *c)
+{
+    for (int64_t i = 0; i < c->n_rows; i++)
+        for (int64_t k = c->indptr[i] + 1; k < c->indptr[i + 1]; k++)
+            if (c->indices[k] <= c->indices[k - 1]) {
+                sdd_csr_sort(c);
+                return;
+            }
 }
 
 static int64_t next_sparse(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
@@ -318,21 +348,13 @@ static int64_t next_sparse(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *c)
         sdd_h5_chunked_open(r->data, r->threads, &r->cdata);
         sdd_h5_chunked_open(r->indices, r->threads, &r->cindices);
     }
-    if ((rc = read_part(r->cindices, r->indices, e0, ne, 0, c->indices)) < 0 ||
-        (rc = read_part(r->cdata, r->data, e0, ne, 1, c->data)) < 0)
+    if ((rc = read_indices(r, e0, ne, c->indices)) < 0 || (rc = read_part(r->cdata, r->data, e0, ne, 1, c->data)) < 0)
         goto fail;
-    for (int64_t k = 0; k < ne; k++)
-        if (c->indices[k] < 0 || c->indices[k] >= r->n_src_cols) {
-            rc = sdd_error(SDD_EFORMAT, "%s: value %lld at position %lld is outside [0, %lld)",
-                           r->indices_name, (long long)c->indices[k], (long long)(e0 + k),
-                           (long long)r->n_src_cols);
-            goto fail;
-        }
     if (r->colmap) {
         apply_colmap(r->colmap, c);
         c->n_cols = r->n_cols;
     }
-    sdd_csr_sort(c);
+    sort_if_needed(c);
     r->pos = r1;
     return r1 - r0;
 fail:

@@ -36,6 +36,34 @@ const cli_cmd_t cli_commands[] = {
      "  --genome G        10x: genome to read when the file holds several\n"
      "  --feature-type T  10x: feature type to keep (default 'Gene Expression'; 'all')\n"
      "  -h, --help        show this help\n"},
+    {"hvg", cli_hvg_main, "QC, normalisation and highly variable genes (scanpy / Seurat)",
+     "Usage: sddcell hvg [options] FILE\n"
+     "\n"
+     "Run scanpy's preprocessing on the counts in FILE (h5ad, 10x h5, 10x MTX), streaming X\n"
+     "in row chunks: filter_genes(min_cells), filter_cells(min_genes), normalize_total,\n"
+     "log1p, then highly_variable_genes. Prints a TSV with one row per gene of FILE:\n"
+     "gene, gene_id, means, dispersions, dispersions_norm (seurat, cell_ranger) or\n"
+     "variances, variances_norm, highly_variable_rank (seurat_v3), highly_variable.\n"
+     "Genes removed by QC have 'nan' statistics and are never selected.\n"
+     "\n"
+     "Options:\n"
+     "  -n, --n-top-genes N  number of highly variable genes (default 1000); more than FILE\n"
+     "                       has is an error, more than pass QC selects all that pass\n"
+     "  --flavor F           seurat (default), cell_ranger, or seurat_v3 (on the counts,\n"
+     "                       as Seurat's FindVariableFeatures(selection.method = \"vst\"))\n"
+     "  -o, --output FILE    write the table to FILE instead of standard output\n"
+     "  --h5ad OUT.h5ad      also write FILE back with these var columns and\n"
+     "                       uns['hvg'] = {'flavor': F} (reads the whole matrix)\n"
+     "  --min-cells N        QC: keep genes with counts in >= N cells (default 3)\n"
+     "  --min-genes N        QC: then keep cells with >= N of those genes (default 10)\n"
+     "  --target-sum X       normalize_total target (default 10000); 'median' for the\n"
+     "                       median of the cells' totals (scanpy's default)\n"
+     "  --chunk-rows N       cells read per chunk (default 10000)\n"
+     "  --layer NAME         h5ad: use layers/NAME as the counts\n"
+     "  --raw                h5ad: use raw/X as the counts\n"
+     "  --genome G           10x: genome to read when the file holds several\n"
+     "  --feature-type T     10x: feature type to keep (default 'Gene Expression'; 'all')\n"
+     "  -h, --help           show this help\n"},
     {NULL, NULL, NULL, NULL}};
 
 const cli_cmd_t *cli_find(const char *name)

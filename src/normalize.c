@@ -3,9 +3,14 @@
  * log1p compute them (SPEC section 1, steps 2-3):
  *   x_ij <- x_ij * T / sum_j x_ij,  T = target_sum or the median of non-zero totals;
  *   x_ij <- ln(1 + x_ij).
- * Totals are accumulated in double; rows whose total is 0 stay 0.
+ * scanpy works on float32 data: the row total is summed in double and stored as float32
+ * (c_i), the divisor is d_i = float32(c_i / T) with T in float32, and each value becomes
+ * float32(x / d_i). We round at the same places, so our normalised values are scanpy's
+ * bit for bit (a float32 quotient computed in double and rounded once is exact).
+ * log1p and expm1 are the correctly rounded float32 results (numpy's own float32 kernels
+ * may differ from them by one unit in the last place). Rows whose total is 0 stay 0.
  */
-#include "sdd_internal.h"
+#include "prep_internal.h"
 #include <math.h>
 
 static int cmp_double(const void *a, const void *b)
@@ -14,44 +19,55 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* numpy's median: mean of the two middle values for an even count. */
-static double median_nonzero(const double *v, int64_t n)
+float sdd_norm_divisor(double total, float target)
 {
-    double *w = sdd_malloc((size_t)n * sizeof *w + 1), m;
+    return (float)((double)(float)total / (double)target);
+}
+
+float sdd_log1pf(float x) { return (float)log1p((double)x); }
+
+float sdd_expm1f(float x) { return (float)expm1((double)x); }
+
+int sdd_norm_target(const double *totals, const uint8_t *keep, int64_t n, double target_sum,
+                    float *out)
+{
+    double *w;
     int64_t k = 0;
-    if (!w) return NAN;
-    for (int64_t i = 0; i < n; i++)
-        if (v[i] > 0) w[k++] = v[i];
-    if (k == 0) {
-        free(w);
-        return 0;
+    if (target_sum > 0) {
+        *out = (float)target_sum;
+        return SDD_OK;
     }
+    if (!(w = sdd_malloc((size_t)n * sizeof *w + 1))) return SDD_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+        if ((!keep || keep[i]) && (float)totals[i] > 0) w[k++] = (float)totals[i];
     qsort(w, (size_t)k, sizeof *w, cmp_double);
-    m = (k % 2) ? w[k / 2] : 0.5 * (w[k / 2 - 1] + w[k / 2]);
+    /* numpy's median of a float32 array: the mean of the middle pair, in float32 */
+    if (k == 0) *out = 0;
+    else if (k % 2) *out = (float)w[k / 2];
+    else *out = (float)((double)(float)(w[k / 2 - 1] + w[k / 2]) / 2.0);
     free(w);
-    return m;
+    return SDD_OK;
 }
 
 int sdd_normalize_total(sdd_csr_t *X, double target_sum, double *lib_size)
 {
     double *tot = lib_size ? lib_size : sdd_malloc((size_t)X->n_rows * sizeof *tot + 1);
+    float T;
+    int rc;
     if (!tot) return SDD_ENOMEM;
     for (int64_t i = 0; i < X->n_rows; i++) {
         double s = 0;
         for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) s += X->data[k];
         tot[i] = s;
     }
-    if (!(target_sum > 0)) {
-        target_sum = median_nonzero(tot, X->n_rows);
-        if (isnan(target_sum)) {
-            if (!lib_size) free(tot);
-            return SDD_ENOMEM;
-        }
+    if ((rc = sdd_norm_target(tot, NULL, X->n_rows, target_sum, &T)) < 0) {
+        if (!lib_size) free(tot);
+        return rc;
     }
     for (int64_t i = 0; i < X->n_rows; i++) {
-        double f = tot[i] > 0 ? target_sum / tot[i] : 0;
+        float d = sdd_norm_divisor(tot[i], T);
         for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++)
-            X->data[k] = (float)(X->data[k] * f);
+            X->data[k] = sdd_norm_value(X->data[k], d);
     }
     if (!lib_size) free(tot);
     return SDD_OK;
@@ -59,5 +75,5 @@ int sdd_normalize_total(sdd_csr_t *X, double target_sum, double *lib_size)
 
 void sdd_log1p(sdd_csr_t *X)
 {
-    for (int64_t k = 0; k < X->nnz; k++) X->data[k] = (float)log1p((double)X->data[k]);
+    for (int64_t k = 0; k < X->nnz; k++) X->data[k] = sdd_log1pf(X->data[k]);
 }

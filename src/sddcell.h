@@ -305,6 +305,7 @@ typedef struct {
     int64_t chunk_rows;       /* rows of X read per chunk when streaming statistics */
     const char *label_key;    /* obs column giving cell labels, or NULL */
     sdd_read_opt_t read;      /* which matrix of the file to read */
+    int threads;              /* threads decoding X when streaming from a file (1) */
 } sdd_prep_opt_t;
 
 void sdd_prep_opt_init(sdd_prep_opt_t *opt);
@@ -321,6 +322,52 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
 /* Decode the compressed chunks of X on `threads` threads (default 1) in the following
  * sdd_xreader_next calls; results do not depend on the count. */
 void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
+
+/* ---- preprocessing: QC, normalisation and highly variable genes (qc.c, hvg.c, loess.c,
+ * prep.c). The numbers follow scanpy: filter_genes(min_cells) then filter_cells(min_genes),
+ * normalize_total and log1p in float32, highly_variable_genes(n_top_genes, flavor). */
+
+/* Per-gene outcome of QC and HVG selection over ALL genes of the input, in file order
+ * (scanpy's var columns). Genes removed by QC have NaN statistics and are not selected;
+ * cells removed by QC take no part in the statistics. Free with sdd_hvg_destroy. */
+typedef struct {
+    int flavor;                /* SDD_HVG_* */
+    int64_t n_cells, n_genes;  /* input shape */
+    int64_t n_cells_kept, n_genes_kept, n_selected;
+    double target_sum;         /* the normalize_total target actually used */
+    uint8_t *gene_kept;        /* [n_genes] 1 = passed QC */
+    uint8_t *cell_kept;        /* [n_cells] 1 = passed QC */
+    double *lib_size;          /* [n_cells] raw counts of the cell over QC-kept genes */
+    double *means;             /* [n_genes] 'means' */
+    double *dispersions;       /* [n_genes] seurat / cell_ranger, else NULL */
+    double *dispersions_norm;  /* [n_genes] seurat / cell_ranger, else NULL */
+    double *variances;         /* [n_genes] seurat_v3, else NULL */
+    double *variances_norm;    /* [n_genes] seurat_v3, else NULL */
+    double *rank;              /* [n_genes] seurat_v3 'highly_variable_rank': 0-based rank
+                                  among the selected genes, NaN for the others */
+    uint8_t *highly_variable;  /* [n_genes] */
+} sdd_hvg_t;
+
+void sdd_hvg_destroy(sdd_hvg_t *h);
+
+/* QC, normalisation and HVG statistics over an in-memory cells x genes count matrix
+ * (rows read in chunks of opt->chunk_rows, exactly as from a file). *out is new. */
+int sdd_hvg_csr(const sdd_csr_t *X, const sdd_prep_opt_t *opt, sdd_hvg_t **out);
+
+/* The same over a file, streaming X through sdd_xreader: only per-gene and per-cell
+ * vectors are held. If meta is not NULL it receives the file's annotations (names, obs;
+ * X empty; free with sdd_dataset_destroy). */
+int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out,
+                 sdd_dataset_t **meta);
+
+/* Training set of an in-memory dataset (ds->X holds counts), as sdd_prep_run. */
+int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
+
+/* R's loess(y ~ x, span, degree = 2) for one predictor with R's defaults (gaussian
+ * family, surface = "interpolate": local quadratic fits with tricube weights at the
+ * vertices of a k-d tree with cells of at most floor(n * span * 0.2) points, cubic
+ * Hermite interpolation between them). fitted[n] receives the fitted values at x. */
+int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted);
 
 #ifdef __cplusplus
 }

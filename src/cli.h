@@ -69,6 +69,8 @@ int cli_opt_double(const cli_ctx_t *ctx, const char *opt, const char *val, doubl
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx);
+int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx);
+int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx);
 
 extern const cli_cmd_t cli_commands[];
 

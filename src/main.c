@@ -64,6 +64,47 @@ const cli_cmd_t cli_commands[] = {
      "  --genome G           10x: genome to read when the file holds several\n"
      "  --feature-type T     10x: feature type to keep (default 'Gene Expression'; 'all')\n"
      "  -h, --help           show this help\n"},
+    {"evaluate", cli_evaluate_main, "compare synthetic cells with real ones (SCC, PCC, MMD, LISI, kNN AUC)",
+     "Usage: sddcell evaluate [options] REAL SYNTH\n"
+     "\n"
+     "Compare the synthetic cells of SYNTH (log1p-normalised, e.g. from 'sddcell simulate')\n"
+     "with the real cells of REAL (raw counts, normalised and log1p'd as at training) on\n"
+     "SYNTH's genes, matched by name: sparsity (both sides, per-cell zero-fraction\n"
+     "histograms), SCC and PCC of the gene means, MMD on 50 joint PCs, LISI (median and\n"
+     "scaled) and a 5-NN classifier's cross-validated AUC on 20 joint PCs; per label with\n"
+     "--label. A table on stdout; every figure in the JSON file.\n"
+     "\n"
+     "Options:\n"
+     "  --json FILE          write all metrics as JSON to FILE\n"
+     "  --label KEY          obs column of both files with cell labels: per-label metrics\n"
+     "  --n-sub N            cells per side for MMD, LISI and kNN AUC (default 10000)\n"
+     "  --real-normalized    REAL is already log1p-normalised: use it as it is\n"
+     "  --target-sum X       normalize_total target for REAL (default 10000; 0 = median)\n"
+     "  -h, --help           show this help\n"
+     "\n"
+     "The subsample and the folds follow the global --seed.\n"},
+    {"embed", cli_embed_main, "joint PCA, neighbour graph and UMAP of real and synthetic cells",
+     "Usage: sddcell embed [options] REAL SYNTH -o OUT.h5ad\n"
+     "\n"
+     "Put the real cells of REAL (raw counts, normalised as at training) and the synthetic\n"
+     "cells of SYNTH (log1p-normalised) on SYNTH's genes into one .h5ad ready for scanpy:\n"
+     "obsm X_pca, varm PCs, uns pca, obsp distances and connectivities (UMAP fuzzy weights),\n"
+     "uns neighbors, obs source {real, synthetic} and the label column.\n"
+     "\n"
+     "Options:\n"
+     "  -o, --output FILE    the .h5ad to write (required)\n"
+     "  --tsv FILE           also write cell_id, source, label, PCs (and UMAP) as TSV\n"
+     "  --umap               compute a 2-D UMAP layout into obsm X_umap\n"
+     "  --plot FILE          draw the UMAP (or PC1/PC2) coloured by source and by label,\n"
+     "                       as PNG or SVG by the file's extension\n"
+     "  --n-pcs N            principal components (default 50)\n"
+     "  --n-neighbors K      neighbours of the graph, self included as scanpy (default 15)\n"
+     "  --label KEY          obs column of both files with cell labels\n"
+     "  --real-normalized    REAL is already log1p-normalised: use it as it is\n"
+     "  --target-sum X       normalize_total target for REAL (default 10000; 0 = median)\n"
+     "  -h, --help           show this help\n"
+     "\n"
+     "The UMAP layout follows the global --seed.\n"},
     {NULL, NULL, NULL, NULL}};
 
 const cli_cmd_t *cli_find(const char *name)

@@ -368,6 +368,236 @@ int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_tra
  * vertices of a k-d tree with cells of at most floor(n * span * 0.2) points, cubic
  * Hermite interpolation between them). fitted[n] receives the fitted values at x. */
 int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted);
+/* ------------------------------------------------------------------ metrics */
+/* Joint PCA, exact kNN and the real-vs-synthetic metrics of SPEC section 5. Inputs are
+ * log1p-normalised matrices over the same genes in the same order. */
+
+/* Principal components of the rows of a cells x genes matrix, mean-centred: for up to
+ * SDD_PCA_EXACT_GENES genes from the exact eigendecomposition of the G x G covariance
+ * (ddof 1), above that by randomized SVD (sdd_pca_fit_randomized). */
+typedef struct {
+    int64_t n, G, k;          /* cells, genes, components kept */
+    double *mean;             /* [G] column means */
+    double *components;       /* [k x G] unit loadings, descending variance; each
+                                 component's largest-|.| entry is positive */
+    double *variance;         /* [k] explained variance (covariance eigenvalues) */
+    double *variance_ratio;   /* [k] variance / total variance */
+    double total_variance;    /* trace of the covariance */
+    double *scores;           /* [n x k] projections of the centred rows */
+} sdd_pca_t;
+
+/* Fit k components (k is lowered to min(k, G, n - 1)) to X and project X's rows; the
+ * method depends on G only, so a given input always gives the same result. *out's
+ * arrays are allocated; free with sdd_pca_free. */
+#define SDD_PCA_EXACT_GENES 4000
+int sdd_pca_fit(const sdd_csr_t *X, int k, sdd_pca_t *out);
+/* Randomized SVD of the centred X (Halko, Martinsson, Tropp 2011, algorithm 4.4, as
+ * scikit-learn's randomized_svd): k + max(10, k) Gaussian test vectors drawn from an
+ * sdd_rng_t seeded with `seed`, n_iter power iterations with QR re-orthonormalisation,
+ * never densifying X. Same output layout as sdd_pca_fit. */
+int sdd_pca_fit_randomized(const sdd_csr_t *X, int k, int n_iter, uint64_t seed, sdd_pca_t *out);
+void sdd_pca_free(sdd_pca_t *p);
+
+/* Exact k nearest neighbours by Euclidean distance: for each row q of Q [nq x d] the k
+ * rows of R [nr x d] closest to it, ascending by distance, ties to the lower index.
+ * self (may be NULL): self[q] >= 0 names a row of R never returned for query q (the
+ * query itself). idx [nq x k] and dist2 [nq x k] (squared distances) are caller-owned.
+ * Distances come from blocked GEMM; no nq x nr matrix is held. Needs k <= nr - 1 when
+ * self is given, else k <= nr. */
+int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+            const int64_t *self, int64_t *idx, double *dist2);
+
+/* MMD of SPEC section 5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
+ * D = squared Euclidean distances, b = mean off-diagonal D, K = sum_{q=-2..2}
+ * exp(-D / (b 2^q)), MMD = mean K_aa + mean K_bb - 2 mean K_ab (biased, diagonals
+ * included; rounding below 0 is clamped to 0). Accumulated in double over blocks.
+ * *bandwidth (may be NULL) receives b. */
+int sdd_mmd(const double *X, int64_t n_a, int64_t n_b, int64_t d, double *mmd, double *bandwidth);
+
+/* Per-cell LISI as the R lisi package computes it: the 3*perplexity nearest cells
+ * including the cell itself, the cell dropped; Gaussian weights exp(-beta d) on the
+ * Euclidean distances d with beta bisected until the entropy is within tol (1e-5) of
+ * ln(perplexity) (50 tries); LISI = 1 / sum_label p_label^2 (-1 where all weights
+ * vanish, as lisi does). X [n x d], labels [n] in [0, n_labels). lisi [n] caller-owned. */
+int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n_labels,
+             double perplexity, double *lisi);
+
+/* Cross-validated ROC AUC of a k-NN classifier separating class 1 from class 0: rows
+ * with fold[i] = f are scored by the fraction of class-1 cells among their k nearest
+ * rows of the other folds (all of them when there are fewer than k); the result is the
+ * mean over folds of the per-fold AUC. */
+int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
+                int n_folds, int k, double *auc);
+
+/* Spearman (average ranks for ties) and Pearson correlation of x[n] and y[n]. NaN when
+ * a side is constant. */
+double sdd_spearman(const double *x, const double *y, int64_t n);
+double sdd_pearson(const double *x, const double *y, int64_t n);
+
+/* ROC AUC of scores for positives (cls 1) against negatives (cls 0), ties counted half
+ * (Mann-Whitney with average ranks). NaN if a class is empty. */
+double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n);
+
+/* Options of `sddcell evaluate`. Fill with sdd_eval_opt_init, then set fields. */
+typedef struct {
+    int64_t n_sub;            /* cells per side for MMD / LISI / kNN AUC (10000) */
+    int n_pcs;                /* joint PCs for MMD (50) */
+    int lisi_pcs;             /* PCs for LISI (20) */
+    double perplexity;        /* LISI perplexity (30) */
+    int knn_pcs;              /* PCs for the kNN classifier (20) */
+    int knn_k;                /* neighbours of the classifier (5) */
+    int cv_folds;             /* cross-validation folds (5) */
+    int hist_bins;            /* bins of the per-cell zero-fraction histograms (20) */
+    int64_t min_label_cells;  /* per-label metrics need this many cells on each side (10) */
+    uint64_t seed;            /* subsample and folds (42) */
+} sdd_eval_opt_t;
+
+#define SDD_EVAL_MARKERS 50
+void sdd_eval_opt_init(sdd_eval_opt_t *opt);
+/* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
+int sdd_eval_opt_check(const sdd_eval_opt_t *opt);
+
+/* Metrics restricted to the cells of one label. NaN where undefined. */
+typedef struct {
+    char *name;
+    int64_t n_real, n_synth;  /* cells of this label on each side (all cells) */
+    double sparsity_real, sparsity_synth;
+    double scc, pcc;          /* between the label's per-gene mean vectors */
+    double lfc_pcc;           /* Pearson over all genes of the log2 fold changes (label vs
+                                 the other labelled cells), real vs synth */
+    double lfc_pcc_markers;   /* the same over the label's markers: the SDD_EVAL_MARKERS (50)
+                                 genes of highest real fold change */
+    double mmd;               /* MMD on the joint PCs of the label's subsampled cells */
+    int64_t n_sub_real, n_sub_synth; /* subsampled cells of this label */
+} sdd_eval_label_t;
+
+/* Everything `sddcell evaluate` reports. */
+typedef struct {
+    int64_t n_real, n_synth, n_genes;
+    int64_t n_sub;            /* cells per side in the joint subsample */
+    int64_t *sub_real, *sub_synth; /* [n_sub] row numbers of the subsample, ascending */
+    int n_pcs;                /* joint PCs actually used for MMD */
+    double sparsity_real, sparsity_synth; /* fraction of exact zeros */
+    int hist_bins;
+    double *zero_hist_real, *zero_hist_synth; /* [hist_bins] fraction of cells per bin of
+                                 the per-cell zero fraction, bins [b/B, (b+1)/B), last closed */
+    double zero_frac_w1;      /* Wasserstein-1 distance of the per-cell zero fractions */
+    double scc, pcc;          /* per-gene mean vectors, real vs synth */
+    double mmd, mmd_bandwidth;
+    double lisi, lisi_scaled; /* median LISI of the source labels, (median - 1) / (2 - 1) */
+    double knn_auc;
+    sdd_eval_label_t *per_label; /* [n_labels], labels present on both sides */
+    int n_labels;
+} sdd_eval_t;
+
+/* Compare `real` and `synth` (cells x G each, same genes and order, log1p space).
+ * Labels are optional (both NULL or both given): codes into label_names[n_label_names],
+ * -1 = missing. The subsample takes n = min(n_real, n_synth, n_sub) cells of each side
+ * (a side larger than n draws n rows without replacement from an sdd_rng_t seeded with
+ * opt->seed, real first, rows kept in ascending order); the cross-validation folds are
+ * then drawn from the same stream (a Fisher-Yates shuffle of each side, fold = rank % F,
+ * F = min(cv_folds, n)).
+ * *out is allocated; free with sdd_eval_destroy. progress may be NULL. */
+int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *real_labels,
+                 const int32_t *synth_labels, char *const *label_names, int n_label_names,
+                 const sdd_eval_opt_t *opt, sdd_progress_f progress, void *user,
+                 sdd_eval_t **out);
+void sdd_eval_destroy(sdd_eval_t *e);
+
+/* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
+typedef struct {
+    int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
+    double target_sum;        /* normalize_total target for raw REAL (1e4); <= 0 = median */
+    const char *label_key;    /* obs column of both files holding cell labels, or NULL */
+} sdd_pair_opt_t;
+
+void sdd_pair_opt_init(sdd_pair_opt_t *opt);
+
+typedef struct {
+    int64_t G;                /* matched genes */
+    char **gene_names;        /* [G] in SYNTH's order */
+    sdd_csr_t real, synth;    /* n_real x G, n_synth x G, log1p space, sorted rows */
+    char **real_cells, **synth_cells; /* obs names [n_real], [n_synth] */
+    int32_t *real_labels, *synth_labels; /* codes into label_names, -1 missing; NULL
+                                 without label_key */
+    char **label_names;       /* [n_labels]: REAL's categories first, then SYNTH's others */
+    int n_labels;
+    int64_t n_synth_genes;    /* SYNTH's genes before matching (G <= this) */
+} sdd_pair_t;
+
+/* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
+ * and log1p'd, unless opt->real_normalized) and SYNTH (log1p-normalised, e.g. the
+ * output of `sddcell simulate`), and keep SYNTH's genes that REAL also has, matched by
+ * name, in SYNTH's order (SDD_EDATA if fewer than 2 match). With a label key both files
+ * need that obs column (categorical, string or numeric). *out is allocated; free with
+ * sdd_pair_destroy. */
+int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
+                  sdd_pair_t **out);
+void sdd_pair_destroy(sdd_pair_t *p);
+
+/* ------------------------------------------------------------------ embedding */
+/* Real and synthetic cells in one space, laid out as scanpy does (FORMATS.md,
+ * "UMAP-ready export"): joint PCA, the kNN graph with UMAP's fuzzy weights, an
+ * optional 2-D UMAP layout, written as .h5ad / TSV, and drawn as PNG or SVG. */
+
+typedef struct {
+    int n_pcs;                /* principal components (50) */
+    int n_neighbors;          /* neighbours per cell counting the cell itself, as scanpy (15) */
+    int umap;                 /* compute the UMAP layout (0) */
+    int n_epochs;             /* UMAP epochs; 0 = umap-learn's default (500, or 200 above
+                                 10000 cells) */
+    uint64_t seed;            /* UMAP initial noise and negative sampling (42) */
+} sdd_embed_opt_t;
+
+void sdd_embed_opt_init(sdd_embed_opt_t *opt);
+int sdd_embed_opt_check(const sdd_embed_opt_t *opt);
+
+typedef struct {
+    int64_t n, n_real;        /* cells: rows [0, n_real) real, then synthetic */
+    sdd_csr_t X;              /* n x G joint log1p matrix */
+    sdd_pca_t pca;            /* joint PCA (scores n x k) */
+    sdd_csr_t distances;      /* n x n: Euclidean distances to the n_neighbors - 1 nearest
+                                 other cells (scanpy's obsp['distances']) */
+    sdd_csr_t connectivities; /* n x n symmetric fuzzy union A + A^T - A o A^T */
+    float *umap;              /* [n x 2] layout, or NULL without opt->umap */
+    int n_neighbors;          /* as used (lowered for tiny inputs) */
+} sdd_embed_t;
+
+/* Build the joint embedding of pair->real (first) and pair->synth. *out is allocated;
+ * free with sdd_embed_destroy. progress may be NULL. */
+int sdd_embed_run(const sdd_pair_t *pair, const sdd_embed_opt_t *opt, sdd_progress_f progress,
+                  void *user, sdd_embed_t **out);
+void sdd_embed_destroy(sdd_embed_t *e);
+
+/* UMAP's fuzzy simplicial set from kNN lists that start with the cell itself (umap-learn
+ * smooth_knn_dist, local_connectivity 1, then compute_membership_strengths and the fuzzy
+ * union with set_op_mix_ratio 1): knn_idx / knn_dist [n x k] row-major. sigma / rho [n]
+ * may be NULL. *out (n x n, sorted rows, zero diagonal) is allocated. */
+int sdd_fuzzy_simplicial_set(const int64_t *knn_idx, const double *knn_dist, int64_t n, int k,
+                             double *sigma, double *rho, sdd_csr_t *out);
+
+/* UMAP SGD layout (umap-learn optimize_layout_euclidean: a = 0.583, b = 1.334 for
+ * min_dist 0.5 and spread 1, negative sample rate 5, gamma 1, alpha from 1 down
+ * linearly) of the graph G (n x n) from init [n x 2] (rescaled to [0, 10]); the result
+ * replaces init. Sequential and seeded: the same seed gives the same layout. */
+int sdd_umap_layout(const sdd_csr_t *G, int n_epochs, uint64_t seed, float *init);
+
+/* Write the embedding as .h5ad: X = joint matrix, obs names (made unique), obs source
+ * {real, synthetic} and the label column `label_key` (when pair has labels), var names,
+ * obsm X_pca (and X_umap), varm PCs, uns pca and neighbors, obsp distances and
+ * connectivities; uns_extra (a cJSON object or NULL) is merged into uns. Written under a
+ * temporary name and renamed. */
+int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_embed_t *e,
+                         const char *label_key, const void *uns_extra);
+/* Tab-separated: header `cell_id source label PC1..PCk [UMAP1 UMAP2]`, one row per cell. */
+int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embed_t *e);
+
+/* Scatter plot of xy [n x 2] as PNG (zlib) or SVG, chosen by the extension of path:
+ * panel 1 coloured by source[i] (0 real, 1 synthetic), panel 2 by labels[i] (codes into
+ * label_names[n_labels], -1 grey) or, without labels, the synthetic cells over the real
+ * ones in grey; legends name the colours. `axis` is the axis name stem ("UMAP", "PC"). */
+int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
+                   const int32_t *labels, char *const *label_names, int n_labels, const char *axis);
 
 #ifdef __cplusplus
 }

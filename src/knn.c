@@ -1,0 +1,130 @@
+/*
+ * knn.c: exact k nearest neighbours by Euclidean distance (LISI, the kNN classifier and
+ * the neighbour graph of the UMAP-ready export).
+ *
+ * For a block of queries Q_b and a block of reference rows R_b the squared distances are
+ *     D = |q|^2 1^T + 1 |r|^T^2 - 2 Q_b R_b^T
+ * with the cross term from one dgemm; negative rounding is clamped to 0. Each query
+ * keeps a bounded max-heap of its k best (distance, index) pairs across reference
+ * blocks, so memory is O(block^2 + nq k), never nq x nr. Everything is double: PCA
+ * scores of magnitude ~10-100 would lose neighbour order to cancellation in float.
+ *
+ * Invariants: results are ascending by distance, ties broken by the lower reference
+ * index, so the output does not depend on the block sizes or the BLAS thread count
+ * beyond the last bits of the distances. A query never returns its `self` row.
+ */
+#include "sdd_internal.h"
+#include <cblas.h>
+
+#define KNN_QBLOCK 256
+#define KNN_RBLOCK 2048
+
+/* (d, i) orders before (e, j) */
+static inline int before(double d, int64_t i, double e, int64_t j) { return d < e || (d == e && i < j); }
+
+/* Max-heap on (d, i) of at most k entries: root = worst kept neighbour. */
+static void heap_push(double *hd, int64_t *hi, int *size, int k, double d, int64_t i)
+{
+    int c, p;
+    if (*size == k) {
+        if (!before(d, i, hd[0], hi[0])) return;
+        /* replace the root and sift down */
+        c = 0;
+        for (;;) {
+            int l = 2 * c + 1, r = l + 1, m = c;
+            double md = d;
+            int64_t mi = i;
+            if (l < k && before(md, mi, hd[l], hi[l])) m = l, md = hd[l], mi = hi[l];
+            if (r < k && before(md, mi, hd[r], hi[r])) m = r;
+            if (m == c) break;
+            hd[c] = hd[m], hi[c] = hi[m];
+            c = m;
+        }
+        hd[c] = d, hi[c] = i;
+        return;
+    }
+    c = (*size)++;
+    while (c > 0) {
+        p = (c - 1) / 2;
+        if (!before(hd[p], hi[p], d, i)) break;
+        hd[c] = hd[p], hi[c] = hi[p];
+        c = p;
+    }
+    hd[c] = d, hi[c] = i;
+}
+
+/* Heap -> ascending order in place (heap sort on the max-heap). */
+static void heap_sort(double *hd, int64_t *hi, int size)
+{
+    for (int n = size - 1; n > 0; n--) {
+        double d = hd[n];
+        int64_t i = hi[n];
+        int c = 0;
+        hd[n] = hd[0], hi[n] = hi[0];
+        for (;;) {
+            int l = 2 * c + 1, r = l + 1, m = c;
+            double md = d;
+            int64_t mi = i;
+            if (l < n && before(md, mi, hd[l], hi[l])) m = l, md = hd[l], mi = hi[l];
+            if (r < n && before(md, mi, hd[r], hi[r])) m = r;
+            if (m == c) break;
+            hd[c] = hd[m], hi[c] = hi[m];
+            c = m;
+        }
+        hd[c] = d, hi[c] = i;
+    }
+}
+
+static void row_norms(const double *X, int64_t n, int64_t d, double *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int64_t j = 0; j < d; j++) s += X[i * d + j] * X[i * d + j];
+        out[i] = s;
+    }
+}
+
+int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+            const int64_t *self, int64_t *idx, double *dist2)
+{
+    double *qn = NULL, *rn = NULL, *G = NULL;
+    int *size = NULL, rc = SDD_ENOMEM;
+
+    if (k < 1 || k > nr - (self ? 1 : 0))
+        return sdd_error(SDD_EINVAL, "kNN: %d neighbours requested from %lld reference rows", k, (long long)nr);
+    qn = sdd_malloc((size_t)nq * sizeof *qn + 1);
+    rn = sdd_malloc((size_t)nr * sizeof *rn + 1);
+    G = sdd_malloc((size_t)KNN_QBLOCK * KNN_RBLOCK * sizeof *G);
+    size = sdd_malloc(KNN_QBLOCK * sizeof *size);
+    if (!qn || !rn || !G || !size) goto fail;
+    row_norms(Q, nq, d, qn);
+    row_norms(R, nr, d, rn);
+    for (int64_t q0 = 0; q0 < nq; q0 += KNN_QBLOCK) {
+        int64_t bq = nq - q0 < KNN_QBLOCK ? nq - q0 : KNN_QBLOCK;
+        memset(size, 0, KNN_QBLOCK * sizeof *size);
+        for (int64_t r0 = 0; r0 < nr; r0 += KNN_RBLOCK) {
+            int64_t br = nr - r0 < KNN_RBLOCK ? nr - r0 : KNN_RBLOCK;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)br, (int)d, -2.0,
+                        Q + q0 * d, (int)d, R + r0 * d, (int)d, 0.0, G, (int)br);
+            for (int64_t a = 0; a < bq; a++) {
+                int64_t q = q0 + a, skip = self ? self[q] : -1;
+                double *hd = dist2 + q * k;
+                int64_t *hi = idx + q * k;
+                const double *g = G + a * br;
+                for (int64_t b = 0; b < br; b++) {
+                    double v = qn[q] + rn[r0 + b] + g[b];
+                    if (r0 + b == skip) continue;
+                    heap_push(hd, hi, &size[a], k, v < 0 ? 0 : v, r0 + b);
+                }
+            }
+        }
+        for (int64_t a = 0; a < bq; a++) heap_sort(dist2 + (q0 + a) * k, idx + (q0 + a) * k, size[a]);
+    }
+    rc = SDD_OK;
+fail:
+    free(qn);
+    free(rn);
+    free(G);
+    free(size);
+    return rc;
+}

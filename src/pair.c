@@ -1,0 +1,199 @@
+/*
+ * pair.c: loading the two sides of a comparison (real and synthetic cells) into one gene
+ * space, for evaluation (metrics.c) and the joint embedding (embed.c).
+ *
+ * REAL is raw counts, brought to the space SYNTH lives in exactly as preprocessing does
+ * (SPEC section 1, steps 2-3): x <- log(1 + x T / sum_g x_g) with the totals over all of
+ * REAL's genes, before any gene is dropped. SYNTH is already log1p-normalised over its
+ * (highly variable) genes. Genes are matched by name; the result keeps SYNTH's gene order
+ * and drops SYNTH genes REAL lacks (logged). Labels from one obs column of both files
+ * are recoded into one shared list of names.
+ */
+#include "sdd_internal.h"
+#include <math.h>
+#include <stdio.h>
+
+void sdd_pair_opt_init(sdd_pair_opt_t *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->target_sum = 1e4;
+}
+
+void sdd_pair_destroy(sdd_pair_t *p)
+{
+    if (!p) return;
+    sdd_strv_free(p->gene_names, p->G);
+    sdd_strv_free(p->real_cells, p->real.n_rows);
+    sdd_strv_free(p->synth_cells, p->synth.n_rows);
+    sdd_csr_free(&p->real);
+    sdd_csr_free(&p->synth);
+    free(p->real_labels);
+    free(p->synth_labels);
+    sdd_strv_free(p->label_names, p->n_labels);
+    free(p);
+}
+
+typedef struct {
+    const char *name;
+    int64_t i;
+} named_t;
+
+static int cmp_named(const void *a, const void *b)
+{
+    const named_t *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* For each of want[n_want], its index in have[n_have] (first occurrence) or -1. */
+static int match_names(char *const *want, int64_t n_want, char *const *have, int64_t n_have, int64_t *idx)
+{
+    named_t *t = sdd_malloc((size_t)n_have * sizeof *t + 1);
+    if (!t) return SDD_ENOMEM;
+    for (int64_t i = 0; i < n_have; i++) t[i].name = have[i] ? have[i] : "", t[i].i = i;
+    qsort(t, (size_t)n_have, sizeof *t, cmp_named);
+    for (int64_t k = 0; k < n_want; k++) {
+        int64_t lo = 0, hi = n_have;
+        const char *w = want[k] ? want[k] : "";
+        while (lo < hi) { /* first entry >= w */
+            int64_t mid = lo + (hi - lo) / 2;
+            if (strcmp(t[mid].name, w) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        idx[k] = lo < n_have && strcmp(t[lo].name, w) == 0 ? t[lo].i : -1;
+    }
+    free(t);
+    return SDD_OK;
+}
+
+/* Index of `name` in names[*n], appending a copy when absent. */
+static int label_code(char ***names, int *n, const char *name)
+{
+    char **v;
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*names)[i], name) == 0) return i;
+    if (!(v = sdd_realloc(*names, (size_t)(*n + 1) * sizeof *v))) return SDD_ENOMEM;
+    *names = v;
+    if (!(v[*n] = sdd_strdup(name))) return SDD_ENOMEM;
+    return (*n)++;
+}
+
+/* Codes [col->n] of one obs column in the shared label list. */
+static int column_labels(const sdd_column_t *col, char ***names, int *n, int32_t **codes)
+{
+    char buf[64];
+    int32_t *c = sdd_malloc((size_t)col->n * sizeof *c + 1);
+    if (!(*codes = c)) return SDD_ENOMEM;
+    for (int64_t i = 0; i < col->n; i++) {
+        const char *s = NULL;
+        int k;
+        if (col->kind == SDD_COL_CATEGORICAL) {
+            if (col->codes[i] >= 0 && col->codes[i] < col->n_categories) s = col->categories[col->codes[i]];
+        } else if (col->kind == SDD_COL_STRING) {
+            s = col->strings[i];
+        } else if (!isnan(col->numeric[i])) {
+            snprintf(buf, sizeof buf, "%.17g", col->numeric[i]);
+            s = buf;
+        }
+        c[i] = -1;
+        if (!s) continue;
+        if ((k = label_code(names, n, s)) < 0) return k;
+        c[i] = k;
+    }
+    return SDD_OK;
+}
+
+static int take_labels(sdd_pair_t *p, const sdd_dataset_t *r, const sdd_dataset_t *s, const char *key,
+                       const char *rpath, const char *spath)
+{
+    int a = sdd_column_find(r->obs, r->n_obs, key), b = sdd_column_find(s->obs, s->n_obs, key), rc;
+    if (a < 0) return sdd_error(SDD_ENOTFOUND, "%s: no obs column '%s'", rpath, key);
+    if (b < 0) return sdd_error(SDD_ENOTFOUND, "%s: no obs column '%s'", spath, key);
+    if (r->obs[a].kind == SDD_COL_CATEGORICAL) /* REAL's category order first */
+        for (int i = 0; i < r->obs[a].n_categories; i++)
+            if ((rc = label_code(&p->label_names, &p->n_labels, r->obs[a].categories[i])) < 0) return rc;
+    if ((rc = column_labels(&r->obs[a], &p->label_names, &p->n_labels, &p->real_labels)) < 0) return rc;
+    return column_labels(&s->obs[b], &p->label_names, &p->n_labels, &p->synth_labels);
+}
+
+/* Move the matched columns and names out of the two datasets into p. */
+static int take_genes(sdd_pair_t *p, sdd_dataset_t *r, sdd_dataset_t *s, const char *spath)
+{
+    int64_t *idx = sdd_malloc((size_t)s->n_genes * sizeof *idx + 1), *cr = NULL, *cs = NULL, G = 0;
+    int rc = SDD_ENOMEM;
+    if (!idx || (rc = match_names(s->gene_names, s->n_genes, r->gene_names, r->n_genes, idx)) < 0) goto fail;
+    rc = SDD_ENOMEM;
+    cr = sdd_malloc((size_t)s->n_genes * sizeof *cr + 1);
+    cs = sdd_malloc((size_t)s->n_genes * sizeof *cs + 1);
+    p->gene_names = sdd_calloc((size_t)s->n_genes + 1, sizeof *p->gene_names);
+    if (!cr || !cs || !p->gene_names) goto fail;
+    for (int64_t g = 0; g < s->n_genes; g++) {
+        if (idx[g] < 0) continue;
+        cr[G] = idx[g], cs[G] = g;
+        p->gene_names[G++] = s->gene_names[g];
+        s->gene_names[g] = NULL;
+    }
+    p->G = G;
+    p->n_synth_genes = s->n_genes;
+    if (G < 2) {
+        rc = sdd_error(SDD_EDATA, "%s: only %lld of its %lld genes are in the real data (genes are matched by name)",
+                       spath, (long long)G, (long long)s->n_genes);
+        goto fail;
+    }
+    if (G < s->n_genes)
+        SDD_LOG_W("%lld of the %lld synthetic genes are not in the real data and are left out",
+                  (long long)(s->n_genes - G), (long long)s->n_genes);
+    if ((rc = sdd_csr_select_cols(&r->X, cr, G, &p->real)) < 0) goto fail;
+    rc = sdd_csr_select_cols(&s->X, cs, G, &p->synth);
+fail:
+    free(idx);
+    free(cr);
+    free(cs);
+    return rc;
+}
+
+int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
+                  sdd_pair_t **out)
+{
+    sdd_read_opt_t ro;
+    sdd_dataset_t *r = NULL, *s = NULL;
+    sdd_pair_t *p = NULL;
+    int rc;
+
+    *out = NULL;
+    sdd_read_opt_init(&ro);
+    ro.skip_obs = !opt->label_key;
+    if ((rc = sdd_dataset_read(real_path, &ro, &r)) < 0 || (rc = sdd_dataset_read(synth_path, &ro, &s)) < 0)
+        goto fail;
+    rc = SDD_ENOMEM;
+    if (!(p = sdd_calloc(1, sizeof *p))) goto fail;
+    if (!opt->real_normalized) {
+        for (int64_t k = 0; k < r->X.nnz; k++)
+            if (!(r->X.data[k] >= 0) || isinf(r->X.data[k])) {
+                rc = sdd_error(SDD_EDATA, "%s: X holds %g, not a count (use --real-normalized for "
+                               "log-normalised data)", real_path, r->X.data[k]);
+                goto fail;
+            }
+        for (int64_t k = 0; k < r->X.nnz; k++)
+            if (r->X.data[k] != floorf(r->X.data[k])) {
+                SDD_LOG_W("%s holds non-integer values (%g): if it is already log-normalised, "
+                          "use --real-normalized", real_path, r->X.data[k]);
+                break;
+            }
+        if ((rc = sdd_normalize_total(&r->X, opt->target_sum, NULL)) < 0) goto fail;
+        sdd_log1p(&r->X);
+    }
+    if ((rc = take_genes(p, r, s, synth_path)) < 0) goto fail;
+    if (opt->label_key && (rc = take_labels(p, r, s, opt->label_key, real_path, synth_path)) < 0) goto fail;
+    p->real_cells = r->cell_names, r->cell_names = NULL;
+    p->synth_cells = s->cell_names, s->cell_names = NULL;
+    sdd_dataset_destroy(r);
+    sdd_dataset_destroy(s);
+    *out = p;
+    return SDD_OK;
+fail:
+    sdd_dataset_destroy(r);
+    sdd_dataset_destroy(s);
+    sdd_pair_destroy(p);
+    return rc;
+}

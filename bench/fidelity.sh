@@ -81,6 +81,8 @@ run() {
     example) DATA=$here/example_data/pbmc3k_1k.h5ad simulate example ;;
     # the default on pbmc3k, as shipped
     default) simulate default ;;
+    default_final) simulate default_final ;;
+    example_final) DATA=$here/example_data/pbmc3k_1k.h5ad simulate example_final ;;
     default_nobits) simulate default_nobits --no-sparsity-bits ;;
     default_nobits_T) variant default_nobits_T default_nobits --threshold ;;
     default_thr) variant default_thr default --bit-decode threshold ;;
@@ -96,6 +98,6 @@ if [ $# -eq 0 ]; then
     # the runs of RESULTS.md, in the order they were made
     set -- s_fast s_fast_b s_fast_thr fast s_fast_ddpm s_nobits s_nobits_T cond s_fast_s50 fast_noema \
         fast_cos fast_cos_s50 fast_cos_s20 s_fast_s20 fast_cos_thr fast_cos_ddpm default example \
-        default_nobits default_nobits_T default_thr default_ddpm default_s100
+        default_nobits default_nobits_T default_thr default_ddpm default_s100 default_final example_final
 fi
 for r in "$@"; do run "$r"; done

@@ -21,8 +21,9 @@ static void add(int ta, int tb, int M, int N, int K, double count)
     shapes[n_shapes++] = (shape_t){ta, tb, M, N, K, count};
 }
 
-/* The products of one training step (forward on the self-conditioning rows, forward
- * and backward on the batch), as model.c issues them. */
+/* The products of one training step as model.c issues them: the shared part (embedding,
+ * x_t half of the first product), the rest of the forward on the self-conditioning rows,
+ * the forward and the backward on the batch. */
 static double step_shapes(const sdd_model_t *m, int B, int n_sc)
 {
     const sdd_netshape_t *s = &m->shape;
@@ -30,11 +31,12 @@ static double step_shapes(const sdd_model_t *m, int B, int n_sc)
     int D = s->D, E = s->E;
     int rows[2] = {n_sc, B};
     n_shapes = 0;
+    /* shared by both passes, once per step: embedding, x_t half of the first product */
+    add(0, 1, B, E, E, 2); /* t1, t2 */
+    add(0, 1, B, m->Esum, E, 1);
+    add(0, 1, B, s->H[0], D, 1);
     for (int pass = 0; pass < 2; pass++) {
         int R = rows[pass];
-        add(0, 1, R, E, E, 2); /* t1, t2 */
-        add(0, 1, R, m->Esum, E, 1);
-        add(0, 1, R, s->H[0], D, 1);
         if (pass == 1) add(0, 1, n_sc, s->H[0], D, 1);
         for (int i = 1; i < SDD_N_RB; i++) add(0, 1, R, m->p.rb[i].O, m->p.rb[i].I, 1);
         add(0, 1, R, s->F, s->H[0], 1);

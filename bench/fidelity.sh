@@ -67,11 +67,27 @@ run() {
     fast_noema) variant fast_noema fast --no-ema ;;
     fast_cos) simulate fast_cos --lr-decay cosine ;;
     s_cos) simulate s_cos --steps 800 --lr-decay cosine ;;
+    fast_cos_s50) variant fast_cos_s50 fast_cos --steps 50 ;;
+    fast_cos_s20) variant fast_cos_s20 fast_cos --steps 20 ;;
+    fast_cos_ddpm) variant fast_cos_ddpm fast_cos --steps 50 --sampler ddpm ;;
+    fast_cos_thr) variant fast_cos_thr fast_cos --steps 50 --bit-decode threshold ;;
+    s_fast_s20) variant s_fast_s20 s_fast --steps 20 ;;
     nobits) simulate nobits --no-sparsity-bits ;;
     s_nobits) simulate s_nobits --steps 800 --no-sparsity-bits ;;
     s_nobits_T) variant s_nobits_T s_nobits --threshold ;;
     nobits_T) variant nobits_T nobits --threshold ;;
     paper_recipe) simulate paper_recipe --preset paper --steps 0 --sample-steps 100 ;;
+    # the default on the example data (acceptance: <= 5 minutes)
+    example) DATA=$here/example_data/pbmc3k_1k.h5ad simulate example ;;
+    # the default on pbmc3k, as shipped
+    default) simulate default ;;
+    default_final) simulate default_final ;;
+    example_final) DATA=$here/example_data/pbmc3k_1k.h5ad simulate example_final ;;
+    default_nobits) simulate default_nobits --no-sparsity-bits ;;
+    default_nobits_T) variant default_nobits_T default_nobits --threshold ;;
+    default_thr) variant default_thr default --bit-decode threshold ;;
+    default_ddpm) variant default_ddpm default --sampler ddpm ;;
+    default_s100) variant default_s100 default --steps 100 ;;
     # conditional (labels from bench/fidelity/make_labels.py): a model on obs 'cluster'
     cond) DATA=${LABELED:-/tmp/pbmc3k_labeled.h5ad} simulate cond --steps 800 --label cluster ;;
     *) echo "unknown run $1" >&2; return 1 ;;
@@ -79,6 +95,9 @@ run() {
 }
 
 if [ $# -eq 0 ]; then
-    set -- s_fast s_fast_thr s_fast_ddpm s_fast_s50 s_fast_s200 s_nomask s_lr2e4 fast fast_thr nobits nobits_T
+    # the runs of RESULTS.md, in the order they were made
+    set -- s_fast s_fast_b s_fast_thr fast s_fast_ddpm s_nobits s_nobits_T cond s_fast_s50 fast_noema \
+        fast_cos fast_cos_s50 fast_cos_s20 s_fast_s20 fast_cos_thr fast_cos_ddpm default example \
+        default_nobits default_nobits_T default_thr default_ddpm default_s100 default_final example_final
 fi
 for r in "$@"; do run "$r"; done

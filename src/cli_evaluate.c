@@ -58,6 +58,7 @@ static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *
         add_num(x, "scc", L->scc);
         add_num(x, "pcc", L->pcc);
         add_num(x, "lfc_pcc", L->lfc_pcc);
+        add_num(x, "lfc_pcc_markers", L->lfc_pcc_markers);
         add_num(x, "mmd", L->mmd);
         cJSON_AddNumberToObject(x, "n_sub_real", (double)L->n_sub_real);
         cJSON_AddNumberToObject(x, "n_sub_synth", (double)L->n_sub_synth);
@@ -82,13 +83,13 @@ static void print_table(const sdd_eval_t *e)
     printf("%-28s %12.4f\n", "LISI scaled", e->lisi_scaled);
     printf("%-28s %12.4f\n", "kNN AUC", e->knn_auc);
     if (e->n_labels > 0) {
-        printf("\n%-20s %7s %7s %8s %8s %7s %7s %7s %7s\n", "label", "n_real", "n_synth", "sp_real",
-               "sp_synth", "SCC", "PCC", "LFC_PCC", "MMD");
+        printf("\n%-20s %7s %7s %8s %8s %7s %7s %7s %7s %7s\n", "label", "n_real", "n_synth", "sp_real",
+               "sp_synth", "SCC", "PCC", "LFC_PCC", "LFC_MRK", "MMD");
         for (int l = 0; l < e->n_labels; l++) {
             const sdd_eval_label_t *L = &e->per_label[l];
-            printf("%-20.20s %7lld %7lld %7.2f%% %7.2f%% %7.4f %7.4f %7.4f %7.4f\n", L->name,
+            printf("%-20.20s %7lld %7lld %7.2f%% %7.2f%% %7.4f %7.4f %7.4f %7.4f %7.4f\n", L->name,
                    (long long)L->n_real, (long long)L->n_synth, 100 * L->sparsity_real,
-                   100 * L->sparsity_synth, L->scc, L->pcc, L->lfc_pcc, L->mmd);
+                   100 * L->sparsity_synth, L->scc, L->pcc, L->lfc_pcc, L->lfc_pcc_markers, L->mmd);
         }
     }
 }

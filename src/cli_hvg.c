@@ -20,15 +20,18 @@ static const char *flavors[] = {"seurat", "cell_ranger", "seurat_v3"};
 
 static void put_num(FILE *fp, double v)
 {
-    if (isnan(v)) fputs("\tnan", fp);
-    else fprintf(fp, "\t%.10g", v);
+    if (isnan(v))
+        fputs("\tnan", fp);
+    else
+        fprintf(fp, "\t%.10g", v);
 }
 
 static int write_tsv(FILE *fp, const sdd_hvg_t *h, const sdd_dataset_t *md)
 {
     int v3 = h->flavor == SDD_HVG_SEURAT_V3;
     fprintf(fp, "gene\tgene_id\tmeans\t%s\thighly_variable\n",
-            v3 ? "variances\tvariances_norm\thighly_variable_rank" : "dispersions\tdispersions_norm");
+            v3 ? "variances\tvariances_norm\thighly_variable_rank"
+               : "dispersions\tdispersions_norm");
     for (int64_t j = 0; j < h->n_genes; j++) {
         fprintf(fp, "%s\t%s", md->gene_names ? md->gene_names[j] : "",
                 md->gene_ids && md->gene_ids[j] ? md->gene_ids[j] : "");
@@ -90,14 +93,15 @@ static int set_var(sdd_dataset_t *ds, const char *name, int kind, const double *
     c = &ds->var[i];
     c->kind = kind;
     c->n = ds->n_genes;
-    if (!(c->name = strdup(name)) || !(c->numeric = malloc((size_t)ds->n_genes * sizeof(double) + 1)))
+    if (!(c->name = strdup(name)) ||
+        !(c->numeric = malloc((size_t)ds->n_genes * sizeof(double) + 1)))
         return -1;
     memcpy(c->numeric, v, (size_t)ds->n_genes * sizeof(double));
     return 0;
 }
 
-static int write_h5ad(const cli_ctx_t *ctx, const char *in, const char *out, const sdd_read_opt_t *ro,
-                      const sdd_hvg_t *h)
+static int write_h5ad(const cli_ctx_t *ctx, const char *in, const char *out,
+                      const sdd_read_opt_t *ro, const sdd_hvg_t *h)
 {
     sdd_dataset_t *ds = NULL;
     cJSON *uns = NULL, *hvg;
@@ -121,7 +125,8 @@ static int write_h5ad(const cli_ctx_t *ctx, const char *in, const char *out, con
     }
     if (!bad && (uns = cJSON_CreateObject()) && (hvg = cJSON_AddObjectToObject(uns, "hvg")))
         bad = !cJSON_AddStringToObject(hvg, "flavor", flavors[h->flavor]);
-    else bad = 1;
+    else
+        bad = 1;
     rc = bad ? SDD_ENOMEM : sdd_h5ad_write(out, ds, uns);
     cJSON_Delete(uns);
     sdd_dataset_destroy(ds);
@@ -132,14 +137,20 @@ static int write_h5ad(const cli_ctx_t *ctx, const char *in, const char *out, con
 
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx)
 {
-    static const struct option longopts[] = {
-        {"n-top-genes", required_argument, NULL, 'n'}, {"flavor", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'}, {"h5ad", required_argument, NULL, 'H'},
-        {"min-cells", required_argument, NULL, 'c'}, {"min-genes", required_argument, NULL, 'g'},
-        {"target-sum", required_argument, NULL, 'T'}, {"chunk-rows", required_argument, NULL, 'k'},
-        {"layer", required_argument, NULL, 'l'}, {"raw", no_argument, NULL, 'r'},
-        {"genome", required_argument, NULL, 'G'}, {"feature-type", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"n-top-genes", required_argument, NULL, 'n'},
+                                             {"flavor", required_argument, NULL, 'f'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"h5ad", required_argument, NULL, 'H'},
+                                             {"min-cells", required_argument, NULL, 'c'},
+                                             {"min-genes", required_argument, NULL, 'g'},
+                                             {"target-sum", required_argument, NULL, 'T'},
+                                             {"chunk-rows", required_argument, NULL, 'k'},
+                                             {"layer", required_argument, NULL, 'l'},
+                                             {"raw", no_argument, NULL, 'r'},
+                                             {"genome", required_argument, NULL, 'G'},
+                                             {"feature-type", required_argument, NULL, 't'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     sdd_prep_opt_t opt;
     sdd_hvg_t *h = NULL;
     sdd_dataset_t *md = NULL;
@@ -151,21 +162,36 @@ int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hn:o:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': if (cli_opt_int(ctx, "-n", optarg, 1, INT32_MAX, &opt.n_top_genes)) return CLI_FAIL; break;
+        case 'n':
+            if (cli_opt_int(ctx, "-n", optarg, 1, INT32_MAX, &opt.n_top_genes)) return CLI_FAIL;
+            break;
         case 'f':
-            for (f = 0; f < 3 && strcmp(optarg, flavors[f]) != 0; f++) {}
-            if (f == 3) return cli_usage_error(ctx, "unknown --flavor '%s' (seurat, cell_ranger, seurat_v3)", optarg);
+            for (f = 0; f < 3 && strcmp(optarg, flavors[f]) != 0; f++) {
+            }
+            if (f == 3)
+                return cli_usage_error(
+                    ctx, "unknown --flavor '%s' (seurat, cell_ranger, seurat_v3)", optarg);
             opt.flavor = f;
             break;
         case 'o': out = optarg; break;
         case 'H': h5out = optarg; break;
-        case 'c': if (cli_opt_int(ctx, "--min-cells", optarg, 0, 1000, &opt.min_cells)) return CLI_FAIL; break;
-        case 'g': if (cli_opt_int(ctx, "--min-genes", optarg, 0, INT32_MAX, &opt.min_genes)) return CLI_FAIL; break;
-        case 'T':
-            if (strcmp(optarg, "median") == 0) opt.target_sum = 0;
-            else if (cli_opt_double(ctx, "--target-sum", optarg, 1e-300, 1e300, &opt.target_sum)) return CLI_FAIL;
+        case 'c':
+            if (cli_opt_int(ctx, "--min-cells", optarg, 0, 1000, &opt.min_cells)) return CLI_FAIL;
             break;
-        case 'k': if (cli_opt_int(ctx, "--chunk-rows", optarg, 1, INT32_MAX, &opt.chunk_rows)) return CLI_FAIL; break;
+        case 'g':
+            if (cli_opt_int(ctx, "--min-genes", optarg, 0, INT32_MAX, &opt.min_genes))
+                return CLI_FAIL;
+            break;
+        case 'T':
+            if (strcmp(optarg, "median") == 0)
+                opt.target_sum = 0;
+            else if (cli_opt_double(ctx, "--target-sum", optarg, 1e-300, 1e300, &opt.target_sum))
+                return CLI_FAIL;
+            break;
+        case 'k':
+            if (cli_opt_int(ctx, "--chunk-rows", optarg, 1, INT32_MAX, &opt.chunk_rows))
+                return CLI_FAIL;
+            break;
         case 'l': opt.read.layer = optarg; break;
         case 'r': opt.read.raw = 1; break;
         case 'G': opt.read.genome = optarg; break;
@@ -177,12 +203,17 @@ int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx)
     }
     if (argc - optind != 1)
         return cli_usage_error(ctx, "expected one input file, got %d arguments", argc - optind);
-    if (opt.read.layer && opt.read.raw) return cli_usage_error(ctx, "--layer and --raw exclude each other");
+    if (opt.read.layer && opt.read.raw)
+        return cli_usage_error(ctx, "--layer and --raw exclude each other");
     opt.read.skip_obs = 1;
     opt.threads = ctx->threads;
     if ((rc = sdd_hvg_file(argv[optind], &opt, &h, &md)) < 0) return cli_lib_error(ctx, rc);
-    if (out) rc = write_tsv_file(ctx, out, h, md);
-    else rc = (write_tsv(stdout, h, md) < 0 || fflush(stdout) != 0) ? cli_error(ctx, "cannot write to stdout") : CLI_OK;
+    if (out)
+        rc = write_tsv_file(ctx, out, h, md);
+    else
+        rc = (write_tsv(stdout, h, md) < 0 || fflush(stdout) != 0)
+                 ? cli_error(ctx, "cannot write to stdout")
+                 : CLI_OK;
     if (rc == CLI_OK && h5out) {
         opt.read.skip_obs = 0;
         rc = write_h5ad(ctx, argv[optind], h5out, &opt.read, h);

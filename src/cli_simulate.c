@@ -244,6 +244,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     t0 = sdd_realtime();
     if ((rc = sdd_prep_run(argv[optind], &s.po, &ts)) < 0) goto lib_fail;
     secs[0] = sdd_realtime() - t0;
+    if (s.to.steps == 0) s.to.steps = cli_preset_steps(s.preset, ts->n_cells, s.to.batch);
     if ((rc = sdd_model_create(ts, &s.to, &m)) < 0) goto lib_fail;
     s.to.steps = sdd_model_total_steps(m);
     if (!ctx->quiet)

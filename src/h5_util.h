@@ -102,7 +102,22 @@ int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out
 /* The same on an open dataset. */
 int sdd_h5_read_strings(hid_t dset, int64_t expect, char ***out, int64_t *n);
 
-/* ---- compound datasets (legacy anndata <= 0.6 obs / var tables) */
+/* ---- building blocks shared by hdf5_util.c and hdf5_compound.c */
+
+/* A memory string type matching the file string type ft (vlen or fixed, same charset);
+ * the caller closes it. */
+hid_t sdd_h5_mem_string_type(hid_t ft);
+/* Owned copies of n strings read with memory type mt into buf (vlen items are freed,
+ * fixed ones lose their padding) into out[n]. */
+int sdd_h5_unpack_strings(hid_t mt, void *buf, int64_t n, char **out);
+/* v[n] as decimal strings (*out owned). */
+int sdd_h5_ints_as_strings(const int64_t *v, int64_t n, char ***out);
+/* The native memory type (caller closes) for an enum file type, with its base integer's
+ * size and signedness; and the widening of such raw integers into int64. */
+hid_t sdd_h5_enum_mem_type(hid_t ft, size_t *size, int *is_signed);
+void sdd_h5_ints_to_i64(const void *buf, size_t size, int is_signed, int64_t n, int64_t *out);
+
+/* ---- compound datasets (legacy anndata <= 0.6 obs / var tables; hdf5_compound.c) */
 
 /* Number and names of the fields of a 1-d compound dataset. */
 int sdd_h5_fields(hid_t dset, char ***names, int *n);

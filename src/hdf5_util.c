@@ -206,7 +206,7 @@ static char *fixed_dup(const char *p, size_t size, H5T_str_t pad)
 }
 
 /* A memory string type matching the file type `ft` (vlen or fixed), same charset. */
-static hid_t mem_string_type(hid_t ft)
+hid_t sdd_h5_mem_string_type(hid_t ft)
 {
     hid_t mt;
     if (H5Tis_variable_str(ft) > 0) {
@@ -219,8 +219,8 @@ static hid_t mem_string_type(hid_t ft)
     return mt;
 }
 
-/* Turn a buffer read with mem_string_type(ft) into owned strings; frees vlen items. */
-static int unpack_strings(hid_t mt, void *buf, int64_t n, char **out)
+/* Turn a buffer read with sdd_h5_mem_string_type(ft) into owned strings; frees vlen items. */
+int sdd_h5_unpack_strings(hid_t mt, void *buf, int64_t n, char **out)
 {
     int vlen = H5Tis_variable_str(mt) > 0, rc = SDD_OK;
     size_t size = H5Tget_size(mt);
@@ -240,7 +240,7 @@ static int unpack_strings(hid_t mt, void *buf, int64_t n, char **out)
 /* Read every element of an attribute or dataset with a string type. */
 static int read_all_strings(hid_t obj, int is_attr, hid_t ft, int64_t n, char ***out)
 {
-    hid_t mt = mem_string_type(ft);
+    hid_t mt = sdd_h5_mem_string_type(ft);
     size_t esz = H5Tget_size(mt);
     char **v = sdd_calloc((size_t)n + 1, sizeof *v);
     void *buf = sdd_calloc((size_t)n + 1, esz);
@@ -254,7 +254,7 @@ static int read_all_strings(hid_t obj, int is_attr, hid_t ft, int64_t n, char **
                        sdd_h5_where(obj, NULL, w, sizeof w), sdd_h5_last_error());
         goto fail;
     }
-    if ((rc = unpack_strings(mt, buf, n, v)) < 0) goto fail;
+    if ((rc = sdd_h5_unpack_strings(mt, buf, n, v)) < 0) goto fail;
     free(buf);
     H5Tclose(mt);
     *out = v;
@@ -269,7 +269,7 @@ fail:
 /* --------------------------------------------------------------- enums */
 
 /* Widen n integers of `size` bytes (signed or not) from buf into int64. */
-static void ints_to_i64(const void *buf, size_t size, int is_signed, int64_t n, int64_t *out)
+void sdd_h5_ints_to_i64(const void *buf, size_t size, int is_signed, int64_t n, int64_t *out)
 {
     const unsigned char *p = buf;
     for (int64_t i = 0; i < n; i++, p += size) {
@@ -283,7 +283,7 @@ static void ints_to_i64(const void *buf, size_t size, int is_signed, int64_t n, 
 }
 
 /* Native memory type for reading an enum's raw values, and the base's size/sign. */
-static hid_t enum_mem_type(hid_t ft, size_t *size, int *is_signed)
+hid_t sdd_h5_enum_mem_type(hid_t ft, size_t *size, int *is_signed)
 {
     hid_t mt = H5Tget_native_type(ft, H5T_DIR_ASCEND), base = H5Tget_super(ft);
     *size = H5Tget_size(mt);
@@ -370,9 +370,9 @@ int sdd_h5_attr_int64s(hid_t obj, const char *name, int64_t *out, int64_t max, i
     if (cls == H5T_ENUM) {
         size_t sz;
         int sgn;
-        mt = enum_mem_type(ft, &sz, &sgn);
+        mt = sdd_h5_enum_mem_type(ft, &sz, &sgn);
         if (H5Aread(a, mt, buf) < 0) goto rfail;
-        ints_to_i64(buf, sz, sgn, cnt, tmp);
+        sdd_h5_ints_to_i64(buf, sz, sgn, cnt, tmp);
     } else if (cls == H5T_INTEGER) {
         if (H5Aread(a, H5T_NATIVE_INT64, tmp) < 0) goto rfail;
     } else {
@@ -546,7 +546,7 @@ static int read_numeric(hid_t dset, int rank, const hsize_t *start, const hsize_
         size_t sz;
         int sgn;
         int64_t *wide;
-        mt = enum_mem_type(ft, &sz, &sgn);
+        mt = sdd_h5_enum_mem_type(ft, &sz, &sgn);
         if (!(raw = sdd_malloc((size_t)total * (sz + 8)))) {
             rc = SDD_ENOMEM;
             goto done;
@@ -554,7 +554,7 @@ static int read_numeric(hid_t dset, int rank, const hsize_t *start, const hsize_
         /* wide values first (8-aligned), raw enum bytes after them */
         wide = raw;
         if (H5Dread(dset, mt, ms, fs, H5P_DEFAULT, wide + total) < 0) goto rfail;
-        ints_to_i64(wide + total, sz, sgn, (int64_t)total, wide);
+        sdd_h5_ints_to_i64(wide + total, sz, sgn, (int64_t)total, wide);
         for (hsize_t i = 0; i < total; i++) {
             switch (want) {
             case WANT_I64: ((int64_t *)out)[i] = wide[i]; break;
@@ -657,7 +657,7 @@ int sdd_h5_load_f64(hid_t loc, const char *path, int64_t expect, double **out, i
 /* --------------------------------------------------------- string reads */
 
 /* Integer arrays used as an index (legacy kbet-sim) become decimal strings. */
-static int ints_as_strings(const int64_t *v, int64_t n, char ***out)
+int sdd_h5_ints_as_strings(const int64_t *v, int64_t n, char ***out)
 {
     char **s = sdd_calloc((size_t)n + 1, sizeof *s), buf[32];
     if (!s) return SDD_ENOMEM;
@@ -689,7 +689,7 @@ int sdd_h5_read_strings(hid_t dset, int64_t expect, char ***out, int64_t *n)
     } else if (cls == H5T_INTEGER) {
         int64_t *v = sdd_malloc((size_t)(*n + 1) * sizeof *v);
         if (!v) rc = SDD_ENOMEM;
-        else if ((rc = read_range(dset, 0, *n, WANT_I64, v)) == 0) rc = ints_as_strings(v, *n, out);
+        else if ((rc = read_range(dset, 0, *n, WANT_I64, v)) == 0) rc = sdd_h5_ints_as_strings(v, *n, out);
         free(v);
     } else {
         rc = sdd_error(SDD_EFORMAT, "%s: has type %s, expected strings",
@@ -708,164 +708,5 @@ int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out
     if (rc < 0) return rc;
     rc = sdd_h5_read_strings(d, expect, out, n);
     sdd_h5_close(d);
-    return rc;
-}
-
-/* ------------------------------------------------------------ compounds */
-
-int sdd_h5_fields(hid_t dset, char ***names, int *n)
-{
-    hid_t ft = H5Dget_type(dset);
-    char w[600];
-    int rc = SDD_OK, m;
-    *names = NULL;
-    *n = 0;
-    if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
-        rc = sdd_error(SDD_EFORMAT, "%s: is not a compound table", sdd_h5_where(dset, NULL, w, sizeof w));
-        goto done;
-    }
-    m = H5Tget_nmembers(ft);
-    if (!(*names = sdd_calloc((size_t)m + 1, sizeof **names))) {
-        rc = SDD_ENOMEM;
-        goto done;
-    }
-    for (int i = 0; i < m; i++) {
-        char *nm = H5Tget_member_name(ft, (unsigned)i);
-        (*names)[i] = sdd_strdup(nm ? nm : "");
-        if (nm) H5free_memory(nm);
-        if (!(*names)[i]) {
-            sdd_strv_free(*names, i);
-            *names = NULL;
-            rc = SDD_ENOMEM;
-            goto done;
-        }
-    }
-    *n = m;
-done:
-    if (ft >= 0) H5Tclose(ft);
-    return rc;
-}
-
-/* The file type of a compound member (caller closes), or -1. */
-static hid_t field_type(hid_t dset, const char *field)
-{
-    hid_t ft = H5Dget_type(dset), mt = -1;
-    int idx;
-    if (ft < 0) return -1;
-    if (H5Tget_class(ft) == H5T_COMPOUND && (idx = H5Tget_member_index(ft, field)) >= 0)
-        mt = H5Tget_member_type(ft, (unsigned)idx);
-    H5Tclose(ft);
-    return mt;
-}
-
-int sdd_h5_field_class(hid_t dset, const char *field)
-{
-    hid_t t = field_type(dset, field);
-    int c = t >= 0 ? (int)H5Tget_class(t) : -1;
-    if (t >= 0) H5Tclose(t);
-    return c;
-}
-
-/* Read one member of every record with memory member type `mt` into buf. */
-static int read_field(hid_t dset, const char *field, hid_t mt, void *buf)
-{
-    hid_t comp = H5Tcreate(H5T_COMPOUND, H5Tget_size(mt));
-    char w[600];
-    herr_t st = -1;
-    if (comp >= 0 && H5Tinsert(comp, field, 0, mt) >= 0)
-        st = H5Dread(dset, comp, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-    if (comp >= 0) H5Tclose(comp);
-    if (st < 0)
-        return sdd_error(SDD_EFORMAT, "%s: cannot read field '%s' (HDF5: %s)",
-                         sdd_h5_where(dset, NULL, w, sizeof w), field, sdd_h5_last_error());
-    return SDD_OK;
-}
-
-static int field_setup(hid_t dset, const char *field, hid_t *ft, int64_t *n)
-{
-    char w[600];
-    int rc = sdd_h5_len1(dset, n);
-    if (rc < 0) return rc;
-    if ((*ft = field_type(dset, field)) < 0)
-        return sdd_error(SDD_EFORMAT, "%s: has no field '%s'", sdd_h5_where(dset, NULL, w, sizeof w), field);
-    return SDD_OK;
-}
-
-int sdd_h5_field_strings(hid_t dset, const char *field, char ***out, int64_t *n)
-{
-    hid_t ft = -1, mt = -1;
-    void *buf = NULL;
-    char **v = NULL, w[600];
-    int rc = field_setup(dset, field, &ft, n), cls;
-    *out = NULL;
-    if (rc < 0) return rc;
-    cls = H5Tget_class(ft);
-    if (cls == H5T_INTEGER) {
-        if (!(buf = sdd_malloc((size_t)(*n + 1) * 8))) rc = SDD_ENOMEM;
-        else if ((rc = read_field(dset, field, H5T_NATIVE_INT64, buf)) == 0) rc = ints_as_strings(buf, *n, out);
-        goto done;
-    }
-    if (cls != H5T_STRING) {
-        rc = sdd_error(SDD_EFORMAT, "%s: field '%s' is not a string", sdd_h5_where(dset, NULL, w, sizeof w), field);
-        goto done;
-    }
-    mt = mem_string_type(ft);
-    v = sdd_calloc((size_t)*n + 1, sizeof *v);
-    buf = sdd_calloc((size_t)*n + 1, H5Tget_size(mt));
-    if (!v || !buf) {
-        rc = SDD_ENOMEM;
-        goto done;
-    }
-    if ((rc = read_field(dset, field, mt, buf)) < 0) goto done;
-    if ((rc = unpack_strings(mt, buf, *n, v)) < 0) goto done;
-    *out = v;
-    v = NULL;
-done:
-    sdd_strv_free(v, *n);
-    free(buf);
-    if (mt >= 0) H5Tclose(mt);
-    H5Tclose(ft);
-    return rc;
-}
-
-int sdd_h5_field_f64(hid_t dset, const char *field, double **out, int64_t *n)
-{
-    hid_t ft = -1, mt = -1;
-    void *buf = NULL;
-    double *v = NULL;
-    char w[600];
-    int rc = field_setup(dset, field, &ft, n), cls;
-    *out = NULL;
-    if (rc < 0) return rc;
-    cls = H5Tget_class(ft);
-    if (!(v = sdd_malloc((size_t)(*n + 1) * sizeof *v))) {
-        rc = SDD_ENOMEM;
-        goto done;
-    }
-    if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
-        rc = read_field(dset, field, H5T_NATIVE_DOUBLE, v);
-    } else if (cls == H5T_ENUM) {
-        size_t sz;
-        int sgn;
-        int64_t *wide;
-        mt = enum_mem_type(ft, &sz, &sgn);
-        if (!(buf = sdd_malloc((size_t)(*n + 1) * (sz + 8)))) {
-            rc = SDD_ENOMEM;
-            goto done;
-        }
-        /* wide values first (8-aligned), raw enum bytes after them */
-        wide = buf;
-        if ((rc = read_field(dset, field, mt, wide + *n + 1)) < 0) goto done;
-        ints_to_i64(wide + *n + 1, sz, sgn, *n, wide);
-        for (int64_t i = 0; i < *n; i++) v[i] = (double)wide[i];
-    } else {
-        rc = sdd_error(SDD_EFORMAT, "%s: field '%s' is not numeric", sdd_h5_where(dset, NULL, w, sizeof w), field);
-    }
-done:
-    if (rc == SDD_OK) *out = v;
-    else free(v);
-    free(buf);
-    if (mt >= 0) H5Tclose(mt);
-    H5Tclose(ft);
     return rc;
 }

@@ -12,6 +12,7 @@
  * cell_ranger (on the log1p data itself): d = v/m, no logs. Bin edges -inf, the 10th,
  *   15th, ..., 100th percentiles of m (numpy's linear interpolation), +inf;
  *   z = (d - median)/MAD with MAD = median(|d - median| / 0.6744897501960817).
+ *   (Equal percentiles, which make pandas.cut raise in scanpy, just leave empty bins.)
  * Selection: c = the n-th largest non-NaN z; selected = z >= c (ties at c all kept, NaN
  *   never). Fewer non-NaN genes than n: all of them.
  * seurat_v3 (on counts): m, v as above; a loess of log10 v on log10 m (span 0.3,
@@ -107,13 +108,8 @@ static int mean_edges(const double *m, int64_t k, int flavor, double *e, int *ne
 static int bin_stats(const double *d, const int *b, int64_t k, int flavor, double *avg,
                      double *dev)
 {
-    int64_t *cnt = sdd_calloc(20, sizeof *cnt);
     double *w = sdd_malloc((size_t)k * sizeof *w + 1);
-    if (!cnt || !w) {
-        free(cnt);
-        free(w);
-        return SDD_ENOMEM;
-    }
+    if (!w) return SDD_ENOMEM;
     for (int bin = 0; bin < 20; bin++) {
         if (flavor == SDD_HVG_SEURAT) {
             double sum = 0, comp = 0, mean = 0, ssq = 0;
@@ -150,7 +146,6 @@ static int bin_stats(const double *d, const int *b, int64_t k, int flavor, doubl
             dev[bin] = has_nan ? NAN : median(w, c2);
         }
     }
-    free(cnt);
     free(w);
     return SDD_OK;
 }
@@ -290,13 +285,12 @@ static int cmp_rank(const void *pa, const void *pb)
     return (a->j > b->j) - (a->j < b->j);
 }
 
-int sdd_hvg_v3_select(const sdd_hvg_acc_t *a, const uint8_t *gene_kept, const double *clip,
+int sdd_hvg_v3_select(const sdd_hvg_acc_t *a, const uint8_t *gene_kept,
                       int64_t n_top, sdd_hvg_t *h)
 {
     int64_t G = a->G, k = 0, n = a->n;
     ranked_t *order = sdd_malloc((size_t)G * sizeof *order + 1);
     if (!order) return SDD_ENOMEM;
-    (void)clip;
     for (int64_t j = 0; j < G; j++) {
         if (!gene_kept[j]) continue;
         double s = isnan(h->variances_norm[j]) ? 1.0 : h->variances_norm[j], m = h->means[j];

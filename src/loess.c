@@ -30,8 +30,8 @@ typedef struct {
     int64_t l, u;     /* range of the sorted points, inclusive */
     int64_t vlo, vhi; /* vertex indices of the cell's ends */
     int leaf;
-    double xi;        /* split value */
-    int64_t lo, hi;   /* sons */
+    double xi;      /* split value */
+    int64_t lo, hi; /* sons */
 } cell_t;
 
 static int cmp_double(const void *a, const void *b)
@@ -47,7 +47,8 @@ static int cmp_double(const void *a, const void *b)
  * equal x) get R's minimum-norm answer. out[0] = value at v, out[1] = slope at v. */
 static int local_fit(const double *t, const double *yw, const double *w, int64_t q, double *out)
 {
-    double *B = sdd_malloc((size_t)q * 3 * sizeof *B + 1), *eta = sdd_malloc((size_t)q * sizeof *eta + 1);
+    double *B = sdd_malloc((size_t)q * 3 * sizeof *B + 1),
+           *eta = sdd_malloc((size_t)q * sizeof *eta + 1);
     double scal[3], c[3], g[3] = {0, 0, 0};
     gsl_matrix *U = gsl_matrix_calloc(3, 3), *V = gsl_matrix_alloc(3, 3);
     gsl_vector *S = gsl_vector_alloc(3), *work = gsl_vector_alloc(3);
@@ -129,7 +130,8 @@ static int vertex_fit(const double *xs, const double *ys, int64_t n, int64_t q, 
     memcpy(w, dist, (size_t)n * sizeof *w);
     qsort(w, (size_t)n, sizeof *w, cmp_double);
     rho = w[q - 1]; /* times max(1, span) = 1 */
-    if (!(rho > 0)) return sdd_error(SDD_EDATA, "loess: zero-width neighbourhood; make span bigger");
+    if (!(rho > 0))
+        return sdd_error(SDD_EDATA, "loess: zero-width neighbourhood; make span bigger");
     for (int64_t i = 0; i < n; i++) {
         if (!(dist[i] < rho)) continue; /* the q nearest; the q-th itself has weight 0 */
         double r = sqrt(dist[i] / rho), c = 1 - r * r * r;
@@ -139,7 +141,9 @@ static int vertex_fit(const double *xs, const double *ys, int64_t n, int64_t q, 
         yw[k] = wt * ys[i];
         k++;
     }
-    if (k == 0) return sdd_error(SDD_EDATA, "loess: all points on the boundary of a neighbourhood; make span bigger");
+    if (k == 0)
+        return sdd_error(SDD_EDATA,
+                         "loess: all points on the boundary of a neighbourhood; make span bigger");
     return local_fit(t, yw, w, k, out);
 }
 
@@ -171,7 +175,9 @@ int sdd_loess(const double *x, const double *y, int64_t n, double span, double *
     cell_t *cells = NULL;
     int rc = SDD_ENOMEM;
     if (q > n) q = n;
-    if (q < 4) return sdd_error(SDD_EINVAL, "loess: span %g is too small for %lld points", span, (long long)n);
+    if (q < 4)
+        return sdd_error(SDD_EINVAL, "loess: span %g is too small for %lld points", span,
+                         (long long)n);
     xs = sdd_malloc((size_t)n * sizeof *xs);
     ys = sdd_malloc((size_t)n * sizeof *ys);
     vx = sdd_malloc((size_t)nvmax * sizeof *vx);
@@ -181,7 +187,7 @@ int sdd_loess(const double *x, const double *y, int64_t n, double span, double *
     tw = sdd_malloc(3 * (size_t)n * sizeof *tw);
     cells = sdd_malloc((size_t)ncmax * sizeof *cells);
     if (!xs || !ys || !vx || !v0 || !v1 || !dist || !tw || !cells) goto fail;
-    {   /* sort (x, y) pairs by x through a permutation */
+    { /* sort (x, y) pairs by x through a permutation */
         double *pair = sdd_malloc(2 * (size_t)n * sizeof *pair);
         if (!pair) goto fail;
         for (int64_t i = 0; i < n; i++) pair[2 * i] = x[i], pair[2 * i + 1] = y[i];

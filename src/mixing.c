@@ -175,8 +175,9 @@ static int auc_fold(const double *X, int64_t n, int64_t d, const int32_t *cls, c
         if (fold[i] == f) nte++;
         else ntr++;
     }
-    if (nte == 0 || ntr < k) return sdd_error(SDD_EINVAL, "kNN AUC: fold %d has %lld test and %lld training rows",
+    if (nte == 0 || ntr < 1) return sdd_error(SDD_EINVAL, "kNN AUC: fold %d has %lld test and %lld training rows",
                                               f, (long long)nte, (long long)ntr);
+    if (k > ntr) k = (int)ntr; /* tiny inputs */
     Xtr = sdd_malloc((size_t)ntr * (size_t)d * sizeof *Xtr);
     Xte = sdd_malloc((size_t)nte * (size_t)d * sizeof *Xte);
     ctr = sdd_malloc((size_t)ntr * sizeof *ctr);

@@ -161,7 +161,7 @@ static size_t arena_layout(sdd_model_t *m, float *base)
         TAKE(a->u[i], i >= 4 ? B * O : 0); TAKE(a->rstd[i], B);
     }
     TAKE(a->oxhat, B * s->F); TAKE(a->oy, B * s->F); TAKE(a->oa, B * s->F);
-    TAKE(a->orstd, B); TAKE(a->out, B * s->D);
+    TAKE(a->orstd, B); TAKE(a->out, B * s->D); TAKE(a->pre0, B * s->H[0]);
     TAKE(a->deproj, B * m->Esum);
     for (int i = 0; i < 4; i++) TAKE(a->dh[i], B * s->H[i]);
     TAKE(a->dt1, B * wmax); TAKE(a->dt2, B * wmax); TAKE(a->dF, B * s->F);
@@ -470,21 +470,34 @@ static void embed_forward(sdd_model_t *m, const sdd_views_t *v, int B, const flo
     sdd_linear_forward(a->eproj, m->Esum, a->semb, E, v->ew_all, E, v->eb_all, B, E, m->Esum);
 }
 
-void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, const float *sc,
-                     int n_sc, const float *t, const int32_t *labels)
+static const sdd_views_t *weights(sdd_model_t *m, const float *w, sdd_views_t *vw)
+{
+    if (w == m->params) return &m->p;
+    sdd_net_views(m, (float *)w, vw);
+    return vw;
+}
+
+void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, const float *t,
+                     const int32_t *labels)
 {
     const sdd_netshape_t *s = &m->shape;
     sdd_views_t vw;
-    const sdd_views_t *v = &m->p;
+    const sdd_views_t *v = weights(m, w, &vw);
+    embed_forward(m, v, B, t, labels);
+    /* block 0: W = [Wx | Wsc]; the x_t half for every row */
+    sdd_gemm(0, 1, B, s->H[0], s->D, 1.0f, xt, s->D, v->rb[0].l.w, 2 * s->D, 0.0f, m->a.pre0,
+             s->H[0]);
+}
+
+void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float *sc, int n_sc)
+{
+    const sdd_netshape_t *s = &m->shape;
+    sdd_views_t vw;
+    const sdd_views_t *v = weights(m, w, &vw);
     sdd_acts_t *a = &m->a;
     int D = s->D;
-    if (w != m->params) {
-        sdd_net_views(m, (float *)w, &vw);
-        v = &vw;
-    }
-    embed_forward(m, v, B, t, labels);
-    /* block 0: W = [Wx | Wsc]; the estimate half only for the rows that have one */
-    sdd_gemm(0, 1, B, s->H[0], D, 1.0f, xt, D, v->rb[0].l.w, 2 * D, 0.0f, a->y[0], s->H[0]);
+    memcpy(a->y[0], a->pre0, (size_t)B * s->H[0] * sizeof(float));
+    /* the estimate half only for the rows that have one */
     if (n_sc > 0)
         sdd_gemm(0, 1, n_sc, s->H[0], D, 1.0f, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, a->y[0],
                  s->H[0]);
@@ -501,6 +514,13 @@ void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, con
     lnsilu_forward_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, v->o1.b, NULL, 0, v->og, v->obeta,
                       B, s->F);
     sdd_linear_forward(a->out, D, a->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
+}
+
+void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, const float *sc,
+                     int n_sc, const float *t, const int32_t *labels)
+{
+    sdd_net_prepare(m, w, B, xt, t, labels);
+    sdd_net_forward_prepared(m, w, B, sc, n_sc);
 }
 
 /* Backward of block i: dh [B][O] in; dpre goes to the block's columns of deproj;

@@ -76,6 +76,7 @@ typedef struct {
     float *oxhat, *oy, *oa;/* [B][F] head */
     float *orstd;          /* [B] */
     float *out;            /* [B][D] */
+    float *pre0;           /* [B][H0] x_t half of block 0's product (sdd_net_prepare) */
     /* backward scratch */
     float *deproj;         /* [B][Esum] */
     float *dh[4];          /* [B][H_i] gradients of h0..h3 (skip accumulators) */
@@ -136,6 +137,14 @@ int64_t sdd_net_count(const sdd_netshape_t *shape);
  * m->a.out [B][D]. Activations for backward are kept in the arena. */
 void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, const float *sc,
                      int n_sc, const float *t, const int32_t *labels);
+/* The forward in two parts, so that a training step computes once what its two passes
+ * share: prepare computes, for B rows, the time (and label) embedding with every block's
+ * projection of it and the x_t half of block 0's product; forward_prepared then runs
+ * the network on the first B' <= B of those rows with estimates for rows 0..n_sc-1.
+ * sdd_net_forward = prepare + forward_prepared on the same rows. */
+void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, const float *t,
+                     const int32_t *labels);
+void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float *sc, int n_sc);
 /* Backward of the last forward (which must have used m->params): dout [B][D] is the
  * gradient of the loss with respect to m->a.out; gradients accumulate into m->grads. */
 void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,

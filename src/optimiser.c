@@ -29,31 +29,34 @@ static double sumsq(const float *g, int64_t n)
     return s;
 }
 
+#define MAX_PARTS 4096 /* partial sums of the norm, on the stack: no allocation in a step */
+
 typedef struct {
     const float *g;
-    int64_t n;
-    double part[1]; /* [pieces], flexible */
+    int64_t n, chunk;
+    double part[MAX_PARTS];
 } norm_ctx_t;
 
 static void norm_piece(void *ctx, int p)
 {
     norm_ctx_t *c = ctx;
-    int64_t lo = (int64_t)p * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
+    int64_t lo = (int64_t)p * c->chunk, len = c->n - lo < c->chunk ? c->n - lo : c->chunk;
     c->part[p] = sumsq(c->g + lo, len);
 }
 
-/* Sums of fixed pieces, added in order: the same bits with any thread count. */
+/* Sums of pieces fixed by n alone, added in order: the same bits with any thread count. */
 double sdd_grad_norm(const float *g, int64_t n)
 {
-    int np = (int)((n + CHUNK - 1) / CHUNK);
-    norm_ctx_t *c = malloc(sizeof *c + sizeof(double) * (size_t)(np > 0 ? np : 1));
+    norm_ctx_t c;
     double s = 0;
-    if (!c) return sqrt(sumsq(g, n)); /* cannot allocate: one piece, on this thread */
-    c->g = g;
-    c->n = n;
-    sdd_parallel_for(np, norm_piece, c);
-    for (int p = 0; p < np; p++) s += c->part[p];
-    free(c);
+    int np;
+    c.g = g;
+    c.n = n;
+    c.chunk = CHUNK;
+    if ((n + c.chunk - 1) / c.chunk > MAX_PARTS) c.chunk = ((n + MAX_PARTS - 1) / MAX_PARTS + VB - 1) / VB * VB;
+    np = (int)((n + c.chunk - 1) / c.chunk);
+    sdd_parallel_for(np, norm_piece, &c);
+    for (int p = 0; p < np; p++) s += c.part[p];
     return sqrt(s);
 }
 

@@ -3,16 +3,21 @@
  * X is read in row chunks (opt->chunk_rows) from a file (sdd_xreader) or from memory,
  * in passes that each keep only per-gene and per-cell vectors:
  *
- *   pass 1  counts check and QC tallies (qc.c): genes' positive cells, cells' totals
- *   pass 2  per-gene sums S, SS over kept cells and genes of the value the flavor needs:
- *           seurat y = expm1(log1p(x / d_i)), cell_ranger log1p(x / d_i), seurat_v3 x
- *           (d_i = normalize_total's divisor of cell i, normalize.c); then hvg.c
- *   pass 2b seurat_v3 only: sums of the counts clipped at the loess-derived limits
+ *   pass 1  counts check and QC tallies (qc.c): genes' positive cells, cells' totals;
+ *           and per-gene sums S, SS over kept cells and genes of the value the flavor
+ *           needs: seurat y = expm1(log1p(x / d_i)), cell_ranger log1p(x / d_i),
+ *           seurat_v3 x (d_i = normalize_total's divisor of cell i, normalize.c).
+ *           A row is summed at once when every gene it expresses has already reached
+ *           min_cells cells (its QC fate and total are then final); the others wait in
+ *           memory until QC is decided (a few per gene at most). With a median target,
+ *           or past sdd_prep_pending_budget, the sums take a second pass instead.
+ *   pass 2  seurat_v3 only: sums of the counts clipped at the loess-derived limits
  *   pass 3  sdd_prep_*: the log1p-normalised values of the selected genes, the only
  *           part of the matrix ever materialised (sdd_trainset_t)
  *
- * Memory: O(G + N) doubles plus one chunk plus the selected genes' columns.
- * The sums are in double; their order differs from scanpy's multi-threaded sums only
+ * Memory: O(G + N) doubles plus one chunk, the waiting rows and the selected genes'
+ * columns. Counts are mostly small integers, so the float32 transforms are memoised per
+ * row. The sums are in double; their order differs from scanpy's multi-threaded sums only
  * by rounding.
  */
 #include "prep_internal.h"
@@ -36,26 +41,31 @@ void sdd_prep_opt_init(sdd_prep_opt_t *opt)
 int sdd_prep_opt_check(const sdd_prep_opt_t *opt)
 {
     if (opt->min_cells < 0 || opt->min_cells > 1000)
-        return sdd_error(SDD_EINVAL, "min_cells must be in [0, 1000], not %lld", (long long)opt->min_cells);
+        return sdd_error(SDD_EINVAL, "min_cells must be in [0, 1000], not %lld",
+                         (long long)opt->min_cells);
     if (opt->min_genes < 0)
         return sdd_error(SDD_EINVAL, "min_genes must be >= 0, not %lld", (long long)opt->min_genes);
     if (!isfinite(opt->target_sum))
         return sdd_error(SDD_EINVAL, "target_sum must be a finite number (<= 0 for the median)");
     if (opt->n_top_genes < 1)
-        return sdd_error(SDD_EINVAL, "n_top_genes must be >= 1, not %lld", (long long)opt->n_top_genes);
+        return sdd_error(SDD_EINVAL, "n_top_genes must be >= 1, not %lld",
+                         (long long)opt->n_top_genes);
     if (opt->flavor != SDD_HVG_SEURAT && opt->flavor != SDD_HVG_CELL_RANGER &&
         opt->flavor != SDD_HVG_SEURAT_V3)
         return sdd_error(SDD_EINVAL, "unknown HVG flavor %d", opt->flavor);
     if (opt->threads < 1)
         return sdd_error(SDD_EINVAL, "threads must be >= 1, not %d", opt->threads);
     if (opt->chunk_rows < 1)
-        return sdd_error(SDD_EINVAL, "chunk_rows must be >= 1, not %lld", (long long)opt->chunk_rows);
+        return sdd_error(SDD_EINVAL, "chunk_rows must be >= 1, not %lld",
+                         (long long)opt->chunk_rows);
     return SDD_OK;
 }
 
 static const char *flavor_name(int f)
 {
-    return f == SDD_HVG_CELL_RANGER ? "cell_ranger" : f == SDD_HVG_SEURAT_V3 ? "seurat_v3" : "seurat";
+    return f == SDD_HVG_CELL_RANGER ? "cell_ranger"
+           : f == SDD_HVG_SEURAT_V3 ? "seurat_v3"
+                                    : "seurat";
 }
 
 void sdd_hvg_destroy(sdd_hvg_t *h)
@@ -130,10 +140,10 @@ static int src_rewind(source_t *s)
 
 typedef struct {
     int flavor;
-    int clipped;            /* pass 2b: clip counts at clip[j] into csum / csumsq */
+    int clipped; /* pass 2b: clip counts at clip[j] into csum / csumsq */
     const uint8_t *gene_kept, *cell_kept;
-    const float *divisor;   /* [N] */
-    const double *clip;     /* [G] */
+    const float *divisor; /* [N] */
+    const double *clip;   /* [G] */
 } stats_t;
 
 /* The value a flavor sums for a count x of a cell with divisor d. Counts are mostly small
@@ -188,10 +198,10 @@ static void stats_chunk(const stats_t *st, const sdd_csr_t *c, int64_t row0, sdd
 
 /* Rows of pass 1 whose genes were not all certain to pass QC yet, kept for the end. */
 typedef struct {
-    sdd_csr_t m;     /* the rows, n_cols = G */
-    int64_t *cell;   /* [m.n_rows] their cell numbers */
+    sdd_csr_t m;   /* the rows, n_cols = G */
+    int64_t *cell; /* [m.n_rows] their cell numbers */
     int64_t cap_rows, cap_nnz;
-    int on;          /* 0 once over budget: pass 2 then reads the file again */
+    int on; /* 0 once over budget: pass 2 then reads the file again */
 } pending_t;
 
 /* Bytes of waiting rows beyond which the fused pass gives up and the statistics take a
@@ -336,7 +346,8 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     memset(&pend, 0, sizeof pend);
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
     if (opt->n_top_genes > G)
-        return sdd_error(SDD_EINVAL, "%s: %lld highly variable genes asked for, but it has only %lld genes",
+        return sdd_error(SDD_EINVAL,
+                         "%s: %lld highly variable genes asked for, but it has only %lld genes",
                          s->what, (long long)opt->n_top_genes, (long long)G);
     rc = SDD_ENOMEM;
     if (!(h = hvg_alloc(N, G, opt->flavor))) goto fail;
@@ -349,7 +360,9 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     if (!div || !a.sum || !a.sumsq) goto fail;
     /* one pass does QC and statistics unless the target depends on all the totals */
     pend.on = opt->flavor == SDD_HVG_SEURAT_V3 || opt->target_sum > 0;
-    stats_t st = {.flavor = opt->flavor, .gene_kept = h->gene_kept, .cell_kept = h->cell_kept,
+    stats_t st = {.flavor = opt->flavor,
+                  .gene_kept = h->gene_kept,
+                  .cell_kept = h->cell_kept,
                   .divisor = div};
     if ((rc = pass_first(s, &q, opt, &st, (float)opt->target_sum, &a, &pend)) < 0) goto fail;
     if ((rc = sdd_qc_finish(&q, opt->min_cells, opt->min_genes, h->gene_kept, h->cell_kept,
@@ -394,9 +407,10 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
         st.clipped = 1;
         st.clip = clip;
         if ((rc = pass_stats(s, &st, &a)) < 0) goto fail;
-        if ((rc = sdd_hvg_v3_select(&a, h->gene_kept, clip, opt->n_top_genes, h)) < 0) goto fail;
+        if ((rc = sdd_hvg_v3_select(&a, h->gene_kept, opt->n_top_genes, h)) < 0) goto fail;
     }
-    SDD_LOG_I("%lld highly variable genes (%s)", (long long)h->n_selected, flavor_name(opt->flavor));
+    SDD_LOG_I("%lld highly variable genes (%s)", (long long)h->n_selected,
+              flavor_name(opt->flavor));
     *out = h;
     h = NULL;
     rc = SDD_OK;
@@ -419,8 +433,7 @@ int sdd_hvg_csr(const sdd_csr_t *X, const sdd_prep_opt_t *opt, sdd_hvg_t **out)
     return hvg_run(&s, X->n_rows, X->n_cols, opt, out);
 }
 
-int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out,
-                 sdd_dataset_t **meta)
+int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out, sdd_dataset_t **meta)
 {
     sdd_xreader_t *xr = NULL;
     sdd_dataset_t *md = NULL;
@@ -433,8 +446,10 @@ int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out,
     source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
     rc = hvg_run(&s, md->n_cells, md->n_genes, opt, out);
     sdd_xreader_close(xr);
-    if (rc == SDD_OK && meta) *meta = md;
-    else sdd_dataset_destroy(md);
+    if (rc == SDD_OK && meta)
+        *meta = md;
+    else
+        sdd_dataset_destroy(md);
     return rc;
 }
 
@@ -460,8 +475,10 @@ static int label_column(const sdd_dataset_t *md, const char *key, int *ci)
     }
     int kind = md->obs[*ci].kind;
     if (kind != SDD_COL_CATEGORICAL && kind != SDD_COL_STRING)
-        return sdd_error(SDD_EDATA, "obs column '%s' is numeric: labels need a categorical or "
-                         "string column", key);
+        return sdd_error(SDD_EDATA,
+                         "obs column '%s' is numeric: labels need a categorical or "
+                         "string column",
+                         key);
     return SDD_OK;
 }
 
@@ -480,7 +497,8 @@ static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char 
         if (!(ts->label_names = sdd_calloc((size_t)c->n_categories + 1, sizeof(char *))))
             return SDD_ENOMEM;
         for (int32_t k = 0; k < c->n_categories; k++)
-            if (!(ts->label_names[ts->n_labels++] = sdd_strdup(c->categories[k]))) return SDD_ENOMEM;
+            if (!(ts->label_names[ts->n_labels++] = sdd_strdup(c->categories[k])))
+                return SDD_ENOMEM;
         for (int64_t i = 0, o = 0; i < md->n_cells; i++)
             if (keep[i]) ts->labels[o++] = c->codes[i];
         return SDD_OK;
@@ -501,8 +519,10 @@ static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char 
         int32_t lo = 0, hi = ts->n_labels - 1;
         while (lo < hi) {
             int32_t mid = (lo + hi) / 2;
-            if (strcmp(ts->label_names[mid], c->strings[i]) < 0) lo = mid + 1;
-            else hi = mid;
+            if (strcmp(ts->label_names[mid], c->strings[i]) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         ts->labels[o++] = lo;
     }
@@ -575,8 +595,10 @@ static int prep_json(const sdd_prep_opt_t *opt, const sdd_hvg_t *h, int64_t nnz,
     if (!o) return SDD_ENOMEM;
     cJSON_AddNumberToObject(o, "min_cells", (double)opt->min_cells);
     cJSON_AddNumberToObject(o, "min_genes", (double)opt->min_genes);
-    if (opt->target_sum > 0) cJSON_AddNumberToObject(o, "target_sum", opt->target_sum);
-    else cJSON_AddStringToObject(o, "target_sum", "median");
+    if (opt->target_sum > 0)
+        cJSON_AddNumberToObject(o, "target_sum", opt->target_sum);
+    else
+        cJSON_AddStringToObject(o, "target_sum", "median");
     cJSON_AddNumberToObject(o, "target_sum_used", h->target_sum);
     cJSON_AddStringToObject(o, "flavor", flavor_name(opt->flavor));
     cJSON_AddNumberToObject(o, "n_top_genes", (double)opt->n_top_genes);
@@ -607,7 +629,8 @@ static int build_trainset(source_t *s, const sdd_dataset_t *md, const sdd_hvg_t 
     int rc = SDD_ENOMEM;
     if (!ts) return SDD_ENOMEM;
     if (!(div = sdd_malloc((size_t)h->n_cells * sizeof *div + 1))) goto fail;
-    for (int64_t i = 0; i < h->n_cells; i++) div[i] = sdd_norm_divisor(h->lib_size[i], (float)h->target_sum);
+    for (int64_t i = 0; i < h->n_cells; i++)
+        div[i] = sdd_norm_divisor(h->lib_size[i], (float)h->target_sum);
     if ((rc = pass_select(s, h, div, &ts->X)) < 0) goto fail;
     rc = SDD_ENOMEM;
     ts->n_cells = ts->X.n_rows;
@@ -615,12 +638,14 @@ static int build_trainset(source_t *s, const sdd_dataset_t *md, const sdd_hvg_t 
     ts->gene_names = sdd_calloc((size_t)ts->G + 1, sizeof(char *));
     ts->library_size = sdd_malloc((size_t)ts->n_cells * sizeof(double) + 1);
     if (!ts->gene_names || !ts->library_size) goto fail;
-    if (md && md->gene_ids && !(ts->gene_ids = sdd_calloc((size_t)ts->G + 1, sizeof(char *)))) goto fail;
+    if (md && md->gene_ids && !(ts->gene_ids = sdd_calloc((size_t)ts->G + 1, sizeof(char *))))
+        goto fail;
     for (int64_t j = 0, g = 0; j < h->n_genes; j++) {
         if (!h->highly_variable[j]) continue;
         char num[32];
         snprintf(num, sizeof num, "gene%lld", (long long)j);
-        if (!(ts->gene_names[g] = sdd_strdup(md && md->gene_names ? md->gene_names[j] : num))) goto fail;
+        if (!(ts->gene_names[g] = sdd_strdup(md && md->gene_names ? md->gene_names[j] : num)))
+            goto fail;
         if (ts->gene_ids && !(ts->gene_ids[g] = sdd_strdup(md->gene_ids[j]))) goto fail;
         g++;
     }
@@ -628,7 +653,8 @@ static int build_trainset(source_t *s, const sdd_dataset_t *md, const sdd_hvg_t 
         if (h->cell_kept[i]) ts->library_size[o++] = h->lib_size[i];
     if (opt->label_key) {
         if (!md) {
-            rc = sdd_error(SDD_ENOTFOUND, "no obs columns to take labels '%s' from", opt->label_key);
+            rc =
+                sdd_error(SDD_ENOTFOUND, "no obs columns to take labels '%s' from", opt->label_key);
             goto fail;
         }
         if ((rc = take_labels(md, h->cell_kept, opt->label_key, ts)) < 0) goto fail;

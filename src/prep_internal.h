@@ -15,12 +15,12 @@
 typedef struct {
     int64_t n_cells, n_genes;
     int64_t rows_seen;
-    int slots;              /* entries kept per gene: max(1, min_cells - 1) */
-    int64_t *gene_npos;     /* [G] cells with x > 0 */
-    int64_t *first_cell;    /* [slots * G] cells of a gene's first positive entries */
-    double *first_val;      /* [slots * G] their values */
-    double *cell_total;     /* [N] sum of the row over all genes, then over kept genes */
-    int64_t *cell_npos;     /* [N] genes with x > 0, then kept genes with x > 0 */
+    int slots;           /* entries kept per gene: max(1, min_cells - 1) */
+    int64_t *gene_npos;  /* [G] cells with x > 0 */
+    int64_t *first_cell; /* [slots * G] cells of a gene's first positive entries */
+    double *first_val;   /* [slots * G] their values */
+    double *cell_total;  /* [N] sum of the row over all genes, then over kept genes */
+    int64_t *cell_npos;  /* [N] genes with x > 0, then kept genes with x > 0 */
 } sdd_qc_acc_t;
 
 int sdd_qc_init(sdd_qc_acc_t *q, int64_t n_cells, int64_t n_genes, int64_t min_cells);
@@ -43,7 +43,10 @@ float sdd_norm_divisor(double total, float target);
 int sdd_norm_target(const double *totals, const uint8_t *keep, int64_t n, double target_sum,
                     float *out);
 /* float32(x / d), log1p of it, and expm1 back, each rounded to float32 as numpy does. */
-static inline float sdd_norm_value(float x, float d) { return d > 0 ? (float)((double)x / d) : 0.0f; }
+static inline float sdd_norm_value(float x, float d)
+{
+    return d > 0 ? (float)((double)x / d) : 0.0f;
+}
 float sdd_log1pf(float x);
 float sdd_expm1f(float x);
 
@@ -57,22 +60,21 @@ extern int64_t sdd_prep_pending_budget;
 
 /* Per-gene accumulators over the kept cells (n of them). */
 typedef struct {
-    int64_t n;              /* kept cells */
-    int64_t G;              /* genes (all of the input) */
-    double *sum, *sumsq;    /* [G] */
-    double *csum, *csumsq;  /* [G] seurat_v3: sums of the clipped counts */
+    int64_t n;             /* kept cells */
+    int64_t G;             /* genes (all of the input) */
+    double *sum, *sumsq;   /* [G] */
+    double *csum, *csumsq; /* [G] seurat_v3: sums of the clipped counts */
 } sdd_hvg_acc_t;
 
 /* Dispersion flavors: fill h->means, dispersions, dispersions_norm, highly_variable
  * for the kept genes (others NaN / 0). */
-int sdd_hvg_dispersion(const sdd_hvg_acc_t *a, const uint8_t *gene_kept, int flavor,
-                       int64_t n_top, sdd_hvg_t *h);
+int sdd_hvg_dispersion(const sdd_hvg_acc_t *a, const uint8_t *gene_kept, int flavor, int64_t n_top,
+                       sdd_hvg_t *h);
 /* seurat_v3, step 1: means, variances, and the clip value of each gene from the loess fit
  * of log10 variance on log10 mean (clip [G], +inf for genes not fitted). */
-int sdd_hvg_v3_fit(const sdd_hvg_acc_t *a, const uint8_t *gene_kept, sdd_hvg_t *h,
-                   double *clip);
+int sdd_hvg_v3_fit(const sdd_hvg_acc_t *a, const uint8_t *gene_kept, sdd_hvg_t *h, double *clip);
 /* seurat_v3, step 2: normalised variances from the clipped sums, ranks and selection. */
-int sdd_hvg_v3_select(const sdd_hvg_acc_t *a, const uint8_t *gene_kept, const double *clip,
+int sdd_hvg_v3_select(const sdd_hvg_acc_t *a, const uint8_t *gene_kept,
                       int64_t n_top, sdd_hvg_t *h);
 
 #endif

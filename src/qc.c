@@ -60,9 +60,10 @@ static int not_counts(const char *what, const char *kind, int64_t cell, int64_t 
 int sdd_qc_add(sdd_qc_acc_t *q, const sdd_csr_t *chunk, const char *what)
 {
     if (chunk->n_cols != q->n_genes || q->rows_seen + chunk->n_rows > q->n_cells)
-        return sdd_error(SDD_EFORMAT, "%s: a chunk of %lld x %lld does not fit a %lld x %lld matrix",
-                         what, (long long)chunk->n_rows, (long long)chunk->n_cols,
-                         (long long)q->n_cells, (long long)q->n_genes);
+        return sdd_error(SDD_EFORMAT,
+                         "%s: a chunk of %lld x %lld does not fit a %lld x %lld matrix", what,
+                         (long long)chunk->n_rows, (long long)chunk->n_cols, (long long)q->n_cells,
+                         (long long)q->n_genes);
     for (int64_t r = 0; r < chunk->n_rows; r++) {
         int64_t cell = q->rows_seen + r, npos = 0;
         double tot = 0;
@@ -113,9 +114,9 @@ int sdd_qc_finish(sdd_qc_acc_t *q, int64_t min_cells, int64_t min_genes, uint8_t
         }
     }
     if (ng == 0)
-        return sdd_error(SDD_EDATA,
-                         "nothing left after QC: none of the %lld genes has counts in >= %lld cells",
-                         (long long)q->n_genes, (long long)min_cells);
+        return sdd_error(
+            SDD_EDATA, "nothing left after QC: none of the %lld genes has counts in >= %lld cells",
+            (long long)q->n_genes, (long long)min_cells);
     for (int64_t i = 0; i < q->n_cells; i++) {
         cell_kept[i] = q->cell_npos[i] >= min_genes;
         nc += cell_kept[i];

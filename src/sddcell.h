@@ -534,7 +534,8 @@ int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n
 
 /* Cross-validated ROC AUC of a k-NN classifier separating class 1 from class 0: rows
  * with fold[i] = f are scored by the fraction of class-1 cells among their k nearest
- * rows of the other folds; the result is the mean over folds of the per-fold AUC. */
+ * rows of the other folds (all of them when there are fewer than k); the result is the
+ * mean over folds of the per-fold AUC. */
 int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
                 int n_folds, int k, double *auc);
 
@@ -561,6 +562,7 @@ typedef struct {
     uint64_t seed;            /* subsample and folds (42) */
 } sdd_eval_opt_t;
 
+#define SDD_EVAL_MARKERS 50
 void sdd_eval_opt_init(sdd_eval_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_eval_opt_check(const sdd_eval_opt_t *opt);
@@ -571,7 +573,10 @@ typedef struct {
     int64_t n_real, n_synth;  /* cells of this label on each side (all cells) */
     double sparsity_real, sparsity_synth;
     double scc, pcc;          /* between the label's per-gene mean vectors */
-    double lfc_pcc;           /* Pearson of marker log2 fold changes (label vs rest), real vs synth */
+    double lfc_pcc;           /* Pearson over all genes of the log2 fold changes (label vs
+                                 the other labelled cells), real vs synth */
+    double lfc_pcc_markers;   /* the same over the label's markers: the SDD_EVAL_MARKERS (50)
+                                 genes of highest real fold change */
     double mmd;               /* MMD on the joint PCs of the label's subsampled cells */
     int64_t n_sub_real, n_sub_synth; /* subsampled cells of this label */
 } sdd_eval_label_t;
@@ -600,7 +605,8 @@ typedef struct {
  * -1 = missing. The subsample takes n = min(n_real, n_synth, n_sub) cells of each side
  * (a side larger than n draws n rows without replacement from an sdd_rng_t seeded with
  * opt->seed, real first, rows kept in ascending order); the cross-validation folds are
- * then drawn from the same stream (a Fisher-Yates shuffle of each side, fold = rank % F).
+ * then drawn from the same stream (a Fisher-Yates shuffle of each side, fold = rank % F,
+ * F = min(cv_folds, n)).
  * *out is allocated; free with sdd_eval_destroy. progress may be NULL. */
 int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *real_labels,
                  const int32_t *synth_labels, char *const *label_names, int n_label_names,

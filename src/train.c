@@ -7,7 +7,8 @@
  * (a random subset, since rows are independent draws) first go through the network on
  * [x_t | 0] without gradient; the estimate, clipped to [-1, 1] (bits to +-bit_scale), is
  * their second input; the other rows get zeros, and their zero half of the first
- * product is skipped. Loss: mean over batch and outputs of (x0-hat - x0)^2 (bit half
+ * product is skipped. The two passes share the time embedding and the x_t half of the
+ * first product, computed once for the whole batch. Loss: mean over batch and outputs of (x0-hat - x0)^2 (bit half
  * weighted by bit_weight; optionally no value loss where the cell's value is zero).
  * Then global-norm clipping, Adam and the EMA update.
  *
@@ -91,15 +92,17 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     double lr;
     for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
     sdd_noise_rows(&m->rng, x0, t, B, D, xt);
+    /* both passes share the embedding and the x_t half of the first product */
+    sdd_net_prepare(m, m->params, B, xt, t, labels);
     if (n_sc > 0) {
-        sdd_net_forward(m, m->params, n_sc, xt, NULL, 0, t, labels);
+        sdd_net_forward_prepared(m, m->params, n_sc, NULL, 0);
         for (int r = 0; r < n_sc; r++)
             for (int j = 0; j < D; j++) {
                 float lim = (m->shape.bits && j >= G) ? bs : 1.0f, v = m->a.out[(size_t)r * D + j];
                 sc[(size_t)r * D + j] = v > lim ? lim : v < -lim ? -lim : v;
             }
     }
-    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, labels);
+    sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
     *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                          dout);
     memset(m->grads, 0, (size_t)m->n_params * sizeof(float));

@@ -7,9 +7,11 @@ output with anndata, independently of the C code:
   - the kNN graph: each row's neighbours are scikit-learn's exact nearest neighbours on
     X_pca (the k - 1 others), and the distances agree;
   - the fuzzy weights: recomputed from those kNN lists with a numpy port of umap-learn's
-    smooth_knn_dist / compute_membership_strengths / fuzzy union; connectivities symmetric;
+    smooth_knn_dist / compute_membership_strengths / fuzzy union, and with umap-learn's own
+    fuzzy_simplicial_set when it is installed; connectivities symmetric;
   - sc.tl.umap runs on the file when scanpy is installed.
 Exit 0 pass, 1 fail, 77 skip (anndata or scikit-learn missing)."""
+import os
 import sys
 
 try:
@@ -104,6 +106,18 @@ for i in range(n):
 A = sp.coo_matrix((vals, (rows, cols_)), shape=(n, n)).tocsr()
 W = A + A.T - A.multiply(A.T)
 check(abs(W - C).max() < 1e-5, f"connectivities differ from umap's formula by {abs(W - C).max():.3g}")
+
+# umap-learn itself, when installed (Debian package umap-learn), on the same kNN lists
+try:
+    if os.environ.get("SDD_NO_UMAP_LEARN"):  # the caller checked it on another file
+        raise ImportError("skipped")
+    from umap.umap_ import fuzzy_simplicial_set
+    U = fuzzy_simplicial_set(sp.coo_matrix((n, 1)), K, None, "euclidean", knn_indices=knn_i,
+                             knn_dists=knn_d.astype(np.float32))[0].tocsr()
+    check(abs(U - C).max() < 1e-5, f"connectivities differ from umap-learn's by {abs(U - C).max():.3g}")
+    print(f"umap-learn fuzzy_simplicial_set: max |difference| {abs(U - C).max():.2g}")
+except ImportError:
+    print("umap-learn not installed: connectivities checked against the numpy port only")
 
 if "X_umap" in a.obsm:
     check(a.obsm["X_umap"].shape == (n, 2) and np.isfinite(a.obsm["X_umap"]).all(), "X_umap")

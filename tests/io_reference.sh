@@ -2,6 +2,7 @@
 # io_reference: `sddcell info --json` on every shared h5ad / 10x file (and the extra option
 # sets) against tests/data/reference_counts.tsv, computed by tests/make_reference.py with
 # anndata 0.8 / h5py: cells, genes and nnz exact, sum within 1e-6 relative (NaN = null).
+# obs columns (name, kind, category count) must match anndata's obs.
 # Rows marked `error` must fail with exit 1 and one stderr line containing the expected word.
 set -u
 SDD="${SDD_BUILDDIR:-.}/sddcell"
@@ -15,7 +16,7 @@ fail=0 n=0
 # value of a scalar key in cJSON's compact output
 jget() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
 
-while IFS='	' read -r file args status a b c d; do
+while IFS='	' read -r file args status a b c d obs; do
   case "$file" in '#'*|'') continue ;; esac
   [ -f "$DATA/$file" ] || { echo "FAIL: $file listed but missing from $DATA" >&2; fail=1; continue; }
   [ "$args" = "-" ] && args=""
@@ -44,6 +45,13 @@ while IFS='	' read -r file args status a b c d; do
         diff = g - e; if (diff < 0) diff = -diff; m = e < 0 ? -e : e;
         exit !(diff <= 1e-6 * m + 1e-9) }'; then
     echo "FAIL: $file $args: sum $got_s, expected $d" >&2; fail=1
+  fi
+  # obs columns as name:kind:n_categories, in order (rows read without options)
+  if [ -n "${obs:-}" ] && [ "$obs" != "-" ]; then
+    got_o=$(sed -n 's/.*"obs_columns":\[\(.*\)\]}$/\1/p' "$tmp/out" | sed 's/},{/}\n{/g' |
+      sed 's/^{"name":"\(.*\)","kind":"\([a-z]*\)","n_categories":\([0-9a-z]*\)}$/\1:\2:\3/' | paste -sd';' -)
+    [ -n "$got_o" ] || got_o=none
+    [ "$got_o" = "$obs" ] || { echo "FAIL: $file: obs columns $got_o, expected $obs" >&2; fail=1; }
   fi
 done <"$REF"
 [ "$n" -ge 40 ] || { echo "FAIL: only $n reference rows read from $REF" >&2; fail=1; }

@@ -19,10 +19,11 @@ written from scanpy's algorithm description and source, without scanpy itself:
   select   cut = n-th largest non-NaN z; selected = z >= cut (NaN never)
 
 usage: make_hvg_reference.py OUTDIR FILE.h5ad [FILE.h5ad ...]
-writes OUTDIR/hvg_ref_<stem>_<flavor>.tsv with one row per QC-kept gene:
+writes OUTDIR/hvg_ref_<stem>_<flavor>.tsv with one row per QC-kept gene (and, for the last
+file, hvg_ref_<stem>_seurat_median.tsv with normalize_total's median target):
   gene  means  dispersions  dispersions_norm  hv500  hv1000
 and a first comment line '# cells_kept N genes_kept G'.
-Also usable as the benchmark's reference: make_hvg_reference.py --bench FILE.h5ad N FLAVOR
+Also usable as the benchmark's reference: make_hvg_reference.py --bench FILE.h5ad N FLAVOR [GENES_OUT]
 and to hand counts to R (tests/make_seurat_v3_reference.R):
   make_hvg_reference.py --export-mtx FILE.h5ad PREFIX   (PREFIX.mtx cells x genes, PREFIX.genes)
 """
@@ -45,12 +46,16 @@ def cell_mask(X, min_genes=10):
 
 
 def normalize_log1p(X, target_sum=1e4):
+    """target_sum None: scanpy's default, the (float32) median of the non-zero totals."""
     if X.data.dtype != np.float32:
         X.data = X.data.astype(np.float32)
     n = np.diff(X.indptr)
     tot = np.zeros(X.shape[0])
     tot[n > 0] = np.add.reduceat(X.data, X.indptr[:-1][n > 0], dtype=np.float64)
-    f = (tot.astype(np.float32) / np.float32(target_sum)).astype(np.float32)
+    tot = tot.astype(np.float32)
+    if target_sum is None:
+        target_sum = np.median(tot[tot > 0])
+    f = (tot / np.float32(target_sum)).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         np.divide(X.data, np.repeat(f, n), out=X.data)
     np.log1p(X.data, out=X.data)
@@ -112,14 +117,14 @@ def select(z, n):
     return np.nan_to_num(z, nan=-np.inf) >= cut
 
 
-def run(path):
+def run(path, target_sum=1e4):
     a = ad.read_h5ad(path)
     X, names = sp.csr_matrix(a.X), np.asarray(a.var_names)
     del a
     genes = gene_mask(X)       # QC, rebinding X so that each copy replaces the last
     X = X[:, genes]
     X = X[cell_mask(X)]
-    return normalize_log1p(X), names[genes]
+    return normalize_log1p(X, target_sum), names[genes]
 
 
 def main():
@@ -137,14 +142,18 @@ def main():
         df = hvg(X, flavor, inplace=True)
         sel = select(df["dispersions_norm"], n)
         print(f"reference: {sel.sum()} genes selected in {time.time() - t0:.1f} s", file=sys.stderr)
+        if len(sys.argv) > 5:  # the selected genes' names, one a line
+            with open(sys.argv[5], "w") as fp:
+                fp.write("".join(f"{g}\n" for g in names[np.asarray(sel)]))
         return
     out = sys.argv[1]
-    for path in sys.argv[2:]:
-        X, names = run(path)
+    for path, target, flavors, tag in [(p, 1e4, ("seurat", "cell_ranger"), "") for p in sys.argv[2:]] + \
+            [(sys.argv[-1], None, ("seurat",), "_median")]:
+        X, names = run(path, target)
         stem = os.path.splitext(os.path.basename(path))[0]
-        for flavor in ("seurat", "cell_ranger"):
+        for flavor in flavors:
             df = hvg(X, flavor)
-            fn = os.path.join(out, f"hvg_ref_{stem}_{flavor}.tsv")
+            fn = os.path.join(out, f"hvg_ref_{stem}_{flavor}{tag}.tsv")
             with open(fn, "w") as fp:
                 fp.write(f"# cells_kept {X.shape[0]} genes_kept {X.shape[1]}\n")
                 fp.write("gene\tmeans\tdispersions\tdispersions_norm\thv500\thv1000\n")

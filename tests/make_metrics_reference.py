@@ -207,7 +207,10 @@ def evaluate(R, S, rl=None, sl=None, names=None, n_sub=10000, seed=42, F=5, bins
             e["sparsity_real"], e["sparsity_synth"] = float((a == 0).mean()), float((b == 0).mean())
             e["scc"] = float(spearmanr(a.mean(0), b.mean(0)).correlation)
             e["pcc"] = float(pearsonr(a.mean(0), b.mean(0))[0])
-            e["lfc_pcc"] = float(pearsonr(lfc(R, rl, l), lfc(S, sl, l))[0])
+            fr, fs = lfc(R, rl, l), lfc(S, sl, l)
+            e["lfc_pcc"] = float(pearsonr(fr, fs)[0])
+            mk = np.argsort(-fr, kind="stable")[:50]
+            e["lfc_pcc_markers"] = float(pearsonr(fr[mk], fs[mk])[0])
             jr, js = np.nonzero(rl[ir] == l)[0], n + np.nonzero(sl[is_] == l)[0]
             e["mmd"] = float(mmd(np.vstack([Z[jr], Z[js]]), len(jr))[0])
             res["per_label"].append(e)

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "data", "reference_counts.tsv")
 DATA = os.path.join(SHARED, "data")
+OBS = "-"  # obs columns of the file last read without options
 
 # extra option sets per file (relative path -> list of argument strings)
 EXTRA = {
@@ -45,8 +46,30 @@ def stats(X):
     return X.shape[0], X.shape[1], int(np.count_nonzero(X)), float(X.astype(np.float64).sum())
 
 
+def obs_kinds(obs):
+    """obs columns as name:kind:n_categories, the kinds sddcell reports."""
+    out = []
+    for name in obs.columns:
+        col = obs[name]
+        if hasattr(col, "cat"):
+            out.append("%s:categorical:%d" % (name, len(col.cat.categories)))
+            continue
+        kind = str(col.dtype).lower()
+        if kind in ("bool", "boolean"):
+            kind = "bool"
+        elif kind == "object" or kind.startswith("string"):
+            kind = "string"
+        else:
+            kind = "numeric"
+        out.append("%s:%s:null" % (name, kind))
+    return ";".join(out) or "none"
+
+
 def h5ad_row(path, args):
     a = anndata.read_h5ad(path)
+    if not args:
+        global OBS
+        OBS = obs_kinds(a.obs)
     parts = args.split()
     if "--raw" in parts:
         if a.raw is None:
@@ -105,17 +128,21 @@ def main():
                     continue
                 rel = os.path.relpath(os.path.join(root, fn), DATA)
                 for args in [""] + EXTRA.get(rel, []):
+                    global OBS
+                    OBS = "-"
                     full = os.path.join(DATA, rel)
                     r = tenx_row(full, args) if rel.endswith(".h5") else h5ad_row(full, args)
+                    if r[0] == "ok":
+                        r = tuple(r) + (OBS if not args else "-",)
                     rows.append((rel, args or "-") + tuple(r))
     rows.sort()
     with open(OUT, "w") as out:
-        out.write("# file\targs\tstatus\tn_cells|expect\tn_genes\tnnz\tsum\n")
+        out.write("# file\targs\tstatus\tn_cells|expect\tn_genes\tnnz\tsum\tobs columns (name:kind:n_categories)\n")
         out.write("# made by tests/make_reference.py with anndata %s, h5py %s, numpy %s\n"
                   % (anndata.__version__, h5py.__version__, np.__version__))
         for r in rows:
             if r[2] == "ok":
-                out.write("%s\t%s\tok\t%d\t%d\t%d\t%.17g\n" % (r[:2] + r[3:]))
+                out.write("%s\t%s\tok\t%d\t%d\t%d\t%.17g\t%s\n" % (r[:2] + r[3:]))
             else:
                 out.write("%s\t%s\terror\t%s\n" % (r[:2] + r[3:]))
     print("%s: %d rows" % (OUT, len(rows)))

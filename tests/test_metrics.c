@@ -134,6 +134,7 @@ static void compare(const sdd_eval_t *e, const cJSON *ref, char *const *names)
         CHECK_CLOSE(L->scc, num(r, "scc"), 0, 1e-6);
         CHECK_CLOSE(L->pcc, num(r, "pcc"), 0, 1e-6);
         CHECK_CLOSE(L->lfc_pcc, num(r, "lfc_pcc"), 0, 1e-6);
+        CHECK_CLOSE(L->lfc_pcc_markers, num(r, "lfc_pcc_markers"), 0, 1e-6);
         CHECK_CLOSE(L->mmd, num(r, "mmd"), 1e-3, 0);
     }
     (void)names;
@@ -245,6 +246,29 @@ static void test_pca_randomized(const sdd_csr_t *R, const sdd_csr_t *S)
     sdd_csr_free(&J);
 }
 
+/* Tiny inputs (4 cells a side, fewer than the folds and the classifier's k allow) still
+ * give finite figures; mismatched gene counts are refused. */
+static void test_tiny(const sdd_csr_t *R, const sdd_csr_t *S)
+{
+    int64_t rows[] = {0, 1, 2, 3};
+    sdd_csr_t a = {0}, b = {0};
+    sdd_eval_opt_t opt;
+    sdd_eval_t *e = NULL;
+    sdd_eval_opt_init(&opt);
+    CHECK(sdd_csr_select_rows(R, rows, 4, &a) == 0 && sdd_csr_select_rows(S, rows, 4, &b) == 0);
+    CHECK(sdd_evaluate(&a, &b, NULL, NULL, NULL, 0, &opt, NULL, NULL, &e) == 0);
+    if (e) {
+        CHECK(e->n_sub == 4 && e->n_pcs == 7);
+        CHECK(isfinite(e->mmd) && isfinite(e->lisi) && isfinite(e->knn_auc) && isfinite(e->scc));
+    }
+    sdd_eval_destroy(e);
+    e = NULL;
+    a.n_cols--;
+    CHECK(sdd_evaluate(&a, &b, NULL, NULL, NULL, 0, &opt, NULL, NULL, &e) == SDD_EINVAL && e == NULL);
+    a.n_cols++;
+    sdd_csr_free(&a), sdd_csr_free(&b);
+}
+
 int main(void)
 {
     const char *src = getenv("SDD_SRCDIR");
@@ -264,6 +288,7 @@ int main(void)
     if (R.n_rows && S.n_rows && exp) {
         test_reference(&R, rl, &S, sl, exp);
         test_pca_randomized(&R, &S);
+        test_tiny(&R, &S);
         test_sanity(&R);
     }
     cJSON_Delete(exp);

@@ -327,6 +327,13 @@ static void test_network(int bits, int n_labels, int value_mask)
                       (long long)(i - tt->offset), m->grads[i], fd);
         }
     }
+    /* the training step's shared pass: prepared for all B rows, run on the first 3 */
+    float ref[3 * 12];
+    sdd_net_forward(m, m->params, 3, xt, sc, 2, t, n_labels ? lab : NULL);
+    memcpy(ref, m->a.out, sizeof(float) * 3 * D);
+    sdd_net_prepare(m, m->params, B, xt, t, n_labels ? lab : NULL);
+    sdd_net_forward_prepared(m, m->params, 3, sc, 2);
+    for (int i = 0; i < 3 * D; i++) CHECK_CLOSE(m->a.out[i], ref[i], 1e-5, 1e-6);
     free(n.p);
     free(n.out);
     sdd_model_destroy(m);

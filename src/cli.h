@@ -113,12 +113,6 @@ void cli_label_counts_free(cli_label_counts_t *lc);
 int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_t *p, sdd_train_opt_t *t);
 int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_opt_t *s,
                       cli_label_counts_t *lc, int *counts);
-/* Set the options of preset `name` (fast, paper); either pointer may be NULL. -1 if unknown. */
-int cli_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s);
-/* Training steps of preset `name` for n_cells cells when --steps is not given: fast,
- * 75 epochs, ceil(75 n_cells / batch) clamped to [500, 10000]; otherwise the library's
- * rule (sdd_train_default_steps). */
-int64_t cli_preset_steps(const char *name, int64_t n_cells, int64_t batch);
 /* Train with progress; on an interrupt save the model to out and return CLI_INTERRUPTED. */
 int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, const char *out);
 /* uns of a sampled file (a cJSON object; the caller deletes it), and the writer (with

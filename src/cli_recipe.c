@@ -42,51 +42,6 @@ const struct option cli_train_longopts[] = {
     {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
     {NULL, 0, NULL, 0}};
 
-/* Presets: the training and sampling recipe of `fast` (the measured best within minutes,
- * bench/fidelity/RESULTS.md) and `paper` (Ostheimer et al.: 300K steps, 1000 DDIM steps,
- * threshold decoding, the SPEC defaults otherwise). fast leaves steps at 0, resolved by
- * cli_preset_steps once the number of cells is known. */
-int cli_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
-{
-    if (strcmp(name, "fast") == 0) {
-        if (t) {
-            t->steps = 0;
-            t->lr = 1e-3;
-            t->value_mask = 1;
-            t->lr_decay = 0;
-        }
-        if (s) {
-            s->sampler = SDD_SAMPLER_DDIM;
-            s->steps = 20;
-            s->bit_decode = SDD_BITS_BERNOULLI;
-        }
-        return 0;
-    }
-    if (strcmp(name, "paper") == 0) {
-        if (t) {
-            t->steps = 300000;
-            t->lr = 2e-4;
-            t->value_mask = 0;
-            t->lr_decay = 0;
-        }
-        if (s) {
-            s->sampler = SDD_SAMPLER_DDIM;
-            s->steps = 1000;
-            s->bit_decode = SDD_BITS_THRESHOLD;
-        }
-        return 0;
-    }
-    return -1;
-}
-
-int64_t cli_preset_steps(const char *name, int64_t n_cells, int64_t batch)
-{
-    int64_t s;
-    if (strcmp(name, "fast") != 0) return sdd_train_default_steps(n_cells, batch);
-    s = (75 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
-    return s < 500 ? 500 : s > 10000 ? 10000 : s;
-}
-
 static int parse_hidden(const cli_ctx_t *ctx, const char *arg, int *h)
 {
     char buf[128], *p, *save = NULL;

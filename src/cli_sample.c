@@ -144,7 +144,6 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     memset(&longopts[n], 0, sizeof longopts[n]);
     sdd_sample_opt_init(&so);
     so.n_cells = 0; /* -n is required */
-    cli_preset_apply("fast", NULL, &so);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {

@@ -127,23 +127,6 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
     return o;
 }
 
-static int write_json(const char *path, const cJSON *o)
-{
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len), *text = cJSON_Print(o);
-    FILE *f;
-    int ok = 0;
-    if (tmp && text && (snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid()), f = fopen(tmp, "w"))) {
-        ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-        ok = (fclose(f) == 0) && ok;
-        if (ok) ok = rename(tmp, path) == 0;
-        if (!ok) remove(tmp);
-    }
-    free(tmp);
-    free(text);
-    return ok ? 0 : -1;
-}
-
 /* The preset named on the command line (the last --preset), applied before other flags. */
 static const char *find_preset(int argc, char **argv)
 {
@@ -180,8 +163,7 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
     memset(&longopts[n], 0, sizeof longopts[n]);
     s->preset = find_preset(argc, argv);
-    if (cli_preset_apply(s->preset, &s->to, &s->so))
-        return cli_usage_error(ctx, "unknown --preset '%s' (fast, paper)", s->preset);
+    if (sdd_preset_apply(s->preset, &s->to, &s->so) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {
@@ -244,7 +226,6 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     t0 = sdd_realtime();
     if ((rc = sdd_prep_run(argv[optind], &s.po, &ts)) < 0) goto lib_fail;
     secs[0] = sdd_realtime() - t0;
-    if (s.to.steps == 0) s.to.steps = cli_preset_steps(s.preset, ts->n_cells, s.to.batch);
     if ((rc = sdd_model_create(ts, &s.to, &m)) < 0) goto lib_fail;
     s.to.steps = sdd_model_total_steps(m);
     if (!ctx->quiet)
@@ -274,9 +255,9 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     }
     secs[3] = sdd_realtime() - t0;
     mj = metrics_json(e, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts);
-    if (!mj || write_json(out.json, mj) < 0) {
+    if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
-        crc = cli_error(ctx, "%s: cannot write the metrics", out.json);
+        crc = CLI_FAIL;
         goto done;
     }
     if (!ctx->quiet)

@@ -1,6 +1,7 @@
 /*
- * main.c: sddcell's entry point. Reads the global options, pins OpenBLAS to the
- * requested thread count, and dispatches to a subcommand from one table.
+ * main.c: sddcell's entry point. Reads the global options, keeps OpenBLAS to one thread
+ * (the library runs --threads threads of its own), and dispatches to a subcommand from
+ * one table.
  */
 #include "cli.h"
 #include <stdlib.h>
@@ -126,10 +127,10 @@ const cli_cmd_t cli_commands[] = {
      "\n"
      "Training options:\n"
      "  -o, --output MODEL   the model file to write (required)\n"
-     "  --steps N            optimiser steps (default: 150 epochs = ceil(150 cells / batch),\n"
-     "                       at least 1000 and at most 20000)\n"
+     "  --steps N            optimiser steps (default: 75 epochs = ceil(75 cells / batch),\n"
+     "                       at least 500 and at most 10000)\n"
      "  --batch-size N       minibatch size (default 256)\n"
-     "  --lr X               Adam learning rate (default 0.0002)\n"
+     "  --lr X               Adam learning rate (default 0.001)\n"
      "  --lr-decay S         constant (default) or cosine (decay to 0 over the steps)\n"
      "  --ema X              EMA decay of the weights (default 0.9999, with warm-up)\n"
      "  --bit-scale X        magnitude of the sparsity bits (default 1)\n"
@@ -141,7 +142,8 @@ const cli_cmd_t cli_commands[] = {
      "  --no-sparsity-bits   train the plain diffusion baseline on values only\n"
      "  --label-dropout X    fraction of labels dropped to the null class (default 0.1)\n"
      "  --bit-weight X       loss weight of the bit half (default 1)\n"
-     "  --value-mask         value loss only where the cell's value is non-zero\n"
+     "  --value-mask         value loss only where the cell's value is non-zero (default;\n"
+     "                       --no-value-mask: over every entry, as the paper)\n"
      "  --self-cond X        fraction of each batch trained with self-conditioning (0.5)\n"
      "  --checkpoint-every N also write MODEL.sdd every N steps\n"
      "  --resume MODEL       continue the run saved in MODEL (same FILE and preprocessing);\n"

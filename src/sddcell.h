@@ -323,7 +323,7 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
 typedef struct {
     int64_t steps;            /* optimiser steps; 0 = the default rule of sdd_train_default_steps */
     int64_t batch;            /* minibatch size B (256) */
-    double lr;                /* Adam learning rate (2e-4) */
+    double lr;                /* Adam learning rate (1e-3) */
     double ema;               /* EMA decay (0.9999), with warm-up min(ema, (1+k)/(10+k)) */
     double bit_scale;         /* magnitude of the sparsity bits (1.0) */
     int scale_gene;           /* 0: v = 2x/M - 1 with the global max M; 1: per-gene max M_g */
@@ -335,7 +335,7 @@ typedef struct {
     int sparsity_bits;        /* 1: x0 = [values | bits]; 0: values only (plain baseline) */
     double label_dropout;     /* probability of the null label during training (0.1) */
     double bit_weight;        /* loss weight of the bit half (1.0) */
-    int value_mask;           /* 1: value loss only where the cell's value is non-zero (0) */
+    int value_mask;           /* 1: value loss only where the cell's value is non-zero (1) */
     double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
@@ -346,7 +346,7 @@ void sdd_train_opt_init(sdd_train_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_train_opt_check(const sdd_train_opt_t *opt);
 /* The default number of steps for n_cells training cells and batch B:
- * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [1000, 20000]. */
+ * 75 epochs, i.e. ceil(75 n_cells / B), clamped to [500, 10000] (bench/fidelity). */
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
 
 /* A trained (or training) SDD model: network weights, EMA weights, Adam state, RNG state,
@@ -400,7 +400,7 @@ enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
 
 typedef struct {
     int64_t n_cells;          /* cells to generate (1000) */
-    int64_t steps;            /* sampling steps S (100) */
+    int64_t steps;            /* sampling steps S (20) */
     int sampler;              /* SDD_SAMPLER_DDIM (default) or SDD_SAMPLER_DDPM */
     double td;                /* time delay of t_next = max(1 - (k + 1 + td)/S, 0) (0) */
     int bit_decode;           /* SDD_BITS_THRESHOLD (mask = bit > 0) or SDD_BITS_BERNOULLI
@@ -423,6 +423,13 @@ typedef struct {
 
 void sdd_sample_opt_init(sdd_sample_opt_t *opt);
 int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+
+/* Recipes: "fast" (the defaults: the measured best within minutes, bench/fidelity/
+ * RESULTS.md) or "paper" (Ostheimer et al.: 300K steps at lr 2e-4, plain x0 loss, 1000
+ * DDIM steps, threshold decoding). Sets the recipe fields of t and s (either may be NULL),
+ * leaving the others. SDD_EINVAL for an unknown name. */
+int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s);
+
 /* Generate opt->n_cells cells with model m (SPEC section 4) into *X (allocated CSR,
  * n_cells x G, log1p values; free with sdd_csr_free): where the decoded mask is on, the
  * value (v + 1)/2 M clamped to [m_g, M] (M_g with per-gene scaling); elsewhere an exact

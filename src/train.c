@@ -24,7 +24,7 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     memset(o, 0, sizeof *o);
     o->steps = 0;
     o->batch = 256;
-    o->lr = 2e-4;
+    o->lr = 1e-3;
     o->ema = 0.9999;
     o->bit_scale = 1.0;
     o->scale_gene = 0;
@@ -39,7 +39,7 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     o->sparsity_bits = 1;
     o->label_dropout = 0.1;
     o->bit_weight = 1.0;
-    o->value_mask = 0;
+    o->value_mask = 1;
     o->self_cond = 0.5;
     o->checkpoint_every = 0;
     o->checkpoint_path = NULL;
@@ -72,8 +72,31 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
 
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch)
 {
-    int64_t s = (150 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
-    return s < 1000 ? 1000 : s > 20000 ? 20000 : s;
+    int64_t s = (75 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
+    return s < 500 ? 500 : s > 10000 ? 10000 : s;
+}
+
+int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
+{
+    sdd_train_opt_t td;
+    sdd_sample_opt_t sd;
+    int paper = strcmp(name, "paper") == 0;
+    if (!paper && strcmp(name, "fast") != 0)
+        return sdd_error(SDD_EINVAL, "unknown preset '%s' (fast, paper)", name);
+    sdd_train_opt_init(&td);
+    sdd_sample_opt_init(&sd);
+    if (t) {
+        t->steps = paper ? 300000 : td.steps;
+        t->lr = paper ? 2e-4 : td.lr;
+        t->value_mask = paper ? 0 : td.value_mask;
+        t->lr_decay = td.lr_decay;
+    }
+    if (s) {
+        s->sampler = SDD_SAMPLER_DDIM;
+        s->steps = paper ? 1000 : sd.steps;
+        s->bit_decode = paper ? SDD_BITS_THRESHOLD : sd.bit_decode;
+    }
+    return SDD_OK;
 }
 
 int64_t sdd_train_scratch_floats(const sdd_model_t *m, int B)

@@ -332,9 +332,9 @@ static void test_options(void)
     sdd_train_opt_init(&o);
     o.emb = 511;
     CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);
-    CHECK(sdd_train_default_steps(1000, 256) == 1000);
-    CHECK(sdd_train_default_steps(2700, 256) == 1583);
-    CHECK(sdd_train_default_steps(1000000, 256) == 20000);
+    CHECK(sdd_train_default_steps(1000, 256) == 500);     /* ceil(75000/256) = 293 -> 500 */
+    CHECK(sdd_train_default_steps(2700, 256) == 792);     /* ceil(202500/256) */
+    CHECK(sdd_train_default_steps(1000000, 256) == 10000);
 }
 
 int main(void)

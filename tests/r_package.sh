@@ -9,7 +9,10 @@ Rscript -e 'quit(status = !(requireNamespace("Matrix", quietly = TRUE) && requir
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_rpkg.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cp -R "$SDD_SRCDIR/R" "$tmp/sddcell"
-rm -f "$tmp/sddcell/src/Makevars" "$tmp"/sddcell/src/*.o "$tmp"/sddcell/src/*.so
+# only the package's own C files from R/src (an in-place install leaves library copies there)
+for f in "$tmp"/sddcell/src/*; do
+  case "$(basename "$f")" in init.c|r_*.c|r_shim.h|Makevars.in) ;; *) rm -f "$f" ;; esac
+done
 for f in "$SDD_SRCDIR"/src/*.c "$SDD_SRCDIR"/src/*.h; do
   case "$(basename "$f")" in main.c|cli*) continue ;; esac
   cp "$f" "$tmp/sddcell/src/"
@@ -23,7 +26,7 @@ status=$(grep '^Status:' check.log)
 echo "R CMD check: ${status:-no status line}"
 if [ $rc -ne 0 ] || grep -qE '^Status:.*(ERROR|WARNING)' check.log; then
   cat check.log
-  cat sddcell.Rcheck/tests/testthat.Rout.fail 2>/dev/null
+  cat sddcell.Rcheck/00install.out sddcell.Rcheck/tests/testthat.Rout.fail 2>/dev/null
   exit 1
 fi
 mkdir lib && "$R_BIN" CMD INSTALL -l lib sddcell_*.tar.gz > install.log 2>&1 || { cat install.log; exit 1; }

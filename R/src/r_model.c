@@ -96,6 +96,14 @@ static void fill_prep(SEXP opts, sdd_prep_opt_t *po)
     }
 }
 
+static int opt_threads(SEXP opts)
+{
+    int64_t threads = 1;
+    opt_int(opts, "threads", &threads);
+    if (threads < 1 || threads > 1024) Rf_error("threads must be between 1 and 1024");
+    return (int)threads;
+}
+
 static void fill_train(SEXP opts, sdd_train_opt_t *to)
 {
     const char *scale = opt_str(opts, "scale");
@@ -121,10 +129,7 @@ static void fill_train(SEXP opts, sdd_train_opt_t *to)
 
 static void set_threads(SEXP opts)
 {
-    int64_t threads = 1;
-    opt_int(opts, "threads", &threads);
-    if (threads < 1 || threads > 1024) Rf_error("threads must be between 1 and 1024");
-    sdd_threads_set((int)threads);
+    sdd_model_set_threads(opt_threads(opts));
 }
 
 SEXP sdd_r_train(SEXP path, SEXP opts)
@@ -139,6 +144,7 @@ SEXP sdd_r_train(SEXP path, SEXP opts)
     fill_prep(opts, &po);
     fill_train(opts, &to);
     set_threads(opts);
+    po.threads = opt_threads(opts);
     if ((rc = sdd_prep_opt_check(&po)) < 0 || (rc = sdd_train_opt_check(&to)) < 0) fail_with(rc);
     if ((rc = sdd_prep_run(file, &po, &ts)) < 0) fail_with(rc);
     if ((rc = sdd_model_create(ts, &to, &m)) < 0) goto fail;
@@ -212,7 +218,7 @@ SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
     if (decode) {
         if (strcmp(decode, "threshold") && strcmp(decode, "bernoulli"))
             Rf_error("bit_decode must be 'threshold' or 'bernoulli'");
-        so.bit_decode = strcmp(decode, "threshold") == 0 ? SDD_DECODE_THRESHOLD : SDD_DECODE_BERNOULLI;
+        so.bit_decode = strcmp(decode, "threshold") == 0 ? SDD_BITS_THRESHOLD : SDD_BITS_BERNOULLI;
     }
     set_threads(opts);
     if ((rc = sdd_sample_opt_check(&so)) < 0) fail_with(rc);

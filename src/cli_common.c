@@ -100,7 +100,7 @@ int cli_opt_double(const cli_ctx_t *ctx, const char *opt, const char *val, doubl
  * otherwise a plain log line at most every 10 s (and at the end). */
 int cli_progress(const char *stage, int64_t done, int64_t total, const char *status, void *user)
 {
-    static double t_start, t_last;
+    static double t_start, t_last, c_start;
     static const char *last_stage;
     const cli_ctx_t *ctx = user;
     double now = sdd_realtime();
@@ -109,9 +109,10 @@ int cli_progress(const char *stage, int64_t done, int64_t total, const char *sta
     if (stage != last_stage || done <= 0) {
         last_stage = stage;
         t_start = now;
+        c_start = sdd_cputime();
         t_last = 0;
     }
-    if (ctx && ctx->quiet) return cli_interrupted();
+    if ((ctx && ctx->quiet) || done <= 0) return cli_interrupted();
     if (done > 0 && done < total && now - t_last < (tty ? 0.2 : 10.0)) return cli_interrupted();
     t_last = now;
     {
@@ -126,8 +127,9 @@ int cli_progress(const char *stage, int64_t done, int64_t total, const char *sta
                     (long long)done, (long long)total, status ? status : "", rate, left);
             if (done >= total) fputc('\n', stderr);
         } else {
+            /* minimap2's [M::stage::real*cpu-ratio] */
             fprintf(stderr, "[M::%s::%.1f*%.2f] %lld/%lld %s %.1f/s\n", stage, el,
-                    el > 0 ? sdd_cputime() / (now - t_start + 1e-9) : 0.0, (long long)done,
+                    el > 0 ? (sdd_cputime() - c_start) / el : 0.0, (long long)done,
                     (long long)total, status ? status : "", rate);
         }
         fflush(stderr);

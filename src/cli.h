@@ -74,6 +74,10 @@ cJSON *cli_provenance(const cli_ctx_t *ctx, cJSON **section);
  * error and returns CLI_FAIL when it cannot. */
 int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json);
 
+/* Every figure of an evaluation as a JSON object (NaN as null), as `evaluate --json` and
+ * `simulate` write them; the caller adds its own keys and deletes it. */
+cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key);
+
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);

@@ -19,20 +19,15 @@ static void add_num(cJSON *o, const char *k, double v)
     else cJSON_AddNullToObject(o, k);
 }
 
-static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *real, const char *synth,
-                          const char *label_key, uint64_t seed)
+cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key)
 {
     cJSON *o = cJSON_CreateObject(), *pl;
     if (!o) return NULL;
-    cJSON_AddStringToObject(o, "real", real);
-    cJSON_AddStringToObject(o, "synth", synth);
     cJSON_AddNumberToObject(o, "n_real", (double)e->n_real);
     cJSON_AddNumberToObject(o, "n_synth", (double)e->n_synth);
     cJSON_AddNumberToObject(o, "n_genes", (double)e->n_genes);
-    cJSON_AddNumberToObject(o, "n_synth_genes", (double)p->n_synth_genes);
     cJSON_AddNumberToObject(o, "n_sub", (double)e->n_sub);
     cJSON_AddNumberToObject(o, "n_pcs", e->n_pcs);
-    cJSON_AddNumberToObject(o, "seed", (double)seed);
     add_num(o, "sparsity_real", e->sparsity_real);
     add_num(o, "sparsity_synth", e->sparsity_synth);
     add_num(o, "zero_frac_w1", e->zero_frac_w1);
@@ -63,6 +58,18 @@ static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *
         cJSON_AddNumberToObject(x, "n_sub_real", (double)L->n_sub_real);
         cJSON_AddNumberToObject(x, "n_sub_synth", (double)L->n_sub_synth);
     }
+    return o;
+}
+
+static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *real, const char *synth,
+                          const char *label_key, uint64_t seed)
+{
+    cJSON *o = cli_eval_json(e, label_key);
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "real", real);
+    cJSON_AddStringToObject(o, "synth", synth);
+    cJSON_AddNumberToObject(o, "n_synth_genes", (double)p->n_synth_genes);
+    cJSON_AddNumberToObject(o, "seed", (double)seed);
     return o;
 }
 

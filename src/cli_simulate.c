@@ -53,51 +53,17 @@ static void free_outputs(outputs_t *o)
     free(o->model);
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs_t *out,
                            const sdd_train_opt_t *to, const sdd_sample_opt_t *so, const char *preset,
                            const double *secs, const sdd_trainset_t *ts)
 {
-    cJSON *o = cJSON_CreateObject(), *t, *r, *pl;
+    cJSON *o = cli_eval_json(e, ts->label_key), *t, *r;
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "version", SDD_VERSION);
     cJSON_AddStringToObject(o, "input", input);
     cJSON_AddStringToObject(o, "synth", out->h5ad);
     if (out->model) cJSON_AddStringToObject(o, "model", out->model);
     cJSON_AddStringToObject(o, "preset", preset);
-    cJSON_AddNumberToObject(o, "n_real", (double)e->n_real);
-    cJSON_AddNumberToObject(o, "n_synth", (double)e->n_synth);
-    cJSON_AddNumberToObject(o, "n_genes", (double)e->n_genes);
-    cJSON_AddNumberToObject(o, "n_sub", (double)e->n_sub);
-    add_num(o, "sparsity_real", e->sparsity_real);
-    add_num(o, "sparsity_synth", e->sparsity_synth);
-    add_num(o, "zero_frac_w1", e->zero_frac_w1);
-    add_num(o, "scc", e->scc);
-    add_num(o, "pcc", e->pcc);
-    add_num(o, "mmd", e->mmd);
-    add_num(o, "lisi", e->lisi);
-    add_num(o, "lisi_scaled", e->lisi_scaled);
-    add_num(o, "knn_auc", e->knn_auc);
-    pl = cJSON_AddObjectToObject(o, "per_label");
-    for (int l = 0; pl && l < e->n_labels; l++) {
-        const sdd_eval_label_t *L = &e->per_label[l];
-        cJSON *x = cJSON_AddObjectToObject(pl, L->name);
-        if (!x) continue;
-        cJSON_AddNumberToObject(x, "n_real", (double)L->n_real);
-        cJSON_AddNumberToObject(x, "n_synth", (double)L->n_synth);
-        add_num(x, "sparsity_real", L->sparsity_real);
-        add_num(x, "sparsity_synth", L->sparsity_synth);
-        add_num(x, "scc", L->scc);
-        add_num(x, "pcc", L->pcc);
-        add_num(x, "lfc_pcc", L->lfc_pcc);
-        add_num(x, "mmd", L->mmd);
-    }
-    if (ts->label_key) cJSON_AddStringToObject(o, "label_key", ts->label_key);
     r = cJSON_AddObjectToObject(o, "recipe");
     if (r) {
         cJSON_AddNumberToObject(r, "train_steps", (double)to->steps);

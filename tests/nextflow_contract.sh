@@ -47,6 +47,13 @@ for n in 1 2; do
   t test ! -e "$work/t$n/home-not-there"
 done
 
+# 3b. the module's stub creates every output the process declares
+NF="$SDD_SRCDIR/nextflow/modules/sddcell/simulate/main.nf"
+declared=$(sed -n '/^ *output:/,/^ *when:/p' "$NF" | grep -Eo 'path[( ]+"[^"]*"' | sed 's/^path[( ]*"//; s/"$//' | sort)
+stubbed=$(sed -n '/^ *stub:/,$p' "$NF" | grep -Eo 'touch [^ ]+|> versions.yml' | sed 's/^touch //; s/^> //' | sort)
+[ -n "$declared" ] && [ "$declared" = "$stubbed" ] || {
+  echo "FAIL: stub outputs ($stubbed) differ from declared outputs ($declared)" >&2; fail=1; }
+
 # 4. failure: non-zero exit, a message on stderr, no outputs left
 mkdir -p "$work/bad" && cd "$work/bad" || exit 1
 printf 'not a count file' > bad.h5ad

@@ -5,7 +5,8 @@
  * HDF5 decompresses chunk after chunk on the calling thread. For a range
  * [start, start + count) this reader instead fetches the compressed chunks with
  * H5Dread_chunk (serially: the HDF5 library is not thread-safe), then inflates,
- * un-shuffles and converts them to the wanted type on `threads` POSIX threads, each
+ * un-shuffles and converts them to the wanted type on up to `threads` of the library's
+ * compute threads (sdd_parallel_for), each
  * chunk straight into its part of the output. Inflate uses libdeflate when configure
  * found it (whole-buffer decoding, about twice zlib's speed), else zlib.
  *
@@ -21,7 +22,7 @@
 #include "config.h" /* HAVE_LIBDEFLATE; builds without configure (the R package) use zlib */
 #endif
 #include "h5_util.h"
-#include <pthread.h>
+#include "blas.h" /* sdd_parallel_for: the library's one pool of compute threads */
 #include <stdio.h>
 #include <zlib.h>
 #ifdef HAVE_LIBDEFLATE
@@ -214,9 +215,11 @@ static int run_job(batch_t *b, job_t *j, unsigned char *scratch, unsigned char *
     return 0;
 }
 
-static void *worker(void *arg)
+/* One piece of the parallel loop: take chunks until none is left. */
+static void worker(void *arg, int piece)
 {
     batch_t *b = arg;
+    (void)piece;
     size_t full = (size_t)b->c->celems * b->c->esize;
     unsigned char *scratch = malloc(full), *tmp = malloc(full);
     void *dec = NULL;
@@ -235,7 +238,6 @@ static void *worker(void *arg)
 #endif
     free(scratch);
     free(tmp);
-    return NULL;
 }
 
 /* Fetch the compressed chunks of the jobs (serial HDF5 calls). */
@@ -267,7 +269,6 @@ int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int w
     job_t *jobs = NULL;
     unsigned char *pool = NULL;
     batch_t b;
-    pthread_t th[64];
     int nt, rc = SDD_OK;
     char w[600];
     if (bad) *bad = -1;
@@ -301,12 +302,9 @@ int sdd_h5_chunked_read(sdd_h5_chunked_t *c, int64_t start, int64_t count, int w
     b.out = out;
     b.bound = want_float ? 0 : bound;
     b.bad = INT64_MAX;
-    nt = c->threads < (int)(sizeof th / sizeof *th) ? c->threads : (int)(sizeof th / sizeof *th);
+    nt = c->threads < 64 ? c->threads : 64;
     if (nt > n_jobs) nt = (int)n_jobs;
-    for (int t = 1; t < nt; t++)
-        if (pthread_create(&th[t], NULL, worker, &b) != 0) nt = t;
-    worker(&b);
-    for (int t = 1; t < nt; t++) pthread_join(th[t], NULL);
+    sdd_parallel_for(nt, worker, &b);
     if (b.failed) {
         c->keep_idx = -1;
         rc = sdd_error(SDD_EFORMAT, "%s: corrupt compressed chunk in elements [%lld, %lld)",

@@ -375,8 +375,10 @@ int64_t sdd_model_step(const sdd_model_t *m);
 int64_t sdd_model_total_steps(const sdd_model_t *m);
 int64_t sdd_model_n_params(const sdd_model_t *m);
 int64_t sdd_model_n_genes(const sdd_model_t *m);
-/* Compute threads of the network's matrix products (training, sampling); >= 1. The
- * products are cut by shape only, so results do not depend on the count. */
+/* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
+ * the network's products (training, sampling), the PCA and neighbour products of the
+ * metrics, and the decoding of compressed chunks. Products are cut by shape only, so
+ * results do not depend on the count. */
 void sdd_model_set_threads(int threads);
 /* Parameter count of the network for G genes and options opt (conditional with n_labels
  * categories when n_labels > 0), without building it. */

@@ -88,7 +88,7 @@ int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx);
 
-/* ---- sample / simulate: shared option tables and presets (cli_recipe.c, cli_sample.c) */
+/* ---- train / sample / simulate: shared option tables (cli_recipe.c, cli_sample.c) */
 
 /* getopt_long codes of the shared long options (above any short option character). */
 enum {
@@ -97,7 +97,8 @@ enum {
     CLI_O_EMA, CLI_O_BITSCALE, CLI_O_BITWEIGHT, CLI_O_VALUEMASK, CLI_O_NOVALUEMASK, CLI_O_SCALE,
     CLI_O_CLIP, CLI_O_NOBITS, CLI_O_CKPT, CLI_O_HIDDEN, CLI_O_HEAD, CLI_O_EMB, CLI_O_LDROP,
     CLI_O_SAMPLER, CLI_O_SSTEPS, CLI_O_TD, CLI_O_DECODE, CLI_O_GUIDANCE, CLI_O_LCOUNTS,
-    CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH, CLI_O_LRDECAY
+    CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH, CLI_O_LRDECAY, CLI_O_CHUNK,
+    CLI_O_SELFCOND
 };
 
 /* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling

@@ -1,8 +1,6 @@
 /*
- * cli_recipe.c: the preprocessing and training options of `sddcell simulate` (the same
- * flags as `sddcell train`), the presets `fast` and `paper`, and training with an
- * interrupt checkpoint. Presets set training and sampling options together; flags given
- * on the command line override them.
+ * cli_recipe.c: the preprocessing and training options shared by `sddcell train` and
+ * `sddcell simulate` (one table, one handler), and training with an interrupt checkpoint.
  */
 #include "cli.h"
 #include <cjson/cJSON.h>
@@ -39,6 +37,8 @@ const struct option cli_train_longopts[] = {
     {"head", required_argument, NULL, CLI_O_HEAD},
     {"emb", required_argument, NULL, CLI_O_EMB},
     {"label-dropout", required_argument, NULL, CLI_O_LDROP},
+    {"chunk-rows", required_argument, NULL, CLI_O_CHUNK},
+    {"self-cond", required_argument, NULL, CLI_O_SELFCOND},
     {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
     {NULL, 0, NULL, 0}};
 
@@ -109,6 +109,10 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_HEAD: if (cli_opt_int(ctx, "--head", arg, 1, 65536, &v)) return -1; t->head = (int)v; break;
     case CLI_O_EMB:
         if (cli_opt_int(ctx, "--emb", arg, 2, 16384, &v)) return -1;
+        if (v % 2) {
+            cli_usage_error(ctx, "--emb must be even");
+            return -1;
+        }
         t->emb = (int)v;
         break;
     case CLI_O_LRDECAY:
@@ -119,6 +123,8 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
         t->lr_decay = strcmp(arg, "cosine") == 0;
         break;
     case CLI_O_LDROP: if (cli_opt_double(ctx, "--label-dropout", arg, 0, 1, &t->label_dropout)) return -1; break;
+    case CLI_O_CHUNK: if (cli_opt_int(ctx, "--chunk-rows", arg, 1, INT32_MAX, &p->chunk_rows)) return -1; break;
+    case CLI_O_SELFCOND: if (cli_opt_double(ctx, "--self-cond", arg, 0, 1, &t->self_cond)) return -1; break;
     default: return 1;
     }
     return 0;

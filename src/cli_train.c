@@ -11,23 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *flavors[] = {"seurat", "cell_ranger", "seurat_v3"};
-
-static int parse_hidden(cli_ctx_t *ctx, const char *s, int *h)
-{
-    char buf[128], *tok, *save = NULL;
-    int n = 0;
-    int64_t v;
-    snprintf(buf, sizeof buf, "%s", s);
-    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == 4 || sdd_parse_int64(tok, 1, 16384, "--hidden width", &v) < 0)
-            return cli_usage_error(ctx, "--hidden takes four widths in [1, 16384], e.g. 512,512,256,128");
-        h[n++] = (int)v;
-    }
-    if (n != 4) return cli_usage_error(ctx, "--hidden takes four widths, e.g. 512,512,256,128");
-    return 0;
-}
-
 typedef struct {
     sdd_prep_opt_t prep;
     sdd_train_opt_t train;
@@ -35,108 +18,36 @@ typedef struct {
     int steps_set;
 } train_args_t;
 
-enum { O_FLAVOR = 256, O_MINC, O_MING, O_TSUM, O_CHUNK, O_LAYER, O_RAW, O_GENOME, O_FTYPE, O_LABEL,
-       O_STEPS, O_BATCH, O_LR, O_EMA, O_BITS, O_SCALE, O_CLIP, O_HIDDEN, O_HEAD, O_EMB, O_NOBITS,
-       O_LDROP, O_BITW, O_VMASK, O_SELF, O_CKPT, O_RESUME, O_LRDECAY };
-
-static int parse_prep(cli_ctx_t *ctx, int c, train_args_t *a)
-{
-    sdd_prep_opt_t *p = &a->prep;
-    int f;
-    switch (c) {
-    case 'n': return cli_opt_int(ctx, "--n-top-genes", optarg, 1, INT32_MAX, &p->n_top_genes);
-    case O_FLAVOR:
-        for (f = 0; f < 3 && strcmp(optarg, flavors[f]); f++) {}
-        if (f == 3) return cli_usage_error(ctx, "unknown --flavor '%s' (seurat, cell_ranger, seurat_v3)", optarg);
-        p->flavor = f;
-        return 0;
-    case O_MINC: return cli_opt_int(ctx, "--min-cells", optarg, 0, 1000, &p->min_cells);
-    case O_MING: return cli_opt_int(ctx, "--min-genes", optarg, 0, INT32_MAX, &p->min_genes);
-    case O_TSUM:
-        if (!strcmp(optarg, "median")) p->target_sum = 0;
-        else return cli_opt_double(ctx, "--target-sum", optarg, 1e-300, 1e300, &p->target_sum);
-        return 0;
-    case O_CHUNK: return cli_opt_int(ctx, "--chunk-rows", optarg, 1, INT32_MAX, &p->chunk_rows);
-    case O_LAYER: p->read.layer = optarg; return 0;
-    case O_RAW: p->read.raw = 1; return 0;
-    case O_GENOME: p->read.genome = optarg; return 0;
-    case O_FTYPE: p->read.feature_type = optarg; return 0;
-    case O_LABEL: p->label_key = optarg; return 0;
-    default: return -2;
-    }
-}
-
-static int parse_train(cli_ctx_t *ctx, int c, train_args_t *a)
-{
-    sdd_train_opt_t *t = &a->train;
-    int64_t v;
-    switch (c) {
-    case O_STEPS: a->steps_set = 1; return cli_opt_int(ctx, "--steps", optarg, 1, 1000000000, &t->steps);
-    case O_BATCH: return cli_opt_int(ctx, "--batch-size", optarg, 1, 65536, &t->batch);
-    case O_LR: return cli_opt_double(ctx, "--lr", optarg, 1e-12, 0.999, &t->lr);
-    case O_EMA: return cli_opt_double(ctx, "--ema", optarg, 0, 0.999999999, &t->ema);
-    case O_BITS: return cli_opt_double(ctx, "--bit-scale", optarg, 1e-6, 100, &t->bit_scale);
-    case O_SCALE:
-        if (strcmp(optarg, "global") && strcmp(optarg, "gene"))
-            return cli_usage_error(ctx, "--scale is global or gene, not '%s'", optarg);
-        t->scale_gene = !strcmp(optarg, "gene");
-        return 0;
-    case O_CLIP: return cli_opt_double(ctx, "--clip", optarg, 0, 1e30, &t->clip);
-    case O_HIDDEN: return parse_hidden(ctx, optarg, t->hidden);
-    case O_HEAD: if (cli_opt_int(ctx, "--head", optarg, 1, 65536, &v)) return 1; t->head = (int)v; return 0;
-    case O_EMB:
-        if (cli_opt_int(ctx, "--emb", optarg, 2, 16384, &v)) return 1;
-        if (v % 2) return cli_usage_error(ctx, "--emb must be even");
-        t->emb = (int)v;
-        return 0;
-    case O_NOBITS: t->sparsity_bits = 0; return 0;
-    case O_LDROP: return cli_opt_double(ctx, "--label-dropout", optarg, 0, 1, &t->label_dropout);
-    case O_BITW: return cli_opt_double(ctx, "--bit-weight", optarg, 0, 1e6, &t->bit_weight);
-    case O_VMASK: t->value_mask = 1; return 0;
-    case O_SELF: return cli_opt_double(ctx, "--self-cond", optarg, 0, 1, &t->self_cond);
-    case O_CKPT: return cli_opt_int(ctx, "--checkpoint-every", optarg, 0, INT64_MAX, &t->checkpoint_every);
-    case O_RESUME: a->resume = optarg; return 0;
-    case O_LRDECAY:
-        if (strcmp(optarg, "cosine") && strcmp(optarg, "constant"))
-            return cli_usage_error(ctx, "--lr-decay is cosine or constant, not '%s'", optarg);
-        t->lr_decay = !strcmp(optarg, "cosine");
-        return 0;
-    case 'o': a->out = optarg; return 0;
-    default: return -2;
-    }
-}
+enum { O_RESUME = 512 };
 
 static int parse_args(int argc, char **argv, cli_ctx_t *ctx, train_args_t *a)
 {
-    static const struct option lo[] = {
-        {"n-top-genes", required_argument, NULL, 'n'}, {"flavor", required_argument, NULL, O_FLAVOR},
-        {"min-cells", required_argument, NULL, O_MINC}, {"min-genes", required_argument, NULL, O_MING},
-        {"target-sum", required_argument, NULL, O_TSUM}, {"chunk-rows", required_argument, NULL, O_CHUNK},
-        {"layer", required_argument, NULL, O_LAYER}, {"raw", no_argument, NULL, O_RAW},
-        {"genome", required_argument, NULL, O_GENOME}, {"feature-type", required_argument, NULL, O_FTYPE},
-        {"label", required_argument, NULL, O_LABEL}, {"steps", required_argument, NULL, O_STEPS},
-        {"batch-size", required_argument, NULL, O_BATCH}, {"lr", required_argument, NULL, O_LR},
-        {"ema", required_argument, NULL, O_EMA}, {"bit-scale", required_argument, NULL, O_BITS},
-        {"scale", required_argument, NULL, O_SCALE}, {"clip", required_argument, NULL, O_CLIP},
-        {"hidden", required_argument, NULL, O_HIDDEN}, {"head", required_argument, NULL, O_HEAD},
-        {"emb", required_argument, NULL, O_EMB}, {"no-sparsity-bits", no_argument, NULL, O_NOBITS},
-        {"label-dropout", required_argument, NULL, O_LDROP}, {"bit-weight", required_argument, NULL, O_BITW},
-        {"value-mask", no_argument, NULL, O_VMASK}, {"self-cond", required_argument, NULL, O_SELF},
-        {"checkpoint-every", required_argument, NULL, O_CKPT}, {"resume", required_argument, NULL, O_RESUME},
-        {"lr-decay", required_argument, NULL, O_LRDECAY},
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int c, r;
+    static struct option lo[64];
+    static const struct option own[] = {
+        {"resume", required_argument, NULL, O_RESUME}, {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int c, n = 0;
+    for (int i = 0; own[i].name; i++) lo[n++] = own[i];
+    for (int i = 0; cli_train_longopts[i].name; i++) lo[n++] = cli_train_longopts[i];
+    memset(&lo[n], 0, sizeof lo[n]);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hn:o:", lo, NULL)) != -1) {
-        if (c == 'h') return cli_print_usage(ctx, stdout), -1;
-        if (c == ':') return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
-        if (c == '?') return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
-        if ((r = parse_prep(ctx, c, a)) == -2) r = parse_train(ctx, c, a);
-        if (r) return CLI_FAIL;
+        switch (c) {
+        case 'h': return cli_print_usage(ctx, stdout), -1;
+        case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
+        case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        case 'o': a->out = optarg; break;
+        case O_RESUME: a->resume = optarg; break;
+        case 'n': c = CLI_O_NTOP; /* -n is --n-top-genes here */ /* fall through */
+        default:
+            if (c == CLI_O_STEPS) a->steps_set = 1;
+            if (cli_train_option(ctx, c, optarg, &a->prep, &a->train) != 0) return CLI_FAIL;
+        }
     }
     if (argc - optind != 1) return cli_usage_error(ctx, "expected one input file, got %d arguments", argc - optind);
     if (!a->out) return cli_usage_error(ctx, "missing -o MODEL.sdd");
+    if (a->steps_set && a->train.steps == 0) return cli_usage_error(ctx, "--steps must be at least 1");
     if (a->prep.read.layer && a->prep.read.raw) return cli_usage_error(ctx, "--layer and --raw exclude each other");
     a->input = argv[optind];
     return 0;

@@ -74,6 +74,10 @@ cJSON *cli_provenance(const cli_ctx_t *ctx, cJSON **section);
  * error and returns CLI_FAIL when it cannot. */
 int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json);
 
+/* The options of REAL and SYNTH shared by evaluate and embed (--label 'l',
+ * --real-normalized 'r', --target-sum 't'): 0 handled, 1 not one of them, -1 after a
+ * usage error. */
+int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t *po);
 /* Every figure of an evaluation as a JSON object (NaN as null), as `evaluate --json` and
  * `simulate` write them; the caller adds its own keys and deletes it. */
 cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key);

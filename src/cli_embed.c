@@ -61,7 +61,6 @@ int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx)
     const char *out = NULL, *tsv = NULL, *png = NULL;
     cJSON *uns = NULL;
     int64_t v;
-    double d;
     int c, rc;
 
     sdd_pair_opt_init(&po);
@@ -82,15 +81,11 @@ int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx)
             if (cli_opt_int(ctx, "--n-neighbors", optarg, 2, 1000, &v)) return CLI_FAIL;
             eo.n_neighbors = (int)v;
             break;
-        case 'l': po.label_key = optarg; break;
-        case 'r': po.real_normalized = 1; break;
-        case 't':
-            if (cli_opt_double(ctx, "--target-sum", optarg, 0, 1e12, &d)) return CLI_FAIL;
-            po.target_sum = d;
-            break;
         case 'h': return cli_print_usage(ctx, stdout);
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        default:
+            if ((rc = cli_pair_option(ctx, c, optarg, &po)) < 0) return CLI_FAIL;
+            if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)

@@ -19,6 +19,16 @@ static void add_num(cJSON *o, const char *k, double v)
     else cJSON_AddNullToObject(o, k);
 }
 
+int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t *po)
+{
+    switch (c) {
+    case 'l': po->label_key = arg; return 0;
+    case 'r': po->real_normalized = 1; return 0;
+    case 't': return cli_opt_double(ctx, "--target-sum", arg, 0, 1e12, &po->target_sum) ? -1 : 0;
+    default: return 1;
+    }
+}
+
 cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key)
 {
     cJSON *o = cJSON_CreateObject(), *pl;
@@ -115,7 +125,6 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     const char *json = NULL;
     cJSON *o = NULL;
     int64_t v;
-    double d;
     int c, rc;
 
     sdd_pair_opt_init(&po);
@@ -125,19 +134,15 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': json = optarg; break;
-        case 'l': po.label_key = optarg; break;
         case 'n':
             if (cli_opt_int(ctx, "--n-sub", optarg, 10, INT64_MAX, &v)) return CLI_FAIL;
             eo.n_sub = v;
             break;
-        case 'r': po.real_normalized = 1; break;
-        case 't':
-            if (cli_opt_double(ctx, "--target-sum", optarg, 0, 1e12, &d)) return CLI_FAIL;
-            po.target_sum = d;
-            break;
         case 'h': return cli_print_usage(ctx, stdout);
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        default:
+            if ((rc = cli_pair_option(ctx, c, optarg, &po)) < 0) return CLI_FAIL;
+            if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)

@@ -7,6 +7,7 @@
  * labels, guidance 1 equals the plain conditional prediction, and Poisson counts. */
 #include "sample_internal.h"
 #include "tap.h"
+#include "trainset_fixture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,47 +111,8 @@ static void test_decode_bernoulli(void)
 
 static sdd_trainset_t *make_trainset(int64_t n, int64_t G, int n_labels, uint64_t seed)
 {
-    sdd_trainset_t *ts = calloc(1, sizeof *ts);
-    float *dense = calloc((size_t)(n * G), sizeof(float));
-    sdd_rng_t r;
-    char js[256];
-    sdd_rng_seed(&r, seed);
-    ts->n_cells = n;
-    ts->G = G;
-    ts->gene_names = calloc((size_t)G, sizeof(char *));
-    for (int64_t j = 0; j < G; j++) {
-        char b[32];
-        snprintf(b, sizeof b, "gene%lld", (long long)j);
-        ts->gene_names[j] = strdup(b);
-    }
-    if (n_labels) {
-        ts->n_labels = n_labels;
-        ts->labels = calloc((size_t)n, sizeof(int32_t));
-        ts->label_names = calloc((size_t)n_labels, sizeof(char *));
-        for (int k = 0; k < n_labels; k++) {
-            char b[32];
-            snprintf(b, sizeof b, "type%d", k);
-            ts->label_names[k] = strdup(b);
-        }
-        ts->label_key = strdup("cell_type");
-    }
-    ts->library_size = calloc((size_t)n, sizeof(double));
-    for (int64_t i = 0; i < n; i++) {
-        int y = n_labels ? (int)(i % 4 == 0 ? 1 : 0) : 0; /* labels 3:1 */
-        if (n_labels) ts->labels[i] = y;
-        for (int64_t j = 0; j < G; j++) {
-            double p = ((j % 2) == y) ? 0.6 : 0.15;
-            if (sdd_rng_uniform(&r) < p)
-                dense[i * G + j] = (float)log1p(1.0 + (double)sdd_rng_poisson(&r, 3.0 + (double)(j % 5)));
-        }
-        ts->library_size[i] = 500 + 10 * (double)i;
-    }
-    sdd_csr_from_dense(dense, n, G, &ts->X);
-    snprintf(js, sizeof js, "{\"target_sum_used\": 10000, \"cells_kept\": %lld, \"nnz_selected\": %lld}",
-             (long long)n, (long long)ts->X.nnz);
-    ts->prep_json = strdup(js);
-    free(dense);
-    return ts;
+    static const trainset_fixture_t f = {1, 2, 500, 10, NULL};
+    return make_fixture_trainset(n, G, n_labels, seed, &f);
 }
 
 static sdd_model_t *train_small(const sdd_trainset_t *ts)

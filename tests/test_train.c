@@ -5,6 +5,7 @@
  * the uninterrupted one bit for bit. */
 #include "nn.h"
 #include "tap.h"
+#include "trainset_fixture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -14,45 +15,8 @@ static char tmpdir[4096];
 
 static sdd_trainset_t *make_trainset(int64_t n, int64_t G, int n_labels, uint64_t seed)
 {
-    sdd_trainset_t *ts = calloc(1, sizeof *ts);
-    float *dense = calloc((size_t)(n * G), sizeof(float));
-    sdd_rng_t r;
-    sdd_rng_seed(&r, seed);
-    ts->n_cells = n;
-    ts->G = G;
-    ts->gene_names = calloc((size_t)G, sizeof(char *));
-    for (int64_t j = 0; j < G; j++) {
-        char b[32];
-        snprintf(b, sizeof b, "gene%lld", (long long)j);
-        ts->gene_names[j] = strdup(b);
-    }
-    if (n_labels) {
-        ts->n_labels = n_labels;
-        ts->labels = calloc((size_t)n, sizeof(int32_t));
-        ts->label_names = calloc((size_t)n_labels, sizeof(char *));
-        for (int k = 0; k < n_labels; k++) {
-            char b[32];
-            snprintf(b, sizeof b, "type%d", k);
-            ts->label_names[k] = strdup(b);
-        }
-        ts->label_key = strdup("cell_type");
-    }
-    ts->library_size = calloc((size_t)n, sizeof(double));
-    for (int64_t i = 0; i < n; i++) {
-        int y = n_labels ? (int)(i % n_labels) : 0;
-        if (n_labels) ts->labels[i] = y;
-        for (int64_t j = 0; j < G; j++) {
-            /* each label expresses its own third of the genes more often */
-            double p = ((j % 3) == y) ? 0.6 : 0.15;
-            if (sdd_rng_uniform(&r) < p)
-                dense[i * G + j] = (float)log1p(1.0 + (double)sdd_rng_poisson(&r, 3.0 + (double)(j % 5)));
-        }
-        ts->library_size[i] = 1000 + (double)i;
-    }
-    sdd_csr_from_dense(dense, n, G, &ts->X);
-    ts->prep_json = strdup("{\"n_top_genes\": 40, \"flavor\": \"seurat\"}");
-    free(dense);
-    return ts;
+    static const trainset_fixture_t f = {0, 3, 1000, 1, "{\"n_top_genes\": 40, \"flavor\": \"seurat\"}"};
+    return make_fixture_trainset(n, G, n_labels, seed, &f);
 }
 
 static void small_opt(sdd_train_opt_t *o)

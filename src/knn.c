@@ -22,24 +22,28 @@
 static inline int before(double d, int64_t i, double e, int64_t j) { return d < e || (d == e && i < j); }
 
 /* Max-heap on (d, i) of at most k entries: root = worst kept neighbour. */
+/* Put (d, i) at the root of the max-heap hd/hi of n entries and sift it down. */
+static void sift_down(double *hd, int64_t *hi, int n, double d, int64_t i)
+{
+    int c = 0;
+    for (;;) {
+        int l = 2 * c + 1, r = l + 1, m = c;
+        double md = d;
+        int64_t mi = i;
+        if (l < n && before(md, mi, hd[l], hi[l])) m = l, md = hd[l], mi = hi[l];
+        if (r < n && before(md, mi, hd[r], hi[r])) m = r;
+        if (m == c) break;
+        hd[c] = hd[m], hi[c] = hi[m];
+        c = m;
+    }
+    hd[c] = d, hi[c] = i;
+}
+
 static void heap_push(double *hd, int64_t *hi, int *size, int k, double d, int64_t i)
 {
     int c, p;
     if (*size == k) {
-        if (!before(d, i, hd[0], hi[0])) return;
-        /* replace the root and sift down */
-        c = 0;
-        for (;;) {
-            int l = 2 * c + 1, r = l + 1, m = c;
-            double md = d;
-            int64_t mi = i;
-            if (l < k && before(md, mi, hd[l], hi[l])) m = l, md = hd[l], mi = hi[l];
-            if (r < k && before(md, mi, hd[r], hi[r])) m = r;
-            if (m == c) break;
-            hd[c] = hd[m], hi[c] = hi[m];
-            c = m;
-        }
-        hd[c] = d, hi[c] = i;
+        if (before(d, i, hd[0], hi[0])) sift_down(hd, hi, k, d, i); /* replace the root */
         return;
     }
     c = (*size)++;
@@ -58,19 +62,8 @@ static void heap_sort(double *hd, int64_t *hi, int size)
     for (int n = size - 1; n > 0; n--) {
         double d = hd[n];
         int64_t i = hi[n];
-        int c = 0;
         hd[n] = hd[0], hi[n] = hi[0];
-        for (;;) {
-            int l = 2 * c + 1, r = l + 1, m = c;
-            double md = d;
-            int64_t mi = i;
-            if (l < n && before(md, mi, hd[l], hi[l])) m = l, md = hd[l], mi = hi[l];
-            if (r < n && before(md, mi, hd[r], hi[r])) m = r;
-            if (m == c) break;
-            hd[c] = hd[m], hi[c] = hi[m];
-            c = m;
-        }
-        hd[c] = d, hi[c] = i;
+        sift_down(hd, hi, n, d, i);
     }
 }
 

@@ -8,7 +8,6 @@
 #include "r_shim.h"
 #include <string.h>
 
-SEXP sdd_r_dataset_to_list(const sdd_dataset_t *ds);
 
 /* ---- options from a named list */
 
@@ -186,12 +185,6 @@ SEXP sdd_r_model_json(SEXP model)
     return s;
 }
 
-static void dataset_finalizer(SEXP p)
-{
-    sdd_dataset_destroy(R_ExternalPtrAddr(p));
-    R_ClearExternalPtr(p);
-}
-
 SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
 {
     sdd_sample_opt_t so;
@@ -199,7 +192,6 @@ SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
     const char *sampler = opt_str(opts, "sampler"), *decode = opt_str(opts, "bit_decode");
     int verbose = opt_flag(opts, "verbose", 0), rc;
     double seed = 42;
-    SEXP guard, res;
     sdd_model_t *m = get_model(model);
     sdd_r_setup(verbose);
     sdd_sample_opt_init(&so);
@@ -223,12 +215,7 @@ SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
     set_threads(opts);
     if ((rc = sdd_sample_opt_check(&so)) < 0) fail_with(rc);
     if ((rc = sdd_sample(m, &so, sdd_r_progress, &verbose, &ds)) < 0) fail_with(rc);
-    guard = PROTECT(R_MakeExternalPtr(ds, R_NilValue, R_NilValue));
-    R_RegisterCFinalizerEx(guard, dataset_finalizer, TRUE);
-    res = PROTECT(sdd_r_dataset_to_list(ds));
-    dataset_finalizer(guard);
-    UNPROTECT(2);
-    return res;
+    return sdd_r_dataset_take(ds);
 }
 
 /* Write a genes x cells dgCMatrix (i, p, x, dim, names) with an optional label column as

@@ -79,12 +79,22 @@ static void dataset_finalizer(SEXP p)
     R_ClearExternalPtr(p);
 }
 
+SEXP sdd_r_dataset_take(sdd_dataset_t *ds)
+{
+    /* owned by a finalized pointer, so an R error during conversion frees it too */
+    SEXP guard = PROTECT(R_MakeExternalPtr(ds, R_NilValue, R_NilValue)), res;
+    R_RegisterCFinalizerEx(guard, dataset_finalizer, TRUE);
+    res = PROTECT(sdd_r_dataset_to_list(ds));
+    dataset_finalizer(guard);
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP sdd_r_read(SEXP path, SEXP layer, SEXP raw, SEXP genome)
 {
     char msg[1024];
     sdd_read_opt_t opt;
     sdd_dataset_t *ds = NULL;
-    SEXP guard, res;
     int rc;
     sdd_r_setup(0);
     sdd_read_opt_init(&opt);
@@ -96,11 +106,5 @@ SEXP sdd_r_read(SEXP path, SEXP layer, SEXP raw, SEXP genome)
         sdd_r_errmsg(rc, msg, sizeof msg);
         Rf_error("%s", msg);
     }
-    /* owned by a finalized pointer, so an R error during conversion frees it too */
-    guard = PROTECT(R_MakeExternalPtr(ds, R_NilValue, R_NilValue));
-    R_RegisterCFinalizerEx(guard, dataset_finalizer, TRUE);
-    res = PROTECT(sdd_r_dataset_to_list(ds));
-    dataset_finalizer(guard);
-    UNPROTECT(2);
-    return res;
+    return sdd_r_dataset_take(ds);
 }

@@ -11,6 +11,9 @@
 #include <Rinternals.h>
 #include "sddcell.h"
 
+/* Convert a dataset to the list sdd_read() builds on (dgCMatrix parts, names, obs) and
+ * free it, also when R raises an error during the conversion. */
+SEXP sdd_r_dataset_take(sdd_dataset_t *ds);
 /* Set up the library once per session (log sink to Rprintf / REprintf). */
 void sdd_r_setup(int verbose);
 /* Progress callback: checks R's interrupt flag without longjmp-ing out of C code. */

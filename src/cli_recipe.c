@@ -86,7 +86,10 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_RAW: p->read.raw = 1; break;
     case CLI_O_GENOME: p->read.genome = arg; break;
     case CLI_O_FTYPE: p->read.feature_type = arg; break;
-    case CLI_O_LABEL: p->label_key = arg; break;
+    case CLI_O_LABEL:
+        if (strcmp(arg, "auto") == 0) p->auto_labels = 1, p->label_key = NULL;
+        else p->auto_labels = 0, p->label_key = arg;
+        break;
     case CLI_O_STEPS: if (cli_opt_int(ctx, "--steps", arg, 0, 1000000000, &t->steps)) return -1; break;
     case CLI_O_BATCH: if (cli_opt_int(ctx, "--batch-size", arg, 1, 65536, &t->batch)) return -1; break;
     case CLI_O_LR: if (cli_opt_double(ctx, "--lr", arg, 1e-12, 0.999, &t->lr)) return -1; break;

@@ -77,6 +77,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
         cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
         cJSON_AddNumberToObject(r, "td", so->td);
         cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
+        cJSON_AddStringToObject(r, "bit_update", so->update == SDD_UPDATE_DRAW ? "draw" : "mean");
         cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
         cJSON_AddNumberToObject(r, "guidance", so->guidance);
         cJSON_AddNumberToObject(r, "seed", (double)so->seed);

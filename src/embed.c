@@ -158,7 +158,7 @@ int sdd_fuzzy_simplicial_set(const int64_t *knn_idx, const double *knn_dist, int
 }
 
 /* kNN lists with the cell itself first (distance 0), as umap's nearest_neighbors. */
-static int self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, double *dist)
+int sdd_self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, double *dist)
 {
     int64_t *self = sdd_malloc((size_t)n * sizeof *self), *oi = NULL;
     double *od = NULL;
@@ -340,7 +340,7 @@ int sdd_embed_run(const sdd_pair_t *pair, const sdd_embed_opt_t *opt, sdd_progre
         (rc = sdd_csr_append_rows(&e->X, &pair->synth)) < 0 || (rc = sdd_pca_fit(&e->X, opt->n_pcs, &e->pca)) < 0)
         goto fail;
     if ((rc = step(progress, user, 1, "neighbours")) < 0 ||
-        (rc = self_knn(e->pca.scores, n, e->pca.k, k, idx, dist)) < 0 ||
+        (rc = sdd_self_knn(e->pca.scores, n, e->pca.k, k, idx, dist)) < 0 ||
         (rc = distance_graph(idx, dist, n, k, &e->distances)) < 0 ||
         (rc = sdd_fuzzy_simplicial_set(idx, dist, n, k, NULL, NULL, &e->connectivities)) < 0)
         goto fail;

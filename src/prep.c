@@ -35,11 +35,16 @@ void sdd_prep_opt_init(sdd_prep_opt_t *opt)
     opt->flavor = SDD_HVG_SEURAT;
     opt->chunk_rows = 10000;
     opt->threads = 1;
+    opt->cluster_resolution = 1.0;
     sdd_read_opt_init(&opt->read);
 }
 
 int sdd_prep_opt_check(const sdd_prep_opt_t *opt)
 {
+    if (opt->auto_labels && opt->label_key)
+        return sdd_error(SDD_EINVAL, "give either a label column or automatic cluster labels, not both");
+    if (opt->auto_labels && !(opt->cluster_resolution > 0 && opt->cluster_resolution <= 100))
+        return sdd_error(SDD_EINVAL, "cluster resolution must be in (0, 100]");
     if (opt->min_cells < 0 || opt->min_cells > 1000)
         return sdd_error(SDD_EINVAL, "min_cells must be in [0, 1000], not %lld",
                          (long long)opt->min_cells);
@@ -658,6 +663,12 @@ static int build_trainset(source_t *s, const sdd_dataset_t *md, const sdd_hvg_t 
             goto fail;
         }
         if ((rc = take_labels(md, h->cell_kept, opt->label_key, ts)) < 0) goto fail;
+    }
+    if (opt->auto_labels) {
+        sdd_cluster_opt_t co;
+        sdd_cluster_opt_init(&co);
+        co.resolution = opt->cluster_resolution;
+        if ((rc = sdd_trainset_cluster(ts, &co)) < 0) goto fail;
     }
     if ((rc = prep_json(opt, h, ts->X.nnz, &ts->prep_json)) < 0) goto fail;
     free(div);

@@ -335,23 +335,35 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
         }
 }
 
-/* A net trained with the value loss masked to non-zero entries predicts E[v | x != 0]
- * and leaves the value of zero entries free; the update needs E[v] = p E[v | x != 0] +
- * (1 - p)(-1), p = (b/bs + 1)/2 the bit's probability, or x_t drifts off the training
- * distribution (zero entries of x0 are -1 there). Written into S->cond. */
-static const float *update_target(sampler_t *S, int n)
+/* The x0 a reverse step moves towards, written into S->cond when it is not the
+ * prediction itself. p = (b/bs + 1)/2 is the bit's probability.
+ * SDD_UPDATE_MEAN: a net trained with the value loss masked to non-zero entries
+ * predicts E[v | x != 0] and leaves the value of zero entries free, so the update needs
+ * E[v] = p E[v | x != 0] + (1 - p)(-1), or x_t drifts off the training distribution
+ * (zero entries of x0 are -1 there).
+ * SDD_UPDATE_DRAW: each bit is drawn (on with probability p) and x0 is the point of the
+ * data it stands for: (v, +bs) where on, (-1, -bs) where off. The mean of the two
+ * cases lies between them, where no training x_t at low noise ever is; a drawn x0 keeps
+ * every x_t a noised copy of one possible cell. */
+static const float *update_target(sampler_t *S, int n, sdd_rng_t *rng)
 {
-    int G = S->G, D = S->D;
-    float ibs = (float)(1.0 / S->m->bit_scale);
-    if (!S->m->opt.value_mask || !S->m->shape.bits) return S->x0;
+    int G = S->G, D = S->D, draw = S->o->update == SDD_UPDATE_DRAW;
+    float bs = (float)S->m->bit_scale, ibs = 1.0f / bs;
+    if (!S->m->shape.bits || (!draw && !S->m->opt.value_mask)) return S->x0;
     for (int r = 0; r < n; r++) {
         const float *v = S->x0 + (size_t)r * D;
         float *o = S->cond + (size_t)r * D;
         for (int j = 0; j < G; j++) {
             float p = (v[G + j] * ibs + 1.0f) * 0.5f;
             p = p < 0 ? 0 : p > 1 ? 1 : p;
-            o[j] = p * v[j] - (1.0f - p);
-            o[G + j] = v[G + j];
+            if (draw) {
+                int on = sdd_rng_uniform(rng) < p;
+                o[j] = on ? v[j] : -1.0f;
+                o[G + j] = on ? bs : -bs;
+            } else {
+                o[j] = S->m->opt.value_mask ? p * v[j] - (1.0f - p) : v[j];
+                o[G + j] = v[G + j];
+            }
         }
     }
     return S->cond;
@@ -363,7 +375,7 @@ static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
     double gn = sdd_gamma(tn), gx = sdd_gamma(tx);
     double sn = sqrt(gn), s1n = sqrt(1.0 - gn);
     size_t nd = (size_t)n * S->D;
-    const float *x0 = update_target(S, n);
+    const float *x0 = update_target(S, n, rng);
     if (S->o->sampler == SDD_SAMPLER_DDIM) {
         float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
         for (size_t i = 0; i < nd; i++) {

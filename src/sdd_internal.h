@@ -17,6 +17,11 @@ char *sdd_strdup(const char *s);
 /* Free an array of n owned strings and the array itself (NULL-safe). */
 void sdd_strv_free(char **v, int64_t n);
 
+/* kNN lists of the rows of S [n x d] with each cell itself first (distance 0), then its
+ * k - 1 nearest other rows ascending, as umap's nearest_neighbors: idx / dist [n x k]
+ * (Euclidean distances, not squared), caller-owned. Needs 2 <= k <= n. (embed.c) */
+int sdd_self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, double *dist);
+
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)
 #define SDD_LOG_I(...) sdd_log(SDD_LOG_INFO, __func__, __VA_ARGS__)

@@ -304,6 +304,10 @@ typedef struct {
     int flavor;               /* SDD_HVG_* (SDD_HVG_SEURAT) */
     int64_t chunk_rows;       /* rows of X read per chunk when streaming statistics */
     const char *label_key;    /* obs column giving cell labels, or NULL */
+    int auto_labels;          /* 1: label the training cells by their clusters instead
+                                 (sdd_trainset_cluster with the default options and
+                                 cluster_resolution); excludes label_key */
+    double cluster_resolution; /* resolution of those clusters (1.0) */
     sdd_read_opt_t read;      /* which matrix of the file to read */
     int threads;              /* threads decoding X when streaming from a file (1) */
 } sdd_prep_opt_t;
@@ -399,6 +403,7 @@ char *sdd_model_json(const sdd_model_t *m);
 
 enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1 };
 enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
+enum { SDD_UPDATE_MEAN = 0, SDD_UPDATE_DRAW = 1 };
 
 typedef struct {
     int64_t n_cells;          /* cells to generate (1000) */
@@ -407,6 +412,10 @@ typedef struct {
     double td;                /* time delay of t_next = max(1 - (k + 1 + td)/S, 0) (0) */
     int bit_decode;           /* SDD_BITS_THRESHOLD (mask = bit > 0) or SDD_BITS_BERNOULLI
                                  (default: mask drawn with p = (b/bit_scale + 1)/2) */
+    int update;               /* x0 that each reverse step moves towards: SDD_UPDATE_MEAN
+                                 (the expected x0: bits 2p - 1, values p v - (1 - p)) or
+                                 SDD_UPDATE_DRAW (each gene's bit drawn with probability p,
+                                 x0 = (v, +1) where on and (-1, -1) where off) */
     int use_ema;              /* 1: EMA weights (default); 0: the raw weights */
     uint64_t seed;            /* seed of the sampler's own RNG (0) */
     double guidance;          /* classifier-free guidance weight w (1 = plain conditional) */
@@ -547,6 +556,27 @@ int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n
  * mean over folds of the per-fold AUC. */
 int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
                 int n_folds, int k, double *auc);
+
+/* Cell clusters (cluster.c): Louvain communities of the UMAP-weighted kNN graph on the
+ * first n_pcs principal components, as scanpy's pp.pca + pp.neighbors + tl.louvain. */
+typedef struct {
+    int n_pcs;                /* principal components (50) */
+    int n_neighbors;          /* neighbours counting the cell itself (15) */
+    double resolution;        /* modularity resolution r (1.0): larger gives more clusters */
+    int64_t min_size;         /* clusters with fewer cells are dissolved into their
+                                 best-connected large neighbour (20) */
+    uint64_t seed;            /* order of the local moves (0) */
+} sdd_cluster_opt_t;
+
+void sdd_cluster_opt_init(sdd_cluster_opt_t *opt);
+int sdd_cluster_opt_check(const sdd_cluster_opt_t *opt);
+/* Cluster the rows of X (cells x genes, log1p): labels [n_rows] (caller-owned) receive
+ * codes 0..*n_labels-1, code 0 the largest cluster. The same seed gives the same labels
+ * with any thread count. */
+int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels);
+/* Label a training set by the clusters of its cells (replacing any labels it had):
+ * label_key "cluster", label names "c0", "c1", ... with c0 the largest cluster. */
+int sdd_trainset_cluster(sdd_trainset_t *ts, const sdd_cluster_opt_t *opt);
 
 /* Spearman (average ranks for ties) and Pearson correlation of x[n] and y[n]. NaN when
  * a side is constant. */

@@ -21,6 +21,7 @@ const struct option cli_sample_longopts[] = {
     {"bit-decode", required_argument, NULL, CLI_O_DECODE},
     {"guidance", required_argument, NULL, CLI_O_GUIDANCE},
     {"bit-update", required_argument, NULL, CLI_O_UPDATE},
+    {"eta", required_argument, NULL, CLI_O_ETA},
     {"label-counts", required_argument, NULL, CLI_O_LCOUNTS},
     {"counts", no_argument, NULL, CLI_O_COUNTS},
     {"no-ema", no_argument, NULL, CLI_O_NOEMA},
@@ -75,6 +76,7 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
         else if (strcmp(arg, "bernoulli") == 0) s->bit_decode = SDD_BITS_BERNOULLI;
         else return cli_usage_error(ctx, "unknown --bit-decode '%s' (threshold, bernoulli)", arg), -1;
         break;
+    case CLI_O_ETA: if (cli_opt_double(ctx, "--eta", arg, 0, 1, &s->eta)) return -1; break;
     case CLI_O_UPDATE:
         if (strcmp(arg, "mean") == 0) s->update = SDD_UPDATE_MEAN;
         else if (strcmp(arg, "draw") == 0) s->update = SDD_UPDATE_DRAW;
@@ -110,6 +112,7 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const c
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);
     cJSON_AddNumberToObject(o, "td", s->td);
     cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
+    cJSON_AddNumberToObject(o, "eta", s->eta);
     cJSON_AddStringToObject(o, "bit_update", s->update == SDD_UPDATE_DRAW ? "draw" : "mean");
     cJSON_AddNumberToObject(o, "seed", (double)s->seed);
     cJSON_AddNumberToObject(o, "guidance", s->guidance);

@@ -8,7 +8,9 @@
  *     conditional, guidance w: x0 = clip(x0_null + w (x0_label - x0_null)); w = 1 is the
  *       plain conditional prediction, w = 0 the unconditional one (the null class)
  *     eps = (x_t - sqrt(g_now) x0) / sqrt(1 - g_now)
- *     DDIM: x_next = sqrt(g_next) x0 + sqrt(1 - g_next) eps
+ *     DDIM: x_next = sqrt(g_next) x0 + sqrt(1 - g_next - sigma^2) eps + sigma z,
+ *           sigma = eta sqrt((1 - g_next)/(1 - g_now)) sqrt(1 - g_now/g_next) (eta = 0:
+ *           deterministic; eta = 1: the variance of the DDPM posterior)
  *     DDPM: a = clip(g_now/g_next, 0, 1);
  *           x_next = (x_t - (1 - a)/sqrt(1 - g_now) eps)/sqrt(a) + sqrt(1 - a) z
  *     e = x0
@@ -69,6 +71,7 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *o)
         return sdd_error(SDD_EINVAL, "time difference td must be in [0, steps)");
     if (o->bit_decode != SDD_BITS_THRESHOLD && o->bit_decode != SDD_BITS_BERNOULLI)
         return sdd_error(SDD_EINVAL, "unknown bit decoding %d", o->bit_decode);
+    if (!(o->eta >= 0 && o->eta <= 1)) return sdd_error(SDD_EINVAL, "DDIM eta must be in [0, 1]");
     if (!(o->guidance >= 0 && o->guidance <= 100))
         return sdd_error(SDD_EINVAL, "guidance weight must be in [0, 100]");
     if (o->batch < 0 || o->batch > 65536)
@@ -377,10 +380,15 @@ static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
     size_t nd = (size_t)n * S->D;
     const float *x0 = update_target(S, n, rng);
     if (S->o->sampler == SDD_SAMPLER_DDIM) {
-        float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
+        /* sigma = eta sqrt((1 - g_next)/(1 - g_now)) sqrt(1 - g_now/g_next) */
+        double sg2 = S->o->eta > 0 ? S->o->eta * S->o->eta * (1.0 - gx) / (1.0 - gn) * (1.0 - gn / gx) : 0;
+        float a = (float)sqrt(gx), b, sg;
+        sg2 = sg2 < 0 ? 0 : sg2 > 1.0 - gx ? 1.0 - gx : sg2;
+        b = (float)sqrt(1.0 - gx - sg2);
+        sg = (float)sqrt(sg2);
         for (size_t i = 0; i < nd; i++) {
             float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
-            S->x[i] = a * x0[i] + b * eps;
+            S->x[i] = a * x0[i] + b * eps + (sg > 0 ? sg * (float)sdd_rng_normal(rng) : 0.0f);
         }
     } else {
         double al = gn / gx;

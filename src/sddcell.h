@@ -409,6 +409,8 @@ typedef struct {
     int64_t n_cells;          /* cells to generate (1000) */
     int64_t steps;            /* sampling steps S (20) */
     int sampler;              /* SDD_SAMPLER_DDIM (default) or SDD_SAMPLER_DDPM */
+    double eta;               /* DDIM noise: 0 deterministic (default), 1 the DDPM
+                                 posterior's variance */
     double td;                /* time delay of t_next = max(1 - (k + 1 + td)/S, 0) (0) */
     int bit_decode;           /* SDD_BITS_THRESHOLD (mask = bit > 0) or SDD_BITS_BERNOULLI
                                  (default: mask drawn with p = (b/bit_scale + 1)/2) */

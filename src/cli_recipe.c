@@ -29,6 +29,8 @@ const struct option cli_train_longopts[] = {
     {"bit-weight", required_argument, NULL, CLI_O_BITWEIGHT},
     {"value-mask", no_argument, NULL, CLI_O_VALUEMASK},
     {"no-value-mask", no_argument, NULL, CLI_O_NOVALUEMASK},
+    {"precond", no_argument, NULL, CLI_O_PRECOND},
+    {"no-precond", no_argument, NULL, CLI_O_NOPRECOND},
     {"scale", required_argument, NULL, CLI_O_SCALE},
     {"clip", required_argument, NULL, CLI_O_CLIP},
     {"no-sparsity-bits", no_argument, NULL, CLI_O_NOBITS},
@@ -98,6 +100,8 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_BITWEIGHT: if (cli_opt_double(ctx, "--bit-weight", arg, 0, 1e6, &t->bit_weight)) return -1; break;
     case CLI_O_VALUEMASK: t->value_mask = 1; break;
     case CLI_O_NOVALUEMASK: t->value_mask = 0; break;
+    case CLI_O_PRECOND: t->precond = 1; break;
+    case CLI_O_NOPRECOND: t->precond = 0; break;
     case CLI_O_SCALE:
         if (strcmp(arg, "global") && strcmp(arg, "gene")) {
             cli_usage_error(ctx, "unknown --scale '%s' (global, gene)", arg);

@@ -22,6 +22,7 @@ const struct option cli_sample_longopts[] = {
     {"guidance", required_argument, NULL, CLI_O_GUIDANCE},
     {"bit-update", required_argument, NULL, CLI_O_UPDATE},
     {"eta", required_argument, NULL, CLI_O_ETA},
+    {"sample-self-cond", required_argument, NULL, CLI_O_SCSAMPLE},
     {"label-counts", required_argument, NULL, CLI_O_LCOUNTS},
     {"counts", no_argument, NULL, CLI_O_COUNTS},
     {"no-ema", no_argument, NULL, CLI_O_NOEMA},
@@ -67,7 +68,8 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
     case CLI_O_SAMPLER:
         if (strcmp(arg, "ddim") == 0) s->sampler = SDD_SAMPLER_DDIM;
         else if (strcmp(arg, "ddpm") == 0) s->sampler = SDD_SAMPLER_DDPM;
-        else return cli_usage_error(ctx, "unknown --sampler '%s' (ddim, ddpm)", arg), -1;
+        else if (strcmp(arg, "renoise") == 0) s->sampler = SDD_SAMPLER_RENOISE;
+        else return cli_usage_error(ctx, "unknown --sampler '%s' (ddim, ddpm, renoise)", arg), -1;
         break;
     case CLI_O_SSTEPS: if (cli_opt_int(ctx, "--steps", arg, 1, 100000, &s->steps)) return -1; break;
     case CLI_O_TD: if (cli_opt_double(ctx, "--td", arg, 0, 100000, &s->td)) return -1; break;
@@ -75,6 +77,12 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
         if (strcmp(arg, "threshold") == 0) s->bit_decode = SDD_BITS_THRESHOLD;
         else if (strcmp(arg, "bernoulli") == 0) s->bit_decode = SDD_BITS_BERNOULLI;
         else return cli_usage_error(ctx, "unknown --bit-decode '%s' (threshold, bernoulli)", arg), -1;
+        break;
+    case CLI_O_SCSAMPLE:
+        if (strcmp(arg, "previous") == 0) s->self_cond = SDD_SC_PREVIOUS;
+        else if (strcmp(arg, "same") == 0) s->self_cond = SDD_SC_SAME;
+        else if (strcmp(arg, "none") == 0) s->self_cond = SDD_SC_NONE;
+        else return cli_usage_error(ctx, "unknown --sample-self-cond '%s' (previous, same, none)", arg), -1;
         break;
     case CLI_O_ETA: if (cli_opt_double(ctx, "--eta", arg, 0, 1, &s->eta)) return -1; break;
     case CLI_O_UPDATE:
@@ -108,11 +116,12 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const c
     }
     cJSON_AddStringToObject(o, "version", SDD_VERSION);
     cJSON_AddStringToObject(o, "model", model_path ? model_path : "");
-    cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM ? "ddpm" : "ddim");
+    cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM ? "ddpm" : s->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);
     cJSON_AddNumberToObject(o, "td", s->td);
     cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
     cJSON_AddNumberToObject(o, "eta", s->eta);
+    cJSON_AddStringToObject(o, "self_cond", s->self_cond == SDD_SC_SAME ? "same" : s->self_cond == SDD_SC_NONE ? "none" : "previous");
     cJSON_AddStringToObject(o, "bit_update", s->update == SDD_UPDATE_DRAW ? "draw" : "mean");
     cJSON_AddNumberToObject(o, "seed", (double)s->seed);
     cJSON_AddNumberToObject(o, "guidance", s->guidance);

@@ -73,7 +73,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
         cJSON_AddNumberToObject(r, "bit_weight", to->bit_weight);
         cJSON_AddNumberToObject(r, "sparsity_bits", to->sparsity_bits);
         cJSON_AddStringToObject(r, "scale", to->scale_gene ? "gene" : "global");
-        cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : "ddim");
+        cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : so->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
         cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
         cJSON_AddNumberToObject(r, "td", so->td);
         cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");

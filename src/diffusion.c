@@ -12,6 +12,20 @@
 #include "nn.h"
 #include <math.h>
 
+/* Preconditioning (Karras et al. 2022, "EDM", in variance-preserving form): with
+ * alpha = sqrt(gamma), sigma = sqrt(1 - gamma) and the data scale s_d = SDD_PRECOND_SD,
+ *   c_skip = alpha s_d^2 / (alpha^2 s_d^2 + sigma^2),  c_out = sigma s_d / sqrt(alpha^2 s_d^2 + sigma^2),
+ * x0-hat = c_skip x_t + c_out F. c_skip x_t is the best linear guess of x0 from x_t for
+ * data of scale s_d; F is trained towards (x0 - c_skip x_t) / c_out, a target of unit
+ * scale at every t. Near t = 0 the network has only a small correction to make; without
+ * it, it has to carry all 2G inputs through its 512-wide hidden layers to the output. */
+void sdd_precond(double t, float *c_skip, float *c_out)
+{
+    double g = sdd_gamma(t), a = sqrt(g), s2 = 1.0 - g, sd = SDD_PRECOND_SD, den = g * sd * sd + s2;
+    *c_skip = (float)(a * sd * sd / den);
+    *c_out = (float)(sqrt(s2) * sd / sqrt(den));
+}
+
 double sdd_gamma(double t)
 {
     double c = cos(((t + 2e-4) / (1.0 + 2.5e-4)) * M_PI / 2.0);

@@ -179,6 +179,16 @@ void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const fl
  * value loss masked to non-zero entries); bit entries weigh bit_weight. With
  * bits = 0 there are no bit entries and no masking. dout (may be NULL) receives
  * d loss / d out. The denominator is B * D. */
+#define SDD_PRECOND_SD 0.5
+/* c_skip and c_out of the preconditioned x0-hat at time t (diffusion.c). */
+void sdd_precond(double t, float *c_skip, float *c_out);
+/* x0-hat = c_skip(t_r) xt + c_out(t_r) F for each row r, in place over out [B][D]. */
+void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D);
+/* sdd_mse_loss for a preconditioned net: the error of x0-hat = c_skip xt + c_out F is
+ * measured in units of c_out, (F - (x0 - c_skip xt)/c_out)^2, so every t weighs alike;
+ * weights and masks as sdd_mse_loss (masks read from x0). dout receives d loss / d F. */
+double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, const float *t, int B, int D,
+                            int bits, double bit_weight, double w_zero_value, float *dout);
 double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
                     double bit_weight, double w_zero_value, float *dout);
 

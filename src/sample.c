@@ -13,6 +13,8 @@
  *           deterministic; eta = 1: the variance of the DDPM posterior)
  *     DDPM: a = clip(g_now/g_next, 0, 1);
  *           x_next = (x_t - (1 - a)/sqrt(1 - g_now) eps)/sqrt(a) + sqrt(1 - a) z
+ *     renoise: x_next = sqrt(g_next) x0 + sqrt(1 - g_next) z, z fresh noise: every x_t is
+ *           a forward-noised copy of the last x0 (with drawn bits, of one possible cell)
  *     e = x0
  * The last x0-hat is decoded: mask = [bit > 0] (threshold) or drawn with p = (b/bs + 1)/2
  * (bernoulli: an MSE-trained x0 net estimates E[bit] = bs (2p - 1)); value = (v + 1)/2 M
@@ -63,7 +65,9 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *o)
 {
     if (o->n_cells < 1 || o->n_cells > INT64_C(100000000))
         return sdd_error(SDD_EINVAL, "number of cells must be in [1, 1e8], not %lld", (long long)o->n_cells);
-    if (o->sampler != SDD_SAMPLER_DDIM && o->sampler != SDD_SAMPLER_DDPM)
+    if (o->self_cond < SDD_SC_PREVIOUS || o->self_cond > SDD_SC_NONE)
+        return sdd_error(SDD_EINVAL, "unknown self-conditioning mode %d", o->self_cond);
+    if (o->sampler != SDD_SAMPLER_DDIM && o->sampler != SDD_SAMPLER_DDPM && o->sampler != SDD_SAMPLER_RENOISE)
         return sdd_error(SDD_EINVAL, "unknown sampler %d", o->sampler);
     if (o->steps < 1 || o->steps > 100000)
         return sdd_error(SDD_EINVAL, "sampling steps must be in [1, 100000], not %lld", (long long)o->steps);
@@ -326,10 +330,15 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
     float bs = (float)S->m->bit_scale, w = (float)S->o->guidance;
     size_t nd = (size_t)n * D;
     const float *out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
-    memcpy(S->x0, out, nd * sizeof(float));
+    float cs = 0, co = 1;
+    if (S->m->opt.precond) sdd_precond(t, &cs, &co);
+    for (size_t i = 0; i < nd; i++) S->x0[i] = cs * S->x[i] + co * out[i];
     if (nl > 0 && w != 1.0f) {
         out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
-        for (size_t i = 0; i < nd; i++) S->x0[i] = out[i] + w * (S->x0[i] - out[i]);
+        for (size_t i = 0; i < nd; i++) {
+            float u = cs * S->x[i] + co * out[i];
+            S->x0[i] = u + w * (S->x0[i] - u);
+        }
     }
     for (int r = 0; r < n; r++)
         for (int j = 0; j < D; j++) {
@@ -390,6 +399,9 @@ static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
             float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
             S->x[i] = a * x0[i] + b * eps + (sg > 0 ? sg * (float)sdd_rng_normal(rng) : 0.0f);
         }
+    } else if (S->o->sampler == SDD_SAMPLER_RENOISE) {
+        float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
+        for (size_t i = 0; i < nd; i++) S->x[i] = a * x0[i] + b * (float)sdd_rng_normal(rng);
     } else {
         double al = gn / gx;
         al = al < 0 ? 0 : al > 1 ? 1 : al;
@@ -414,7 +426,12 @@ static int run_batch(sampler_t *S, int n, const int32_t *lab, sdd_rng_t *rng, in
     for (int64_t k = 0; k < steps; k++) {
         double tn = 1.0 - (double)k / steps, tx = 1.0 - (k + 1 + o->td) / steps;
         if (tx < 0) tx = 0;
-        predict(S, n, k == 0 ? 0 : n, (float)tn, lab);
+        if (o->self_cond == SDD_SC_SAME) { /* as in training: the estimate of this x_t */
+            predict(S, n, 0, (float)tn, lab);
+            memcpy(S->sc, S->x0, nd * sizeof(float));
+        }
+        predict(S, n, (k == 0 && o->self_cond == SDD_SC_PREVIOUS) || o->self_cond == SDD_SC_NONE ? 0 : n,
+                (float)tn, lab);
         if (k + 1 < steps) update(S, n, tn, tx, rng);
         memcpy(S->sc, S->x0, nd * sizeof(float));
         snprintf(status, sizeof status, "batch %lld/%lld", (long long)bi + 1, (long long)n_batches);

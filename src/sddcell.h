@@ -340,6 +340,9 @@ typedef struct {
     double label_dropout;     /* probability of the null label during training (0.1) */
     double bit_weight;        /* loss weight of the bit half (1.0) */
     int value_mask;           /* 1: value loss only where the cell's value is non-zero (1) */
+    int precond;              /* 1: the network gives the residual F of x0-hat = c_skip(t) x_t +
+                                 c_out(t) F (diffusion.c, sdd_precond), so that near t = 0 the
+                                 input passes through; 0: the network's output is x0-hat */
     double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
@@ -401,9 +404,10 @@ char *sdd_model_json(const sdd_model_t *m);
 
 /* ---- sampling (SPEC section 4) */
 
-enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1 };
+enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1, SDD_SAMPLER_RENOISE = 2 };
 enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
 enum { SDD_UPDATE_MEAN = 0, SDD_UPDATE_DRAW = 1 };
+enum { SDD_SC_PREVIOUS = 0, SDD_SC_SAME = 1, SDD_SC_NONE = 2 };
 
 typedef struct {
     int64_t n_cells;          /* cells to generate (1000) */
@@ -418,6 +422,10 @@ typedef struct {
                                  (the expected x0: bits 2p - 1, values p v - (1 - p)) or
                                  SDD_UPDATE_DRAW (each gene's bit drawn with probability p,
                                  x0 = (v, +1) where on and (-1, -1) where off) */
+    int self_cond;            /* the self-conditioning input of each step: SDD_SC_PREVIOUS
+                                 (the previous step's x0-hat, zeros at the first step),
+                                 SDD_SC_SAME (a first pass on [x_t | 0] at this step, as in
+                                 training: two passes a step) or SDD_SC_NONE (zeros) */
     int use_ema;              /* 1: EMA weights (default); 0: the raw weights */
     uint64_t seed;            /* seed of the sampler's own RNG (0) */
     double guidance;          /* classifier-free guidance weight w (1 = plain conditional) */

@@ -119,6 +119,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     sdd_net_prepare(m, m->params, B, xt, t, labels);
     if (n_sc > 0) {
         sdd_net_forward_prepared(m, m->params, n_sc, NULL, 0);
+        if (o->precond) sdd_precond_apply(m->a.out, xt, t, n_sc, D);
         for (int r = 0; r < n_sc; r++)
             for (int j = 0; j < D; j++) {
                 float lim = (m->shape.bits && j >= G) ? bs : 1.0f, v = m->a.out[(size_t)r * D + j];
@@ -126,8 +127,12 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
             }
     }
     sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
-    *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
-                         dout);
+    if (o->precond)
+        *loss = sdd_mse_loss_precond(m->a.out, x0, xt, t, B, D, m->shape.bits, o->bit_weight,
+                                     o->value_mask ? 0.0 : 1.0, dout);
+    else
+        *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
+                             dout);
     memset(m->grads, 0, (size_t)m->n_params * sizeof(float));
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
     lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;

@@ -82,6 +82,8 @@ static cJSON *json_options(const sdd_train_opt_t *o)
     cJSON_AddNumberToObject(t, "bit_weight", o->bit_weight);
     cJSON_AddBoolToObject(t, "value_mask", o->value_mask);
     cJSON_AddBoolToObject(t, "precond", o->precond);
+    cJSON_AddNumberToObject(t, "precond_mu_value", o->precond_mu[0]);
+    cJSON_AddNumberToObject(t, "precond_mu_bit", o->precond_mu[1]);
     cJSON_AddBoolToObject(t, "lr_decay", o->lr_decay);
     cJSON_AddNumberToObject(t, "self_cond", o->self_cond);
     cJSON_AddNumberToObject(t, "checkpoint_every", (double)o->checkpoint_every);
@@ -215,6 +217,8 @@ static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
     o->bit_weight = jnum(t, "bit_weight", o->bit_weight);
     o->value_mask = (int)jnum(t, "value_mask", 0);
     o->precond = (int)jnum(t, "precond", 0);
+    o->precond_mu[0] = jnum(t, "precond_mu_value", 0);
+    o->precond_mu[1] = jnum(t, "precond_mu_bit", 0);
     o->lr_decay = (int)jnum(t, "lr_decay", 0);
     o->self_cond = jnum(t, "self_cond", o->self_cond);
     o->checkpoint_every = (int64_t)jnum(t, "checkpoint_every", 0);

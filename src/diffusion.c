@@ -15,15 +15,33 @@
 /* Preconditioning (Karras et al. 2022, "EDM", in variance-preserving form): with
  * alpha = sqrt(gamma), sigma = sqrt(1 - gamma) and the data scale s_d = SDD_PRECOND_SD,
  *   c_skip = alpha s_d^2 / (alpha^2 s_d^2 + sigma^2),  c_out = sigma s_d / sqrt(alpha^2 s_d^2 + sigma^2),
- * x0-hat = c_skip x_t + c_out F. c_skip x_t is the best linear guess of x0 from x_t for
- * data of scale s_d; F is trained towards (x0 - c_skip x_t) / c_out, a target of unit
+ * x0-hat = mu + c_skip (x_t - alpha mu) + c_out F = c_skip x_t + c_out F + c_mean mu,
+ * c_mean = 1 - c_skip alpha, mu the training data's mean of each half of x0 (values,
+ * bits). mu + c_skip (x_t - alpha mu) is the best linear guess of x0 from x_t for data
+ * of mean mu and scale s_d; F is trained towards (x0 - c_skip x_t - c_mean mu) / c_out, a target of unit
  * scale at every t. Near t = 0 the network has only a small correction to make; without
  * it, it has to carry all 2G inputs through its 512-wide hidden layers to the output. */
-void sdd_precond(double t, float *c_skip, float *c_out)
+void sdd_precond(double t, float *c_skip, float *c_out, float *c_mean)
 {
     double g = sdd_gamma(t), a = sqrt(g), s2 = 1.0 - g, sd = SDD_PRECOND_SD, den = g * sd * sd + s2;
-    *c_skip = (float)(a * sd * sd / den);
+    double cs = a * sd * sd / den;
+    *c_skip = (float)cs;
     *c_out = (float)(sqrt(s2) * sd / sqrt(den));
+    *c_mean = (float)(1.0 - cs * a);
+}
+
+void sdd_precond_means(const sdd_model_t *m, const sdd_csr_t *X, double mu[2])
+{
+    int64_t G = X->n_cols, n = X->n_rows, nz = 0;
+    double sv = 0;
+    for (int64_t k = 0; k < X->nnz; k++) {
+        double M = m->scale_gene ? (m->Mg[X->indices[k]] > 0 ? m->Mg[X->indices[k]] : 1.0) : m->M;
+        if (X->data[k] == 0) continue;
+        sv += 2.0 * X->data[k] / M; /* v + 1 */
+        nz++;
+    }
+    mu[0] = n > 0 && G > 0 ? sv / ((double)n * G) - 1.0 : -1.0;
+    mu[1] = n > 0 && G > 0 ? m->bit_scale * (2.0 * (double)nz / ((double)n * G) - 1.0) : -m->bit_scale;
 }
 
 double sdd_gamma(double t)

@@ -595,27 +595,28 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
 
 /* ------------------------------------------------------------ loss */
 
-void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D)
+void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D, int bits, const double *mu)
 {
+    int G = bits ? D / 2 : D;
     for (int r = 0; r < B; r++) {
-        float cs, co, *o = out + (size_t)r * D;
+        float cs, co, cm, *o = out + (size_t)r * D;
         const float *x = xt + (size_t)r * D;
-        sdd_precond(t[r], &cs, &co);
-        for (int j = 0; j < D; j++) o[j] = cs * x[j] + co * o[j];
+        sdd_precond(t[r], &cs, &co, &cm);
+        for (int j = 0; j < D; j++) o[j] = cs * x[j] + co * o[j] + cm * (float)mu[j >= G];
     }
 }
 
 double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, const float *t, int B, int D,
-                            int bits, double bit_weight, double w_zero_value, float *dout)
+                            int bits, double bit_weight, double w_zero_value, const double *mu, float *dout)
 {
     int G = bits ? D / 2 : D;
     double sum = 0, scale = 1.0 / ((double)B * D);
     for (int r = 0; r < B; r++) {
         const float *o = F + (size_t)r * D, *x = x0 + (size_t)r * D, *xr = xt + (size_t)r * D;
-        float *d = dout ? dout + (size_t)r * D : NULL, cs, co;
-        sdd_precond(t[r], &cs, &co);
+        float *d = dout ? dout + (size_t)r * D : NULL, cs, co, cm;
+        sdd_precond(t[r], &cs, &co, &cm);
         for (int j = 0; j < D; j++) {
-            double w = 1.0, e = (double)o[j] - ((double)x[j] - (double)cs * xr[j]) / co;
+            double w = 1.0, e = (double)o[j] - ((double)x[j] - (double)cs * xr[j] - (double)cm * mu[j >= G]) / co;
             if (bits && j >= G) w = bit_weight;
             else if (bits && x[G + j] < 0) w = w_zero_value;
             sum += w * e * e;

@@ -180,15 +180,18 @@ void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const fl
  * bits = 0 there are no bit entries and no masking. dout (may be NULL) receives
  * d loss / d out. The denominator is B * D. */
 #define SDD_PRECOND_SD 0.5
-/* c_skip and c_out of the preconditioned x0-hat at time t (diffusion.c). */
-void sdd_precond(double t, float *c_skip, float *c_out);
-/* x0-hat = c_skip(t_r) xt + c_out(t_r) F for each row r, in place over out [B][D]. */
-void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D);
+/* c_skip, c_out and c_mean of the preconditioned x0-hat at time t (diffusion.c). */
+void sdd_precond(double t, float *c_skip, float *c_out, float *c_mean);
+/* mu[0], mu[1]: the mean of the value half and of the bit half of x0 over X (diffusion.c). */
+void sdd_precond_means(const sdd_model_t *m, const sdd_csr_t *X, double mu[2]);
+/* x0-hat = c_skip(t_r) xt + c_out(t_r) F + c_mean(t_r) mu for each row r, in place over
+ * out [B][D]; mu[0] for the first G columns, mu[1] for the bits. */
+void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D, int bits, const double *mu);
 /* sdd_mse_loss for a preconditioned net: the error of x0-hat = c_skip xt + c_out F is
  * measured in units of c_out, (F - (x0 - c_skip xt)/c_out)^2, so every t weighs alike;
  * weights and masks as sdd_mse_loss (masks read from x0). dout receives d loss / d F. */
 double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, const float *t, int B, int D,
-                            int bits, double bit_weight, double w_zero_value, float *dout);
+                            int bits, double bit_weight, double w_zero_value, const double *mu, float *dout);
 double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
                     double bit_weight, double w_zero_value, float *dout);
 

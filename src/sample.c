@@ -330,13 +330,13 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
     float bs = (float)S->m->bit_scale, w = (float)S->o->guidance;
     size_t nd = (size_t)n * D;
     const float *out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
-    float cs = 0, co = 1;
-    if (S->m->opt.precond) sdd_precond(t, &cs, &co);
-    for (size_t i = 0; i < nd; i++) S->x0[i] = cs * S->x[i] + co * out[i];
+    float cs = 0, co = 1, cm = 0, mu[2] = {(float)S->m->opt.precond_mu[0], (float)S->m->opt.precond_mu[1]};
+    if (S->m->opt.precond) sdd_precond(t, &cs, &co, &cm);
+    for (size_t i = 0; i < nd; i++) S->x0[i] = cs * S->x[i] + co * out[i] + cm * mu[(int)(i % D) >= G];
     if (nl > 0 && w != 1.0f) {
         out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
         for (size_t i = 0; i < nd; i++) {
-            float u = cs * S->x[i] + co * out[i];
+            float u = cs * S->x[i] + co * out[i] + cm * mu[(int)(i % D) >= G];
             S->x0[i] = u + w * (S->x0[i] - u);
         }
     }

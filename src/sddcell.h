@@ -343,6 +343,8 @@ typedef struct {
     int precond;              /* 1: the network gives the residual F of x0-hat = c_skip(t) x_t +
                                  c_out(t) F (diffusion.c, sdd_precond), so that near t = 0 the
                                  input passes through; 0: the network's output is x0-hat */
+    double precond_mu[2];     /* with precond: the training data's mean of the value half
+                                 and of the bit half of x0 (set by sdd_model_create) */
     double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */

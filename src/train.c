@@ -119,7 +119,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     sdd_net_prepare(m, m->params, B, xt, t, labels);
     if (n_sc > 0) {
         sdd_net_forward_prepared(m, m->params, n_sc, NULL, 0);
-        if (o->precond) sdd_precond_apply(m->a.out, xt, t, n_sc, D);
+        if (o->precond) sdd_precond_apply(m->a.out, xt, t, n_sc, D, m->shape.bits, o->precond_mu);
         for (int r = 0; r < n_sc; r++)
             for (int j = 0; j < D; j++) {
                 float lim = (m->shape.bits && j >= G) ? bs : 1.0f, v = m->a.out[(size_t)r * D + j];
@@ -129,7 +129,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
     if (o->precond)
         *loss = sdd_mse_loss_precond(m->a.out, x0, xt, t, B, D, m->shape.bits, o->bit_weight,
-                                     o->value_mask ? 0.0 : 1.0, dout);
+                                     o->value_mask ? 0.0 : 1.0, o->precond_mu, dout);
     else
         *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                              dout);
@@ -238,6 +238,7 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
     s.n_labels = ts->labels ? ts->n_labels : 0;
     if ((rc = sdd_model_alloc(&m, &s, &o)) < 0) return rc;
     if ((rc = sdd_data_scales(&ts->X, &m->M, m->Mg, m->mg)) < 0) goto fail;
+    if (m->opt.precond) sdd_precond_means(m, &ts->X, m->opt.precond_mu);
     if ((rc = copy_metadata(m, ts)) < 0) goto fail;
     sdd_rng_seed(&m->rng, o.seed);
     sdd_net_init(m, &m->rng);

@@ -17,6 +17,10 @@ char *sdd_strdup(const char *s);
 /* Free an array of n owned strings and the array itself (NULL-safe). */
 void sdd_strv_free(char **v, int64_t n);
 
+/* metrics.c: n of `size` rows drawn without replacement by a partial Fisher-Yates
+ * shuffle from rng (all rows, in order, and no draw when size == n), ascending. */
+int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);
+
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)
 #define SDD_LOG_I(...) sdd_log(SDD_LOG_INFO, __func__, __VA_ARGS__)

@@ -81,6 +81,15 @@ int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t
 /* Every figure of an evaluation as a JSON object (NaN as null), as `evaluate --json` and
  * `simulate` write them; the caller adds its own keys and deletes it. */
 cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key);
+/* The held-out protocol's figures: the synthetic-vs-held-out figures at the top level (as
+ * cli_eval_json, for the scripts that read them there) and again as the block
+ * synthetic_vs_heldout, the floor as training_vs_heldout, the memorisation block, the cell
+ * counts, "evaluated_against": "heldout" and, when given, the held-out cells' names. */
+cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char *const *heldout_names,
+                        int64_t n_names);
+/* One stderr line (none with --quiet): each synthetic figure beside its floor, and the
+ * memorisation share; seconds >= 0 is appended. */
+void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, double seconds);
 
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);

@@ -1,8 +1,10 @@
 /*
- * cli_evaluate.c: `sddcell evaluate REAL SYNTH`. Loads both sides into SYNTH's gene
- * space (sdd_pair_load), runs the SPEC section 5 metrics (sdd_evaluate), prints a table
- * on stdout and, with --json, writes every figure to a JSON file (temporary name, then
- * rename, so a failed run leaves no file).
+ * cli_evaluate.c: `sddcell evaluate REAL SYNTH [--train TRAIN]`. Loads both sides into
+ * SYNTH's gene space (sdd_pair_load), runs the SPEC section 5 metrics (sdd_evaluate) or,
+ * with the training cells, the held-out protocol (sdd_pair_load_train,
+ * sdd_evaluate_heldout: REAL is then the held-out cells), prints a table on stdout and,
+ * with --json, writes every figure to a JSON file (temporary name, then rename, so a
+ * failed run leaves no file). The JSON builders are shared with `simulate`.
  */
 #include "cli.h"
 #include <cjson/cJSON.h>
@@ -71,6 +73,50 @@ cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key)
     return o;
 }
 
+cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char *const *heldout_names,
+                        int64_t n_names)
+{
+    cJSON *o = cli_eval_json(h->synth, label_key), *c, *m, *names;
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "evaluated_against", "heldout");
+    c = cJSON_AddObjectToObject(o, "cells");
+    if (c) {
+        cJSON_AddNumberToObject(c, "heldout", (double)h->n_heldout);
+        cJSON_AddNumberToObject(c, "synthetic", (double)h->n_synth);
+        cJSON_AddNumberToObject(c, "training", (double)h->n_train);
+        cJSON_AddNumberToObject(c, "m", (double)h->m);
+    }
+    cJSON_AddItemToObject(o, "synthetic_vs_heldout", cli_eval_json(h->synth, label_key));
+    cJSON_AddItemToObject(o, "training_vs_heldout", cli_eval_json(h->floor, label_key));
+    m = cJSON_AddObjectToObject(o, "memorisation");
+    if (m) {
+        add_num(m, "share_nearest_training", h->memorisation);
+        cJSON_AddNumberToObject(m, "no_copying", 0.5);
+        cJSON_AddNumberToObject(m, "n_per_side", (double)h->mem_n);
+        cJSON_AddNumberToObject(m, "n_pcs", h->mem_pcs);
+    }
+    if (heldout_names && (names = cJSON_AddArrayToObject(o, "heldout_cells")))
+        for (int64_t i = 0; i < n_names; i++)
+            cJSON_AddItemToArray(names, cJSON_CreateString(heldout_names[i] ? heldout_names[i] : ""));
+    return o;
+}
+
+void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, double seconds)
+{
+    const sdd_eval_t *e = h->synth, *f = h->floor;
+    if (ctx->quiet) return;
+    fprintf(stderr,
+            "[M::%s] against %lld held-out cells (floor: as many training cells): sparsity real "
+            "%.2f%% synthetic %.2f%% (floor %.2f%%); SCC %.4f (floor %.4f) PCC %.4f (floor %.4f) "
+            "MMD %.4f (floor %.4f) LISI scaled %.4f (floor %.4f) kNN AUC %.4f (floor %.4f); "
+            "memorisation %.3f (0.5 = no copying)",
+            ctx->cmd, (long long)h->m, 100 * e->sparsity_real, 100 * e->sparsity_synth,
+            100 * f->sparsity_synth, e->scc, f->scc, e->pcc, f->pcc, e->mmd, f->mmd, e->lisi_scaled,
+            f->lisi_scaled, e->knn_auc, f->knn_auc, h->memorisation);
+    if (seconds >= 0) fprintf(stderr, "; %.1f s", seconds);
+    fputc('\n', stderr);
+}
+
 static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *real, const char *synth,
                           const char *label_key, uint64_t seed)
 {
@@ -83,22 +129,35 @@ static cJSON *result_json(const sdd_eval_t *e, const sdd_pair_t *p, const char *
     return o;
 }
 
-static void print_table(const sdd_eval_t *e)
+/* One row of the table: the value, and the floor's beside it when there is one. */
+static void row(const char *name, const char *fmt, double v, const sdd_eval_t *f, double fv)
 {
-    printf("%-28s %12s\n", "metric", "value");
-    printf("%-28s %12lld\n", "cells real", (long long)e->n_real);
-    printf("%-28s %12lld\n", "cells synthetic", (long long)e->n_synth);
-    printf("%-28s %12lld\n", "genes", (long long)e->n_genes);
-    printf("%-28s %12lld\n", "subsample per side", (long long)e->n_sub);
-    printf("%-28s %11.2f%%\n", "sparsity real", 100 * e->sparsity_real);
-    printf("%-28s %11.2f%%\n", "sparsity synthetic", 100 * e->sparsity_synth);
-    printf("%-28s %12.4f\n", "zero-fraction W1 distance", e->zero_frac_w1);
-    printf("%-28s %12.4f\n", "SCC (gene means)", e->scc);
-    printf("%-28s %12.4f\n", "PCC (gene means)", e->pcc);
-    printf("%-28s %12.4f\n", "MMD", e->mmd);
-    printf("%-28s %12.4f\n", "LISI (median)", e->lisi);
-    printf("%-28s %12.4f\n", "LISI scaled", e->lisi_scaled);
-    printf("%-28s %12.4f\n", "kNN AUC", e->knn_auc);
+    printf("%-28s ", name);
+    printf(fmt, v);
+    if (f) printf(" "), printf(fmt, fv);
+    putchar('\n');
+}
+
+/* The figures (e: REAL vs SYNTH), with the floor f (REAL vs TRAIN, may be NULL) beside. */
+static void print_table(const sdd_eval_t *e, const sdd_eval_t *f)
+{
+    printf("%-28s %12s%s\n", "metric", "value", f ? "        floor" : "");
+    row("cells real", "%12.0f", (double)e->n_real, f, f ? (double)f->n_real : 0);
+    row(f ? "cells synthetic (training)" : "cells synthetic", "%12.0f", (double)e->n_synth, f,
+        f ? (double)f->n_synth : 0);
+    row("genes", "%12.0f", (double)e->n_genes, f, f ? (double)f->n_genes : 0);
+    row("subsample per side", "%12.0f", (double)e->n_sub, f, f ? (double)f->n_sub : 0);
+    printf("%-28s %11.2f%%%s", "sparsity real", 100 * e->sparsity_real, f ? "" : "\n");
+    if (f) printf(" %11.2f%%\n", 100 * f->sparsity_real);
+    printf("%-28s %11.2f%%%s", "sparsity synthetic", 100 * e->sparsity_synth, f ? "" : "\n");
+    if (f) printf(" %11.2f%%\n", 100 * f->sparsity_synth);
+    row("zero-fraction W1 distance", "%12.4f", e->zero_frac_w1, f, f ? f->zero_frac_w1 : 0);
+    row("SCC (gene means)", "%12.4f", e->scc, f, f ? f->scc : 0);
+    row("PCC (gene means)", "%12.4f", e->pcc, f, f ? f->pcc : 0);
+    row("MMD", "%12.4f", e->mmd, f, f ? f->mmd : 0);
+    row("LISI (median)", "%12.4f", e->lisi, f, f ? f->lisi : 0);
+    row("LISI scaled", "%12.4f", e->lisi_scaled, f, f ? f->lisi_scaled : 0);
+    row("kNN AUC", "%12.4f", e->knn_auc, f, f ? f->knn_auc : 0);
     if (e->n_labels > 0) {
         printf("\n%-20s %7s %7s %8s %8s %7s %7s %7s %7s %7s\n", "label", "n_real", "n_synth", "sp_real",
                "sp_synth", "SCC", "PCC", "LFC_PCC", "LFC_MRK", "MMD");
@@ -111,19 +170,61 @@ static void print_table(const sdd_eval_t *e)
     }
 }
 
+/* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file. */
+static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo,
+               const char *json)
+{
+    sdd_pair_t *p = NULL;
+    sdd_eval_t *e = NULL;
+    sdd_heldout_eval_t *h = NULL;
+    cJSON *o = NULL;
+    int rc;
+    if ((rc = sdd_pair_load(paths[0], paths[1], po, &p)) < 0 ||
+        (paths[2] && (rc = sdd_pair_load_train(p, paths[2], po)) < 0))
+        goto fail;
+    if (paths[2])
+        rc = sdd_evaluate_heldout(&p->real, &p->synth, &p->train, p->real_labels, p->synth_labels,
+                                  p->train_labels, p->label_names, p->n_labels, eo, cli_progress, ctx, &h);
+    else
+        rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
+                          eo, cli_progress, ctx, &e);
+    if (rc < 0) goto fail;
+    print_table(h ? h->synth : e, h ? h->floor : NULL);
+    if (h) printf("%-28s %12.4f   (0.5 = no copying, 1 = copies)\n", "memorisation", h->memorisation);
+    fflush(stdout);
+    if (h) cli_heldout_summary(ctx, h, -1);
+    rc = CLI_OK;
+    if (json) {
+        o = h ? cli_heldout_json(h, po->label_key, NULL, 0) : result_json(e, p, paths[0], paths[1], po->label_key, eo->seed);
+        if (o && h) {
+            cJSON_AddStringToObject(o, "real", paths[0]);
+            cJSON_AddStringToObject(o, "synth", paths[1]);
+            cJSON_AddStringToObject(o, "train", paths[2]);
+            cJSON_AddNumberToObject(o, "n_synth_genes", (double)p->n_synth_genes);
+            cJSON_AddNumberToObject(o, "seed", (double)eo->seed);
+        }
+        rc = o ? cli_write_json(ctx, json, o) : cli_error(ctx, "out of memory");
+    }
+    cJSON_Delete(o);
+    sdd_heldout_eval_destroy(h);
+    sdd_eval_destroy(e);
+    sdd_pair_destroy(p);
+    return rc;
+fail:
+    sdd_pair_destroy(p);
+    return cli_lib_error(ctx, rc);
+}
+
 int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     static const struct option longopts[] = {
         {"json", required_argument, NULL, 'j'}, {"label", required_argument, NULL, 'l'},
         {"n-sub", required_argument, NULL, 'n'}, {"real-normalized", no_argument, NULL, 'r'},
-        {"target-sum", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"target-sum", required_argument, NULL, 't'}, {"train", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_pair_opt_t po;
     sdd_eval_opt_t eo;
-    sdd_pair_t *p = NULL;
-    sdd_eval_t *e = NULL;
-    const char *json = NULL;
-    cJSON *o = NULL;
+    const char *json = NULL, *paths[3] = {NULL, NULL, NULL};
     int64_t v;
     int c, rc;
 
@@ -134,6 +235,7 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': json = optarg; break;
+        case 'T': paths[2] = optarg; break;
         case 'n':
             if (cli_opt_int(ctx, "--n-sub", optarg, 10, INT64_MAX, &v)) return CLI_FAIL;
             eo.n_sub = v;
@@ -151,22 +253,7 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     eo.seed = ctx->seed;
     if ((rc = sdd_eval_opt_check(&eo)) < 0) return cli_lib_error(ctx, rc);
     cli_catch_signals();
-    if ((rc = sdd_pair_load(argv[optind], argv[optind + 1], &po, &p)) < 0) return cli_lib_error(ctx, rc);
-    rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
-                      &eo, cli_progress, ctx, &e);
-    if (rc < 0) {
-        sdd_pair_destroy(p);
-        return cli_lib_error(ctx, rc);
-    }
-    print_table(e);
-    fflush(stdout);
-    rc = CLI_OK;
-    if (json) {
-        o = result_json(e, p, argv[optind], argv[optind + 1], po.label_key, ctx->seed);
-        rc = o ? cli_write_json(ctx, json, o) : cli_error(ctx, "out of memory");
-    }
-    cJSON_Delete(o);
-    sdd_eval_destroy(e);
-    sdd_pair_destroy(p);
-    return rc;
+    paths[0] = argv[optind];
+    paths[1] = argv[optind + 1];
+    return run(ctx, paths, &po, &eo, json);
 }

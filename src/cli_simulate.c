@@ -1,11 +1,14 @@
 /*
  * cli_simulate.c: `sddcell simulate FILE -o OUT.h5ad`, the whole job in one command:
- * QC, normalisation and HVG (sdd_prep_run), training (sdd_model_train), sampling as many
- * cells as passed QC (or -n) (sdd_sample), the synthetic cells written as .h5ad, and the
- * SPEC section 5 metrics against the real HVG matrix the model was trained on
- * (sdd_evaluate) written to OUT.metrics.json beside the output, with the timings of each
- * stage and the recipe. --prefix P names P.h5ad, P.metrics.json and P.sdd instead.
- * Presets: `fast` (default) and `paper`; any flag given overrides the preset.
+ * QC, normalisation and HVG (sdd_prep_run) with a held-out share of the cells kept out of
+ * all of it (--holdout, default SDD_HOLDOUT_DEFAULT), training (sdd_model_train),
+ * sampling as many cells as trained (or -n) (sdd_sample), the synthetic cells written as
+ * .h5ad, and the SPEC section 5 metrics written to OUT.metrics.json beside the output,
+ * with the timings of each stage and the recipe: against the held-out cells beside the
+ * floor, with the memorisation share (sdd_evaluate_heldout), or, when nothing is held
+ * out, against the training cells (sdd_evaluate). --prefix P names P.h5ad,
+ * P.metrics.json and P.sdd instead. Presets: `fast` (default) and `paper`; any flag
+ * given overrides the preset.
  */
 #include "cli.h"
 #include <cjson/cJSON.h>
@@ -53,11 +56,15 @@ static void free_outputs(outputs_t *o)
     free(o->model);
 }
 
-static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs_t *out,
-                           const sdd_train_opt_t *to, const sdd_sample_opt_t *so, const char *preset,
-                           const double *secs, const sdd_trainset_t *ts)
+/* The figures (held-out protocol or against the training cells), then the run's own keys. */
+static cJSON *metrics_json(const sdd_eval_t *e, const sdd_heldout_eval_t *h, const char *input,
+                           const outputs_t *out, const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
+                           const char *preset, const double *secs, const sdd_trainset_t *ts,
+                           double holdout)
 {
-    cJSON *o = cli_eval_json(e, ts->label_key), *t, *r;
+    cJSON *o, *t, *r;
+    if (h) o = cli_heldout_json(h, ts->label_key, ts->heldout_names, ts->n_heldout);
+    else if ((o = cli_eval_json(e, ts->label_key))) cJSON_AddStringToObject(o, "evaluated_against", "training");
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "version", SDD_VERSION);
     cJSON_AddStringToObject(o, "input", input);
@@ -81,6 +88,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const char *input, const outputs
         cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
         cJSON_AddNumberToObject(r, "guidance", so->guidance);
         cJSON_AddNumberToObject(r, "seed", (double)so->seed);
+        cJSON_AddNumberToObject(r, "holdout", holdout);
     }
     t = cJSON_AddObjectToObject(o, "seconds");
     if (t) {
@@ -122,8 +130,8 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     static const struct option own[] = {
         {"output", required_argument, NULL, 'o'}, {"prefix", required_argument, NULL, 'p'},
         {"cells", required_argument, NULL, 'n'}, {"model-out", required_argument, NULL, 'm'},
-        {"preset", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"preset", required_argument, NULL, 'P'}, {"holdout", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c, rc, n = 0;
     for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
     for (int i = 0; cli_train_longopts[i].name; i++) longopts[n++] = cli_train_longopts[i];
@@ -143,6 +151,10 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
             break;
         case 'm': s->model_out = optarg; break;
         case 'P': break;
+        case 'H':
+            if (cli_opt_double(ctx, "--holdout", optarg, 0, 1, &s->po.holdout)) return CLI_FAIL;
+            if (s->po.holdout >= 1) return cli_usage_error(ctx, "--holdout %s: must be below 1", optarg);
+            break;
         case 'h': return cli_print_usage(ctx, stdout), -1;
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
         case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
@@ -159,6 +171,22 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     return CLI_OK;
 }
 
+/* The metrics of the sampled cells ds: against the held-out cells when there are some
+ * (*h), else against the training cells (*e). */
+static int evaluate(cli_ctx_t *ctx, const sdd_trainset_t *ts, const sdd_dataset_t *ds, const sdd_eval_opt_t *eo,
+                    sdd_eval_t **e, sdd_heldout_eval_t **h)
+{
+    const int32_t *sl = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
+    int n_labels = ts->labels ? ts->n_labels : 0;
+    if (ts->n_heldout > 0 && !ts->heldout_labels) /* cluster labels exist for training cells only */
+        return sdd_evaluate_heldout(&ts->heldout_X, &ds->X, &ts->X, NULL, NULL, NULL, NULL, 0, eo, cli_progress,
+                                    ctx, h);
+    if (ts->n_heldout > 0)
+        return sdd_evaluate_heldout(&ts->heldout_X, &ds->X, &ts->X, ts->heldout_labels, sl, ts->labels,
+                                    ts->label_names, n_labels, eo, cli_progress, ctx, h);
+    return sdd_evaluate(&ts->X, &ds->X, ts->labels, sl, ts->label_names, n_labels, eo, cli_progress, ctx, e);
+}
+
 int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     sim_opt_t s;
@@ -167,6 +195,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     sdd_model_t *m = NULL;
     sdd_dataset_t *ds = NULL;
     sdd_eval_t *e = NULL;
+    sdd_heldout_eval_t *h = NULL;
     cJSON *uns = NULL, *mj = NULL;
     double secs[4] = {0}, t0;
     int rc, crc = CLI_FAIL;
@@ -176,6 +205,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     sdd_train_opt_init(&s.to);
     sdd_sample_opt_init(&s.so);
     sdd_eval_opt_init(&s.eo);
+    s.po.holdout = SDD_HOLDOUT_DEFAULT;
     if ((rc = parse(argc, argv, ctx, &s)) != CLI_OK) {
         cli_label_counts_free(&s.lc);
         return rc < 0 ? CLI_OK : rc;
@@ -184,7 +214,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
         crc = cli_error(ctx, "out of memory");
         goto done;
     }
-    s.to.seed = s.so.seed = s.eo.seed = ctx->seed;
+    s.to.seed = s.so.seed = s.eo.seed = s.po.holdout_seed = ctx->seed;
     if (!s.n_set) s.so.n_cells = 1; /* checked now, set from the data below */
     if ((rc = sdd_prep_opt_check(&s.po)) < 0 || (rc = sdd_train_opt_check(&s.to)) < 0 ||
         (rc = sdd_sample_opt_check(&s.so)) < 0 || (rc = sdd_eval_opt_check(&s.eo)) < 0)
@@ -196,8 +226,8 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_model_create(ts, &s.to, &m)) < 0) goto lib_fail;
     s.to.steps = sdd_model_total_steps(m);
     if (!ctx->quiet)
-        fprintf(stderr, "[M::simulate] %lld cells x %lld genes; preset %s; %lld training steps\n",
-                (long long)ts->n_cells, (long long)ts->G, s.preset, (long long)s.to.steps);
+        fprintf(stderr, "[M::simulate] %lld cells x %lld genes (%lld more held out); preset %s; %lld training steps\n",
+                (long long)ts->n_cells, (long long)ts->G, (long long)ts->n_heldout, s.preset, (long long)s.to.steps);
     t0 = sdd_realtime();
     if ((crc = cli_train_run(ctx, m, ts, out.model)) != CLI_OK) goto done;
     secs[1] = sdd_realtime() - t0;
@@ -214,23 +244,22 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed)) != CLI_OK) goto done;
     crc = CLI_FAIL;
     t0 = sdd_realtime();
-    rc = sdd_evaluate(&ts->X, &ds->X, ts->labels, ds->n_obs > 1 ? ds->obs[1].codes : NULL,
-                      ts->label_names, ts->labels ? ts->n_labels : 0, &s.eo, cli_progress, ctx, &e);
-    if (rc < 0) {
+    if ((rc = evaluate(ctx, ts, ds, &s.eo, &e, &h)) < 0) {
         unlink(out.h5ad);
         goto lib_fail;
     }
     secs[3] = sdd_realtime() - t0;
-    mj = metrics_json(e, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts);
+    mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
         crc = CLI_FAIL;
         goto done;
     }
-    if (!ctx->quiet)
+    if (h) cli_heldout_summary(ctx, h, secs[0] + secs[1] + secs[2] + secs[3]);
+    else if (!ctx->quiet)
         fprintf(stderr,
-                "[M::simulate] sparsity real %.2f%% synthetic %.2f%%; SCC %.4f PCC %.4f MMD %.4f "
-                "LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
+                "[M::simulate] against the training cells: sparsity real %.2f%% synthetic %.2f%%; SCC %.4f "
+                "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
                 100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
                 e->knn_auc, secs[0] + secs[1] + secs[2] + secs[3]);
     crc = CLI_OK;
@@ -241,6 +270,7 @@ done:
     cJSON_Delete(mj);
     cJSON_Delete(uns);
     sdd_eval_destroy(e);
+    sdd_heldout_eval_destroy(h);
     sdd_dataset_destroy(ds);
     sdd_model_destroy(m);
     sdd_trainset_destroy(ts);

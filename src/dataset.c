@@ -101,5 +101,8 @@ void sdd_trainset_destroy(sdd_trainset_t *ts)
     sdd_strv_free(ts->label_names, ts->n_labels);
     free(ts->label_key);
     free(ts->prep_json);
+    sdd_csr_free(&ts->heldout_X);
+    sdd_strv_free(ts->heldout_names, ts->n_heldout);
+    free(ts->heldout_labels);
     free(ts);
 }

@@ -224,8 +224,7 @@ fail:
     return rc;
 }
 
-/* n of `size` rows without replacement (all rows, in order, when size == n), ascending. */
-static int subsample(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out)
+int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out)
 {
     int64_t *idx = sdd_malloc((size_t)size * sizeof *idx);
     if (!idx) return SDD_ENOMEM;
@@ -454,8 +453,8 @@ int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *r
     if (!e->zero_hist_real || !e->zero_hist_synth || !e->sub_real || !e->sub_synth) goto fail;
     if ((rc = step(progress, user, 0, "sparsity")) < 0 || (rc = global_stats(real, synth, e)) < 0) goto fail;
     sdd_rng_seed(&rng, opt->seed);
-    if ((rc = subsample(&rng, real->n_rows, n, e->sub_real)) < 0 ||
-        (rc = subsample(&rng, synth->n_rows, n, e->sub_synth)) < 0)
+    if ((rc = sdd_subsample_rows(&rng, real->n_rows, n, e->sub_real)) < 0 ||
+        (rc = sdd_subsample_rows(&rng, synth->n_rows, n, e->sub_synth)) < 0)
         goto fail;
     if ((rc = step(progress, user, 1, "pca")) < 0 || (rc = joint_matrix(real, synth, e, &J)) < 0 ||
         (rc = sdd_pca_fit(&J, opt->n_pcs, &pca)) < 0)

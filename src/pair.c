@@ -7,7 +7,8 @@
  * REAL's genes, before any gene is dropped. SYNTH is already log1p-normalised over its
  * (highly variable) genes. Genes are matched by name; the result keeps SYNTH's gene order
  * and drops SYNTH genes REAL lacks (logged). Labels from one obs column of both files
- * are recoded into one shared list of names.
+ * are recoded into one shared list of names. TRAIN, the training cells of the held-out
+ * protocol, is read as REAL is and brought to the pair's genes.
  */
 #include "sdd_internal.h"
 #include <math.h>
@@ -27,6 +28,9 @@ void sdd_pair_destroy(sdd_pair_t *p)
     sdd_strv_free(p->synth_cells, p->synth.n_rows);
     sdd_csr_free(&p->real);
     sdd_csr_free(&p->synth);
+    sdd_strv_free(p->train_cells, p->train.n_rows);
+    sdd_csr_free(&p->train);
+    free(p->train_labels);
     free(p->real_labels);
     free(p->synth_labels);
     sdd_strv_free(p->label_names, p->n_labels);
@@ -152,6 +156,38 @@ fail:
     return rc;
 }
 
+/* Read a real side (REAL or TRAIN): raw counts checked, normalised and log1p'd unless
+ * opt->real_normalized. */
+static int read_real(const char *path, const sdd_read_opt_t *ro, const sdd_pair_opt_t *opt,
+                     sdd_dataset_t **out)
+{
+    sdd_dataset_t *r = NULL;
+    int rc;
+    *out = NULL;
+    if ((rc = sdd_dataset_read(path, ro, &r)) < 0) return rc;
+    if (!opt->real_normalized) {
+        for (int64_t k = 0; k < r->X.nnz; k++)
+            if (!(r->X.data[k] >= 0) || isinf(r->X.data[k])) {
+                rc = sdd_error(SDD_EDATA, "%s: X holds %g, not a count (use --real-normalized for "
+                               "log-normalised data)", path, r->X.data[k]);
+                goto fail;
+            }
+        for (int64_t k = 0; k < r->X.nnz; k++)
+            if (r->X.data[k] != floorf(r->X.data[k])) {
+                SDD_LOG_W("%s holds non-integer values (%g): if it is already log-normalised, "
+                          "use --real-normalized", path, r->X.data[k]);
+                break;
+            }
+        if ((rc = sdd_normalize_total(&r->X, opt->target_sum, NULL)) < 0) goto fail;
+        sdd_log1p(&r->X);
+    }
+    *out = r;
+    return SDD_OK;
+fail:
+    sdd_dataset_destroy(r);
+    return rc;
+}
+
 int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
                   sdd_pair_t **out)
 {
@@ -163,26 +199,10 @@ int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_
     *out = NULL;
     sdd_read_opt_init(&ro);
     ro.skip_obs = !opt->label_key;
-    if ((rc = sdd_dataset_read(real_path, &ro, &r)) < 0 || (rc = sdd_dataset_read(synth_path, &ro, &s)) < 0)
+    if ((rc = read_real(real_path, &ro, opt, &r)) < 0 || (rc = sdd_dataset_read(synth_path, &ro, &s)) < 0)
         goto fail;
     rc = SDD_ENOMEM;
     if (!(p = sdd_calloc(1, sizeof *p))) goto fail;
-    if (!opt->real_normalized) {
-        for (int64_t k = 0; k < r->X.nnz; k++)
-            if (!(r->X.data[k] >= 0) || isinf(r->X.data[k])) {
-                rc = sdd_error(SDD_EDATA, "%s: X holds %g, not a count (use --real-normalized for "
-                               "log-normalised data)", real_path, r->X.data[k]);
-                goto fail;
-            }
-        for (int64_t k = 0; k < r->X.nnz; k++)
-            if (r->X.data[k] != floorf(r->X.data[k])) {
-                SDD_LOG_W("%s holds non-integer values (%g): if it is already log-normalised, "
-                          "use --real-normalized", real_path, r->X.data[k]);
-                break;
-            }
-        if ((rc = sdd_normalize_total(&r->X, opt->target_sum, NULL)) < 0) goto fail;
-        sdd_log1p(&r->X);
-    }
     if ((rc = take_genes(p, r, s, synth_path)) < 0) goto fail;
     if (opt->label_key && (rc = take_labels(p, r, s, opt->label_key, real_path, synth_path)) < 0) goto fail;
     p->real_cells = r->cell_names, r->cell_names = NULL;
@@ -195,5 +215,47 @@ fail:
     sdd_dataset_destroy(r);
     sdd_dataset_destroy(s);
     sdd_pair_destroy(p);
+    return rc;
+}
+
+int sdd_pair_load_train(sdd_pair_t *p, const char *train_path, const sdd_pair_opt_t *opt)
+{
+    sdd_read_opt_t ro;
+    sdd_dataset_t *t = NULL;
+    int64_t *idx = NULL;
+    int rc;
+
+    sdd_read_opt_init(&ro);
+    ro.skip_obs = !opt->label_key;
+    if ((rc = read_real(train_path, &ro, opt, &t)) < 0) return rc;
+    rc = SDD_ENOMEM;
+    if (!(idx = sdd_malloc((size_t)p->G * sizeof *idx + 1))) goto fail;
+    if ((rc = match_names(p->gene_names, p->G, t->gene_names, t->n_genes, idx)) < 0) goto fail;
+    for (int64_t g = 0; g < p->G; g++)
+        if (idx[g] < 0) {
+            rc = sdd_error(SDD_EDATA, "%s lacks gene '%s' of the comparison: the training cells "
+                           "need every gene the held-out and synthetic cells share", train_path,
+                           p->gene_names[g]);
+            goto fail;
+        }
+    if (opt->label_key) {
+        int a = sdd_column_find(t->obs, t->n_obs, opt->label_key);
+        if (a < 0) {
+            rc = sdd_error(SDD_ENOTFOUND, "%s: no obs column '%s'", train_path, opt->label_key);
+            goto fail;
+        }
+        if ((rc = column_labels(&t->obs[a], &p->label_names, &p->n_labels, &p->train_labels)) < 0) goto fail;
+    }
+    if ((rc = sdd_csr_select_cols(&t->X, idx, p->G, &p->train)) < 0) goto fail;
+    p->train_cells = t->cell_names, t->cell_names = NULL;
+    rc = SDD_OK;
+fail:
+    if (rc < 0) {
+        sdd_csr_free(&p->train);
+        free(p->train_labels);
+        p->train_labels = NULL;
+    }
+    free(idx);
+    sdd_dataset_destroy(t);
     return rc;
 }

@@ -122,16 +122,19 @@ fail:
 }
 
 /* scores [n x k] = (X - mu) V^T, block by block. */
-static int project(const sdd_csr_t *X, const sdd_pca_t *p)
+int sdd_pca_transform(const sdd_pca_t *p, const sdd_csr_t *X, double *scores)
 {
     int64_t n = X->n_rows, G = X->n_cols;
-    double *buf = sdd_malloc((size_t)PCA_BLOCK * (size_t)G * sizeof *buf);
-    if (!buf) return SDD_ENOMEM;
+    double *buf;
+    if (G != p->G)
+        return sdd_error(SDD_EINVAL, "PCA projection: %lld genes given, the PCA has %lld", (long long)G,
+                         (long long)p->G);
+    if (!(buf = sdd_malloc((size_t)PCA_BLOCK * (size_t)G * sizeof *buf))) return SDD_ENOMEM;
     for (int64_t r0 = 0; r0 < n; r0 += PCA_BLOCK) {
         int64_t b = n - r0 < PCA_BLOCK ? n - r0 : PCA_BLOCK;
         dense_centred(X, r0, b, p->mean, buf);
         sdd_dgemm(0, 1, (int)b, (int)p->k, (int)G, 1.0, buf, (int)G, p->components, (int)G, 0.0,
-                  p->scores + r0 * p->k, (int)p->k);
+                  scores + r0 * p->k, (int)p->k);
     }
     free(buf);
     return SDD_OK;
@@ -186,7 +189,7 @@ int sdd_pca_fit(const sdd_csr_t *X, int k, sdd_pca_t *out)
     for (int64_t g = 0; g < G; g++) out->total_variance += C[g * G + g];
     if ((rc = top_eigen(C, (int)G, k, out->variance, out->components)) < 0) goto fail;
     pca_ratios(out);
-    if ((rc = project(X, out)) < 0) goto fail;
+    if ((rc = sdd_pca_transform(out, X, out->scores)) < 0) goto fail;
     free(C);
     return SDD_OK;
 fail:

@@ -12,8 +12,14 @@
  *           memory until QC is decided (a few per gene at most). With a median target,
  *           or past sdd_prep_pending_budget, the sums take a second pass instead.
  *   pass 2  seurat_v3 only: sums of the counts clipped at the loess-derived limits
- *   pass 3  sdd_prep_*: the log1p-normalised values of the selected genes, the only
+ *   pass 3  trainset.c: the log1p-normalised values of the selected genes, the only
  *           part of the matrix ever materialised (sdd_trainset_t)
+ *
+ * With a held-out fraction (SPEC section 5, holdout.c) a pass 0 first finds the cells
+ * that pass the per-cell QC on all genes and splits them; the held-out rows are then
+ * skipped by passes 1-2 (so the gene filter, the median target and the HVG statistics
+ * see the training cells only) and come back in pass 3, normalised by what the training
+ * cells fixed.
  *
  * Memory: O(G + N) doubles plus one chunk, the waiting rows and the selected genes'
  * columns. Counts are mostly small integers, so the float32 transforms are memoised per
@@ -36,6 +42,7 @@ void sdd_prep_opt_init(sdd_prep_opt_t *opt)
     opt->chunk_rows = 10000;
     opt->threads = 1;
     opt->cluster_resolution = 1.0;
+    opt->holdout_min = 100;
     sdd_read_opt_init(&opt->read);
 }
 
@@ -63,10 +70,14 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt)
     if (opt->chunk_rows < 1)
         return sdd_error(SDD_EINVAL, "chunk_rows must be >= 1, not %lld",
                          (long long)opt->chunk_rows);
+    if (!(opt->holdout >= 0 && opt->holdout < 1))
+        return sdd_error(SDD_EINVAL, "holdout must be in [0, 1), not %g", opt->holdout);
+    if (opt->holdout_min < 1)
+        return sdd_error(SDD_EINVAL, "holdout_min must be >= 1, not %lld", (long long)opt->holdout_min);
     return SDD_OK;
 }
 
-static const char *flavor_name(int f)
+const char *sdd_hvg_flavor_name(int f)
 {
     return f == SDD_HVG_CELL_RANGER ? "cell_ranger"
            : f == SDD_HVG_SEURAT_V3 ? "seurat_v3"
@@ -89,19 +100,9 @@ void sdd_hvg_destroy(sdd_hvg_t *h)
     free(h);
 }
 
-/* ---- row sources: an in-memory matrix or a file, read in chunks */
+/* ---- row sources (prep_internal.h) */
 
-typedef struct {
-    const sdd_csr_t *mem;
-    int64_t pos;
-    sdd_xreader_t *xr;
-    int64_t chunk_rows;
-    const char *what;
-} source_t;
-
-/* Next chunk into *c (c->indices / data borrowed from memory when `*owned` is 0).
- * Returns rows read, 0 at the end, or a negative code. */
-static int64_t src_next(source_t *s, sdd_csr_t *c, int *owned)
+int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned)
 {
     memset(c, 0, sizeof *c);
     if (s->xr) {
@@ -124,7 +125,7 @@ static int64_t src_next(source_t *s, sdd_csr_t *c, int *owned)
     return k;
 }
 
-static void src_release(sdd_csr_t *c, int owned)
+void sdd_src_release(sdd_csr_t *c, int owned)
 {
     if (owned) {
         sdd_csr_free(c);
@@ -134,7 +135,7 @@ static void src_release(sdd_csr_t *c, int owned)
     }
 }
 
-static int src_rewind(source_t *s)
+int sdd_src_rewind(sdd_src_t *s)
 {
     if (s->xr) return sdd_xreader_rewind(s->xr);
     s->pos = 0;
@@ -261,20 +262,21 @@ static int pending_add(pending_t *p, const sdd_csr_t *c, int64_t r, int64_t cell
  * whose fate is already certain: all its positive genes have reached min_cells cells, so
  * its total over kept genes is its total, and it is kept iff it has min_genes of them.
  * The other rows wait in `pend`. `T` is the normalize_total target (fixed when fused). */
-static int pass_first(source_t *s, sdd_qc_acc_t *q, const sdd_prep_opt_t *opt, const stats_t *st,
+static int pass_first(sdd_src_t *s, sdd_qc_acc_t *q, const sdd_prep_opt_t *opt, const stats_t *st,
                       float T, sdd_hvg_acc_t *a, pending_t *pend)
 {
     sdd_csr_t c;
     int owned, rc = SDD_OK;
     int64_t k;
-    while ((k = src_next(s, &c, &owned)) > 0) {
+    while ((k = sdd_src_next(s, &c, &owned)) > 0) {
         int64_t row0 = q->rows_seen;
         if ((rc = sdd_qc_add(q, &c, s->what)) < 0) {
-            src_release(&c, owned);
+            sdd_src_release(&c, owned);
             return rc;
         }
         for (int64_t r = 0; r < c.n_rows && pend->on; r++) {
             int64_t cell = row0 + r, e;
+            if (q->skip && q->skip[cell]) continue;
             for (e = c.indptr[r]; e < c.indptr[r + 1]; e++)
                 if (c.data[e] > 0 && q->gene_npos[c.indices[e]] < opt->min_cells) break;
             if (e < c.indptr[r + 1]) {
@@ -283,25 +285,25 @@ static int pass_first(source_t *s, sdd_qc_acc_t *q, const sdd_prep_opt_t *opt, c
                 stats_row(st, &c, r, sdd_norm_divisor(q->cell_total[cell], T), NULL, a);
             }
         }
-        src_release(&c, owned);
+        sdd_src_release(&c, owned);
         if (rc < 0) return rc;
     }
-    src_release(&c, owned);
+    sdd_src_release(&c, owned);
     return k < 0 ? (int)k : SDD_OK;
 }
 
-static int pass_stats(source_t *s, const stats_t *st, sdd_hvg_acc_t *a)
+static int pass_stats(sdd_src_t *s, const stats_t *st, sdd_hvg_acc_t *a)
 {
     sdd_csr_t c;
     int owned, rc;
     int64_t k, row = 0;
-    if ((rc = src_rewind(s)) < 0) return rc;
-    while ((k = src_next(s, &c, &owned)) > 0) {
+    if ((rc = sdd_src_rewind(s)) < 0) return rc;
+    while ((k = sdd_src_next(s, &c, &owned)) > 0) {
         stats_chunk(st, &c, row, a);
         row += k;
-        src_release(&c, owned);
+        sdd_src_release(&c, owned);
     }
-    src_release(&c, owned);
+    sdd_src_release(&c, owned);
     return k < 0 ? (int)k : SDD_OK;
 }
 
@@ -336,8 +338,10 @@ static sdd_hvg_t *hvg_alloc(int64_t N, int64_t G, int flavor)
     return h;
 }
 
-/* Passes 1, 2 (and 2b) over `s`; *out is new. */
-static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt, sdd_hvg_t **out)
+/* Passes 1, 2 (and 2b) over `s`, leaving out the rows marked in `skip` (may be NULL);
+ * *out is new. */
+static int hvg_run(sdd_src_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt, const uint8_t *skip,
+                   sdd_hvg_t **out)
 {
     sdd_qc_acc_t q = {0};
     sdd_hvg_acc_t a = {0};
@@ -357,6 +361,7 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
     rc = SDD_ENOMEM;
     if (!(h = hvg_alloc(N, G, opt->flavor))) goto fail;
     if ((rc = sdd_qc_init(&q, N, G, opt->min_cells)) < 0) goto fail;
+    q.skip = skip;
     rc = SDD_ENOMEM;
     a.G = G;
     div = sdd_malloc((size_t)N * sizeof *div + 1);
@@ -415,7 +420,7 @@ static int hvg_run(source_t *s, int64_t N, int64_t G, const sdd_prep_opt_t *opt,
         if ((rc = sdd_hvg_v3_select(&a, h->gene_kept, opt->n_top_genes, h)) < 0) goto fail;
     }
     SDD_LOG_I("%lld highly variable genes (%s)", (long long)h->n_selected,
-              flavor_name(opt->flavor));
+              sdd_hvg_flavor_name(opt->flavor));
     *out = h;
     h = NULL;
     rc = SDD_OK;
@@ -434,8 +439,8 @@ fail:
 
 int sdd_hvg_csr(const sdd_csr_t *X, const sdd_prep_opt_t *opt, sdd_hvg_t **out)
 {
-    source_t s = {.mem = X, .chunk_rows = opt->chunk_rows, .what = "X"};
-    return hvg_run(&s, X->n_rows, X->n_cols, opt, out);
+    sdd_src_t s = {.mem = X, .chunk_rows = opt->chunk_rows, .what = "X"};
+    return hvg_run(&s, X->n_rows, X->n_cols, opt, NULL, out);
 }
 
 int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out, sdd_dataset_t **meta)
@@ -448,8 +453,8 @@ int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out, s
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
     if ((rc = sdd_xreader_open(path, &opt->read, &xr, &md)) < 0) return rc;
     sdd_xreader_set_threads(xr, opt->threads);
-    source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
-    rc = hvg_run(&s, md->n_cells, md->n_genes, opt, out);
+    sdd_src_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
+    rc = hvg_run(&s, md->n_cells, md->n_genes, opt, NULL, out);
     sdd_xreader_close(xr);
     if (rc == SDD_OK && meta)
         *meta = md;
@@ -458,7 +463,14 @@ int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out, s
     return rc;
 }
 
-/* ---- pass 3: the training set */
+/* ---- labels and the held-out split */
+
+void sdd_labels_free(sdd_labels_t *l)
+{
+    free(l->codes);
+    sdd_strv_free(l->names, l->n);
+    memset(l, 0, sizeof *l);
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -487,49 +499,25 @@ static int label_column(const sdd_dataset_t *md, const char *key, int *ci)
     return SDD_OK;
 }
 
-/* Labels of the kept cells from obs column `key`: categorical codes as they are, strings
- * coded by their sorted distinct values. */
-static int take_labels(const sdd_dataset_t *md, const uint8_t *keep, const char *key,
-                       sdd_trainset_t *ts)
+static int string_labels(const sdd_column_t *c, sdd_labels_t *lab)
 {
-    int ci, rc;
-    const sdd_column_t *c;
-    if ((rc = label_column(md, key, &ci)) < 0) return rc;
-    c = &md->obs[ci];
-    if (!(ts->labels = sdd_malloc((size_t)ts->n_cells * sizeof *ts->labels + 1))) return SDD_ENOMEM;
-    if (!(ts->label_key = sdd_strdup(key))) return SDD_ENOMEM;
-    if (c->kind == SDD_COL_CATEGORICAL) {
-        if (!(ts->label_names = sdd_calloc((size_t)c->n_categories + 1, sizeof(char *))))
-            return SDD_ENOMEM;
-        for (int32_t k = 0; k < c->n_categories; k++)
-            if (!(ts->label_names[ts->n_labels++] = sdd_strdup(c->categories[k])))
-                return SDD_ENOMEM;
-        for (int64_t i = 0, o = 0; i < md->n_cells; i++)
-            if (keep[i]) ts->labels[o++] = c->codes[i];
-        return SDD_OK;
-    }
-    /* strings: distinct values in sorted order */
     char **v = sdd_malloc((size_t)c->n * sizeof *v + 1);
+    int rc = SDD_ENOMEM;
     if (!v) return SDD_ENOMEM;
-    int64_t nv = 0;
-    for (int64_t i = 0; i < c->n; i++) v[nv++] = c->strings[i];
-    qsort(v, (size_t)nv, sizeof *v, cmp_str);
-    rc = SDD_ENOMEM;
-    if (!(ts->label_names = sdd_calloc((size_t)nv + 1, sizeof(char *)))) goto out;
-    for (int64_t i = 0; i < nv; i++)
+    for (int64_t i = 0; i < c->n; i++) v[i] = c->strings[i];
+    qsort(v, (size_t)c->n, sizeof *v, cmp_str);
+    if (!(lab->names = sdd_calloc((size_t)c->n + 1, sizeof(char *)))) goto out;
+    for (int64_t i = 0; i < c->n; i++)
         if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
-            if (!(ts->label_names[ts->n_labels++] = sdd_strdup(v[i]))) goto out;
-    for (int64_t i = 0, o = 0; i < md->n_cells; i++) {
-        if (!keep[i]) continue;
-        int32_t lo = 0, hi = ts->n_labels - 1;
+            if (!(lab->names[lab->n++] = sdd_strdup(v[i]))) goto out;
+    for (int64_t i = 0; i < c->n; i++) {
+        int32_t lo = 0, hi = lab->n - 1;
         while (lo < hi) {
             int32_t mid = (lo + hi) / 2;
-            if (strcmp(ts->label_names[mid], c->strings[i]) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
+            if (strcmp(lab->names[mid], c->strings[i]) < 0) lo = mid + 1;
+            else hi = mid;
         }
-        ts->labels[o++] = lo;
+        lab->codes[i] = lo;
     }
     rc = SDD_OK;
 out:
@@ -537,168 +525,114 @@ out:
     return rc;
 }
 
-/* The selected genes' log1p-normalised values for the kept cells (rows sorted). */
-static int pass_select(source_t *s, const sdd_hvg_t *h, const float *div, sdd_csr_t *X)
+static int label_codes(const sdd_dataset_t *md, const char *key, sdd_labels_t *lab)
 {
-    int32_t *col = sdd_malloc((size_t)h->n_genes * sizeof *col + 1);
+    int ci, rc;
+    const sdd_column_t *c;
+    memset(lab, 0, sizeof *lab);
+    if ((rc = label_column(md, key, &ci)) < 0) return rc;
+    c = &md->obs[ci];
+    if (c->n != md->n_cells)
+        return sdd_error(SDD_EFORMAT, "obs column '%s' has %lld rows for %lld cells", key, (long long)c->n,
+                         (long long)md->n_cells);
+    if (!(lab->codes = sdd_malloc((size_t)c->n * sizeof *lab->codes + 1))) return SDD_ENOMEM;
+    if (c->kind == SDD_COL_STRING) return string_labels(c, lab);
+    if (!(lab->names = sdd_calloc((size_t)c->n_categories + 1, sizeof(char *)))) return SDD_ENOMEM;
+    for (int32_t k = 0; k < c->n_categories; k++)
+        if (!(lab->names[lab->n++] = sdd_strdup(c->categories[k]))) return SDD_ENOMEM;
+    memcpy(lab->codes, c->codes, (size_t)c->n * sizeof *lab->codes);
+    return SDD_OK;
+}
+
+/* elig [N] = the cells that pass the per-cell QC on all genes (>= min_genes expressed), the
+ * cells the held-out split draws from. Leaves the source rewound. */
+static int pass_eligible(sdd_src_t *s, int64_t N, int64_t min_genes, uint8_t *elig, int64_t *n_elig)
+{
     sdd_csr_t c;
-    int owned = 0, rc = SDD_ENOMEM;
-    int64_t k, row = 0, out = 0, cap = 1 << 16, G = 0;
-    memset(X, 0, sizeof *X);
-    if (!col) return SDD_ENOMEM;
-    for (int64_t j = 0; j < h->n_genes; j++) col[j] = h->highly_variable[j] ? (int32_t)G++ : -1;
-    X->n_rows = h->n_cells_kept;
-    X->n_cols = G;
-    X->indptr = sdd_calloc((size_t)X->n_rows + 1, sizeof *X->indptr);
-    X->indices = sdd_malloc((size_t)cap * sizeof *X->indices);
-    X->data = sdd_malloc((size_t)cap * sizeof *X->data);
-    if (!X->indptr || !X->indices || !X->data) goto fail;
-    if ((rc = src_rewind(s)) < 0) goto fail;
-    while ((k = src_next(s, &c, &owned)) > 0) {
-        for (int64_t r = 0; r < c.n_rows; r++, row++) {
-            if (!h->cell_kept[row]) continue;
-            for (int64_t e = c.indptr[r]; e < c.indptr[r + 1]; e++) {
-                int32_t j = col[c.indices[e]];
-                float v;
-                if (j < 0 || (v = sdd_log1pf(sdd_norm_value(c.data[e], div[row]))) == 0) continue;
-                if (X->nnz == cap) {
-                    int32_t *ni = sdd_realloc(X->indices, 2 * (size_t)cap * sizeof *ni);
-                    if (ni) X->indices = ni;
-                    float *nd = sdd_realloc(X->data, 2 * (size_t)cap * sizeof *nd);
-                    if (nd) X->data = nd;
-                    if (!ni || !nd) {
-                        rc = SDD_ENOMEM;
-                        goto fail;
-                    }
-                    cap *= 2;
-                }
-                X->indices[X->nnz] = j;
-                X->data[X->nnz++] = v;
-            }
-            X->indptr[++out] = X->nnz;
+    int owned, rc;
+    int64_t k, row = 0;
+    *n_elig = 0;
+    if ((rc = sdd_src_rewind(s)) < 0) return rc;
+    while ((k = sdd_src_next(s, &c, &owned)) > 0) {
+        for (int64_t r = 0; r < c.n_rows && row < N; r++, row++) {
+            int64_t npos = 0;
+            for (int64_t e = c.indptr[r]; e < c.indptr[r + 1]; e++) npos += c.data[e] > 0;
+            elig[row] = npos >= min_genes;
+            *n_elig += elig[row];
         }
-        src_release(&c, owned);
+        sdd_src_release(&c, owned);
     }
-    src_release(&c, owned);
-    if (k < 0) {
-        rc = (int)k;
+    sdd_src_release(&c, owned);
+    if (k < 0) return (int)k;
+    return sdd_src_rewind(s);
+}
+
+/* The held-out cells [N] of opt->holdout (sdd_holdout_split stratified by the label codes,
+ * may be NULL), or NULL for none: no holdout asked, or fewer than opt->holdout_min. */
+static int holdout_mask(sdd_src_t *s, int64_t N, const sdd_prep_opt_t *opt, const int32_t *strata,
+                        uint8_t **out)
+{
+    uint8_t *elig = NULL, *held = NULL;
+    int64_t n_elig = 0, n_held;
+    int rc = SDD_ENOMEM;
+    *out = NULL;
+    if (opt->holdout <= 0) return SDD_OK;
+    elig = sdd_malloc((size_t)N + 1);
+    held = sdd_malloc((size_t)N + 1);
+    if (!elig || !held) goto fail;
+    if ((rc = pass_eligible(s, N, opt->min_genes, elig, &n_elig)) < 0) goto fail;
+    if ((n_held = sdd_holdout_split(elig, strata, N, opt->holdout, opt->holdout_seed, held)) < 0) {
+        rc = (int)n_held;
         goto fail;
     }
-    if ((rc = sdd_csr_sort(X)) < 0) goto fail;
-    free(col);
-    return SDD_OK;
+    if (n_held < opt->holdout_min) {
+        SDD_LOG_W("holding out %g of the %lld cells that pass QC would keep only %lld cells apart "
+                  "(fewer than %lld): none held out, every cell trains and is what the model "
+                  "can be compared with", opt->holdout, (long long)n_elig, (long long)n_held,
+                  (long long)opt->holdout_min);
+    } else {
+        SDD_LOG_I("held out %lld of the %lld cells that pass QC%s; nothing is fitted on them",
+                  (long long)n_held, (long long)n_elig, strata ? " (stratified by label)" : "");
+        *out = held;
+        held = NULL;
+    }
+    rc = SDD_OK;
 fail:
-    if (owned) sdd_csr_free(&c);
-    free(col);
-    sdd_csr_free(X);
+    free(elig);
+    free(held);
     return rc;
 }
 
-static int prep_json(const sdd_prep_opt_t *opt, const sdd_hvg_t *h, int64_t nnz, char **out)
+/* Labels, the held-out split, passes 1-2 on the training cells, pass 3. */
+static int prep_source(sdd_src_t *s, const sdd_dataset_t *md, int64_t N, int64_t G,
+                       const sdd_prep_opt_t *opt, sdd_trainset_t **out)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o) return SDD_ENOMEM;
-    cJSON_AddNumberToObject(o, "min_cells", (double)opt->min_cells);
-    cJSON_AddNumberToObject(o, "min_genes", (double)opt->min_genes);
-    if (opt->target_sum > 0)
-        cJSON_AddNumberToObject(o, "target_sum", opt->target_sum);
-    else
-        cJSON_AddStringToObject(o, "target_sum", "median");
-    cJSON_AddNumberToObject(o, "target_sum_used", h->target_sum);
-    cJSON_AddStringToObject(o, "flavor", flavor_name(opt->flavor));
-    cJSON_AddNumberToObject(o, "n_top_genes", (double)opt->n_top_genes);
-    cJSON_AddNumberToObject(o, "chunk_rows", (double)opt->chunk_rows);
-    if (opt->read.layer) cJSON_AddStringToObject(o, "layer", opt->read.layer);
-    if (opt->read.raw) cJSON_AddTrueToObject(o, "raw");
-    if (opt->label_key) cJSON_AddStringToObject(o, "label_key", opt->label_key);
-    cJSON_AddNumberToObject(o, "cells_in", (double)h->n_cells);
-    cJSON_AddNumberToObject(o, "genes_in", (double)h->n_genes);
-    cJSON_AddNumberToObject(o, "cells_kept", (double)h->n_cells_kept);
-    cJSON_AddNumberToObject(o, "genes_kept", (double)h->n_genes_kept);
-    cJSON_AddNumberToObject(o, "genes_selected", (double)h->n_selected);
-    cJSON_AddNumberToObject(o, "nnz_selected", (double)nnz);
-    char *txt = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!txt) return SDD_ENOMEM;
-    *out = sdd_strdup(txt);
-    cJSON_free(txt);
-    return *out ? SDD_OK : SDD_ENOMEM;
-}
-
-/* Pass 3 and everything the training set carries besides X. */
-static int build_trainset(source_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h,
-                          const sdd_prep_opt_t *opt, sdd_trainset_t **out)
-{
-    sdd_trainset_t *ts = sdd_calloc(1, sizeof *ts);
-    float *div = NULL;
-    int rc = SDD_ENOMEM;
-    if (!ts) return SDD_ENOMEM;
-    if (!(div = sdd_malloc((size_t)h->n_cells * sizeof *div + 1))) goto fail;
-    for (int64_t i = 0; i < h->n_cells; i++)
-        div[i] = sdd_norm_divisor(h->lib_size[i], (float)h->target_sum);
-    if ((rc = pass_select(s, h, div, &ts->X)) < 0) goto fail;
-    rc = SDD_ENOMEM;
-    ts->n_cells = ts->X.n_rows;
-    ts->G = ts->X.n_cols;
-    ts->gene_names = sdd_calloc((size_t)ts->G + 1, sizeof(char *));
-    ts->library_size = sdd_malloc((size_t)ts->n_cells * sizeof(double) + 1);
-    if (!ts->gene_names || !ts->library_size) goto fail;
-    if (md && md->gene_ids && !(ts->gene_ids = sdd_calloc((size_t)ts->G + 1, sizeof(char *))))
-        goto fail;
-    for (int64_t j = 0, g = 0; j < h->n_genes; j++) {
-        if (!h->highly_variable[j]) continue;
-        char num[32];
-        snprintf(num, sizeof num, "gene%lld", (long long)j);
-        if (!(ts->gene_names[g] = sdd_strdup(md && md->gene_names ? md->gene_names[j] : num)))
-            goto fail;
-        if (ts->gene_ids && !(ts->gene_ids[g] = sdd_strdup(md->gene_ids[j]))) goto fail;
-        g++;
-    }
-    for (int64_t i = 0, o = 0; i < h->n_cells; i++)
-        if (h->cell_kept[i]) ts->library_size[o++] = h->lib_size[i];
-    if (opt->label_key) {
-        if (!md) {
-            rc =
-                sdd_error(SDD_ENOTFOUND, "no obs columns to take labels '%s' from", opt->label_key);
-            goto fail;
-        }
-        if ((rc = take_labels(md, h->cell_kept, opt->label_key, ts)) < 0) goto fail;
-    }
-    if (opt->auto_labels) {
-        sdd_cluster_opt_t co;
-        sdd_cluster_opt_init(&co);
-        co.resolution = opt->cluster_resolution;
-        if ((rc = sdd_trainset_cluster(ts, &co)) < 0) goto fail;
-    }
-    if ((rc = prep_json(opt, h, ts->X.nnz, &ts->prep_json)) < 0) goto fail;
-    free(div);
-    *out = ts;
-    return SDD_OK;
-fail:
-    free(div);
-    sdd_trainset_destroy(ts);
+    sdd_labels_t lab = {0};
+    uint8_t *held = NULL;
+    sdd_hvg_t *h = NULL;
+    int rc;
+    if (opt->label_key && (rc = label_codes(md, opt->label_key, &lab)) < 0) goto out;
+    if ((rc = holdout_mask(s, N, opt, lab.codes, &held)) < 0) goto out;
+    if ((rc = hvg_run(s, N, G, opt, held, &h)) < 0) goto out;
+    rc = sdd_trainset_build(s, md, h, opt, held, &lab, out);
+out:
+    sdd_labels_free(&lab);
+    free(held);
+    sdd_hvg_destroy(h);
     return rc;
 }
 
 int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_trainset_t **out)
 {
-    source_t s = {.mem = &ds->X, .chunk_rows = opt->chunk_rows, .what = "X"};
-    sdd_hvg_t *h = NULL;
-    int rc;
+    sdd_src_t s = {.mem = &ds->X, .chunk_rows = opt->chunk_rows, .what = "X"};
     *out = NULL;
-    int ci;
-    if (opt->label_key && (rc = label_column(ds, opt->label_key, &ci)) < 0) return rc;
-    if ((rc = hvg_run(&s, ds->X.n_rows, ds->X.n_cols, opt, &h)) < 0) return rc;
-    rc = build_trainset(&s, ds, h, opt, out);
-    sdd_hvg_destroy(h);
-    return rc;
+    return prep_source(&s, ds, ds->X.n_rows, ds->X.n_cols, opt, out);
 }
 
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out)
 {
     sdd_xreader_t *xr = NULL;
     sdd_dataset_t *md = NULL;
-    sdd_hvg_t *h = NULL;
     int rc;
     *out = NULL;
     sdd_read_opt_t ro = opt->read;
@@ -706,16 +640,8 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
     if (opt->label_key) ro.skip_obs = 0; /* the labels live in obs */
     if ((rc = sdd_xreader_open(path, &ro, &xr, &md)) < 0) return rc;
     sdd_xreader_set_threads(xr, opt->threads);
-    source_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
-    int ci;
-    if (opt->label_key && (rc = label_column(md, opt->label_key, &ci)) < 0) {
-        sdd_xreader_close(xr);
-        sdd_dataset_destroy(md);
-        return rc;
-    }
-    if ((rc = hvg_run(&s, md->n_cells, md->n_genes, opt, &h)) == SDD_OK)
-        rc = build_trainset(&s, md, h, opt, out);
-    sdd_hvg_destroy(h);
+    sdd_src_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
+    rc = prep_source(&s, md, md->n_cells, md->n_genes, opt, out);
     sdd_xreader_close(xr);
     sdd_dataset_destroy(md);
     return rc;

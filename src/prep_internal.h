@@ -21,6 +21,7 @@ typedef struct {
     double *first_val;   /* [slots * G] their values */
     double *cell_total;  /* [N] sum of the row over all genes, then over kept genes */
     int64_t *cell_npos;  /* [N] genes with x > 0, then kept genes with x > 0 */
+    const uint8_t *skip; /* [N] or NULL: rows validated but left out (held-out cells) */
 } sdd_qc_acc_t;
 
 int sdd_qc_init(sdd_qc_acc_t *q, int64_t n_cells, int64_t n_genes, int64_t min_cells);
@@ -29,7 +30,7 @@ void sdd_qc_free(sdd_qc_acc_t *q);
  * counts and accumulate it. `what` names the matrix in messages. */
 int sdd_qc_add(sdd_qc_acc_t *q, const sdd_csr_t *chunk, const char *what);
 /* Decide genes (>= min_cells positive cells), then cells (>= min_genes positive kept
- * genes); cell_total / cell_npos then count kept genes only. Fills gene_kept [G] and
+ * genes; skipped rows are never kept); cell_total / cell_npos then count kept genes only. Fills gene_kept [G] and
  * cell_kept [N] and the kept counts. SDD_EDATA when nothing is left. */
 int sdd_qc_finish(sdd_qc_acc_t *q, int64_t min_cells, int64_t min_genes, uint8_t *gene_kept,
                   uint8_t *cell_kept, int64_t *n_genes_kept, int64_t *n_cells_kept);
@@ -51,6 +52,43 @@ float sdd_log1pf(float x);
 float sdd_expm1f(float x);
 
 /* ---- prep.c */
+
+/* Rows of a count matrix, in chunks: an in-memory matrix (mem) or a file (xr). */
+typedef struct {
+    const sdd_csr_t *mem;
+    int64_t pos;
+    sdd_xreader_t *xr;
+    int64_t chunk_rows;
+    const char *what;  /* names the matrix in messages */
+} sdd_src_t;
+
+/* Next chunk into *c (c->indices / data borrowed from memory when `*owned` is 0; give it
+ * back with sdd_src_release). Returns rows read, 0 at the end, or a negative code. */
+int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned);
+void sdd_src_release(sdd_csr_t *c, int owned);
+int sdd_src_rewind(sdd_src_t *s);
+
+/* "seurat", "cell_ranger" or "seurat_v3". */
+const char *sdd_hvg_flavor_name(int flavor);
+
+/* Labels of every input cell from one obs column. */
+typedef struct {
+    int32_t *codes; /* [n_cells]: categorical codes as they are (-1 missing), strings coded
+                       by their sorted distinct values */
+    char **names;   /* [n] */
+    int32_t n;
+} sdd_labels_t;
+
+void sdd_labels_free(sdd_labels_t *l);
+
+/* ---- trainset.c: pass 3 */
+
+/* Read s once more and build the training set of the cells h kept and the genes it
+ * selected, and its held-out cells (held [n_cells] or NULL) that pass the same cell QC
+ * over h's kept genes. Label names move out of lab. *out is new. */
+int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h,
+                       const sdd_prep_opt_t *opt, const uint8_t *held, sdd_labels_t *lab,
+                       sdd_trainset_t **out);
 
 /* Memory (bytes) the one-pass QC + statistics may spend on rows whose QC fate is still
  * open; past it the statistics take a second pass over the data. Default 256 MiB. */

@@ -12,8 +12,11 @@
  * of a removed gene's entries, so kept-gene totals follow without a second pass. For a
  * larger min_cells the caller passes over the data again (sdd_qc_need_recount).
  *
- * Invariants: gene_npos[j] counts rows with x_ij > 0 among rows_seen rows; first_cell is
- * -1 where a gene has fewer positive entries than slots.
+ * Rows marked in `skip` (the held-out cells, holdout.c) are validated and otherwise
+ * ignored: they count towards no gene and are never kept.
+ *
+ * Invariants: gene_npos[j] counts rows with x_ij > 0 among the rows_seen rows not
+ * skipped; first_cell is -1 where a gene has fewer positive entries than slots.
  */
 #include "prep_internal.h"
 #include <math.h>
@@ -75,7 +78,7 @@ int sdd_qc_add(sdd_qc_acc_t *q, const sdd_csr_t *chunk, const char *what)
                 return not_counts(what, "negative", cell, j, v);
             }
             if (isinf(v)) return not_counts(what, "infinite", cell, j, v);
-            if (v == 0) continue;
+            if (v == 0 || (q->skip && q->skip[cell])) continue;
             tot += v;
             npos++;
             if (q->gene_npos[j] < q->slots) {
@@ -118,7 +121,7 @@ int sdd_qc_finish(sdd_qc_acc_t *q, int64_t min_cells, int64_t min_genes, uint8_t
             SDD_EDATA, "nothing left after QC: none of the %lld genes has counts in >= %lld cells",
             (long long)q->n_genes, (long long)min_cells);
     for (int64_t i = 0; i < q->n_cells; i++) {
-        cell_kept[i] = q->cell_npos[i] >= min_genes;
+        cell_kept[i] = q->cell_npos[i] >= min_genes && !(q->skip && q->skip[i]);
         nc += cell_kept[i];
     }
     if (nc == 0)

@@ -21,6 +21,9 @@ void sdd_strv_free(char **v, int64_t n);
  * k - 1 nearest other rows ascending, as umap's nearest_neighbors: idx / dist [n x k]
  * (Euclidean distances, not squared), caller-owned. Needs 2 <= k <= n. (embed.c) */
 int sdd_self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, double *dist);
+/* metrics.c: n of `size` rows drawn without replacement by a partial Fisher-Yates
+ * shuffle from rng (all rows, in order, and no draw when size == n), ascending. */
+int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);
 
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)

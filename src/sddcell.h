@@ -287,6 +287,14 @@ typedef struct {
     int32_t n_labels;
     char *label_key;          /* obs column the labels came from, or NULL */
     char *prep_json;          /* preprocessing options and counts, as a JSON object text */
+    /* Held-out cells (sdd_prep_opt_t.holdout): kept out of everything fitted (the gene
+     * filter, HVG selection, normalize_total's median target, library sizes, label
+     * frequencies, training) and brought to the same space afterwards: normalize_total
+     * over the genes kept by QC, log1p, the G selected genes. n_heldout = 0 without. */
+    int64_t n_heldout;
+    sdd_csr_t heldout_X;      /* n_heldout x G, like X, cells in file order */
+    char **heldout_names;     /* [n_heldout] obs names */
+    int32_t *heldout_labels;  /* [n_heldout] codes into label_names, or NULL */
 } sdd_trainset_t;
 
 void sdd_trainset_destroy(sdd_trainset_t *ts);
@@ -310,7 +318,13 @@ typedef struct {
     double cluster_resolution; /* resolution of those clusters (1.0) */
     sdd_read_opt_t read;      /* which matrix of the file to read */
     int threads;              /* threads decoding X when streaming from a file (1) */
+    double holdout;           /* fraction of the cells held out for evaluation, in [0, 1)
+                                 (0: none; `sddcell simulate` uses SDD_HOLDOUT_DEFAULT) */
+    uint64_t holdout_seed;    /* seed of the held-out split (0) */
+    int64_t holdout_min;      /* fewer held-out cells than this: no split, a warning (100) */
 } sdd_prep_opt_t;
+
+#define SDD_HOLDOUT_DEFAULT 0.1
 
 void sdd_prep_opt_init(sdd_prep_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
@@ -318,8 +332,26 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
 
 /* Read `path`, run QC, normalize_total, log1p and HVG selection in bounded memory, and
  * return the training set of the selected genes (*out, free with sdd_trainset_destroy).
- * Counts are required: negative, NaN or infinite values give SDD_EDATA. */
+ * Counts are required: negative, NaN or infinite values give SDD_EDATA.
+ * With opt->holdout > 0 the cells that pass the per-cell QC on all genes (>= min_genes
+ * expressed) are first split by sdd_holdout_split (seed opt->holdout_seed, strata = the
+ * labels of opt->label_key); everything after is fitted on the training cells only
+ * (QC's gene filter, then its cell filter over the kept genes, the target, HVG) and the
+ * held-out cells that still express min_genes of the kept genes come back in
+ * ts->heldout_X. When fewer than opt->holdout_min cells would be held out, nothing is:
+ * a warning is logged and every cell trains. */
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
+
+/* The held-out split (SPEC section 5): among the n cells with eligible[i] != 0 (NULL =
+ * all), round(frac * eligible cells) are held out, stratified by strata[i] (any int32
+ * codes, -1 included; NULL = one stratum): stratum s gets floor(frac n_s) cells and the
+ * remaining ones go to the strata with the largest remainders frac n_s - floor(frac n_s)
+ * (ties to the stratum met first in cell order). Within a stratum the cells are chosen
+ * by a Fisher-Yates shuffle of its cells in file order, drawn from an sdd_rng_t seeded
+ * with `seed`, strata in order of first appearance. held [n] (caller-owned) receives 1
+ * for a held-out cell. Returns the number held out, or a negative code. */
+int64_t sdd_holdout_split(const uint8_t *eligible, const int32_t *strata, int64_t n, double frac,
+                          uint64_t seed, uint8_t *held);
 
 /* ---- model and training (SPEC sections 2-3) */
 
@@ -537,6 +569,9 @@ int sdd_pca_fit(const sdd_csr_t *X, int k, sdd_pca_t *out);
  * never densifying X. Same output layout as sdd_pca_fit. */
 int sdd_pca_fit_randomized(const sdd_csr_t *X, int k, int n_iter, uint64_t seed, sdd_pca_t *out);
 void sdd_pca_free(sdd_pca_t *p);
+/* Project the rows of X (p->G genes) on a fitted PCA: scores [X->n_rows x p->k]
+ * (caller-owned) = (X - p->mean) p->components^T. */
+int sdd_pca_transform(const sdd_pca_t *p, const sdd_csr_t *X, double *scores);
 
 /* Exact k nearest neighbours by Euclidean distance: for each row q of Q [nq x d] the k
  * rows of R [nr x d] closest to it, ascending by distance, ties to the lower index.
@@ -665,6 +700,46 @@ int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *r
                  sdd_eval_t **out);
 void sdd_eval_destroy(sdd_eval_t *e);
 
+/* Memorisation test of the held-out protocol (SPEC section 5): a PCA of n_pcs components
+ * is fitted on the rows of train and heldout pooled (give equal numbers), the rows of
+ * synth are projected on it, and each synthetic cell's nearest pooled cell (Euclidean
+ * distance in PC space) is looked up. *share = the fraction of synthetic cells whose
+ * nearest cell is a training cell: 0.5 when the generator does not copy, 1 when it
+ * copies training cells. A synthetic cell whose nearest distance is shared by several
+ * pooled cells counts the training fraction of those cells. Same genes on all sides. */
+int sdd_memorisation(const sdd_csr_t *train, const sdd_csr_t *heldout, const sdd_csr_t *synth,
+                     int n_pcs, double *share);
+
+/* The held-out protocol's three comparisons. */
+typedef struct {
+    int64_t n_heldout, n_synth, n_train; /* cells given on each side */
+    int64_t m;                /* cells a side: min(n_heldout, n_synth, n_train) */
+    int64_t *sub_heldout, *sub_synth, *sub_train; /* [m] rows drawn, ascending */
+    sdd_eval_t *synth;        /* the m synthetic cells (synth side) vs the m held-out cells
+                                 (real side) */
+    sdd_eval_t *floor;        /* the m training cells (synth side) vs the same m held-out
+                                 cells: what a perfect generator reaches with m cells */
+    int64_t mem_n;            /* cells a side in the memorisation test: min(m, n_sub) */
+    int mem_pcs;              /* its principal components (opt->n_pcs, lowered to fit) */
+    double memorisation;      /* sdd_memorisation share: 0.5 no copying, 1 copies */
+} sdd_heldout_eval_t;
+
+/* Compare synthetic cells with held-out real cells and put the floor beside them:
+ * m rows of each side are drawn without replacement (all rows of a side that has m) from
+ * an sdd_rng_t seeded with opt->seed, held-out first, then synthetic, then training;
+ * then synth = sdd_evaluate(held-out m, synthetic m) and floor = sdd_evaluate(held-out m,
+ * training m) with the same options (so both draw the same held-out cells for MMD, LISI
+ * and kNN AUC when m > n_sub), and the memorisation share on mem_n = min(m, n_sub) cells
+ * of each side (the first mem_n of a further draw from the m when m > n_sub) with
+ * opt->n_pcs components. Labels are all NULL or all given (codes into label_names).
+ * *out is allocated; free with sdd_heldout_eval_destroy. progress may be NULL. */
+int sdd_evaluate_heldout(const sdd_csr_t *heldout, const sdd_csr_t *synth, const sdd_csr_t *train,
+                         const int32_t *heldout_labels, const int32_t *synth_labels,
+                         const int32_t *train_labels, char *const *label_names, int n_label_names,
+                         const sdd_eval_opt_t *opt, sdd_progress_f progress, void *user,
+                         sdd_heldout_eval_t **out);
+void sdd_heldout_eval_destroy(sdd_heldout_eval_t *h);
+
 /* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
 typedef struct {
     int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
@@ -684,6 +759,10 @@ typedef struct {
     char **label_names;       /* [n_labels]: REAL's categories first, then SYNTH's others */
     int n_labels;
     int64_t n_synth_genes;    /* SYNTH's genes before matching (G <= this) */
+    /* The training cells of the held-out protocol (sdd_pair_load_train), else empty. */
+    sdd_csr_t train;          /* n_train x G, normalised as REAL */
+    char **train_cells;       /* [n_train] obs names */
+    int32_t *train_labels;    /* [n_train] codes into label_names, or NULL */
 } sdd_pair_t;
 
 /* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
@@ -695,6 +774,12 @@ typedef struct {
 int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
                   sdd_pair_t **out);
 void sdd_pair_destroy(sdd_pair_t *p);
+/* Add TRAIN, the real cells a model was trained on, to a loaded pair for
+ * sdd_evaluate_heldout: read as REAL is (normalised unless opt->real_normalized), its
+ * columns matched by name to p's genes (SDD_EDATA naming the first missing gene when
+ * TRAIN lacks any), its labels (same opt->label_key) coded into p->label_names, names
+ * new to p appended. */
+int sdd_pair_load_train(sdd_pair_t *p, const char *train_path, const sdd_pair_opt_t *opt);
 
 /* ------------------------------------------------------------------ embedding */
 /* Real and synthetic cells in one space, laid out as scanpy does (FORMATS.md,

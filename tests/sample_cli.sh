@@ -122,7 +122,10 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 for k in ("sparsity_real", "sparsity_synth", "scc", "pcc", "mmd", "lisi_scaled", "knn_auc"):
     assert isinstance(m[k], (int, float)), k
-assert m["n_synth"] == 200 and m["n_real"] == 1000 and m["n_genes"] == 200
+# 10% of the 1000 cells held out by default: 100 held-out cells against 100 synthetic
+assert m["evaluated_against"] == "heldout", m["evaluated_against"]
+assert m["cells"] == {"heldout": 100, "synthetic": 200, "training": 900, "m": 100}, m["cells"]
+assert m["n_synth"] == 100 and m["n_real"] == 100 and m["n_genes"] == 200
 assert 0.9 < m["sparsity_real"] < 1
 EOF
 else bad "simulate --prefix"; cat "$tmp/err"; fi

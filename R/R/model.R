@@ -91,20 +91,21 @@ sdd_sample <- function(model, n, sampler = "ddim", steps = NULL, bit_decode = NU
   m
 }
 
-#' Train on x and sample synthetic cells in one call
-sdd_simulate <- function(x, n = NULL, ..., sample_args = list()) {
+#' Train on x (less a held-out share of its cells) and sample synthetic cells in one call
+sdd_simulate <- function(x, n = NULL, holdout = 0.1, ..., sample_args = list()) {
   input <- .as_counts_file(x, list(...)$label, list(...)$labels)
   if (input$tmp) on.exit(unlink(input$path), add = TRUE)
-  args <- list(...); args$labels <- NULL; args$label <- input$label
+  args <- list(...); args$labels <- NULL; args$label <- input$label; args$holdout <- holdout
   model <- do.call(sdd_train, c(list(input$path), args))
   if (is.null(n)) n <- sdd_model_summary(model)$n_cells
   synth <- do.call(sdd_sample, c(list(model, n), sample_args))
-  list(synthetic = synth, model = model)
+  held <- attr(model, "heldout_cells")
+  list(synthetic = synth, model = model, heldout_cells = if (is.null(held)) character(0) else held)
 }
 
 #' Compare synthetic with real cells (the figures of `sddcell evaluate`)
 sdd_evaluate <- function(real, synth, label = NULL, n_sub = NULL, real_normalized = FALSE,
-                         target_sum = NULL, seed = 42, threads = 1) {
+                         target_sum = NULL, seed = 42, threads = 1, train = NULL) {
   files <- character(0)
   on.exit(unlink(files), add = TRUE)
   as_file <- function(m) {
@@ -115,5 +116,6 @@ sdd_evaluate <- function(real, synth, label = NULL, n_sub = NULL, real_normalize
   }
   .Call(C_sdd_r_evaluate, as_file(real), as_file(synth),
         .opts(label = label, n_sub = n_sub, real_normalized = real_normalized,
-              target_sum = target_sum, seed = seed, threads = threads))
+              target_sum = target_sum, seed = seed, threads = threads,
+              train = if (is.null(train)) NULL else as_file(train)))
 }

@@ -87,6 +87,7 @@ static void fill_prep(SEXP opts, sdd_prep_opt_t *po)
     po->read.layer = opt_str(opts, "layer");
     po->read.raw = opt_flag(opts, "raw", 0);
     po->read.genome = opt_str(opts, "genome");
+    opt_dbl(opts, "holdout", &po->holdout);
     if (flavor) {
         if (strcmp(flavor, "seurat") == 0) po->flavor = SDD_HVG_SEURAT;
         else if (strcmp(flavor, "cell_ranger") == 0) po->flavor = SDD_HVG_CELL_RANGER;
@@ -144,12 +145,21 @@ SEXP sdd_r_train(SEXP path, SEXP opts)
     fill_train(opts, &to);
     set_threads(opts);
     po.threads = opt_threads(opts);
+    po.holdout_seed = to.seed;
     if ((rc = sdd_prep_opt_check(&po)) < 0 || (rc = sdd_train_opt_check(&to)) < 0) fail_with(rc);
     if ((rc = sdd_prep_run(file, &po, &ts)) < 0) fail_with(rc);
     if ((rc = sdd_model_create(ts, &to, &m)) < 0) goto fail;
     if ((rc = sdd_model_train(m, ts, sdd_r_progress, &verbose)) < 0) goto fail;
-    sdd_trainset_destroy(ts);
-    return wrap_model(m);
+    {
+        /* the cells kept out of training (holdout), for sdd_evaluate(train = ...) */
+        SEXP p = PROTECT(wrap_model(m)), held = PROTECT(Rf_allocVector(STRSXP, ts->n_heldout));
+        for (int64_t i = 0; i < ts->n_heldout; i++)
+            SET_STRING_ELT(held, (R_xlen_t)i, Rf_mkCharCE(ts->heldout_names[i], CE_UTF8));
+        if (ts->n_heldout > 0) Rf_setAttrib(p, Rf_install("heldout_cells"), held);
+        sdd_trainset_destroy(ts);
+        UNPROTECT(2);
+        return p;
+    }
 fail:
     sdd_model_destroy(m);
     sdd_trainset_destroy(ts);
@@ -301,15 +311,60 @@ static SEXP per_label_matrix(const sdd_eval_t *e)
     return m;
 }
 
-SEXP sdd_r_evaluate(SEXP real, SEXP synth, SEXP opts)
+static void heldout_finalizer(SEXP p)
+{
+    sdd_heldout_eval_destroy(R_ExternalPtrAddr(p));
+    R_ClearExternalPtr(p);
+}
+
+/* The figures of one comparison as a named list. */
+static SEXP eval_list(const sdd_eval_t *e)
 {
     static const char *names[] = {"sparsity_real", "sparsity_synth", "scc", "pcc", "mmd", "lisi",
                                   "lisi_scaled", "knn_auc", "zero_frac_w1", "n_real", "n_synth",
                                   "n_genes", "n_sub", "per_label"};
+    SEXP out = PROTECT(sdd_r_named_list(14, names));
+    double v[13] = {e->sparsity_real, e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi,
+                    e->lisi_scaled, e->knn_auc, e->zero_frac_w1, (double)e->n_real,
+                    (double)e->n_synth, (double)e->n_genes, (double)e->n_sub};
+    for (int k = 0; k < 13; k++) SET_VECTOR_ELT(out, k, Rf_ScalarReal(v[k]));
+    SET_VECTOR_ELT(out, 13, per_label_matrix(e));
+    UNPROTECT(1);
+    return out;
+}
+
+/* With a training file: the synthetic figures, then floor (training vs the same held-out
+ * cells), memorisation and the cell counts. */
+static SEXP heldout_list(const sdd_heldout_eval_t *h)
+{
+    static const char *names[] = {"floor", "memorisation", "m", "n_heldout", "n_train", "n_synth_total"};
+    SEXP syn = PROTECT(eval_list(h->synth)), extra = PROTECT(sdd_r_named_list(6, names));
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, 20)), nm = PROTECT(Rf_allocVector(STRSXP, 20));
+    SEXP sn = Rf_getAttrib(syn, R_NamesSymbol);
+    double v[5] = {h->memorisation, (double)h->m, (double)h->n_heldout, (double)h->n_train, (double)h->n_synth};
+    SET_VECTOR_ELT(extra, 0, eval_list(h->floor));
+    for (int k = 0; k < 5; k++) SET_VECTOR_ELT(extra, k + 1, Rf_ScalarReal(v[k]));
+    for (int k = 0; k < 14; k++) {
+        SET_VECTOR_ELT(out, k, VECTOR_ELT(syn, k));
+        SET_STRING_ELT(nm, k, STRING_ELT(sn, k));
+    }
+    for (int k = 0; k < 6; k++) {
+        SET_VECTOR_ELT(out, 14 + k, VECTOR_ELT(extra, k));
+        SET_STRING_ELT(nm, 14 + k, Rf_mkChar(names[k]));
+    }
+    Rf_setAttrib(out, R_NamesSymbol, nm);
+    UNPROTECT(4);
+    return out;
+}
+
+SEXP sdd_r_evaluate(SEXP real, SEXP synth, SEXP opts)
+{
     sdd_pair_opt_t po;
     sdd_eval_opt_t eo;
     sdd_pair_t *p = NULL;
     sdd_eval_t *e = NULL;
+    sdd_heldout_eval_t *h = NULL;
+    const char *train = opt_str(opts, "train");
     double seed = 42;
     int rc, verbose = opt_flag(opts, "verbose", 0);
     SEXP guard, out;
@@ -327,21 +382,30 @@ SEXP sdd_r_evaluate(SEXP real, SEXP synth, SEXP opts)
     if ((rc = sdd_eval_opt_check(&eo)) < 0) fail_with(rc);
     if ((rc = sdd_pair_load(sdd_r_string(real, "real"), sdd_r_string(synth, "synth"), &po, &p)) < 0)
         fail_with(rc);
-    rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
-                      &eo, sdd_r_progress, &verbose, &e);
+    if (train && (rc = sdd_pair_load_train(p, train, &po)) < 0) {
+        sdd_pair_destroy(p);
+        fail_with(rc);
+    }
+    if (train)
+        rc = sdd_evaluate_heldout(&p->real, &p->synth, &p->train, p->real_labels, p->synth_labels,
+                                  p->train_labels, p->label_names, p->n_labels, &eo, sdd_r_progress,
+                                  &verbose, &h);
+    else
+        rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
+                          &eo, sdd_r_progress, &verbose, &e);
     sdd_pair_destroy(p);
     if (rc < 0) fail_with(rc);
-    guard = PROTECT(R_MakeExternalPtr(e, R_NilValue, R_NilValue));
-    R_RegisterCFinalizerEx(guard, eval_finalizer, TRUE);
-    out = PROTECT(sdd_r_named_list(14, names));
-    {
-        double v[13] = {e->sparsity_real, e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi,
-                        e->lisi_scaled, e->knn_auc, e->zero_frac_w1, (double)e->n_real,
-                        (double)e->n_synth, (double)e->n_genes, (double)e->n_sub};
-        for (int k = 0; k < 13; k++) SET_VECTOR_ELT(out, k, Rf_ScalarReal(v[k]));
+    if (h) {
+        guard = PROTECT(R_MakeExternalPtr(h, R_NilValue, R_NilValue));
+        R_RegisterCFinalizerEx(guard, heldout_finalizer, TRUE);
+        out = PROTECT(heldout_list(h));
+        heldout_finalizer(guard);
+    } else {
+        guard = PROTECT(R_MakeExternalPtr(e, R_NilValue, R_NilValue));
+        R_RegisterCFinalizerEx(guard, eval_finalizer, TRUE);
+        out = PROTECT(eval_list(e));
+        eval_finalizer(guard);
     }
-    SET_VECTOR_ELT(out, 13, per_label_matrix(e));
-    eval_finalizer(guard);
     UNPROTECT(2);
     return out;
 }

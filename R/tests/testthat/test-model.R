@@ -66,3 +66,23 @@ test_that("evaluate gives the metrics of real against synthetic cells", {
   for (k in c("scc", "pcc", "mmd", "lisi", "lisi_scaled", "knn_auc")) expect_true(is.finite(e[[k]]))
   expect_true(e$knn_auc >= 0 && e$knn_auc <= 1)
 })
+
+test_that("simulate holds cells out and evaluate compares with them beside the floor", {
+  x <- sdd_read(small_file())$counts
+  # 120 cells: a share of 0.85 keeps 102 apart (fewer than 100 would keep none)
+  r <- sdd_simulate(x, n = 30, holdout = 0.85, n_top_genes = 200, steps = 3, seed = 4,
+                    sample_args = list(steps = 3))
+  held <- r$heldout_cells
+  expect_equal(length(held), 102)
+  expect_true(all(held %in% colnames(x)))
+  expect_equal(sdd_model_summary(r$model)$n_cells, 18)
+  train <- x[, !(colnames(x) %in% held)]
+  e <- sdd_evaluate(x[, held], r$synthetic, train = train)
+  expect_equal(c(e$m, e$n_heldout, e$n_train, e$n_synth_total), c(18, 102, 18, 30))
+  expect_equal(e$n_real, 18)
+  expect_equal(e$floor$n_real, 18)
+  expect_equal(e$floor$sparsity_real, e$sparsity_real)  # the same held-out cells
+  expect_true(e$memorisation >= 0 && e$memorisation <= 1)
+  for (k in c("scc", "mmd", "knn_auc")) expect_true(is.finite(e$floor[[k]]))
+  expect_equal(length(sdd_simulate(x, n = 5, n_top_genes = 200, steps = 1, sample_args = list(steps = 2))$heldout_cells), 0)
+})

@@ -74,6 +74,24 @@ void sdd_strv_free(char **v, int64_t n)
     free(v);
 }
 
+static int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+int64_t sdd_strv_find_dup(char *const *v, int64_t n)
+{
+    char *const **p;
+    int64_t dup = -1;
+    if (n < 2 || !(p = sdd_malloc((size_t)n * sizeof *p))) return -1;
+    for (int64_t i = 0; i < n; i++) p[i] = &v[i];
+    qsort(p, (size_t)n, sizeof *p, strp_cmp);
+    for (int64_t i = 1; i < n && dup < 0; i++)
+        if (strcmp(*p[i - 1], *p[i]) == 0) dup = p[i] > p[i - 1] ? p[i] - v : p[i - 1] - v;
+    free(p);
+    return dup;
+}
+
 /* Registered by the reading stage (lzf.c); weak so the core links without it. */
 int sdd_lzf_register(void) __attribute__((weak));
 

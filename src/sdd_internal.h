@@ -16,6 +16,9 @@ void *sdd_realloc(void *p, size_t n);
 char *sdd_strdup(const char *s);
 /* Free an array of n owned strings and the array itself (NULL-safe). */
 void sdd_strv_free(char **v, int64_t n);
+/* Index of a string of v[n] that equals an earlier one (the first such pair in sorted
+ * order), or -1 when all are distinct (or on out-of-memory, which sets the detail). */
+int64_t sdd_strv_find_dup(char *const *v, int64_t n);
 
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)

@@ -115,25 +115,39 @@ int sdd_h5_exists(hid_t loc, const char *path)
     return H5Oexists_by_name(loc, path, H5P_DEFAULT) > 0;
 }
 
+/* -1 missing, -2 a corrupt object header (detail set; not opened), else the H5I type. */
 static int obj_kind(hid_t loc, const char *path)
 {
     hid_t o;
     H5I_type_t t;
     if (!sdd_h5_exists(loc, path)) return -1;
+    if (sdd_h5_guard_object(loc, path) < 0) return -2;
     if ((o = H5Oopen(loc, path, H5P_DEFAULT)) < 0) return -1;
     t = H5Iget_type(o);
     H5Oclose(o);
     return (int)t;
 }
 
-int sdd_h5_is_group(hid_t loc, const char *path) { return obj_kind(loc, path) == H5I_GROUP; }
-int sdd_h5_is_dataset(hid_t loc, const char *path) { return obj_kind(loc, path) == H5I_DATASET; }
+/* A corrupt object answers yes, so that the caller's open reports the corruption
+ * instead of the object being taken for missing. */
+int sdd_h5_is_group(hid_t loc, const char *path)
+{
+    int k = obj_kind(loc, path);
+    return k == H5I_GROUP || k == -2;
+}
+
+int sdd_h5_is_dataset(hid_t loc, const char *path)
+{
+    int k = obj_kind(loc, path);
+    return k == H5I_DATASET || k == -2;
+}
 
 static int open_kind(hid_t loc, const char *path, hid_t *out, int want)
 {
     char w[600];
-    int k = obj_kind(loc, path);
+    int k = obj_kind(loc, path), rc;
     *out = -1;
+    if (k == -2) return SDD_EFORMAT;
     if (k < 0) return sdd_error(SDD_EFORMAT, "%s is missing", sdd_h5_where(loc, path, w, sizeof w));
     if (k != want)
         return sdd_error(SDD_EFORMAT, "%s is not a %s", sdd_h5_where(loc, path, w, sizeof w),
@@ -142,6 +156,11 @@ static int open_kind(hid_t loc, const char *path, hid_t *out, int want)
     if (*out < 0)
         return sdd_error(SDD_EFORMAT, "%s cannot be opened (HDF5: %s)",
                          sdd_h5_where(loc, path, w, sizeof w), sdd_h5_last_error());
+    if (want == H5I_DATASET && (rc = sdd_h5_guard_dataset(*out)) < 0) {
+        H5Dclose(*out);
+        *out = -1;
+        return rc;
+    }
     return SDD_OK;
 }
 
@@ -294,12 +313,19 @@ hid_t sdd_h5_enum_mem_type(hid_t ft, size_t *size, int *is_signed)
 
 /* ---------------------------------------------------------- attributes */
 
-int sdd_h5_attr_exists(hid_t obj, const char *name) { return H5Aexists(obj, name) > 0; }
+/* A corrupt header answers yes, so that the caller's read reports it. */
+int sdd_h5_attr_exists(hid_t obj, const char *name)
+{
+    if (sdd_h5_guard_object(obj, NULL) < 0) return 1;
+    return H5Aexists(obj, name) > 0;
+}
 
 static int attr_open(hid_t obj, const char *name, hid_t *a, hid_t *ft, int64_t *n)
 {
     hid_t sp;
+    int rc;
     *a = *ft = -1;
+    if ((rc = sdd_h5_guard_object(obj, NULL)) < 0) return rc;
     if (H5Aexists(obj, name) <= 0) return SDD_ENOTFOUND;
     if ((*a = H5Aopen(obj, name, H5P_DEFAULT)) < 0) return SDD_ENOTFOUND;
     *ft = H5Aget_type(*a);
@@ -427,8 +453,12 @@ int sdd_h5_attr_ref(hid_t obj, const char *name, hid_t *out)
     if (H5Tget_class(ft) != H5T_REFERENCE || n != 1)
         rc = sdd_error(SDD_EFORMAT, "%s: attribute '%s' is not an object reference",
                        sdd_h5_where(obj, NULL, w, sizeof w), name);
-    else if (H5Aread(a, H5T_STD_REF_OBJ, &ref) < 0 ||
-             (*out = H5Rdereference2(obj, H5P_DEFAULT, H5R_OBJECT, &ref)) < 0)
+    else if (H5Aread(a, H5T_STD_REF_OBJ, &ref) < 0)
+        rc = sdd_error(SDD_EFORMAT, "%s: attribute '%s' cannot be read (HDF5: %s)",
+                       sdd_h5_where(obj, NULL, w, sizeof w), name, sdd_h5_last_error());
+    else if ((rc = sdd_h5_guard_ref(obj, name, (haddr_t)ref)) < 0)
+        ;
+    else if ((*out = H5Rdereference2(obj, H5P_DEFAULT, H5R_OBJECT, &ref)) < 0)
         rc = sdd_error(SDD_EFORMAT, "%s: attribute '%s' holds a dangling reference (HDF5: %s)",
                        sdd_h5_where(obj, NULL, w, sizeof w), name, sdd_h5_last_error());
     H5Tclose(ft);

@@ -683,19 +683,28 @@ static int dataset_storage(const gfile_t *g, hid_t dset, hid_t dcpl, const dsinf
         for (int i = 0; i < r && i < H5S_MAX_RANK; i++) cb = cd[i] && cb > UINT64_MAX / cd[i] ? UINT64_MAX : cb * cd[i];
         if (r < 1 || cb > ((uint64_t)1 << 32) || cb > MAX_RATIO * g->eof + SLACK) return corrupt(g, "chunk size");
     }
-    for (int i = 0; i < nf; i++) {
-        unsigned flags, cdv[8];
-        size_t ncd = 8;
-        char fname[64] = "";
-        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cdv, sizeof fname, fname, NULL);
-        if (id >= 0 && H5Zfilter_avail(id) <= 0) {
-            H5Eclear2(H5E_DEFAULT);
-            return sdd_error(SDD_EUNSUPPORTED, "%s: compressed with HDF5 filter %d%s%s%s, which this build cannot "
-                             "decode (a plugin filter, or a damaged file)", g->where, (int)id, fname[0] ? " ('" : "",
-                             fname, fname[0] ? "')" : "");
-        }
-    }
+    if (sdd_h5_filter_missing(dset, 0, why, sizeof why))
+        return sdd_error(SDD_EUNSUPPORTED, "%s: %s", g->where, why);
     return SDD_OK;
+}
+
+int sdd_h5_filter_missing(hid_t dset, int optional_too, char *buf, size_t n)
+{
+    hid_t dcpl = H5Dget_create_plist(dset);
+    int nf = dcpl >= 0 ? H5Pget_nfilters(dcpl) : 0, found = 0;
+    for (int i = 0; i < nf && !found; i++) {
+        unsigned flags = 0, cdv[8];
+        size_t ncd = 8;
+        char name[64] = "";
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cdv, sizeof name, name, NULL);
+        if (id < 0 || ((flags & H5Z_FLAG_OPTIONAL) && !optional_too) || H5Zfilter_avail(id) > 0) continue;
+        snprintf(buf, n, "compressed with HDF5 filter %d%s%s%s, which this build cannot decode (a plugin "
+                 "filter, or a damaged file)", (int)id, name[0] ? " ('" : "", name, name[0] ? "')" : "");
+        found = 1;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return found;
 }
 
 int sdd_h5_guard_dataset(hid_t dset)

@@ -140,6 +140,10 @@ int sdd_h5_guard_ref(hid_t loc, const char *name, haddr_t addr);
  * every filter available (SDD_EUNSUPPORTED naming it otherwise), and every
  * variable-length string's global-heap object present with the string's length. */
 int sdd_h5_guard_dataset(hid_t dset);
+/* 1 when a filter of dset's pipeline is not available in this build (mandatory ones
+ * only, unless optional_too), with "compressed with HDF5 filter N ('name'), which this
+ * build cannot decode ..." in buf; else 0. */
+int sdd_h5_filter_missing(hid_t dset, int optional_too, char *buf, size_t n);
 
 /* ---- compound datasets (legacy anndata <= 0.6 obs / var tables; hdf5_compound.c) */
 

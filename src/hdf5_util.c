@@ -269,8 +269,10 @@ static int read_all_strings(hid_t obj, int is_attr, hid_t ft, int64_t n, char **
     if (!v || !buf) goto fail;
     st = is_attr ? H5Aread(obj, mt, buf) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     if (st < 0) {
-        rc = sdd_error(SDD_EFORMAT, "%s: cannot read strings (HDF5: %s)",
-                       sdd_h5_where(obj, NULL, w, sizeof w), sdd_h5_last_error());
+        char why[300];
+        snprintf(why, sizeof why, "HDF5: %s", sdd_h5_last_error());
+        if (!is_attr) sdd_h5_filter_missing(obj, 1, why, sizeof why);
+        rc = sdd_error(SDD_EFORMAT, "%s: cannot read strings (%s)", sdd_h5_where(obj, NULL, w, sizeof w), why);
         goto fail;
     }
     if ((rc = sdd_h5_unpack_strings(mt, buf, n, v)) < 0) goto fail;
@@ -545,6 +547,17 @@ const char *sdd_h5_dtype_name(hid_t dset, char *buf, size_t n)
 
 /* -------------------------------------------------------- numeric reads */
 
+/* The message for a failed H5Dread: a filter this build lacks rather than HDF5's
+ * innermost complaint (which for a missing filter is about its plugin directory). */
+static int read_failed(hid_t dset)
+{
+    char w[600], why[300];
+    const char *h5 = sdd_h5_last_error();
+    snprintf(why, sizeof why, "HDF5: %s", h5);
+    sdd_h5_filter_missing(dset, 1, why, sizeof why);
+    return sdd_error(SDD_EFORMAT, "%s: read failed (%s)", sdd_h5_where(dset, NULL, w, sizeof w), why);
+}
+
 enum { WANT_I64, WANT_I32, WANT_F32, WANT_F64 };
 
 /* Read a hyperslab (rank 1: start[0]/count[0]; rank 2: rows with ncols) into `out`
@@ -602,8 +615,7 @@ static int read_numeric(hid_t dset, int rank, const hsize_t *start, const hsize_
     }
     goto done;
 rfail:
-    rc = sdd_error(SDD_EFORMAT, "%s: read failed (HDF5: %s)", sdd_h5_where(dset, NULL, w, sizeof w),
-                   sdd_h5_last_error());
+    rc = read_failed(dset);
 done:
     free(raw);
     if (mt >= 0) H5Tclose(mt);

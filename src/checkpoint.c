@@ -160,6 +160,7 @@ int sdd_model_save(const sdd_model_t *m, const char *path)
     if (!(json = sdd_model_json(m))) return sdd_error(SDD_ENOMEM, "out of memory writing model metadata");
     hd.json_bytes = strlen(json);
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if (!(f = fopen(tmp, "wb"))) {
         rc = sdd_error(SDD_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto fail;
@@ -187,6 +188,7 @@ fail:
         fclose(f);
         remove(tmp);
     }
+    sdd_tmp_untrack(tmp);
     free(json);
     return rc;
 }
@@ -362,8 +364,11 @@ static int model_from_header(const ckpt_header_t *hd, const cJSON *root, const c
     memcpy(o.hidden, hd->H, sizeof o.hidden);
     /* the widths are bounded (by the option check and by the parameter count, which the
      * file size bounds) before the parameter table multiplies them */
-    if ((rc = sdd_train_opt_check(&o)) < 0)
-        return sdd_error(SDD_EFORMAT, "%s: damaged model: %s", path, sdd_errdetail());
+    if ((rc = sdd_train_opt_check(&o)) < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", sdd_errdetail()); /* the detail is rewritten below */
+        return sdd_error(SDD_EFORMAT, "%s: damaged model: %s", path, why);
+    }
     if ((s.bits != 0 && s.bits != 1) || s.D != (s.bits ? 2 : 1) * s.G)
         return sdd_error(SDD_EFORMAT, "%s: damaged model header: output width %d for %lld genes", path, s.D,
                          (long long)s.G);
@@ -383,9 +388,12 @@ static int model_from_header(const ckpt_header_t *hd, const cJSON *root, const c
 static int values_finite(const sdd_model_t *m, const char *path)
 {
     int rc;
+    char why[600];
     if ((rc = sdd_net_check_finite(m, m->params, "training weights")) < 0 ||
-        (rc = sdd_net_check_finite(m, m->ema, "EMA weights")) < 0)
-        return sdd_error(rc, "%s: %s", path, sdd_errdetail());
+        (rc = sdd_net_check_finite(m, m->ema, "EMA weights")) < 0) {
+        snprintf(why, sizeof why, "%s", sdd_errdetail()); /* the detail is rewritten below */
+        return sdd_error(rc, "%s: %s", path, why);
+    }
     for (int64_t j = 0; j < m->shape.G; j++)
         if (!isfinite(m->Mg[j]) || !isfinite(m->mg[j]))
             return sdd_error(SDD_EFORMAT, "%s: damaged model: the scaling of gene %lld is not a finite number",

@@ -150,7 +150,6 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
                                argc - optind == 1 ? "" : "s");
     eo.seed = ctx->seed;
     if ((rc = sdd_eval_opt_check(&eo)) < 0) return cli_lib_error(ctx, rc);
-    cli_catch_signals();
     if ((rc = sdd_pair_load(argv[optind], argv[optind + 1], &po, &p)) < 0) return cli_lib_error(ctx, rc);
     rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
                       &eo, cli_progress, ctx, &e);

@@ -63,6 +63,8 @@ int sdd_h5_open(const char *path, hid_t *fid)
     *fid = -1;
     if (stat(path, &st) != 0) return sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) return sdd_error(SDD_EFORMAT, "%s: is a directory, not an HDF5 file", path);
+    if (!S_ISREG(st.st_mode)) /* HDF5 seeks: a pipe or device cannot be read */
+        return sdd_error(SDD_EFORMAT, "%s: not a regular file (HDF5 files are read from disk)", path);
     if (st.st_size == 0) return sdd_error(SDD_EFORMAT, "%s: empty file (0 bytes), not an HDF5 file", path);
     if (sdd_lzf_register() < 0) return SDD_EIO;
     is = H5Fis_hdf5(path);

@@ -704,6 +704,7 @@ int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void 
     if (!counts) return sdd_h5ad_write(path, ds, uns);
     if (!(tmp = sdd_malloc(len))) return SDD_ENOMEM;
     snprintf(tmp, len, "%s.partial%ld.h5ad", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if ((rc = sdd_h5ad_write(tmp, ds, uns)) < 0) goto done;
     if ((rc = sdd_h5ad_add_csr(tmp, "layers", "counts", counts)) < 0) {
         remove(tmp);
@@ -714,6 +715,7 @@ int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void 
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
     }
 done:
+    sdd_tmp_untrack(tmp);
     free(tmp);
     return rc;
 }

@@ -105,6 +105,10 @@ int sdd_h5_load_f64(hid_t loc, const char *path, int64_t expect, double **out, i
 int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out, int64_t *n);
 /* The same on an open dataset. */
 int sdd_h5_read_strings(hid_t dset, int64_t expect, char ***out, int64_t *n);
+/* n strings by path: a 1-d string dataset of n entries, or one scalar string repeated
+ * n times (PyTables writes a 10x file's features/genome as one scalar for all features,
+ * and scanpy reads it so). *got receives the number of strings owned by *out. */
+int sdd_h5_load_strings_or_scalar(hid_t loc, const char *path, int64_t n, char ***out, int64_t *got);
 
 /* ---- building blocks shared by hdf5_util.c and hdf5_compound.c */
 

@@ -743,6 +743,30 @@ int sdd_h5_read_strings(hid_t dset, int64_t expect, char ***out, int64_t *n)
     return rc;
 }
 
+int sdd_h5_load_strings_or_scalar(hid_t loc, const char *path, int64_t n, char ***out, int64_t *got)
+{
+    hid_t d;
+    int64_t dims[H5S_MAX_RANK];
+    char **one = NULL;
+    int rank = 0, rc = sdd_h5_open_dataset(loc, path, &d);
+    *out = NULL;
+    *got = 0;
+    if (rc < 0) return rc;
+    if ((rc = sdd_h5_dims(d, &rank, dims, H5S_MAX_RANK)) == 0 && rank == 0 && sdd_h5_is_string(d)) {
+        hid_t ft = H5Dget_type(d);
+        if ((rc = read_all_strings(d, 0, ft, 1, &one)) == 0 && !(*out = sdd_calloc((size_t)n + 1, sizeof **out)))
+            rc = SDD_ENOMEM;
+        for (int64_t i = 0; rc == 0 && i < n; i++, (*got)++)
+            if (!((*out)[i] = sdd_strdup(one[0]))) rc = SDD_ENOMEM;
+        sdd_strv_free(one, 1);
+        H5Tclose(ft);
+    } else if (rc == 0) {
+        rc = sdd_h5_read_strings(d, n, out, got);
+    }
+    sdd_h5_close(d);
+    return rc;
+}
+
 int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out, int64_t *n)
 {
     hid_t d;

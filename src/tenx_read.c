@@ -5,7 +5,8 @@
  * indices are feature numbers. That is exactly CSR over cells x features, so rows of
  * cells stream from the file with no transpose.
  *  - Cell Ranger >= 3: group /matrix with data, indices, indptr, shape, barcodes and
- *    features/{id, name, feature_type, genome}. Features whose feature_type differs
+ *    features/{id, name, feature_type, genome}; genome (or feature_type) may be one
+ *    scalar string for every feature, as PyTables writes it. Features whose feature_type differs
  *    from the requested one ("Gene Expression" by default, "all" keeps everything), or
  *    whose genome differs from --genome, are dropped through a column map.
  *  - Cell Ranger <= 2: one root group per genome with genes, gene_names and the same
@@ -148,10 +149,10 @@ static int read_group(const char *path, hid_t fid, const char *gpath, int v3, co
             (rc = sdd_h5_load_strings(g, "features/name", n_genes, &names, &n2)) < 0)
             goto done;
         if (sdd_h5_exists(g, "features/feature_type") &&
-            (rc = sdd_h5_load_strings(g, "features/feature_type", n_genes, &ftype, &n3)) < 0)
+            (rc = sdd_h5_load_strings_or_scalar(g, "features/feature_type", n_genes, &ftype, &n3)) < 0)
             goto done;
         if (sdd_h5_exists(g, "features/genome") &&
-            (rc = sdd_h5_load_strings(g, "features/genome", n_genes, &genome, &n4)) < 0)
+            (rc = sdd_h5_load_strings_or_scalar(g, "features/genome", n_genes, &genome, &n4)) < 0)
             goto done;
     } else if ((rc = sdd_h5_load_strings(g, "genes", n_genes, &ids, &n1)) < 0 ||
                (rc = sdd_h5_load_strings(g, "gene_names", n_genes, &names, &n2)) < 0) {

@@ -15,6 +15,7 @@
 #include "nn.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,6 +163,7 @@ int sdd_model_save(const sdd_model_t *m, const char *path)
     if (!(json = sdd_model_json(m))) return sdd_error(SDD_ENOMEM, "out of memory writing model metadata");
     hd.json_bytes = strlen(json);
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if (!(f = fopen(tmp, "wb"))) {
         rc = sdd_error(SDD_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto fail;
@@ -189,6 +191,7 @@ fail:
         fclose(f);
         remove(tmp);
     }
+    sdd_tmp_untrack(tmp);
     free(json);
     return rc;
 }
@@ -199,29 +202,41 @@ static double jnum(const cJSON *o, const char *k, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
 
+/* An integer option from a damaged file may be NaN or far out of range; converting such
+ * a double is undefined, so it is clamped first (the option check then refuses it). */
+static int64_t jint(const cJSON *o, const char *k, int64_t dflt, int64_t lo, int64_t hi)
+{
+    double v = jnum(o, k, (double)dflt);
+    if (!(v == v)) return lo;
+    return v <= (double)lo ? lo : v >= (double)hi ? hi : (int64_t)v;
+}
+
 static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, "scale");
-    o->steps = (int64_t)jnum(t, "steps", 0);
-    o->batch = (int64_t)jnum(t, "batch_size", (double)o->batch);
+    const int64_t big = INT64_C(1) << 62;
+    double seed;
+    o->steps = jint(t, "steps", 0, -1, big);
+    o->batch = jint(t, "batch_size", o->batch, 0, big);
     o->lr = jnum(t, "lr", o->lr);
     o->ema = jnum(t, "ema", o->ema);
     o->bit_scale = jnum(t, "bit_scale", o->bit_scale);
     o->scale_gene = cJSON_IsString(s) && !strcmp(s->valuestring, "gene");
     o->clip = jnum(t, "clip", o->clip);
-    o->seed = (uint64_t)jnum(t, "seed", 0);
-    o->head = (int)jnum(t, "head", o->head);
-    o->emb = (int)jnum(t, "emb", o->emb);
-    o->sparsity_bits = (int)jnum(t, "sparsity_bits", 1);
+    seed = jnum(t, "seed", 0);
+    o->seed = seed >= 0 && seed < 18446744073709551616.0 ? (uint64_t)seed : 0;
+    o->head = (int)jint(t, "head", o->head, 0, INT32_MAX);
+    o->emb = (int)jint(t, "emb", o->emb, 0, INT32_MAX);
+    o->sparsity_bits = jint(t, "sparsity_bits", 1, 0, 1) != 0;
     o->label_dropout = jnum(t, "label_dropout", o->label_dropout);
     o->bit_weight = jnum(t, "bit_weight", o->bit_weight);
-    o->value_mask = (int)jnum(t, "value_mask", 0);
-    o->precond = (int)jnum(t, "precond", 0);
+    o->value_mask = jint(t, "value_mask", 0, 0, 1) != 0;
+    o->precond = jint(t, "precond", 0, 0, 1) != 0;
     o->precond_mu[0] = jnum(t, "precond_mu_value", 0);
     o->precond_mu[1] = jnum(t, "precond_mu_bit", 0);
-    o->lr_decay = (int)jnum(t, "lr_decay", 0);
+    o->lr_decay = jint(t, "lr_decay", 0, 0, 1) != 0;
     o->self_cond = jnum(t, "self_cond", o->self_cond);
-    o->checkpoint_every = (int64_t)jnum(t, "checkpoint_every", 0);
+    o->checkpoint_every = jint(t, "checkpoint_every", 0, -1, big);
 }
 
 static char **strv_from_json(const cJSON *a, int64_t n)
@@ -239,6 +254,41 @@ static char **strv_from_json(const cJSON *a, int64_t n)
     return v;
 }
 
+/* Labels of a conditional model: a key that can name an obs column, distinct categories,
+ * and training proportions in [0, 1] that add up to 1 (sampling divides the cells by
+ * them, so a damaged value would make it write past its buffer or never finish). */
+static int labels_from_json(sdd_model_t *m, const cJSON *lab, const char *path)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(lab, "key");
+    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(lab, "frequencies");
+    int nl = m->shape.n_labels, dup;
+    double sum = 0;
+    m->label_names = strv_from_json(cJSON_GetObjectItemCaseSensitive(lab, "categories"), nl);
+    m->label_freq = sdd_calloc((size_t)nl, sizeof(double));
+    if (!m->label_names || !m->label_freq || !cJSON_IsString(k) || !cJSON_IsArray(fr) ||
+        cJSON_GetArraySize(fr) != nl)
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: label categories", path);
+    if (!k->valuestring[0] || strchr(k->valuestring, '/') || !strcmp(k->valuestring, "."))
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: the label key '%s' cannot name an obs column",
+                         path, k->valuestring);
+    if ((dup = sdd_strv_find_dup(m->label_names, nl)) >= 0)
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: the label '%s' appears twice", path,
+                         m->label_names[dup]);
+    for (int i = 0; i < nl; i++) {
+        const cJSON *f = cJSON_GetArrayItem(fr, i);
+        double v = cJSON_IsNumber(f) ? f->valuedouble : NAN;
+        if (!(v >= 0 && v <= 1))
+            return sdd_error(SDD_EFORMAT, "%s: damaged metadata: the training frequency of label '%s' is %g, "
+                             "not a proportion in [0, 1]", path, m->label_names[i], v);
+        m->label_freq[i] = v;
+        sum += v;
+    }
+    if (fabs(sum - 1) > 1e-6)
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: the label frequencies add up to %.9g, not 1", path, sum);
+    if (!(m->label_key = sdd_strdup(k->valuestring))) return SDD_ENOMEM;
+    return SDD_OK;
+}
+
 /* Metadata that is not in the binary sections: names, labels, options, preprocessing. */
 static int metadata_from_json(sdd_model_t *m, const cJSON *root, const char *path)
 {
@@ -248,31 +298,25 @@ static int metadata_from_json(sdd_model_t *m, const cJSON *root, const char *pat
     const cJSON *prep = cJSON_GetObjectItemCaseSensitive(root, "preprocessing");
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(genes, "ids");
     int64_t G = m->shape.G;
+    int rc;
     if (!(m->gene_names = strv_from_json(cJSON_GetObjectItemCaseSensitive(genes, "names"), G)))
         return sdd_error(SDD_EFORMAT, "%s: damaged metadata: gene names missing", path);
     if (ids && !cJSON_IsNull(ids) && !(m->gene_ids = strv_from_json(ids, G)))
         return sdd_error(SDD_EFORMAT, "%s: damaged metadata: gene ids", path);
     m->M = jnum(sc, "M", 0);
-    if (!(m->M > 0)) return sdd_error(SDD_EFORMAT, "%s: damaged metadata: scaling M", path);
-    if (m->shape.n_labels > 0) {
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(lab, "key");
-        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(lab, "frequencies");
-        m->label_names = strv_from_json(cJSON_GetObjectItemCaseSensitive(lab, "categories"), m->shape.n_labels);
-        m->label_freq = sdd_calloc((size_t)m->shape.n_labels, sizeof(double));
-        if (!m->label_names || !m->label_freq || !cJSON_IsString(k) ||
-            cJSON_GetArraySize(fr) != m->shape.n_labels)
-            return sdd_error(SDD_EFORMAT, "%s: damaged metadata: label categories", path);
-        for (int i = 0; i < m->shape.n_labels; i++) m->label_freq[i] = cJSON_GetArrayItem(fr, i)->valuedouble;
-        if (!(m->label_key = sdd_strdup(k->valuestring))) return SDD_ENOMEM;
-    }
+    if (!(m->M > 0 && isfinite(m->M))) return sdd_error(SDD_EFORMAT, "%s: damaged metadata: scaling M", path);
+    if (m->shape.n_labels > 0 && (rc = labels_from_json(m, lab, path)) < 0) return rc;
     m->prep_json = prep ? cJSON_PrintUnformatted(prep) : sdd_strdup("{}");
     return m->prep_json ? SDD_OK : SDD_ENOMEM;
 }
 
+/* Check the header's sizes against the file's before any of them is multiplied: each
+ * section must fit in the file, so no product below can overflow. */
 static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *expect)
 {
     size_t got = fread(hd, 1, sizeof *hd, f);
     struct stat st;
+    int64_t size;
     if (got < 8 || memcmp(hd->magic, SDD_MODEL_MAGIC, 8))
         return sdd_error(SDD_EFORMAT, "%s: not an sddcell model (wrong magic)", path);
     if (got < 16 || hd->version != SDD_MODEL_FORMAT)
@@ -281,18 +325,23 @@ static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *ex
                          got < 16 ? 0u : hd->version, SDD_VERSION, SDD_MODEL_FORMAT);
     if (got < sizeof *hd || hd->header_bytes != sizeof *hd)
         return sdd_error(SDD_EFORMAT, "%s: truncated or damaged model header", path);
+    if (fstat(fileno(f), &st) != 0) return sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
+    size = (int64_t)st.st_size;
     if (hd->G < 1 || hd->G > INT32_MAX / 4 || hd->n_params < 1 || hd->n_lib < 0 || hd->E < 2 ||
         hd->F < 1 || hd->n_labels < 0 || hd->json_bytes > (uint64_t)1 << 40)
         return sdd_error(SDD_EFORMAT, "%s: damaged model header (sizes out of range)", path);
+    if (hd->json_bytes > (uint64_t)size || hd->n_params > size / 16 || hd->G > size / 8 || hd->n_lib > size / 8)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model header: its sizes (%lld parameters, %lld genes, "
+                         "%lld library sizes) need more than the file's %lld bytes", path, (long long)hd->n_params,
+                         (long long)hd->G, (long long)hd->n_lib, (long long)size);
     *expect = (int64_t)sizeof *hd + (int64_t)hd->json_bytes + 4 * 4 * hd->n_params + 2 * 4 * hd->G +
               8 * hd->n_lib + 8;
-    if (fstat(fileno(f), &st) != 0) return sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
-    if ((int64_t)st.st_size < *expect)
+    if (size < *expect)
         return sdd_error(SDD_EFORMAT, "%s: truncated model file: %lld bytes, its header says %lld",
-                         path, (long long)st.st_size, (long long)*expect);
-    if ((int64_t)st.st_size > *expect)
+                         path, (long long)size, (long long)*expect);
+    if (size > *expect)
         return sdd_error(SDD_EFORMAT, "%s: damaged model file: %lld bytes, its header says %lld",
-                         path, (long long)st.st_size, (long long)*expect);
+                         path, (long long)size, (long long)*expect);
     return SDD_OK;
 }
 
@@ -319,9 +368,46 @@ static int model_from_header(const ckpt_header_t *hd, const cJSON *root, const c
     s.E = hd->E;
     s.n_labels = hd->n_labels;
     memcpy(o.hidden, hd->H, sizeof o.hidden);
-    if (s.D != (s.bits ? 2 : 1) * s.G || sdd_train_opt_check(&o) < 0 || sdd_net_count(&s) != hd->n_params)
-        return sdd_error(SDD_EFORMAT, "%s: damaged model: sizes and options disagree", path);
+    /* the widths are bounded (by the option check and by the parameter count, which the
+     * file size bounds) before the parameter table multiplies them */
+    if ((rc = sdd_train_opt_check(&o)) < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", sdd_errdetail()); /* the detail is rewritten below */
+        return sdd_error(SDD_EFORMAT, "%s: damaged model: %s", path, why);
+    }
+    if ((s.bits != 0 && s.bits != 1) || s.D != (s.bits ? 2 : 1) * s.G)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model header: output width %d for %lld genes", path, s.D,
+                         (long long)s.G);
+    if (s.F != o.head || s.E != o.emb)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model header: head and embedding widths %d, %d, but the "
+                         "training options say %d, %d", path, s.F, s.E, o.head, o.emb);
+    if (s.n_labels >= hd->n_params || sdd_net_count(&s) != hd->n_params)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model header: %lld parameters, but its widths give %lld",
+                         path, (long long)hd->n_params, (long long)sdd_net_count(&s));
     if ((rc = sdd_model_alloc(out, &s, &o)) < 0) return rc;
+    return SDD_OK;
+}
+
+/* A model that passed the checksum can still hold NaN or infinite numbers (written by a
+ * run that diverged, or damaged before the checksum was taken); sampling from it would
+ * give NaN cells, so it is refused here with what went wrong. */
+static int values_finite(const sdd_model_t *m, const char *path)
+{
+    int rc;
+    char why[600];
+    if ((rc = sdd_net_check_finite(m, m->params, "training weights")) < 0 ||
+        (rc = sdd_net_check_finite(m, m->ema, "EMA weights")) < 0) {
+        snprintf(why, sizeof why, "%s", sdd_errdetail()); /* the detail is rewritten below */
+        return sdd_error(rc, "%s: %s", path, why);
+    }
+    for (int64_t j = 0; j < m->shape.G; j++)
+        if (!isfinite(m->Mg[j]) || !isfinite(m->mg[j]))
+            return sdd_error(SDD_EFORMAT, "%s: damaged model: the scaling of gene %lld is not a finite number",
+                             path, (long long)j + 1);
+    for (int64_t i = 0; i < m->n_lib; i++)
+        if (!(m->lib_sizes[i] >= 0 && isfinite(m->lib_sizes[i])))
+            return sdd_error(SDD_EFORMAT, "%s: damaged model: training library size %lld is %g", path,
+                             (long long)i + 1, m->lib_sizes[i]);
     return SDD_OK;
 }
 
@@ -369,7 +455,7 @@ int sdd_model_load(const char *path, sdd_model_t **out)
         rc = sdd_error(SDD_EFORMAT, "%s: damaged model file (checksum mismatch)", path);
         goto fail;
     }
-    if ((rc = metadata_from_json(m, root, path)) < 0) goto fail;
+    if ((rc = metadata_from_json(m, root, path)) < 0 || (rc = values_finite(m, path)) < 0) goto fail;
     m->step = hd.step;
     memcpy(m->rng.s, hd.rng, sizeof hd.rng);
     m->rng.has_spare = hd.rng_has_spare;

@@ -51,9 +51,15 @@ const cli_cmd_t *cli_find(const char *name);
  * few seconds otherwise, nothing with --quiet. `user` is the cli_ctx_t. Returns non-zero
  * once SIGINT/SIGTERM has been received (the library then stops with SDD_EINTR). */
 int cli_progress(const char *stage, int64_t done, int64_t total, const char *status, void *user);
-/* Install SIGINT/SIGTERM handlers that set the interrupt flag read by cli_progress. */
-void cli_catch_signals(void);
+/* SIGINT/SIGTERM handlers for every command (cli_setup installs them): the first signal
+ * sets the interrupt flag read by cli_progress and cli_interrupted and gives the command
+ * one second to stop cleanly; after that second, or at a second signal, the process ends
+ * at once with status 128 + signal and the line "sddcell CMD: interrupted (SIGINT)". */
+void cli_catch_signals(const cli_ctx_t *ctx);
 int cli_interrupted(void);
+/* After an interrupt, lift the one-second limit while the command finishes a bounded
+ * last step (train writing its checkpoint); a second signal still ends it at once. */
+void cli_signal_grace(void);
 
 /* Start-up for every command: library init, log sink and level, OpenBLAS thread cap.
  * Returns 0 or 1 after printing an error. */

@@ -6,22 +6,79 @@
 #include "cli.h"
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_signal;
+/* Signals: the first SIGINT / SIGTERM sets a flag that the library's loops read
+ * through cli_progress (and the CLI's own loops through cli_interrupted), so that a
+ * command can stop cleanly, and starts a 0.75-second alarm for the places that never read
+ * it (libhdf5 calls, blocking reads, preprocessing); when the alarm fires, or at a
+ * second signal, the process ends at once with 128 + the signal number and one line on
+ * stderr. Only async-signal-safe calls are made in the handlers; the lines are built
+ * when the handlers are installed. */
+static volatile sig_atomic_t got_signal, in_grace;
+static char quit_line[2][96];
+static size_t quit_len[2];
 
-static void on_signal(int sig) { got_signal = sig; }
-
-void cli_catch_signals(void)
+static void quit_now(int sig)
 {
+    int k = sig == SIGTERM;
+    ssize_t w;
+    sdd_tmp_remove_all(); /* no half-written output stays behind */
+    w = write(STDERR_FILENO, quit_line[k], quit_len[k]);
+    (void)w;
+    _exit(128 + sig);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (!in_grace) quit_now(got_signal ? got_signal : SIGINT);
+}
+
+/* The clean stop gets 0.75 s, so that with the exit itself the command is gone within
+ * a second of the signal. (setitimer is a plain system call on Linux; POSIX lists only
+ * alarm, whose whole seconds are too coarse here.) */
+static void arm_deadline(long usec)
+{
+    struct itimerval t;
+    memset(&t, 0, sizeof t);
+    t.it_value.tv_usec = usec;
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static void on_signal(int sig)
+{
+    if (got_signal) quit_now(sig);
+    got_signal = sig;
+    if (!in_grace) arm_deadline(750000);
+}
+
+void cli_catch_signals(const cli_ctx_t *ctx)
+{
+    static const char *names[2] = {"SIGINT", "SIGTERM"};
     struct sigaction sa;
+    for (int k = 0; k < 2; k++) {
+        snprintf(quit_line[k], sizeof quit_line[k], "sddcell%s%s: interrupted (%s)\n", ctx && ctx->cmd ? " " : "",
+                 ctx && ctx->cmd ? ctx->cmd : "", names[k]);
+        quit_len[k] = strlen(quit_line[k]);
+    }
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* an interrupted read is resumed, not reported as an I/O error */
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_signal_grace(void)
+{
+    in_grace = 1;
+    arm_deadline(0);
 }
 
 int cli_interrupted(void) { return got_signal != 0; }
@@ -39,6 +96,7 @@ int cli_setup(cli_ctx_t *ctx)
         fprintf(stderr, "sddcell: %s\n", sdd_errdetail());
         return 1;
     }
+    cli_catch_signals(ctx);
     sdd_log_set_sink(stderr_sink, NULL);
     sdd_log_set_level(ctx->verbose ? SDD_LOG_DEBUG : ctx->quiet ? SDD_LOG_WARNING : SDD_LOG_INFO);
     sdd_model_set_threads(ctx->threads);
@@ -175,12 +233,14 @@ int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json)
     int ok = 0;
     if (tmp && text) {
         snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
+        sdd_tmp_track(tmp);
         if ((f = fopen(tmp, "w"))) {
             ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
             ok = (fclose(f) == 0) && ok;
             if (ok) ok = rename(tmp, path) == 0;
             if (!ok) remove(tmp);
         }
+        sdd_tmp_untrack(tmp);
     }
     free(tmp);
     free(text);

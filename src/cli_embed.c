@@ -98,7 +98,6 @@ int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx)
             return cli_usage_error(ctx, "--plot %s: the file name must end in .png or .svg", png);
     }
     eo.seed = ctx->seed;
-    cli_catch_signals();
     if ((rc = sdd_pair_load(argv[optind], argv[optind + 1], &po, &p)) < 0) return cli_lib_error(ctx, rc);
     if ((rc = sdd_embed_run(p, &eo, cli_progress, ctx, &e)) < 0) goto done;
     if (!(uns = provenance(ctx, argv[optind], argv[optind + 1]))) {

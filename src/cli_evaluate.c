@@ -252,7 +252,6 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
                                argc - optind == 1 ? "" : "s");
     eo.seed = ctx->seed;
     if ((rc = sdd_eval_opt_check(&eo)) < 0) return cli_lib_error(ctx, rc);
-    cli_catch_signals();
     paths[0] = argv[optind];
     paths[1] = argv[optind + 1];
     return run(ctx, paths, &po, &eo, json);

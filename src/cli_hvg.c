@@ -59,8 +59,10 @@ static int write_tsv_file(const cli_ctx_t *ctx, const char *path, const sdd_hvg_
     int bad;
     if (!tmp) return cli_error(ctx, "out of memory");
     snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if (!(fp = fopen(tmp, "w"))) {
         cli_error(ctx, "%s: cannot write: %s", tmp, strerror(errno));
+        sdd_tmp_untrack(tmp);
         free(tmp);
         return CLI_FAIL;
     }
@@ -69,9 +71,11 @@ static int write_tsv_file(const cli_ctx_t *ctx, const char *path, const sdd_hvg_
     if (bad || rename(tmp, path) != 0) {
         cli_error(ctx, "%s: write failed: %s", path, strerror(errno));
         unlink(tmp);
+        sdd_tmp_untrack(tmp);
         free(tmp);
         return CLI_FAIL;
     }
+    sdd_tmp_untrack(tmp);
     free(tmp);
     return CLI_OK;
 }

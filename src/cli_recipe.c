@@ -142,7 +142,9 @@ int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, cons
 {
     int rc = sdd_model_train(m, ts, cli_progress, ctx);
     if (rc == SDD_EINTR && out) {
-        int src = sdd_model_save(m, out);
+        int src;
+        cli_signal_grace(); /* the checkpoint is written in full; a second signal skips it */
+        src = sdd_model_save(m, out);
         if (src < 0) return cli_lib_error(ctx, src);
         fprintf(stderr, "sddcell %s: interrupted at step %lld; model saved to %s (continue with --resume)\n",
                 ctx->cmd, (long long)sdd_model_step(m), out);

@@ -191,7 +191,6 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     }
     so.seed = ctx->seed;
     if ((rc = sdd_sample_opt_check(&so)) < 0) goto lib_fail;
-    cli_catch_signals();
     if ((rc = sdd_model_load(argv[optind], &m)) < 0) goto lib_fail;
     t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &so, cli_progress, ctx, &ds)) < 0) goto lib_fail;

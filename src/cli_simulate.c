@@ -219,7 +219,6 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_prep_opt_check(&s.po)) < 0 || (rc = sdd_train_opt_check(&s.to)) < 0 ||
         (rc = sdd_sample_opt_check(&s.so)) < 0 || (rc = sdd_eval_opt_check(&s.eo)) < 0)
         goto lib_fail;
-    cli_catch_signals();
     t0 = sdd_realtime();
     if ((rc = sdd_prep_run(argv[optind], &s.po, &ts)) < 0) goto lib_fail;
     secs[0] = sdd_realtime() - t0;

@@ -85,7 +85,6 @@ int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
     a.prep.threads = ctx->threads;
     if ((rc = sdd_train_opt_check(&a.train)) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
     sdd_model_set_threads(ctx->threads);
-    cli_catch_signals();
     if ((rc = sdd_prep_run(a.input, &a.prep, &ts)) < 0) return cli_lib_error(ctx, rc);
     if ((st = get_model(ctx, &a, ts, &m)) != 0) goto done;
     if (!ctx->quiet)
@@ -97,6 +96,7 @@ int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
         st = cli_lib_error(ctx, rc);
         goto done;
     }
+    if (rc == SDD_EINTR) cli_signal_grace(); /* the checkpoint is written in full; a second signal skips it */
     if (sdd_model_save(m, a.out) < 0) {
         st = cli_lib_error(ctx, SDD_EIO);
         goto done;

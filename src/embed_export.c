@@ -161,6 +161,7 @@ int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_emb
         goto fail;
     ds.obs = obs, ds.n_obs = n_obs;
     snprintf(tmp, len, "%s.partial%ld.h5ad", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if ((rc = sdd_h5ad_write(tmp, &ds, uns)) < 0) goto fail;
     if ((rc = sdd_h5ad_add_dense(tmp, "varm", "PCs", pcs, pair->G, e->pca.k)) < 0 ||
         (rc = sdd_h5ad_add_csr(tmp, "obsp", "distances", &e->distances)) < 0 ||
@@ -181,6 +182,7 @@ fail:
     free(obsm[0].data);
     free(pcs);
     cJSON_Delete(uns);
+    if (tmp) sdd_tmp_untrack(tmp);
     free(tmp);
     return rc;
 }
@@ -193,6 +195,7 @@ int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embe
     int ok = 0;
     if (!names || !(tmp = sdd_malloc(len))) goto done;
     snprintf(tmp, len, "%s.partial%ld", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if (!(f = fopen(tmp, "w"))) goto done;
     fputs("cell_id\tsource\tlabel", f);
     for (int64_t j = 0; j < e->pca.k; j++) fprintf(f, "\tPC%lld", (long long)(j + 1));
@@ -210,6 +213,7 @@ int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embe
     if (!ok) remove(tmp);
 done:
     sdd_strv_free(names, e->n);
+    if (tmp) sdd_tmp_untrack(tmp);
     free(tmp);
     if (!names || !tmp) return SDD_ENOMEM;
     return ok ? SDD_OK : sdd_error(SDD_EIO, "%s: cannot write the table", path);

@@ -1,9 +1,12 @@
 /*
- * error.c: error codes, the thread-local detail string, allocation helpers and
- * library start-up (HDF5 and GSL error handlers off, filters registered).
+ * error.c: error codes, the thread-local detail string, allocation helpers, the record
+ * of temporary files in flight, and library start-up (HDF5 and GSL error handlers off,
+ * filters registered).
  */
 #include "sdd_internal.h"
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <hdf5.h>
 #include <gsl/gsl_errno.h>
 
@@ -72,6 +75,53 @@ void sdd_strv_free(char **v, int64_t n)
     if (!v) return;
     for (int64_t i = 0; i < n; i++) free(v[i]);
     free(v);
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+int64_t sdd_strv_find_dup(char *const *v, int64_t n)
+{
+    char *const **p;
+    int64_t dup = -1;
+    if (n < 2 || !(p = sdd_malloc((size_t)n * sizeof *p))) return -1;
+    for (int64_t i = 0; i < n; i++) p[i] = &v[i];
+    qsort(p, (size_t)n, sizeof *p, strp_cmp);
+    for (int64_t i = 1; i < n && dup < 0; i++)
+        if (strcmp(*p[i - 1], *p[i]) == 0) dup = p[i] > p[i - 1] ? p[i] - v : p[i - 1] - v;
+    free(p);
+    return dup;
+}
+
+/* Temporary files in flight, for sdd_tmp_remove_all in a signal handler: a slot is
+ * marked used only after its name is complete, and the remover only reads. */
+#define N_TMP 8
+static char tmp_path[N_TMP][4096];
+static volatile sig_atomic_t tmp_used[N_TMP];
+
+void sdd_tmp_track(const char *path)
+{
+    size_t n = strlen(path);
+    for (int i = 0; i < N_TMP && n < sizeof tmp_path[i]; i++)
+        if (!tmp_used[i]) {
+            memcpy(tmp_path[i], path, n + 1);
+            tmp_used[i] = 1;
+            return;
+        }
+}
+
+void sdd_tmp_untrack(const char *path)
+{
+    for (int i = 0; i < N_TMP; i++)
+        if (tmp_used[i] && strcmp(tmp_path[i], path) == 0) tmp_used[i] = 0;
+}
+
+void sdd_tmp_remove_all(void)
+{
+    for (int i = 0; i < N_TMP; i++)
+        if (tmp_used[i]) unlink(tmp_path[i]);
 }
 
 /* Registered by the reading stage (lzf.c); weak so the core links without it. */

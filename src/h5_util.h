@@ -24,6 +24,8 @@ int sdd_h5_open(const char *path, hid_t *fid);
 /* Register the LZF decoder (filter 32000) with HDF5 (lzf.c); idempotent. sdd_h5_open
  * calls it, which also links lzf.c into every program that reads HDF5. */
 int sdd_lzf_register(void);
+/* Decode one LZF-compressed buffer into out[cap] (lzf.c); 0 and *n_out, or -1. */
+int sdd_lzf_decode(const void *in, size_t n_in, void *out, size_t cap, size_t *n_out);
 /* Close any HDF5 id (file, group, dataset, type, space, attribute); ignores ids < 0. */
 void sdd_h5_close(hid_t id);
 /* Message prefix for an element: "<file>: <object path>/<name>" without the leading
@@ -35,7 +37,8 @@ const char *sdd_h5_last_error(void);
 /* 1 if every component of the relative or absolute link path `path` exists under loc
  * (and the final one resolves to an object), else 0. Never raises an error. */
 int sdd_h5_exists(hid_t loc, const char *path);
-/* 1 if path exists and is a group (resp. dataset), else 0. */
+/* 1 if path exists and is a group (resp. dataset), else 0. Also 1 when the object's
+ * header is corrupt (sdd_h5_guard_object), so that the caller's open reports that. */
 int sdd_h5_is_group(hid_t loc, const char *path);
 int sdd_h5_is_dataset(hid_t loc, const char *path);
 /* Open a group / dataset that must exist: SDD_EFORMAT "<file>: <path> is missing" or
@@ -47,7 +50,8 @@ int sdd_h5_list(hid_t group, char ***out, int64_t *n);
 
 /* ---- attributes (on an open object) */
 
-/* 1 if the attribute exists, else 0. */
+/* 1 if the attribute exists, else 0 (1 when the object's header is corrupt, so that
+ * the caller's read reports it). */
 int sdd_h5_attr_exists(hid_t obj, const char *name);
 /* A string attribute: scalar or 1-element array, fixed-length or variable-length.
  * SDD_ENOTFOUND (no detail set) when absent; SDD_EFORMAT when not a string. */
@@ -101,6 +105,10 @@ int sdd_h5_load_f64(hid_t loc, const char *path, int64_t expect, double **out, i
 int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out, int64_t *n);
 /* The same on an open dataset. */
 int sdd_h5_read_strings(hid_t dset, int64_t expect, char ***out, int64_t *n);
+/* n strings by path: a 1-d string dataset of n entries, or one scalar string repeated
+ * n times (PyTables writes a 10x file's features/genome as one scalar for all features,
+ * and scanpy reads it so). *got receives the number of strings owned by *out. */
+int sdd_h5_load_strings_or_scalar(hid_t loc, const char *path, int64_t n, char ***out, int64_t *got);
 
 /* ---- building blocks shared by hdf5_util.c and hdf5_compound.c */
 
@@ -116,6 +124,30 @@ int sdd_h5_ints_as_strings(const int64_t *v, int64_t n, char ***out);
  * size and signedness; and the widening of such raw integers into int64. */
 hid_t sdd_h5_enum_mem_type(hid_t ft, size_t *size, int *is_signed);
 void sdd_h5_ints_to_i64(const void *buf, size_t size, int is_signed, int64_t n, int64_t *out);
+
+/* ---- guards against metadata that libhdf5 1.10.8 would trust (h5_guard.c) */
+
+/* Check the object header of `path` under loc (or of loc itself when path is NULL)
+ * before libhdf5 opens it or touches its attributes: attribute, datatype, dataspace,
+ * fill-value, filter and layout messages must fit their messages, and the strings of
+ * attributes must point at well-formed global-heap objects of their length.
+ * SDD_EFORMAT "<file>: <object>: corrupt HDF5 metadata (...)" otherwise. SDD_OK when
+ * the object does not exist (the caller's own call reports that) or the file cannot be
+ * read raw. Objects that passed are remembered, so repeated calls are cheap. */
+int sdd_h5_guard_object(hid_t loc, const char *path);
+/* The same for the object at file address addr (an object reference), before
+ * H5Rdereference2; name names the attribute holding it, for messages. */
+int sdd_h5_guard_ref(hid_t loc, const char *name, haddr_t addr);
+/* Check an open dataset's storage before it is read: filters only on chunked storage,
+ * compact and contiguous data as long as the extent and inside the file, no more
+ * elements or larger chunks than the file can hold at the largest compression ratio,
+ * every filter available (SDD_EUNSUPPORTED naming it otherwise), and every
+ * variable-length string's global-heap object present with the string's length. */
+int sdd_h5_guard_dataset(hid_t dset);
+/* 1 when a filter of dset's pipeline is not available in this build (mandatory ones
+ * only, unless optional_too), with "compressed with HDF5 filter N ('name'), which this
+ * build cannot decode ..." in buf; else 0. */
+int sdd_h5_filter_missing(hid_t dset, int optional_too, char *buf, size_t n);
 
 /* ---- compound datasets (legacy anndata <= 0.6 obs / var tables; hdf5_compound.c) */
 

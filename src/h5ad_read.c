@@ -65,6 +65,18 @@ static int set_codes(hid_t loc, const char *name, const int64_t *codes, int64_t 
     return SDD_OK;
 }
 
+/* pandas refuses duplicate categories, so anndata cannot read such a column; say so
+ * here, naming the input, rather than when the column is written out. */
+static int distinct_categories(hid_t cats, char **v, int64_t n)
+{
+    char w[600];
+    int64_t k = sdd_strv_find_dup(v, n);
+    if (k >= 0)
+        return sdd_error(SDD_EFORMAT, "%s: the category '%s' appears twice (pandas and anndata refuse duplicate "
+                         "categories)", sdd_h5_where(cats, NULL, w, sizeof w), v[k]);
+    return SDD_OK;
+}
+
 /* A categorical from a codes dataset and an open categories dataset. */
 static int categorical(hid_t loc, const char *codes_path, hid_t cats, int64_t n, sdd_column_t *c)
 {
@@ -72,6 +84,8 @@ static int categorical(hid_t loc, const char *codes_path, hid_t cats, int64_t n,
     int rc;
     c->kind = SDD_COL_CATEGORICAL;
     if ((rc = sdd_h5_read_strings(cats, -1, &c->categories, &ncat)) < 0) return rc;
+    c->n_categories = (int32_t)(ncat > INT32_MAX ? INT32_MAX : ncat); /* so that they are freed */
+    if ((rc = distinct_categories(cats, c->categories, ncat)) < 0) return rc;
     /* anndata 0.7 keeps the ordered flag on the categories array */
     if (sdd_h5_attr_exists(cats, "ordered") && (rc = sdd_h5_attr_bool(cats, "ordered", &c->ordered)) < 0) return rc;
     if (ncat > INT32_MAX) return sdd_error(SDD_EUNSUPPORTED, "more than 2^31 categories");
@@ -227,6 +241,34 @@ done:
     return rc;
 }
 
+/* uns/<col>_categories of a legacy table turns the integer column c into a categorical
+ * when every code fits (as anndata does); duplicate categories are refused. */
+static int legacy_categories(hid_t fid, const char *upath, int64_t n, sdd_column_t *c)
+{
+    int64_t ncat = 0, fits = 1, dup;
+    char **cv = NULL, w[600];
+    int rc = sdd_h5_load_strings(fid, upath, -1, &cv, &ncat);
+    if (rc < 0) return rc;
+    if ((dup = sdd_strv_find_dup(cv, ncat)) >= 0) {
+        rc = sdd_error(SDD_EFORMAT, "%s: the category '%s' appears twice (pandas and anndata refuse duplicate "
+                       "categories)", sdd_h5_where(fid, upath, w, sizeof w), cv[dup]);
+        sdd_strv_free(cv, ncat);
+        return rc;
+    }
+    for (int64_t k = 0; k < n && fits; k++) fits = c->numeric[k] >= -1 && c->numeric[k] < ncat;
+    if (fits && ncat <= INT32_MAX && (c->codes = sdd_malloc((size_t)(n + 1) * sizeof *c->codes))) {
+        for (int64_t k = 0; k < n; k++) c->codes[k] = (int32_t)c->numeric[k];
+        free(c->numeric);
+        c->numeric = NULL;
+        c->kind = SDD_COL_CATEGORICAL;
+        c->categories = cv;
+        c->n_categories = (int32_t)ncat;
+        cv = NULL;
+    }
+    sdd_strv_free(cv, ncat);
+    return SDD_OK;
+}
+
 /* A legacy compound table: first field is the index; uns/<col>_categories turns an
  * integer field into a categorical when every code fits (as anndata does). */
 static int frame_compound(hid_t fid, const char *path, int want_cols, frame_t *f)
@@ -260,23 +302,8 @@ static int frame_compound(hid_t fid, const char *path, int want_cols, frame_t *f
             c.kind = cls == H5T_ENUM ? SDD_COL_BOOL : SDD_COL_NUMERIC;
             c.is_integer = cls == H5T_INTEGER;
             rc = sdd_h5_field_f64(d, fields[i], &c.numeric, &n);
-            if (rc == 0 && cls == H5T_INTEGER && sdd_h5_is_dataset(fid, upath)) {
-                int64_t ncat = 0, fits = 1;
-                char **cv = NULL;
-                if ((rc = sdd_h5_load_strings(fid, upath, -1, &cv, &ncat)) == 0) {
-                    for (int64_t k = 0; k < n && fits; k++) fits = c.numeric[k] >= -1 && c.numeric[k] < ncat;
-                    if (fits && ncat <= INT32_MAX && (c.codes = sdd_malloc((size_t)(n + 1) * sizeof *c.codes))) {
-                        for (int64_t k = 0; k < n; k++) c.codes[k] = (int32_t)c.numeric[k];
-                        free(c.numeric);
-                        c.numeric = NULL;
-                        c.kind = SDD_COL_CATEGORICAL;
-                        c.categories = cv;
-                        c.n_categories = (int32_t)ncat;
-                        cv = NULL;
-                    }
-                    sdd_strv_free(cv, ncat);
-                }
-            }
+            if (rc == 0 && cls == H5T_INTEGER && sdd_h5_is_dataset(fid, upath))
+                rc = legacy_categories(fid, upath, n, &c);
         } else {
             sdd_column_free(&c);
             continue;
@@ -296,6 +323,9 @@ static int read_frame(hid_t fid, const char *path, int want_cols, frame_t *f)
     char w[600];
     if (sdd_h5_is_group(fid, path)) return frame_group(fid, path, want_cols, f);
     if (sdd_h5_is_dataset(fid, path)) return frame_compound(fid, path, want_cols, f);
+    if (!sdd_h5_exists(fid, "X") && !sdd_h5_exists(fid, "var"))
+        return sdd_error(SDD_EFORMAT, "%s: neither an h5ad file (no obs, var or X) nor a 10x file (no matrix "
+                         "or genome group)", sdd_h5_where(fid, NULL, w, sizeof w));
     return sdd_error(SDD_EFORMAT, "%s is missing (not an h5ad file?)", sdd_h5_where(fid, path, w, sizeof w));
 }
 
@@ -347,8 +377,10 @@ static int sparse_shape(hid_t g, int64_t shape[2])
     return SDD_OK;
 }
 
-/* Open the matrix at xpath as rows of r; records storage and dtype in ds. */
-static int open_matrix(hid_t fid, const char *xpath, sdd_xreader_t *r, sdd_dataset_t *ds)
+/* Open the matrix at xpath as rows of r; records storage and dtype in ds. A sparse
+ * matrix's shape must be n_obs x n_var before anything is sized by it. */
+static int open_matrix(hid_t fid, const char *xpath, int64_t n_obs, int64_t n_var, sdd_xreader_t *r,
+                       sdd_dataset_t *ds)
 {
     hid_t g = -1, d = -1;
     char *enc = NULL, w[600];
@@ -384,6 +416,11 @@ static int open_matrix(hid_t fid, const char *xpath, sdd_xreader_t *r, sdd_datas
         goto done;
     }
     if ((rc = sdd_h5_open_dataset(g, "data", &d)) < 0 || (rc = sparse_shape(g, shape)) < 0) goto done;
+    if (shape[0] != n_obs || shape[1] != n_var) {
+        rc = sdd_error(SDD_EFORMAT, "%s: shape %lld x %lld does not match obs (%lld) x var (%lld)", r->what,
+                       (long long)shape[0], (long long)shape[1], (long long)n_obs, (long long)n_var);
+        goto done;
+    }
     sdd_h5_dtype_name(d, ds->dtype, sizeof ds->dtype);
     if (enc[2] == 'r') {
         snprintf(ds->x_storage, sizeof ds->x_storage, "csr");
@@ -453,7 +490,7 @@ int sdd_h5ad_open(const char *path, hid_t fid, const sdd_read_opt_t *opt, sdd_xr
         rc = missing_matrix(path, fid, opt, xpath, gen == GEN_LEGACY);
         goto done;
     }
-    if ((rc = open_matrix(fid, xpath, r, ds)) < 0) goto done;
+    if ((rc = open_matrix(fid, xpath, obs.n, var.n, r, ds)) < 0) goto done;
     if (r->n_rows != obs.n || r->n_cols != var.n) {
         rc = sdd_error(SDD_EFORMAT, "%s: shape %lld x %lld does not match obs (%lld) x %s (%lld)", r->what,
                        (long long)r->n_rows, (long long)r->n_cols, (long long)obs.n, var_path, (long long)var.n);

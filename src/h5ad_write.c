@@ -635,6 +635,7 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
     if (!path || !*path || !ds) return sdd_error(SDD_EINVAL, "h5ad writer: no path or dataset");
     if ((rc = check_input(path, ds, uns_json)) < 0 || (rc = sdd_init()) < 0) return rc;
     if (!(tmp = temp_name(path))) return SDD_ENOMEM;
+    sdd_tmp_track(tmp);
     if ((rc = create_temp(path, tmp)) < 0) goto fail;
     created = 1;
     rc = SDD_EIO;
@@ -673,6 +674,7 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
     H5Pclose(fapl);
     H5Tclose(w.str_t);
     H5Tclose(w.bool_t);
+    sdd_tmp_untrack(tmp);
     free(tmp);
     return SDD_OK;
 fail:
@@ -689,6 +691,7 @@ fail:
     if (w.str_t >= 0) H5Tclose(w.str_t);
     if (w.bool_t >= 0) H5Tclose(w.bool_t);
     if (created) unlink(tmp);
+    sdd_tmp_untrack(tmp);
     free(tmp);
     return rc;
 }

@@ -60,6 +60,11 @@ static int lzf_decode(const unsigned char *in, size_t n_in, unsigned char *out, 
     return LZF_OK;
 }
 
+int sdd_lzf_decode(const void *in, size_t n_in, void *out, size_t cap, size_t *n_out)
+{
+    return lzf_decode(in, n_in, out, cap, n_out) == LZF_OK ? 0 : -1;
+}
+
 /* The HDF5 filter callback: 0 signals failure to HDF5, which then reports a read
  * error naming the dataset. */
 static size_t lzf_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,

@@ -44,15 +44,18 @@ static void rb_dims(const sdd_netshape_t *s, int i, int *I, int *O)
     *O = s->H[out_idx[i]];
 }
 
+/* Widths are ints, so rows * cols fits in int64; the running count saturates at
+ * INT64_MAX instead of overflowing (a damaged model header then fails the count check). */
 static void table_add(sdd_model_t *m, const char *prefix, const char *name, int64_t rows,
                       int64_t cols)
 {
     sdd_tensor_t *t = &m->table[m->n_tensors++];
+    int64_t n = rows > 0 && cols > 0 ? rows * cols : 0;
     snprintf(t->name, sizeof t->name, "%s%s%s", prefix, *prefix ? "." : "", name);
     t->rows = rows;
     t->cols = cols;
     t->offset = m->n_params;
-    m->n_params += rows * cols;
+    m->n_params = n > INT64_MAX - m->n_params ? INT64_MAX : m->n_params + n;
 }
 
 /* The one place that lists the parameters. Order = memory order. */
@@ -91,7 +94,7 @@ static void build_table(sdd_model_t *m)
     table_add(m, "on", "bias", 1, s->F);
     table_add(m, "o2", "weight", s->D, s->F);
     table_add(m, "o2", "bias", 1, s->D);
-    if (s->n_labels > 0) table_add(m, "label", "weight", s->n_labels + 1, s->E);
+    if (s->n_labels > 0) table_add(m, "label", "weight", (int64_t)s->n_labels + 1, s->E);
 }
 
 const sdd_tensor_t *sdd_net_tensor(const sdd_model_t *m, const char *name)
@@ -111,6 +114,22 @@ int64_t sdd_net_count(const sdd_netshape_t *shape)
     n = m->n_params;
     free(m);
     return n;
+}
+
+int sdd_net_check_finite(const sdd_model_t *m, const float *w, const char *what)
+{
+    int64_t bad = 0, first = -1;
+    for (int64_t i = 0; i < m->n_params; i++)
+        if (!isfinite(w[i]) && bad++ == 0) first = i;
+    if (!bad) return SDD_OK;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const sdd_tensor_t *t = &m->table[i];
+        if (first >= t->offset && first < t->offset + t->rows * t->cols)
+            return sdd_error(SDD_EDATA, "the model's %s are not finite: %lld of %lld are NaN or infinite "
+                             "(the first in tensor '%s'); the training diverged or the file is damaged: "
+                             "train the model again", what, (long long)bad, (long long)m->n_params, t->name);
+    }
+    return sdd_error(SDD_EDATA, "the model's %s are not finite", what);
 }
 
 static float *view(const sdd_model_t *m, float *blob, const char *name)

@@ -130,10 +130,21 @@ static int mtx_header(lines_t *L, coo_t *m)
     while ((rc = lines_next(L)) > 0 && L->buf[0] == '%') {}
     if (rc < 0) return rc;
     if (rc == 0) return bad_line(L, "missing size line");
-    if (tokens(L->buf, tok, 3) != 3 || sdd_parse_int64(tok[0], 0, INT32_MAX, "genes", &m->n_genes) < 0 ||
-        sdd_parse_int64(tok[1], 0, INT32_MAX, "cells", &m->n_cells) < 0 ||
-        sdd_parse_int64(tok[2], 0, INT64_MAX, "entries", &m->n_entries) < 0)
-        return bad_line(L, "size line must be 'genes cells entries' (non-negative integers)");
+    if (tokens(L->buf, tok, 3) != 3) return bad_line(L, "size line must be 'genes cells entries'");
+    if (sdd_parse_int64(tok[0], 0, INT64_MAX, "genes", &m->n_genes) < 0 ||
+        sdd_parse_int64(tok[1], 0, INT64_MAX, "cells", &m->n_cells) < 0 ||
+        sdd_parse_int64(tok[2], 0, INT64_MAX, "entries", &m->n_entries) < 0) {
+        char why[200];
+        snprintf(why, sizeof why, "size line: %s", sdd_errdetail());
+        return bad_line(L, why);
+    }
+    if (m->n_genes > INT32_MAX || m->n_cells > INT32_MAX) {
+        char why[200];
+        snprintf(why, sizeof why, "%lld %s: more than 2147483647 (2^31 - 1), the most 32-bit indices hold",
+                 (long long)(m->n_genes > INT32_MAX ? m->n_genes : m->n_cells),
+                 m->n_genes > INT32_MAX ? "genes" : "cells");
+        return bad_line(L, why);
+    }
     if (m->n_genes > 0 && m->n_entries / m->n_genes > m->n_cells)
         return bad_line(L, "more entries than genes x cells");
     return SDD_OK;
@@ -221,23 +232,36 @@ static int coo_to_csr(const coo_t *m, sdd_csr_t *x)
 
 /* ------------------------------------------------------------ tsv files */
 
+/* Append s (and t) to the growing vectors *v, *t of *k strings with room for *cap. */
+static int strv_push(char ***v, char ***t, int64_t *k, int64_t *cap, const char *s, const char *third)
+{
+    if (*k == *cap) {
+        int64_t nc = *cap ? 2 * *cap : 1024;
+        char **nv = sdd_realloc(*v, (size_t)nc * sizeof *nv), **nt;
+        if (!nv) return SDD_ENOMEM;
+        *v = nv;
+        if (!(nt = sdd_realloc(*t, (size_t)nc * sizeof *nt))) return SDD_ENOMEM;
+        *t = nt;
+        *cap = nc;
+    }
+    (*v)[*k] = (*t)[*k] = NULL;
+    (*k)++;
+    if (!((*v)[*k - 1] = sdd_strdup(s)) || !((*t)[*k - 1] = sdd_strdup(third))) return SDD_ENOMEM;
+    return SDD_OK;
+}
+
 /* Read column `col` (and optionally column 2 into *third) of every line; the line count
- * must be `expect`. */
+ * must be `expect`. The vectors grow with the lines read, so a size line that announces
+ * more than the file holds costs nothing before the count is found short. */
 static int tsv_read(const char *dir, const char *const *cands, const char *what, int64_t expect, int col,
                     char ***out, char ***third, int *v3)
 {
     lines_t L;
     char **v = NULL, **t = NULL, *tok[8];
-    int64_t k = 0;
+    int64_t k = 0, cap = 0;
     int rc;
     if ((rc = lines_open(&L, dir, cands, what)) < 0) return rc;
     if (v3) *v3 = strstr(L.path, "features.tsv") != NULL;
-    v = sdd_calloc((size_t)expect + 1, sizeof *v);
-    t = sdd_calloc((size_t)expect + 1, sizeof *t);
-    if (!v || !t) {
-        rc = SDD_ENOMEM;
-        goto done;
-    }
     while ((rc = lines_next(&L)) > 0) {
         int nt;
         char *s = L.buf, *p;
@@ -258,16 +282,16 @@ static int tsv_read(const char *dir, const char *const *cands, const char *what,
             rc = bad_line(&L, col ? "expected tab-separated 'id<TAB>name[<TAB>type]'" : "empty line");
             goto done;
         }
-        if (!(v[k] = sdd_strdup(tok[col])) || !(t[k] = sdd_strdup(nt > 2 ? tok[2] : ""))) {
-            rc = SDD_ENOMEM;
-            goto done;
-        }
-        k++;
+        if ((rc = strv_push(&v, &t, &k, &cap, tok[col], nt > 2 ? tok[2] : "")) < 0) goto done;
     }
     if (rc < 0) goto done;
     if (k != expect) {
         rc = sdd_error(SDD_EFORMAT, "%s: %lld lines, but matrix.mtx announces %lld", L.path, (long long)k,
                        (long long)expect);
+        goto done;
+    }
+    if (!v && (!(v = sdd_calloc(1, sizeof *v)) || !(t = sdd_calloc(1, sizeof *t)))) {
+        rc = SDD_ENOMEM;
         goto done;
     }
     *out = v;
@@ -277,8 +301,8 @@ static int tsv_read(const char *dir, const char *const *cands, const char *what,
         t = NULL;
     }
 done:
-    sdd_strv_free(v, expect);
-    sdd_strv_free(t, expect);
+    sdd_strv_free(v, k);
+    sdd_strv_free(t, k);
     lines_close(&L);
     return rc;
 }

@@ -127,8 +127,12 @@ void sdd_net_free(sdd_model_t *m);
 void sdd_net_init(sdd_model_t *m, sdd_rng_t *rng);
 /* Find a tensor by name (NULL if absent). */
 const sdd_tensor_t *sdd_net_tensor(const sdd_model_t *m, const char *name);
-/* Number of parameters for a shape (without allocating). */
+/* Number of parameters for a shape (without allocating); INT64_MAX when it would not
+ * fit in 64 bits. */
 int64_t sdd_net_count(const sdd_netshape_t *shape);
+/* SDD_OK when every number of the parameter-sized blob w is finite; otherwise SDD_EDATA
+ * with a detail naming `what` ("EMA weights"), how many are bad and the first tensor. */
+int sdd_net_check_finite(const sdd_model_t *m, const float *w, const char *what);
 
 /* Forward pass with parameters `w` (m->params or m->ema) on B <= max_batch rows.
  * xt [B][D] noisy input; sc [n_sc][D] self-conditioning estimates of rows 0..n_sc-1

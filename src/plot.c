@@ -240,6 +240,7 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
     tmp = sdd_malloc(len + 32);
     if (!code || !name_code || !tmp || setup(&s, xy, n) < 0) goto done;
     snprintf(tmp, len + 32, "%s.partial%ld", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if (!(c.f = fopen(tmp, "wb"))) {
         rc = sdd_error(SDD_EIO, "%s: cannot create the plot file", path);
         goto done;
@@ -264,6 +265,7 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
 done:
     if (c.f) fclose(c.f);
     if (rc < 0 && tmp) remove(tmp);
+    if (tmp) sdd_tmp_untrack(tmp);
     free(c.px);
     free(code);
     free(name_code);

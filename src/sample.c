@@ -490,7 +490,17 @@ static int assign_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int64_
         }
     } else {
         int64_t given = 0;
+        for (int k = 0; k < nl; k++) /* sdd_model_load checks them; a model built in memory may not */
+            if (!(m->label_freq[k] >= 0 && m->label_freq[k] <= 1)) {
+                rc = sdd_error(SDD_EINVAL, "the training frequency of label '%s' is %g, not a proportion in [0, 1]",
+                               m->label_names[k], m->label_freq[k]);
+                goto done;
+            }
         for (int k = 0; k < nl; k++) given += cnt[k] = (int64_t)floor(m->label_freq[k] * (double)n);
+        if (given > n) {
+            rc = sdd_error(SDD_EINVAL, "the model's label frequencies add up to more than 1");
+            goto done;
+        }
         while (given < n) { /* largest remainder first, ties to the lower code */
             int best = 0;
             double br = -1;
@@ -632,6 +642,8 @@ int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *o, sdd_csr_t *X, in
     memset(X, 0, sizeof *X);
     memset(&S, 0, sizeof S);
     if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
+    if ((rc = sdd_net_check_finite(m, o->use_ema ? m->ema : m->params, o->use_ema ? "EMA weights" : "training weights")) < 0)
+        return rc;
     if (o->threshold && (rc = training_sparsity(m, &sp)) < 0) return rc;
     if (nl > 0 && !(lab = sdd_malloc((size_t)n * sizeof *lab))) return SDD_ENOMEM;
     if ((rc = cell_labels(m, o, lab)) < 0) goto fail;
@@ -729,6 +741,7 @@ int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void 
     if (!counts) return sdd_h5ad_write(path, ds, uns);
     if (!(tmp = sdd_malloc(len))) return SDD_ENOMEM;
     snprintf(tmp, len, "%s.partial%ld.h5ad", path, (long)getpid());
+    sdd_tmp_track(tmp);
     if ((rc = sdd_h5ad_write(tmp, ds, uns)) < 0) goto done;
     if ((rc = sdd_h5ad_add_csr(tmp, "layers", "counts", counts)) < 0) {
         remove(tmp);
@@ -739,6 +752,7 @@ int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void 
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
     }
 done:
+    sdd_tmp_untrack(tmp);
     free(tmp);
     return rc;
 }

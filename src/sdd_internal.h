@@ -16,6 +16,9 @@ void *sdd_realloc(void *p, size_t n);
 char *sdd_strdup(const char *s);
 /* Free an array of n owned strings and the array itself (NULL-safe). */
 void sdd_strv_free(char **v, int64_t n);
+/* Index of a string of v[n] that equals an earlier one (the first such pair in sorted
+ * order), or -1 when all are distinct (or on out-of-memory, which sets the detail). */
+int64_t sdd_strv_find_dup(char *const *v, int64_t n);
 
 /* kNN lists of the rows of S [n x d] with each cell itself first (distance 0), then its
  * k - 1 nearest other rows ascending, as umap's nearest_neighbors: idx / dist [n x k]

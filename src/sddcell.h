@@ -55,6 +55,14 @@ int sdd_error(int code, const char *fmt, ...)
 /* Clear the thread's error detail. */
 void sdd_error_clear(void);
 
+/* Temporary files. Every writer creates its output under a temporary name beside it and
+ * renames it when complete. sdd_tmp_track / sdd_tmp_untrack record the names in flight
+ * (up to 8 at a time; more are not recorded); sdd_tmp_remove_all unlinks them and is
+ * async-signal-safe, for a front end that must end at once on a signal. */
+void sdd_tmp_track(const char *path);
+void sdd_tmp_untrack(const char *path);
+void sdd_tmp_remove_all(void);
+
 /* One-time library set-up: turns off HDF5's automatic error printing and GSL's abort
  * handler, registers the LZF filter. Safe to call more than once. Returns 0 or code. */
 int sdd_init(void);

@@ -5,7 +5,8 @@
  * indices are feature numbers. That is exactly CSR over cells x features, so rows of
  * cells stream from the file with no transpose.
  *  - Cell Ranger >= 3: group /matrix with data, indices, indptr, shape, barcodes and
- *    features/{id, name, feature_type, genome}. Features whose feature_type differs
+ *    features/{id, name, feature_type, genome}; genome (or feature_type) may be one
+ *    scalar string for every feature, as PyTables writes it. Features whose feature_type differs
  *    from the requested one ("Gene Expression" by default, "all" keeps everything), or
  *    whose genome differs from --genome, are dropped through a column map.
  *  - Cell Ranger <= 2: one root group per genome with genes, gene_names and the same
@@ -24,7 +25,8 @@ int sdd_tenx_detect(hid_t fid)
     int64_t n = 0;
     int found = 0;
     if (sdd_h5_exists(fid, "obs")) return 0;
-    if (sdd_h5_is_group(fid, "matrix")) return 1;
+    /* a link named matrix is enough: if its object is damaged, the 10x reader says so */
+    if (H5Lexists(fid, "matrix", H5P_DEFAULT) > 0) return 1;
     if ((root = H5Gopen2(fid, "/", H5P_DEFAULT)) < 0) return 0;
     if (sdd_h5_list(root, &names, &n) == 0)
         for (int64_t i = 0; i < n && !found; i++) {
@@ -147,10 +149,10 @@ static int read_group(const char *path, hid_t fid, const char *gpath, int v3, co
             (rc = sdd_h5_load_strings(g, "features/name", n_genes, &names, &n2)) < 0)
             goto done;
         if (sdd_h5_exists(g, "features/feature_type") &&
-            (rc = sdd_h5_load_strings(g, "features/feature_type", n_genes, &ftype, &n3)) < 0)
+            (rc = sdd_h5_load_strings_or_scalar(g, "features/feature_type", n_genes, &ftype, &n3)) < 0)
             goto done;
         if (sdd_h5_exists(g, "features/genome") &&
-            (rc = sdd_h5_load_strings(g, "features/genome", n_genes, &genome, &n4)) < 0)
+            (rc = sdd_h5_load_strings_or_scalar(g, "features/genome", n_genes, &genome, &n4)) < 0)
             goto done;
     } else if ((rc = sdd_h5_load_strings(g, "genes", n_genes, &ids, &n1)) < 0 ||
                (rc = sdd_h5_load_strings(g, "gene_names", n_genes, &names, &n2)) < 0) {
@@ -195,7 +197,7 @@ int sdd_tenx_open(const char *path, hid_t fid, const sdd_read_opt_t *opt, sdd_xr
     int64_t n = 0, pick = -1;
     int rc;
     snprintf(ds->format, sizeof ds->format, "10x-h5");
-    if (sdd_h5_is_group(fid, "matrix")) {
+    if (H5Lexists(fid, "matrix", H5P_DEFAULT) > 0) {
         snprintf(ds->generation, sizeof ds->generation, "cellranger>=3");
         return read_group(path, fid, "matrix", 1, opt, r, ds);
     }

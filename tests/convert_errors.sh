@@ -11,7 +11,7 @@ SDD="${SDD_BUILDDIR:-.}/sddcell"
 SRC="${SDD_SRCDIR:-..}"
 PY="${SDD_PYTHON:-/usr/bin/python3}"
 IN="$SRC/example_data/pbmc3k_1k.h5ad"
-[ -f "$IN" ] || { echo "skip: $IN not found"; exit 77; }
+[ -f "$IN" ] || { echo "FAIL: $IN is missing"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_converr.XXXXXX") || exit 1
 trap 'umount "$tmp/full" 2>/dev/null; chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail=0

@@ -1,5 +1,5 @@
 #!/bin/sh
-# io_convert: `sddcell convert` on every h5ad and 10x HDF5 file in ../shared/data, on
+# io_convert: `sddcell convert` on every h5ad and 10x HDF5 file in tests/data/real, on
 # their --layer / --raw / --genome variants, and on 10x MTX directories made from a 10x
 # file. tests/check_convert.py then compares each output, read by python3-anndata, with
 # anndata's or h5py's own reading of the input: X values and shape, obs names, var names,
@@ -9,9 +9,9 @@ set -u
 SDD="${SDD_BUILDDIR:-.}/sddcell"
 PY="${SDD_PYTHON:-/usr/bin/python3}"
 CHECK="${SDD_SRCDIR:-..}/tests/check_convert.py"
-DATA="${SDD_SHARED:-../shared}/data"
+DATA="${SDD_SRCDIR:-.}/tests/data/real"
 
-[ -d "$DATA/h5ad" ] && [ -d "$DATA/10x" ] || { echo "skip: $DATA not found"; exit 77; }
+[ -d "$DATA/h5ad" ] && [ -d "$DATA/10x" ] || { echo "FAIL: $DATA is missing"; exit 1; }
 [ -x "$PY" ] && "$PY" -c "import anndata, h5py, scipy, pandas" 2>/dev/null ||
   { echo "skip: $PY lacks anndata / h5py / scipy / pandas"; exit 77; }
 

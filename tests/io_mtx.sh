@@ -6,8 +6,8 @@
 set -u
 SDD="${SDD_BUILDDIR:-.}/sddcell"
 PY="${SDD_PYTHON:-/usr/bin/python3}"
-SRC="${SDD_SHARED:-../shared}/data/10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5"
-[ -f "$SRC" ] || { echo "SKIP: $SRC not found"; exit 77; }
+SRC="${SDD_SRCDIR:-.}/tests/data/real/10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5"
+[ -f "$SRC" ] || { echo "FAIL: $SRC is missing"; exit 1; }
 "$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_mtx.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT

@@ -1,14 +1,15 @@
 #!/bin/sh
-# io_reference: `sddcell info --json` on every shared h5ad / 10x file (and the extra option
-# sets) against tests/data/reference_counts.tsv, computed by tests/make_reference.py with
+# io_reference: `sddcell info --json` on every real h5ad / 10x file in tests/data/real, the
+# example data and tests/data/derived (and the extra option sets) against
+# tests/data/reference_counts.tsv (paths from the repository root), computed by tests/make_reference.py with
 # anndata 0.8 / h5py: cells, genes and nnz exact, sum within 1e-6 relative (NaN = null).
 # obs columns (name, kind, category count) must match anndata's obs.
 # Rows marked `error` must fail with exit 1 and one stderr line containing the expected word.
 set -u
 SDD="${SDD_BUILDDIR:-.}/sddcell"
-REF="${SDD_SRCDIR:-.}/tests/data/reference_counts.tsv"
-DATA="${SDD_SHARED:-../shared}/data"
-[ -d "$DATA/h5ad" ] && [ -d "$DATA/10x" ] || { echo "SKIP: $DATA not found"; exit 77; }
+DATA="${SDD_SRCDIR:-.}"
+REF="$DATA/tests/data/reference_counts.tsv"
+[ -f "$REF" ] && [ -d "$DATA/tests/data/real" ] || { echo "FAIL: $REF or $DATA/tests/data/real is missing"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_ioref.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0 n=0

@@ -2,8 +2,9 @@
 """Write malformed inputs for the reader's error paths, one per case, into OUT_DIR.
 
 Each case is a small h5ad, 10x .h5 or 10x MTX folder that is valid except for one
-defect. Prints one line per case: PATH<TAB>description. Every case must make
-`sddcell info` (and any command that reads) exit 1 with a one-line message.
+defect. Prints one line per case: PATH<TAB>description[<TAB>phrase]. Every case must make
+`sddcell info` (and any command that reads) exit 1 with a one-line message, which
+contains the phrase where one is given.
 To add a case: write a function taking the output path that builds the input, and
 append it to CASES.
 
@@ -146,6 +147,31 @@ def edit(path, fn):
     return path
 
 
+def patch_filter_id(path, new_id):
+    """A valid h5ad whose X/data is gzip-chunked, with the deflate filter's id in the
+    file's filter pipeline message replaced by new_id (an id no build knows)."""
+    h5ad(path + ".tmp")
+    with h5py.File(path + ".tmp", "r+") as f:
+        del f["X/data"]
+        f["X"].create_dataset("data", data=DATA, chunks=DATA.shape, compression="gzip")
+    with open(path + ".tmp", "rb") as fh:
+        blob = bytearray(fh.read())
+    os.unlink(path + ".tmp")
+    at = blob.find(b"deflate\x00")  # version-1 pipeline: id, name length, flags, n values, name
+    assert at > 8 and blob[at - 8:at - 6] == b"\x01\x00", "filter pipeline message not found"
+    blob[at - 8:at - 6] = new_id.to_bytes(2, "little")
+    return raw_bytes(path, bytes(blob))
+
+
+def dangling_matrix(path):
+    """A 10x file whose /matrix link points nowhere (a damaged 10x file, no obs)."""
+    tenx(path)
+    with h5py.File(path, "r+") as f:
+        f.move("matrix", "matrix_gone")
+        f["matrix"] = h5py.SoftLink("/nowhere")
+    return path
+
+
 def replace(f, name, data):
     del f[name]
     f.create_dataset(name, data=data)
@@ -214,15 +240,26 @@ CASES = [
     ("mtx_no_features", "MTX without features.tsv", lambda p: mtx(p, features=False)),
     ("mtx_gz_truncated", "MTX truncated gzip", lambda p: mtx(p, gz=True, truncate=True)),
     ("does_not_exist.h5ad", "path does not exist", lambda p: p),
+    # the message must name the real cause (third column: a phrase it must contain)
+    ("filter_unknown.h5ad", "X/data with an unknown filter id", lambda p: patch_filter_id(p, 31999),
+     "filter 31999"),
+    ("category_twice.h5ad", "categorical with a duplicate category",
+     lambda p: edit(p, lambda f: replace(f, "obs/cluster/categories", np.array(["", ""], dtype=object))),
+     "the category '' appears twice"),
+    ("tenx_dangling.h5", "10x whose matrix link is dangling", dangling_matrix, "matrix"),
+    ("mtx_size_big", "MTX size line beyond 32-bit indices", lambda p: mtx(p, size="2147483648 6 12"),
+     "2147483648 genes: more than 2147483647"),
+    ("mtx_size_huge", "MTX size line announcing 2^31-1 genes", lambda p: mtx(p, size="2147483647 6 12"),
+     "announces 2147483647"),
 ]
 
 
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for name, what, make in CASES:
+    for name, what, make, *expect in CASES:
         path = make(os.path.join(out, name))
-        print("%s\t%s" % (path, what))
+        print("\t".join([path, what] + expect))
 
 
 if __name__ == "__main__":

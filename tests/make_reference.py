@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """Reference counts for the reader tests, computed independently of sddcell.
 
-For every file under SHARED/data/h5ad, SHARED/data/10x and SHARED/data/train, and for a
-few extra option sets (--layer, --raw, --genome), record what python3-anndata 0.8 (h5ad)
+For every file under tests/data/real/h5ad and tests/data/real/10x (copies of the team's
+real test files, see tests/data/real/README.md), example_data/pbmc3k_1k.h5ad and
+tests/data/derived/*.h5, and for a few extra option sets (--layer, --raw, --genome), record
+what python3-anndata 0.8 (h5ad)
 or h5py (10x .h5, read the way scanpy.read_10x_h5 does) sees: cells, genes, stored
 entries (nnz as anndata counts it: stored entries for sparse, non-zero values for dense)
 and the sum of the matrix in float64. h5py decodes LZF itself. Files that anndata /
 scanpy cannot turn into a matrix get an `error` row with a word the error must contain.
 
-usage: make_reference.py SHARED_DIR OUT.tsv     (writes tests/data/reference_counts.tsv)
+usage: make_reference.py [REPO_DIR [OUT.tsv]]     (writes tests/data/reference_counts.tsv)
+Paths in the table are relative to the repository root.
 """
 import os
 import sys
@@ -18,24 +21,24 @@ import h5py
 import numpy as np
 import scipy.sparse as sp
 
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "data", "reference_counts.tsv")
-DATA = os.path.join(SHARED, "data")
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "tests", "data", "reference_counts.tsv")
+REAL = "tests/data/real/"
 OBS = "-"  # obs columns of the file last read without options
 
 # extra option sets per file (relative path -> list of argument strings)
 EXTRA = {
-    "h5ad/anndataR/2023-05/example.h5ad": ["--layer counts", "--layer csc_counts", "--layer dense_counts",
+    REAL + "h5ad/anndataR/2023-05/example.h5ad": ["--layer counts", "--layer csc_counts", "--layer dense_counts",
                                            "--layer dense_X", "--layer no_such_layer"],
-    "h5ad/anndata/v0.7.0/adata.h5ad": ["--raw", "--layer array", "--layer sparse"],
-    "h5ad/anndata/v0.7.8/adata.h5ad": ["--raw"],
-    "h5ad/anndata/v0.5.0/adata.h5ad": ["--raw"],
-    "h5ad/scanpy/2018-08/10x_pbmc68k_reduced.h5ad": ["--raw"],
-    "h5ad/scanpy/t-cells.h5ad": ["--layer raw_counts", "--raw"],
-    "h5ad/zellkonverter/example_anndata.h5ad": ["--layer counts"],
-    "10x/scanpy/1.2.0/multiple_genomes.h5": ["--genome hg19_chr21", "--genome another_genome",
+    REAL + "h5ad/anndata/v0.7.0/adata.h5ad": ["--raw", "--layer array", "--layer sparse"],
+    REAL + "h5ad/anndata/v0.7.8/adata.h5ad": ["--raw"],
+    REAL + "h5ad/anndata/v0.5.0/adata.h5ad": ["--raw"],
+    REAL + "h5ad/scanpy/2018-08/10x_pbmc68k_reduced.h5ad": ["--raw"],
+    REAL + "h5ad/scanpy/t-cells.h5ad": ["--layer raw_counts", "--raw"],
+    REAL + "h5ad/zellkonverter/example_anndata.h5ad": ["--layer counts"],
+    REAL + "10x/scanpy/1.2.0/multiple_genomes.h5": ["--genome hg19_chr21", "--genome another_genome",
                                              "--genome no_such_genome"],
-    "10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5": ["--feature-type all", "--feature-type Antibody"],
+    REAL + "10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5": ["--feature-type all", "--feature-type Antibody"],
 }
 
 
@@ -119,22 +122,26 @@ def tenx_row(path, args):
         return tenx_group(f[groups[0]], False, ftype)
 
 
+def inputs():
+    """Repository-relative paths of the files the table covers."""
+    rels = ["example_data/pbmc3k_1k.h5ad"]
+    for sub in (REAL + "h5ad", REAL + "10x", "tests/data/derived"):
+        for root, _, files in os.walk(os.path.join(ROOT, sub)):
+            rels += [os.path.relpath(os.path.join(root, fn), ROOT) for fn in files if fn.endswith((".h5ad", ".h5"))]
+    return rels
+
+
 def main():
     rows = []
-    for sub in ("h5ad", "10x", "train"):
-        for root, _, files in os.walk(os.path.join(DATA, sub)):
-            for fn in files:
-                if not fn.endswith((".h5ad", ".h5")):
-                    continue
-                rel = os.path.relpath(os.path.join(root, fn), DATA)
-                for args in [""] + EXTRA.get(rel, []):
-                    global OBS
-                    OBS = "-"
-                    full = os.path.join(DATA, rel)
-                    r = tenx_row(full, args) if rel.endswith(".h5") else h5ad_row(full, args)
-                    if r[0] == "ok":
-                        r = tuple(r) + (OBS if not args else "-",)
-                    rows.append((rel, args or "-") + tuple(r))
+    for rel in inputs():
+        for args in [""] + EXTRA.get(rel, []):
+            global OBS
+            OBS = "-"
+            full = os.path.join(ROOT, rel)
+            r = tenx_row(full, args) if rel.endswith(".h5") else h5ad_row(full, args)
+            if r[0] == "ok":
+                r = tuple(r) + (OBS if not args else "-",)
+            rows.append((rel, args or "-") + tuple(r))
     rows.sort()
     with open(OUT, "w") as out:
         out.write("# file\targs\tstatus\tn_cells|expect\tn_genes\tnnz\tsum\tobs columns (name:kind:n_categories)\n")

@@ -5,11 +5,12 @@
 #  - outputs are named by --prefix in the working directory, and nothing else is written
 #    outside it and TMPDIR (HOME is not touched);
 #  - a failure exits non-zero with a message on stderr and leaves no output behind.
-# Skipped (77) without example_data or /proc.
+# Fails without example_data; skipped (77) without /proc.
 set -u
 SDD="$SDD_BUILDDIR/sddcell"
 DATA="$SDD_SRCDIR/example_data/pbmc3k_1k.h5ad"
-[ -f "$DATA" ] && [ -d /proc/self/task ] || exit 77
+[ -f "$DATA" ] || { echo "FAIL: $DATA is missing"; exit 1; }
+[ -d /proc/self/task ] || { echo "SKIP: no /proc (thread counts are read there)"; exit 77; }
 fail=0
 t() { if "$@"; then :; else echo "FAIL: $*" >&2; fail=1; fi; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/sdd_nf.XXXXXX") || exit 1

@@ -87,23 +87,23 @@ static void test_lzf_no_encoder(void)
 
 int main(void)
 {
-    const char *shared = getenv("SDD_SHARED");
-    static const char *files[] = {"train/pbmc3k_counts.h5ad", "train/mouse_brain_10k_cells_1000genes.h5ad",
-                                  "10x/dropletutils/pbmc3k_300cells_dropletutils_v3.h5",
-                                  "h5ad/scvi-tools/pbmc_10k_protein_v3.h5ad", "h5ad/anndata/v0.7.8/adata.h5ad"};
+    const char *src = getenv("SDD_SRCDIR");
+    /* dense and csr, gzip and lzf, float64 10x data, several anndata generations */
+    static const char *files[] = {"example_data/pbmc3k_1k.h5ad",
+                                  "tests/data/real/10x/dropletutils/pbmc3k_300cells_dropletutils_v3.h5",
+                                  "tests/data/real/h5ad/scvi-tools/pbmc_10k_protein_v3.h5ad",
+                                  "tests/data/real/h5ad/anndata/v0.7.8/adata.h5ad",
+                                  "tests/data/real/h5ad/scanpy/2018-08/10x_pbmc68k_reduced.h5ad",
+                                  "tests/data/real/h5ad/squidpy/test_data.h5ad"};
     char path[1024];
     sdd_init();
     sdd_lzf_register();
     test_make_unique();
     test_lzf_no_encoder();
-    if (!shared) shared = "../shared";
-    snprintf(path, sizeof path, "%s/data/train/pbmc3k_counts.h5ad", shared);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "SKIP: %s not found\n", path);
-        return 77;
-    }
+    if (!src) src = "..";
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
-        snprintf(path, sizeof path, "%s/data/%s", shared, files[k]);
+        snprintf(path, sizeof path, "%s/%s", src, files[k]);
+        CHECK_MSG(access(path, R_OK) == 0, "%s is missing", path);
         compare_stream(path, 37, 3);
         compare_stream(path, 1000, 2);
     }

@@ -7,7 +7,7 @@ set -u
 SRC=${SDD_SRCDIR:-..}
 BIN=${SDD_BUILDDIR:-.}/sddcell
 DATA=$SRC/example_data/pbmc3k_1k.h5ad
-[ -f "$DATA" ] || { echo "no $DATA: skipped"; exit 77; }
+[ -f "$DATA" ] || { echo "FAIL: $DATA is missing"; exit 1; }
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail=0
 ck() { if eval "$1"; then :; else echo "FAIL: $2"; fail=1; fi; }

@@ -1,0 +1,58 @@
+#!/bin/sh
+# fuzz_cases: the inputs of tests/data/fuzz (found by mutating small valid files; each
+# once crashed, hung or over-allocated sddcell 0.1.0, see its README) end with exit 1
+# and exactly one line on stderr naming the cause, within 10 s and 1 GB: an address
+# space limit in a normal build; in a sanitizer build (where ASan needs its large
+# shadow mappings) ASan's RSS and single-allocation limits instead, with leak checks.
+set -u
+SDD="${SDD_BUILDDIR:-.}/sddcell"
+SRC="${SDD_SRCDIR:-.}"
+case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
+case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
+F="$SRC/tests/data/fuzz"
+[ -d "$F" ] || { echo "FAIL: $F is missing"; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_fuzz.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+if [ -n "${SDD_SANITIZE:-}" ]; then
+  ASAN_OPTIONS="hard_rss_limit_mb=1024:max_allocation_size_mb=1024:allocator_may_return_null=0:${ASAN_OPTIONS:-}"
+  export ASAN_OPTIONS
+  LIMIT=""
+else
+  LIMIT="ulimit -v 1048576;"
+fi
+fail=0 n=0
+# case <name> <phrase the message must contain> <sddcell arguments...> (INPUT: the case's input)
+run() {
+  name=$1 want=$2; shift 2
+  n=$((n + 1))
+  in=$(ls -d "$F/$name"/input* | head -1)
+  args=$(printf '%s\n' "$@" | sed "s|INPUT|$in|" | tr '\n' ' ')
+  t0=$(date +%s)
+  ( cd "$tmp" && eval "$LIMIT" && exec timeout -k 3 10 "$SDD" $args >"$tmp/out" 2>"$tmp/err" ); rc=$?
+  t1=$(date +%s)
+  lines=$(wc -l <"$tmp/err")
+  if [ "$rc" != 1 ] || [ "$lines" != 1 ]; then
+    echo "FAIL: $name: exit $rc, $lines stderr lines, $((t1 - t0)) s"; head -c 2000 "$tmp/err"; fail=1
+  elif ! grep -qF -- "$want" "$tmp/err"; then
+    echo "FAIL: $name: the message does not say '$want':"; cat "$tmp/err"; fail=1
+  else
+    printf '%-40s %s\n' "$name" "$(sed "s|$F/||" "$tmp/err")"
+  fi
+  rm -f "$tmp/out" "$tmp/err" "$tmp"/*.h5ad
+}
+run model-label-frequency-overflow "training frequency of label 'a' is -0.342857" sample INPUT -n 5 -o out.h5ad
+run model-label-frequency-huge-hang "training frequency of label 'b'" sample INPUT -n 5 -o out.h5ad
+run model-header-n-params-overflow "need more than the file" info INPUT
+run model-header-hidden-width-overflow "embedding widths 32, 2147483647" info INPUT
+run mtx-size-line-huge "announces 2147483647" info INPUT
+run h5ad-string-count-from-corrupt-header "549755813887 elements" info --json INPUT
+run h5ad-corrupt-attribute-h5aexists "attribute datatype does not fit" info --json INPUT
+run h5ad-corrupt-global-heap "damaged global heap collection" info INPUT
+run h5ad-hang-7gb "a string of 4278190091 bytes" info INPUT
+run tenx-corrupt-dataset-read "filters on storage that is not chunked" info --json INPUT
+# the same inputs through the other commands that read them
+run h5ad-hang-7gb "a string of 4278190091 bytes" convert INPUT out.h5ad
+run tenx-corrupt-dataset-read "filters on storage that is not chunked" hvg INPUT
+run model-header-n-params-overflow "need more than the file" sample INPUT -n 5 -o out.h5ad
+echo "fuzz_cases: $n runs"
+exit $fail

@@ -82,7 +82,7 @@ static cJSON *json_options(const sdd_train_opt_t *o)
     cJSON_AddNumberToObject(t, "label_dropout", o->label_dropout);
     cJSON_AddNumberToObject(t, "bit_weight", o->bit_weight);
     cJSON_AddBoolToObject(t, "value_mask", o->value_mask);
-    cJSON_AddBoolToObject(t, "precond", o->precond);
+    cJSON_AddNumberToObject(t, "precond", o->precond);
     cJSON_AddNumberToObject(t, "precond_mu_value", o->precond_mu[0]);
     cJSON_AddNumberToObject(t, "precond_mu_bit", o->precond_mu[1]);
     cJSON_AddBoolToObject(t, "lr_decay", o->lr_decay);
@@ -231,7 +231,7 @@ static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
     o->label_dropout = jnum(t, "label_dropout", o->label_dropout);
     o->bit_weight = jnum(t, "bit_weight", o->bit_weight);
     o->value_mask = jint(t, "value_mask", 0, 0, 1) != 0;
-    o->precond = jint(t, "precond", 0, 0, 1) != 0;
+    o->precond = (int)jint(t, "precond", 0, 0, 2);
     o->precond_mu[0] = jnum(t, "precond_mu_value", 0);
     o->precond_mu[1] = jnum(t, "precond_mu_bit", 0);
     o->lr_decay = jint(t, "lr_decay", 0, 0, 1) != 0;

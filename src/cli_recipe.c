@@ -31,6 +31,7 @@ const struct option cli_train_longopts[] = {
     {"no-value-mask", no_argument, NULL, CLI_O_NOVALUEMASK},
     {"precond", no_argument, NULL, CLI_O_PRECOND},
     {"no-precond", no_argument, NULL, CLI_O_NOPRECOND},
+    {"bit-logits", no_argument, NULL, CLI_O_BITLOGITS},
     {"scale", required_argument, NULL, CLI_O_SCALE},
     {"clip", required_argument, NULL, CLI_O_CLIP},
     {"no-sparsity-bits", no_argument, NULL, CLI_O_NOBITS},
@@ -102,6 +103,7 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_NOVALUEMASK: t->value_mask = 0; break;
     case CLI_O_PRECOND: t->precond = 1; break;
     case CLI_O_NOPRECOND: t->precond = 0; break;
+    case CLI_O_BITLOGITS: t->precond = 2; break;
     case CLI_O_SCALE:
         if (strcmp(arg, "global") && strcmp(arg, "gene")) {
             cli_usage_error(ctx, "unknown --scale '%s' (global, gene)", arg);

@@ -614,6 +614,52 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
 
 /* ------------------------------------------------------------ loss */
 
+/* Log-odds that bit j is on from its own noised value y alone: y ~ N(+-alpha bs, sigma^2),
+ * equal prior odds, L = 2 alpha bs y / sigma^2 (clamped; it saturates near t = 0). */
+static double own_logodds(double t, double y, double bs)
+{
+    double g = sdd_gamma(t), L = 2.0 * sqrt(g) * bs * y / (1.0 - g);
+    return L > 60 ? 60 : L < -60 ? -60 : L;
+}
+
+void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int D, double bs)
+{
+    int G = D / 2;
+    for (int r = 0; r < B; r++) {
+        float *o = out + (size_t)r * D;
+        const float *x = xt + (size_t)r * D;
+        for (int j = G; j < D; j++) {
+            double L = own_logodds(t[r], x[j], bs) + o[j];
+            o[j] = (float)(bs * tanh(0.5 * L));
+        }
+    }
+}
+
+double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const float *t, int B, int D, double bs,
+                         double bit_weight, double w_zero_value, float *dout)
+{
+    int G = D / 2;
+    double sum = 0, scale = 1.0 / ((double)B * D);
+    for (int r = 0; r < B; r++) {
+        const float *o = F + (size_t)r * D, *x = x0 + (size_t)r * D, *xr = xt + (size_t)r * D;
+        float *d = dout ? dout + (size_t)r * D : NULL;
+        for (int j = 0; j < G; j++) {
+            double w = x[G + j] < 0 ? w_zero_value : 1.0, e = (double)o[j] - x[j];
+            sum += w * e * e;
+            if (d) d[j] = (float)(2.0 * w * e * scale);
+        }
+        for (int j = G; j < D; j++) {
+            double L = own_logodds(t[r], xr[j], bs) + o[j], on = x[j] > 0;
+            double lp = L >= 0 ? -log1p(exp(-L)) : L - log1p(exp(L)); /* log sigmoid(L) */
+            double lq = lp - L;                                       /* log sigmoid(-L) */
+            double p = exp(lp);
+            sum += -bit_weight * (on ? lp : lq);
+            if (d) d[j] = (float)(bit_weight * (p - on) * scale);
+        }
+    }
+    return sum * scale;
+}
+
 void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D, int bits, const double *mu)
 {
     int G = bits ? D / 2 : D;

@@ -323,6 +323,17 @@ static void sampler_free(sampler_t *S)
     free(S->null_lab);
 }
 
+/* A bit-logit model's x0-hat bits from its outputs, in place over y [n][D]. */
+static void bit_logits(sampler_t *S, int n, float t, float *y)
+{
+    float tt[SAMPLE_MAX_BATCH];
+    for (int r = 0; r < n && r < SAMPLE_MAX_BATCH; r++) tt[r] = t;
+    for (int r0 = 0; r0 < n; r0 += SAMPLE_MAX_BATCH) {
+        int nr = n - r0 < SAMPLE_MAX_BATCH ? n - r0 : SAMPLE_MAX_BATCH;
+        sdd_bitlogit_apply(y + (size_t)r0 * S->D, S->x + (size_t)r0 * S->D, tt, nr, S->D, S->m->bit_scale);
+    }
+}
+
 /* x0-hat of n rows at time t: the (guided) network output, clipped. */
 static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
 {
@@ -331,12 +342,16 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
     size_t nd = (size_t)n * D;
     const float *out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
     float cs = 0, co = 1, cm = 0, mu[2] = {(float)S->m->opt.precond_mu[0], (float)S->m->opt.precond_mu[1]};
-    if (S->m->opt.precond) sdd_precond(t, &cs, &co, &cm);
+    int pc = S->m->opt.precond;
+    if (pc == 1) sdd_precond(t, &cs, &co, &cm);
     for (size_t i = 0; i < nd; i++) S->x0[i] = cs * S->x[i] + co * out[i] + cm * mu[(int)(i % D) >= G];
+    if (pc == 2) bit_logits(S, n, t, S->x0);
     if (nl > 0 && w != 1.0f) {
         out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
+        memcpy(S->cond, out, nd * sizeof(float));
+        if (pc == 2) bit_logits(S, n, t, S->cond);
         for (size_t i = 0; i < nd; i++) {
-            float u = cs * S->x[i] + co * out[i] + cm * mu[(int)(i % D) >= G];
+            float u = cs * S->x[i] + co * S->cond[i] + cm * mu[(int)(i % D) >= G];
             S->x0[i] = u + w * (S->x0[i] - u);
         }
     }

@@ -380,9 +380,12 @@ typedef struct {
     double label_dropout;     /* probability of the null label during training (0.1) */
     double bit_weight;        /* loss weight of the bit half (1.0) */
     int value_mask;           /* 1: value loss only where the cell's value is non-zero (1) */
-    int precond;              /* 1: the network gives the residual F of x0-hat = c_skip(t) x_t +
-                                 c_out(t) F (diffusion.c, sdd_precond), so that near t = 0 the
-                                 input passes through; 0: the network's output is x0-hat */
+    int precond;              /* 0: the network's output is x0-hat (SPEC); 1: the residual F
+                                 of x0-hat = c_skip(t) x_t + c_out(t) F + c_mean(t) mu
+                                 (diffusion.c, sdd_precond); 2 (bit logits): values as 0,
+                                 bits x0-hat = bs tanh((L + F)/2) with L the log-odds of the
+                                 bit's own noised value, so that near t = 0 the bits pass
+                                 through the 512-wide network unchanged (model.c) */
     double precond_mu[2];     /* with precond: the training data's mean of the value half
                                  and of the bit half of x0 (set by sdd_model_create) */
     double self_cond;         /* fraction of each batch that gets self-conditioning (0.5) */

@@ -119,7 +119,8 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     sdd_net_prepare(m, m->params, B, xt, t, labels);
     if (n_sc > 0) {
         sdd_net_forward_prepared(m, m->params, n_sc, NULL, 0);
-        if (o->precond) sdd_precond_apply(m->a.out, xt, t, n_sc, D, m->shape.bits, o->precond_mu);
+        if (o->precond == 1) sdd_precond_apply(m->a.out, xt, t, n_sc, D, m->shape.bits, o->precond_mu);
+        if (o->precond == 2) sdd_bitlogit_apply(m->a.out, xt, t, n_sc, D, m->bit_scale);
         for (int r = 0; r < n_sc; r++)
             for (int j = 0; j < D; j++) {
                 float lim = (m->shape.bits && j >= G) ? bs : 1.0f, v = m->a.out[(size_t)r * D + j];
@@ -127,7 +128,10 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
             }
     }
     sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
-    if (o->precond)
+    if (o->precond == 2)
+        *loss = sdd_loss_bitlogit(m->a.out, x0, xt, t, B, D, m->bit_scale, o->bit_weight, o->value_mask ? 0.0 : 1.0,
+                                  dout);
+    else if (o->precond)
         *loss = sdd_mse_loss_precond(m->a.out, x0, xt, t, B, D, m->shape.bits, o->bit_weight,
                                      o->value_mask ? 0.0 : 1.0, o->precond_mu, dout);
     else
@@ -238,7 +242,11 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
     s.n_labels = ts->labels ? ts->n_labels : 0;
     if ((rc = sdd_model_alloc(&m, &s, &o)) < 0) return rc;
     if ((rc = sdd_data_scales(&ts->X, &m->M, m->Mg, m->mg)) < 0) goto fail;
-    if (m->opt.precond) sdd_precond_means(m, &ts->X, m->opt.precond_mu);
+    if (m->opt.precond == 2 && !m->shape.bits) {
+        rc = sdd_error(SDD_EINVAL, "bit logits need the sparsity bits");
+        goto fail;
+    }
+    if (m->opt.precond == 1) sdd_precond_means(m, &ts->X, m->opt.precond_mu);
     if ((rc = copy_metadata(m, ts)) < 0) goto fail;
     sdd_rng_seed(&m->rng, o.seed);
     sdd_net_init(m, &m->rng);

@@ -41,6 +41,7 @@ static struct {
           NULL, 0, 0, 0};
 
 static double gemm_seconds; /* wall time spent in sdd_gemm (benchmarks) */
+static _Thread_local int in_job; /* this thread is running a piece: nested jobs run inline */
 
 static void run_piece(const job_t *j, int p)
 {
@@ -70,7 +71,9 @@ static void take_pieces(void)
         const job_t *j = pool.job;
         int p = pool.next++;
         pthread_mutex_unlock(&pool.mu);
+        in_job = 1;
         run_piece(j, p);
+        in_job = 0;
         pthread_mutex_lock(&pool.mu);
         if (++pool.finished == j->n_pieces) pthread_cond_signal(&pool.done);
     }
@@ -100,7 +103,7 @@ static void start_workers(void)
 
 static void run_job(const job_t *j)
 {
-    if (pool.threads <= 1 || j->n_pieces == 1) {
+    if (pool.threads <= 1 || j->n_pieces == 1 || in_job) {
         for (int p = 0; p < j->n_pieces; p++) run_piece(j, p);
         return;
     }

@@ -128,7 +128,6 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
     *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                          dout);
-    memset(m->grads, 0, (size_t)m->n_params * sizeof(float));
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
     lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
     sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,

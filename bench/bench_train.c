@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct { int ta, tb, M, N, K; double count; } shape_t;
 
@@ -95,6 +96,13 @@ static double sgemm_rate(double flops, int reps, int native, int threads)
     return best;
 }
 
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -126,7 +134,7 @@ int main(int argc, char **argv)
     sdd_train_opt_t o;
     sdd_train_opt_init(&o);
     o.batch = B;
-    double rates[100], inprod[100];
+    double rates[100], inprod[100], cpu[100];
     sdd_model_t *m = NULL;
     for (int r = 0; r < R; r++) {
         if (sdd_model_create(&ts, &o, &m) < 0) {
@@ -136,23 +144,27 @@ int main(int argc, char **argv)
         sdd_model_set_steps(m, 3); /* warm-up, as the torch benchmark */
         sdd_model_train(m, &ts, NULL, NULL);
         sdd_model_set_steps(m, 3 + S);
-        double t0 = sdd_realtime();
+        double t0 = sdd_realtime(), c0 = cpu_seconds();
         sdd_gemm_seconds(1);
         if (sdd_model_train(m, &ts, NULL, NULL) < 0) {
             fprintf(stderr, "bench_train: %s\n", sdd_errdetail());
             return 1;
         }
         rates[r] = (double)S / (sdd_realtime() - t0);
+        cpu[r] = (cpu_seconds() - c0) / (double)S;
         inprod[r] = (double)S / sdd_gemm_seconds(1);
         if (r < R - 1) sdd_model_destroy(m);
     }
     qsort(rates, (size_t)R, sizeof *rates, cmp);
     qsort(inprod, (size_t)R, sizeof *inprod, cmp);
+    qsort(cpu, (size_t)R, sizeof *cpu, cmp);
     double med = rates[R / 2], flops = step_shapes(m, (int)B, (int)floor(o.self_cond * B + 0.5));
     printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
            (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, inprod[R / 2] * flops / 1e9);
     printf("sddcell whole step: %.1f GFLOP/s (%.0f%% of the step in products)\n", med * flops / 1e9,
            100.0 * med / inprod[R / 2]);
+    printf("sddcell CPU time: %.1f ms per step (all threads)\n", 1e3 * cpu[R / 2]);
+    if (getenv("BENCH_TRAIN_ONLY")) return 0;
     printf("sdd_gemm alone on the step's shapes: %.1f GFLOP/s\n", sgemm_rate(flops, 3, 0, (int)T));
     printf("openblas sgemm on the same shapes (%d products, %.2f GFLOP per step, %lld threads): %.1f GFLOP/s\n",
            n_shapes, flops / 1e9, (long long)T, sgemm_rate(flops, 3, 1, (int)T));

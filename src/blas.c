@@ -7,8 +7,9 @@
  * Determinism: OpenBLAS's own threading splits C at thread-count-dependent places, and
  * its kernels round edge tiles differently from interior ones, so its results change
  * with the thread count. Here a product is instead cut into pieces that depend on the
- * shape only (slabs of PIECE columns, or rows, of C), each piece is one single-threaded
- * cblas_sgemm, and our own threads share out the pieces. A seed then gives the same
+ * shape only (an even number of slabs of at most PIECE_MAX columns, or rows, of C, as few
+ * as that allows, since each piece repacks the operand it shares with the others), each
+ * piece is one single-threaded cblas_sgemm, and our own threads share out the pieces. A seed then gives the same
  * bits with any thread count. sdd_parallel_for shares the same threads out for the
  * element-wise loops of the network and the optimiser, again in shape-fixed pieces.
  */
@@ -16,12 +17,13 @@
 #include <cblas.h>
 #include <pthread.h>
 
-#define PIECE 128            /* columns (or rows) of C per piece */
+#define PIECE 128            /* columns (or rows) of C per piece (double precision) */
+#define PIECE_MAX 512        /* at most this many columns (or rows) of C per piece (single) */
 #define MIN_SPLIT_FLOPS 4e6  /* smaller products stay whole */
 #define MAX_THREADS 64
 
 typedef struct {
-    int ta, tb, M, N, K, lda, ldb, ldc, by_cols, n_pieces;
+    int ta, tb, M, N, K, lda, ldb, ldc, by_cols, n_pieces, piece;
     float alpha, beta;
     const float *A, *B;
     float *C;
@@ -45,19 +47,19 @@ static _Thread_local int in_job; /* this thread is running a piece: nested jobs 
 
 static void run_piece(const job_t *j, int p)
 {
-    int lo = p * PIECE, n;
+    int lo = p * j->piece, n;
     if (j->fn) {
         j->fn(j->ctx, p);
     } else if (j->n_pieces == 1) {
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
                     j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
     } else if (j->by_cols) {
-        n = j->N - lo < PIECE ? j->N - lo : PIECE;
+        n = j->N - lo < j->piece ? j->N - lo : j->piece;
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
                     j->M, n, j->K, j->alpha, j->A, j->lda,
                     j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->ldb, j->beta, j->C + lo, j->ldc);
     } else {
-        n = j->M - lo < PIECE ? j->M - lo : PIECE;
+        n = j->M - lo < j->piece ? j->M - lo : j->piece;
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
                     n, j->N, j->K, j->alpha, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->lda,
                     j->B, j->ldb, j->beta, j->C + (size_t)lo * j->ldc, j->ldc);
@@ -130,10 +132,15 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return;
     }
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, alpha, beta, A, B, C, NULL, NULL};
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, alpha, beta, A, B, C, NULL, NULL};
     double t0 = sdd_realtime();
-    if (2.0 * M * N * K >= MIN_SPLIT_FLOPS)
-        j.n_pieces = ((j.by_cols ? N : M) + PIECE - 1) / PIECE;
+    if (2.0 * M * N * K >= MIN_SPLIT_FLOPS) {
+        /* an even number of pieces (two threads share them evenly), each at most
+         * piece_max wide and a multiple of 16 (whole kernel tiles) */
+        int dim = j.by_cols ? N : M, np = 2 * ((dim + 2 * PIECE_MAX - 1) / (2 * PIECE_MAX));
+        j.piece = ((dim + np - 1) / np + 15) / 16 * 16;
+        j.n_pieces = (dim + j.piece - 1) / j.piece;
+    }
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     run_job(&j);
     gemm_seconds += sdd_realtime() - t0;

@@ -252,33 +252,26 @@ void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float 
     sdd_gemm(0, 1, B, O, I, 1.0f, x, ldx, w, ldw, b ? 1.0f : 0.0f, y, ldy);
 }
 
-/* db [O] = (acc ? db : 0) + colsum dy [B][O] (row stride lddy) */
-static void colsum(float *db, int acc, const float *dy, int lddy, int B, int O)
+/* db [O] += colsum dy [B][O] (row stride lddy) */
+static void colsum(float *db, const float *dy, int lddy, int B, int O)
 {
-    if (!acc) memset(db, 0, (size_t)O * sizeof(float));
     for (int r = 0; r < B; r++) {
         const float *d = dy + (size_t)r * lddy;
         for (int j = 0; j < O; j++) db[j] += d[j];
     }
 }
 
-/* dW [O][I] = wbeta dW + dy^T x; db [O] = wbeta db + colsum dy (NULL: skipped);
- * dx [B][I] = beta dx + dy W (NULL: skipped). wbeta 0 writes the gradients. */
-static void linear_bwd(float *dx, float beta, float *dw, int lddw, float wbeta, float *db,
-                       const float *dy, int lddy, const float *x, int ldx, const float *w, int ldw,
-                       int B, int I, int O)
-{
-    if (dx) sdd_gemm(0, 0, B, I, O, 1.0f, dy, lddy, w, ldw, beta, dx, I);
-    sdd_gemm(1, 0, O, I, B, 1.0f, dy, lddy, x, ldx, wbeta, dw, lddw);
-    if (db) colsum(db, wbeta != 0.0f, dy, lddy, B, O);
-}
-
-/* dW [O][I] += dy^T x; db [O] += colsum dy; dx [B][I] = beta dx + dy W (dx NULL: skip). */
+/* dW [O][I] += dy^T x; db [O] += colsum dy (NULL: skipped); dx [B][I] = beta dx + dy W
+ * (dx NULL: skipped). dW accumulates with beta = 1, which costs nothing in the product
+ * (beta 0 would cost BLAS a pass to zero C); the optimiser step leaves the gradients
+ * zeroed for the next backward. */
 void sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
                          int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
                          int O)
 {
-    linear_bwd(dx, beta, dw, lddw, 1.0f, db, dy, lddy, x, ldx, w, ldw, B, I, O);
+    if (dx) sdd_gemm(0, 0, B, I, O, 1.0f, dy, lddy, w, ldw, beta, dx, I);
+    sdd_gemm(1, 0, O, I, B, 1.0f, dy, lddy, x, ldx, 1.0f, dw, lddw);
+    if (db) colsum(db, dy, lddy, B, O);
 }
 
 /* y [n] = x sigmoid(x) */
@@ -366,20 +359,15 @@ static void lnb_piece(void *ctx, int p)
 
 /* LayerNorm + SiLU backward with rows shared out: each piece sums its own dg, dbeta and
  * colsum dpre, and the pieces' sums are added in piece order, so the result does not
- * depend on the threads. acc: add to dg, dbeta (else write them); dbias, dbias2 (may be
- * NULL) are written with colsum dpre, the gradient of every bias added before the norm. */
-static void lnsilu_bwd_mt(float *part, float *dpre, int ldp, float *dg, float *dbeta, int acc,
-                          float *dbias, float *dbias2, const float *dh, const float *y,
-                          const float *xhat, const float *rstd, const float *g, int B, int O)
+ * depend on the threads. dg, dbeta and dbias, dbias2 (may be NULL) accumulate; colsum
+ * dpre is the gradient of every bias added before the norm. */
+static void lnsilu_bwd_mt(float *part, float *dpre, int ldp, float *dg, float *dbeta, float *dbias,
+                          float *dbias2, const float *dh, const float *y, const float *xhat,
+                          const float *rstd, const float *g, int B, int O)
 {
     lnb_ctx_t c = {dpre, part, dh, y, xhat, rstd, g, ldp, B, O, dbias != NULL};
     int np = (B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE;
     sdd_parallel_for(np, lnb_piece, &c);
-    if (!acc) {
-        memset(dg, 0, (size_t)O * sizeof(float));
-        memset(dbeta, 0, (size_t)O * sizeof(float));
-    }
-    if (dbias) memset(dbias, 0, (size_t)O * sizeof(float));
     for (int p = 0; p < np; p++) {
         const float *pg = part + (size_t)p * 3 * O, *pb = pg + O, *pc = pb + O;
         for (int j = 0; j < O; j++) {
@@ -388,8 +376,9 @@ static void lnsilu_bwd_mt(float *part, float *dpre, int ldp, float *dg, float *d
         }
         if (dbias)
             for (int j = 0; j < O; j++) dbias[j] += pc[j];
+        if (dbias2)
+            for (int j = 0; j < O; j++) dbias2[j] += pc[j];
     }
-    if (dbias2) memcpy(dbias2, dbias, (size_t)O * sizeof(float));
 }
 
 /* dpre [B][O] (row stride ldp) = d loss / d pre, from dh [B][O] = d loss / d h;
@@ -405,7 +394,7 @@ void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const fl
                                    y + (size_t)r * O, xhat + (size_t)r * O, rstd[r], g, O);
         return;
     }
-    lnsilu_bwd_mt(part, dpre, ldp, dg, dbeta, 1, NULL, NULL, dh, y, xhat, rstd, g, B, O);
+    lnsilu_bwd_mt(part, dpre, ldp, dg, dbeta, NULL, NULL, dh, y, xhat, rstd, g, B, O);
     free(part);
 }
 
@@ -526,16 +515,16 @@ void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, con
 
 /* Backward of block i: dh [B][O] in; dpre goes to the block's columns of deproj, and
  * its column sums to both biases (linear and embedding projection); dx [B][I] = beta dx
- * + dpre W (NULL: not needed). Writes the block's gradients. */
+ * + dpre W (NULL: not needed). Gradients accumulate. */
 static void rb_backward(sdd_model_t *m, int i, int B, float *dx, float beta, const float *dh,
                         const float *x, int ldx)
 {
     const sdd_rb_t *r = &m->p.rb[i], *gr = &m->g.rb[i];
     sdd_acts_t *a = &m->a;
     float *dpre = a->deproj + r->eoff;
-    lnsilu_bwd_mt(a->part, dpre, m->Esum, gr->g, gr->beta, 0, gr->l.b, gr->eb, dh, a->y[i],
+    lnsilu_bwd_mt(a->part, dpre, m->Esum, gr->g, gr->beta, gr->l.b, gr->eb, dh, a->y[i],
                   a->xhat[i], a->rstd[i], r->g, B, r->O);
-    if (x) linear_bwd(dx, beta, gr->l.w, r->I, 0.0f, NULL, dpre, m->Esum, x, ldx, r->l.w, r->I, B, r->I, r->O);
+    if (x) sdd_linear_backward(dx, beta, gr->l.w, r->I, NULL, dpre, m->Esum, x, ldx, r->l.w, r->I, B, r->I, r->O);
 }
 
 static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
@@ -543,19 +532,16 @@ static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
     sdd_acts_t *a = &m->a;
     int E = m->shape.E;
     /* stacked projections of all blocks at once; their biases came with the blocks */
-    linear_bwd(a->dE, 0.0f, m->g.ew_all, E, 0.0f, NULL, a->deproj, m->Esum, a->semb, E, m->p.ew_all,
+    sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, NULL, a->deproj, m->Esum, a->semb, E, m->p.ew_all,
                E, B, E, m->Esum);
     silu_mt(a->dE, a->dE, a->emb, (size_t)B * E);
-    if (m->g.label) {
-        memset(m->g.label, 0, (size_t)(m->shape.n_labels + 1) * E * sizeof(float));
-        if (labels)
-            for (int r = 0; r < B; r++)
-                for (int j = 0; j < E; j++)
-                    m->g.label[(size_t)labels[r] * E + j] += a->dE[(size_t)r * E + j];
-    }
-    linear_bwd(a->dt1, 0.0f, m->g.t2.w, E, 0.0f, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B, E, E);
+    if (labels && m->g.label)
+        for (int r = 0; r < B; r++)
+            for (int j = 0; j < E; j++)
+                m->g.label[(size_t)labels[r] * E + j] += a->dE[(size_t)r * E + j];
+    sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B, E, E);
     silu_mt(a->dt1, a->dt1, a->z1, (size_t)B * E);
-    linear_bwd(NULL, 0.0f, m->g.t1.w, E, 0.0f, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B, E, E);
+    sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B, E, E);
 }
 
 /* The skip gradients need no copies: the gradient of u6 is written straight into dh[0]
@@ -569,11 +555,11 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     const int *H = s->H;
     int D = s->D;
     /* head */
-    linear_bwd(a->dF, 0.0f, m->g.o2.w, s->F, 0.0f, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
+    sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
                B, s->F, D);
-    lnsilu_bwd_mt(a->part, a->dF, s->F, m->g.og, m->g.obeta, 0, m->g.o1.b, NULL, a->dF, a->oy, a->oxhat,
+    lnsilu_bwd_mt(a->part, a->dF, s->F, m->g.og, m->g.obeta, m->g.o1.b, NULL, a->dF, a->oy, a->oxhat,
                   a->orstd, m->p.og, B, s->F);
-    linear_bwd(a->dh[0], 0.0f, m->g.o1.w, H[0], 0.0f, NULL, a->dF, s->F, a->u[6], H[0], m->p.o1.w, H[0],
+    sdd_linear_backward(a->dh[0], 0.0f, m->g.o1.w, H[0], NULL, a->dF, s->F, a->u[6], H[0], m->p.o1.w, H[0],
                B, H[0], s->F);
     /* up blocks */
     rb_backward(m, 6, B, a->dh[1], 0.0f, a->dh[0], a->u[5], H[1]);
@@ -585,11 +571,9 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     rb_backward(m, 1, B, a->dh[0], 1.0f, a->dh[1], a->h[0], H[0]);
     /* block 0: no input gradient; the estimate half of W only from the rows that had one */
     rb_backward(m, 0, B, NULL, 0.0f, a->dh[0], NULL, 0);
-    sdd_gemm(1, 0, H[0], D, B, 1.0f, a->deproj, m->Esum, xt, D, 0.0f, m->g.rb[0].l.w, 2 * D);
+    sdd_gemm(1, 0, H[0], D, B, 1.0f, a->deproj, m->Esum, xt, D, 1.0f, m->g.rb[0].l.w, 2 * D);
     if (n_sc > 0)
-        sdd_gemm(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 0.0f, m->g.rb[0].l.w + D, 2 * D);
-    else
-        for (int j = 0; j < H[0]; j++) memset(m->g.rb[0].l.w + (size_t)j * 2 * D + D, 0, (size_t)D * sizeof(float));
+        sdd_gemm(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f, m->g.rb[0].l.w + D, 2 * D);
     embed_backward(m, B, labels);
 }
 

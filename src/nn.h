@@ -148,8 +148,8 @@ void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, con
                      const int32_t *labels);
 void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float *sc, int n_sc);
 /* Backward of the last forward (which must have used m->params): dout [B][D] is the
- * gradient of the loss with respect to m->a.out. Every entry of m->grads is written
- * (the products write their gradient with beta = 0), so no zeroing is needed first. */
+ * gradient of the loss with respect to m->a.out; gradients accumulate into m->grads
+ * (sdd_optim_step leaves them zeroed, so a training step needs no separate zeroing). */
 void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,
                       const int32_t *labels, const float *dout);
 /* Views of a parameter-sized blob (weights, gradients, EMA) by the table. */
@@ -215,8 +215,9 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
 /* The whole update of a training step in one pass over the blobs: clip (gradients
  * scaled on the fly by min(1, max_norm / (norm + 1e-6)); max_norm 0 = off), Adam step
  * number `step` (1-based, betas 0.9/0.999, eps 1e-8), then the EMA with k = step - 1.
- * Same numbers as sdd_grad_clip + sdd_adam_step + sdd_ema_update. Returns the norm. */
-double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+ * Same numbers as sdd_grad_clip + sdd_adam_step + sdd_ema_update. The gradients are
+ * consumed: g is left all zeros, ready for the next backward. Returns the norm. */
+double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay);
 
 /* -------------------------------------------------------------- training */

@@ -82,25 +82,26 @@ static sdd_adam_c_t upd_consts(double lr, double b1, double b2, double eps, int6
 }
 
 typedef struct {
-    float *p, *mo, *ve, *ema;
-    const float *g;
+    float *p, *g, *mo, *ve, *ema;
     int64_t n;
     float gs;
     const sdd_adam_c_t *u;
+    int zero_g;
 } upd_ctx_t;
 
 static void update_piece(void *ctx, int k)
 {
     upd_ctx_t *c = ctx;
     int64_t lo = (int64_t)k * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
-    sdd_vec_adam(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u);
+    sdd_vec_adam(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u,
+                 c->zero_g);
 }
 
 /* Element-wise, so pieces on any threads give the same result as one loop. */
-static void update_all(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
-                       float gs, const sdd_adam_c_t *u)
+static void update_all(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
+                       float gs, const sdd_adam_c_t *u, int zero_g)
 {
-    upd_ctx_t c = {p, mo, ve, ema, g, n, gs, u};
+    upd_ctx_t c = {p, g, mo, ve, ema, n, gs, u, zero_g};
     sdd_parallel_for((int)((n + CHUNK - 1) / CHUNK), update_piece, &c);
 }
 
@@ -108,7 +109,7 @@ void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, do
                    double b1, double b2, double eps, int64_t step)
 {
     sdd_adam_c_t u = upd_consts(lr, b1, b2, eps, step, 0, 0);
-    update_all(p, g, mo, ve, NULL, n, 1.0f, &u);
+    update_all(p, (float *)g, mo, ve, NULL, n, 1.0f, &u, 0);
 }
 
 void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t k)
@@ -118,11 +119,11 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
     for (int64_t i = 0; i < n; i++) ema[i] = d * ema[i] + c * p[i];
 }
 
-double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay)
 {
     double norm = max_norm > 0 ? sdd_grad_norm(g, n) : 0;
     sdd_adam_c_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
-    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u);
+    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u, 1);
     return norm;
 }

@@ -138,10 +138,11 @@ static double sumsq_c(const float *g, int64_t n)
     return s;
 }
 
-static inline void adam1(float *p, const float *g, float *mo, float *ve, float *ema, float gs,
-                         const sdd_adam_c_t *u, int64_t i)
+static inline void adam1(float *p, float *g, float *mo, float *ve, float *ema, float gs,
+                         const sdd_adam_c_t *u, int64_t i, int zero_g)
 {
     float gi = g[i] * gs;
+    if (zero_g) g[i] = 0.0f;
     mo[i] = u->b1 * mo[i] + u->c1 * gi;
     ve[i] = u->b2 * ve[i] + u->c2 * gi * gi;
     p[i] -= u->step_size * mo[i] / (sqrtf(ve[i]) / u->sbc2 + u->eps);
@@ -341,8 +342,8 @@ AVX2 static double sumsq_v(const float *g, int64_t n)
     return s;
 }
 
-AVX2 static void adam_v(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
-                        float gs, const sdd_adam_c_t *u)
+AVX2 static void adam_v(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
+                        const sdd_adam_c_t *u, int zero_g)
 {
     __m256 vgs = _mm256_set1_ps(gs), b1 = _mm256_set1_ps(u->b1), c1 = _mm256_set1_ps(u->c1);
     __m256 b2 = _mm256_set1_ps(u->b2), c2 = _mm256_set1_ps(u->c2), ss = _mm256_set1_ps(u->step_size);
@@ -351,6 +352,7 @@ AVX2 static void adam_v(float *p, const float *g, float *mo, float *ve, float *e
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), vgs);
+        if (zero_g) _mm256_storeu_ps(g + i, _mm256_setzero_ps());
         __m256 m = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(mo + i)), _mm256_mul_ps(c1, gi));
         __m256 v = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(ve + i)),
                                  _mm256_mul_ps(_mm256_mul_ps(c2, gi), gi));
@@ -362,7 +364,7 @@ AVX2 static void adam_v(float *p, const float *g, float *mo, float *ve, float *e
         if (ema)
             _mm256_storeu_ps(ema + i, _mm256_add_ps(_mm256_mul_ps(d, _mm256_loadu_ps(ema + i)), _mm256_mul_ps(cd, pp)));
     }
-    for (; i < n; i++) adam1(p, g, mo, ve, ema, gs, u, i);
+    for (; i < n; i++) adam1(p, g, mo, ve, ema, gs, u, i, zero_g);
 }
 
 AVX2 static void add_v(float *out, const float *a, const float *b, size_t n)
@@ -402,16 +404,16 @@ void sdd_vec_lnsilu_bwd_row(float *dp, float *dg, float *dbeta, float *dbias, co
 
 double sdd_vec_sumsq(const float *g, int64_t n) { return PICK(sumsq_v, sumsq_c)(g, n); }
 
-static void adam_c(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
-                   const sdd_adam_c_t *u)
+static void adam_c(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
+                   const sdd_adam_c_t *u, int zero_g)
 {
-    for (int64_t i = 0; i < n; i++) adam1(p, g, mo, ve, ema, gs, u, i);
+    for (int64_t i = 0; i < n; i++) adam1(p, g, mo, ve, ema, gs, u, i, zero_g);
 }
 
-void sdd_vec_adam(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
-                  const sdd_adam_c_t *u)
+void sdd_vec_adam(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
+                  const sdd_adam_c_t *u, int zero_g)
 {
-    PICK(adam_v, adam_c)(p, g, mo, ve, ema, n, gs, u);
+    PICK(adam_v, adam_c)(p, g, mo, ve, ema, n, gs, u, zero_g);
 }
 
 void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n)

@@ -37,12 +37,12 @@ double sdd_vec_sumsq(const float *g, int64_t n);
 /* Adam with gradient scale gs, then the EMA when ema is not NULL (IEEE operations in a
  * fixed order: both versions give the same bits):
  *   gi = g gs; m = b1 m + c1 gi; v = b2 v + c2 gi gi; p -= ss m / (sqrt(v) / sbc2 + eps);
- *   ema = d ema + cd p. */
+ *   ema = d ema + cd p; and g = 0 when zero_g (the zeroing rides on the pass). */
 typedef struct {
     float step_size, sbc2, b1, b2, c1, c2, eps, d, cd;
 } sdd_adam_c_t;
-void sdd_vec_adam(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
-                  const sdd_adam_c_t *u);
+void sdd_vec_adam(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
+                  const sdd_adam_c_t *u, int zero_g);
 
 /* rows [B][n] (row stride ld) = b [n] */
 void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n);

@@ -14,6 +14,7 @@
  * element-wise loops of the network and the optimiser, again in shape-fixed pieces.
  */
 #include "blas.h"
+#include "vec.h"
 #include <cblas.h>
 #include <pthread.h>
 
@@ -24,6 +25,7 @@
 
 typedef struct {
     int ta, tb, M, N, K, lda, ldb, ldc, by_cols, n_pieces, piece;
+    int prec;                /* SDD_GEMM_*: sgemm or the bf16 kernels of gemm_bf16.c */
     float alpha, beta;
     const float *A, *B;
     float *C;
@@ -44,6 +46,20 @@ static struct {
 
 static double gemm_seconds; /* wall time spent in sdd_gemm (benchmarks) */
 static _Thread_local int in_job; /* this thread is running a piece: nested jobs run inline */
+static _Thread_local int tl_prec; /* SDD_GEMM_* of this thread's coming products */
+static int bf16_emulate;          /* tests: bf16 without the CPU feature runs the emulation */
+
+/* C = alpha op(A) op(B) + beta C for one block, in the job's precision (bf16 falls back
+ * to sgemm only if its packing buffers cannot be had). */
+static void product(const job_t *j, int M, int N, const float *A, const float *B, float *C)
+{
+    if (j->prec != SDD_GEMM_FP32 &&
+        sdd_gemm_bf16_piece(j->prec == SDD_GEMM_BF16, j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb,
+                            j->beta, C, j->ldc) == 0)
+        return;
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, M, N,
+                j->K, j->alpha, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
+}
 
 static void run_piece(const job_t *j, int p)
 {
@@ -51,18 +67,13 @@ static void run_piece(const job_t *j, int p)
     if (j->fn) {
         j->fn(j->ctx, p);
     } else if (j->n_pieces == 1) {
-        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                    j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
+        product(j, j->M, j->N, j->A, j->B, j->C);
     } else if (j->by_cols) {
         n = j->N - lo < j->piece ? j->N - lo : j->piece;
-        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                    j->M, n, j->K, j->alpha, j->A, j->lda,
-                    j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->ldb, j->beta, j->C + lo, j->ldc);
+        product(j, j->M, n, j->A, j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->C + lo);
     } else {
         n = j->M - lo < j->piece ? j->M - lo : j->piece;
-        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                    n, j->N, j->K, j->alpha, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->lda,
-                    j->B, j->ldb, j->beta, j->C + (size_t)lo * j->ldc, j->ldc);
+        product(j, n, j->N, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->B, j->C + (size_t)lo * j->ldc);
     }
 }
 
@@ -132,7 +143,7 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return;
     }
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, alpha, beta, A, B, C, NULL, NULL};
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL};
     double t0 = sdd_realtime();
     if (2.0 * M * N * K >= MIN_SPLIT_FLOPS) {
         /* an even number of pieces (two threads share them evenly), each at most
@@ -141,9 +152,33 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
         j.piece = ((dim + np - 1) / np + 15) / 16 * 16;
         j.n_pieces = (dim + j.piece - 1) / j.piece;
     }
+    /* bf16 kernels: alpha 1 and beta 0 or 1 (accumulation starts from C), all the network uses */
+    if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) j.prec = tl_prec;
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     run_job(&j);
     gemm_seconds += sdd_realtime() - t0;
+}
+
+int sdd_gemm_set_precision(int prec)
+{
+    int old = tl_prec;
+    tl_prec = prec;
+    return old;
+}
+
+void sdd_gemm_bf16_emulate(int on) { bf16_emulate = on; }
+
+int sdd_gemm_resolve(int requested)
+{
+    static int warned;
+    if (requested == SDD_PRECISION_FP32) return SDD_GEMM_FP32;
+    if (sdd_cpu_bf16() && bf16_emulate != 2) return SDD_GEMM_BF16;
+    if (bf16_emulate) return SDD_GEMM_BF16_EMU;
+    if (requested == SDD_PRECISION_BF16 && !warned) {
+        warned = 1;
+        SDD_LOG_W("bf16 products need AVX512_BF16, which this CPU lacks: fp32 products instead");
+    }
+    return SDD_GEMM_FP32;
 }
 
 double sdd_gemm_seconds(int reset)

@@ -470,12 +470,31 @@ static const sdd_views_t *weights(sdd_model_t *m, const float *w, sdd_views_t *v
     return vw;
 }
 
+const char *sdd_precision_name(int precision)
+{
+    return precision == SDD_PRECISION_BF16 ? "bf16" : precision == SDD_PRECISION_AUTO ? "auto" : "fp32";
+}
+
+int sdd_precision_parse(const char *name)
+{
+    return !strcmp(name, "fp32") ? SDD_PRECISION_FP32 : !strcmp(name, "bf16") ? SDD_PRECISION_BF16
+         : !strcmp(name, "auto") ? SDD_PRECISION_AUTO : -1;
+}
+
+int sdd_net_use_precision(const sdd_model_t *m)
+{
+    int prec = sdd_gemm_resolve(m->opt.precision);
+    sdd_gemm_set_precision(prec);
+    return prec;
+}
+
 void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, const float *t,
                      const int32_t *labels)
 {
     const sdd_netshape_t *s = &m->shape;
     sdd_views_t vw;
     const sdd_views_t *v = weights(m, w, &vw);
+    sdd_net_use_precision(m);
     embed_forward(m, v, B, t, labels);
     /* block 0: W = [Wx | Wsc]; the x_t half for every row */
     sdd_gemm(0, 1, B, s->H[0], s->D, 1.0f, xt, s->D, v->rb[0].l.w, 2 * s->D, 0.0f, m->a.pre0,
@@ -489,6 +508,7 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
     const sdd_views_t *v = weights(m, w, &vw);
     sdd_acts_t *a = &m->a;
     int D = s->D, H0 = s->H[0];
+    sdd_net_use_precision(m);
     /* the estimate half only for the rows that have one; the others normalise pre0 as it is */
     if (n_sc > 0) {
         memcpy(a->y[0], a->pre0, (size_t)n_sc * H0 * sizeof(float));
@@ -554,6 +574,7 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     sdd_acts_t *a = &m->a;
     const int *H = s->H;
     int D = s->D;
+    sdd_net_use_precision(m);
     /* head */
     sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
                B, s->F, D);

@@ -152,6 +152,9 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
  * (sdd_optim_step leaves them zeroed, so a training step needs no separate zeroing). */
 void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,
                       const int32_t *labels, const float *dout);
+/* Set the calling thread's product precision to the model's option as this CPU runs it
+ * (sdd_gemm_resolve); every network pass calls it first. Returns the SDD_GEMM_* used. */
+int sdd_net_use_precision(const sdd_model_t *m);
 /* Views of a parameter-sized blob (weights, gradients, EMA) by the table. */
 void sdd_net_views(const sdd_model_t *m, float *blob, sdd_views_t *v);
 

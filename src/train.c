@@ -67,6 +67,8 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
     if (!(o->self_cond >= 0 && o->self_cond <= 1))
         return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
     if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
+    if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
+        return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
     return SDD_OK;
 }
 

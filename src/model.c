@@ -424,16 +424,31 @@ static void silu_mt(float *out, const float *a, const float *x, size_t n)
 
 static const int skip_of[SDD_N_RB] = {-1, -1, -1, -1, 2, 1, 0}; /* u_i = h_i + h_skip */
 
+typedef struct {
+    float *y;
+    const float *b, *e;
+    int lde, O;
+} prefill_ctx_t;
+
+static void prefill_piece(void *ctx, int p)
+{
+    prefill_ctx_t *c = ctx;
+    sdd_vec_add(c->y + (size_t)p * c->O, c->b, c->e + (size_t)p * c->lde, (size_t)c->O);
+}
+
 /* Block i on input x [B][I] (row stride ldx): h[i] [B][O], or for the up blocks
- * u[i] = h[i] + skip directly (h[i] itself is never needed). */
+ * u[i] = h[i] + skip directly (h[i] itself is never needed). The product is added onto
+ * y = b + e written first (no BLAS pass zeroing y, no bias pass in the norm). */
 static void rb_forward(sdd_model_t *m, const sdd_views_t *v, int i, int B, const float *x,
                        int ldx)
 {
     const sdd_rb_t *r = &v->rb[i];
     sdd_acts_t *a = &m->a;
-    sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 0.0f, a->y[i], r->O);
-    lnsilu_mt(i >= 4 ? a->u[i] : a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], r->l.b,
-              a->eproj + r->eoff, m->Esum, r->g, r->beta, i >= 4 ? a->h[skip_of[i]] : NULL, B, r->O);
+    prefill_ctx_t c = {a->y[i], r->l.b, a->eproj + r->eoff, m->Esum, r->O};
+    sdd_parallel_for(B, prefill_piece, &c);
+    sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 1.0f, a->y[i], r->O);
+    lnsilu_mt(i >= 4 ? a->u[i] : a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], NULL, NULL, 0, r->g,
+              r->beta, i >= 4 ? a->h[skip_of[i]] : NULL, B, r->O);
 }
 
 /* Block 0's norm on rows [r0, r1) whose pre-activation is pre [r1 - r0][H0]. */
@@ -520,9 +535,9 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
     rb_forward(m, v, 4, B, a->h[3], s->H[3]);
     rb_forward(m, v, 5, B, a->u[4], s->H[2]);
     rb_forward(m, v, 6, B, a->u[5], s->H[1]);
-    /* head; oy holds the pre-activation until the norm overwrites it */
-    sdd_gemm(0, 1, B, s->F, H0, 1.0f, a->u[6], H0, v->o1.w, H0, 0.0f, a->oy, s->F);
-    lnsilu_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, v->o1.b, NULL, 0, v->og, v->obeta, NULL, B, s->F);
+    /* head; oy holds the pre-activation (bias first) until the norm overwrites it */
+    sdd_linear_forward(a->oy, s->F, a->u[6], H0, v->o1.w, H0, v->o1.b, B, H0, s->F);
+    lnsilu_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, NULL, NULL, 0, v->og, v->obeta, NULL, B, s->F);
     sdd_linear_forward(a->out, D, a->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
 }
 

@@ -89,7 +89,7 @@ static float lnsilu_row_c(float *h, float *y, float *xhat, const float *pre, con
 {
     double mean = 0, var = 0, rs;
     for (int j = 0; j < O; j++) {
-        y[j] = pre[j] + b[j] + (e ? e[j] : 0.0f);
+        y[j] = pre[j] + (b ? b[j] : 0.0f) + (e ? e[j] : 0.0f);
         mean += y[j];
     }
     mean /= O;
@@ -249,7 +249,7 @@ AVX2 static float lnsilu_row_v(float *h, float *y, float *xhat, const float *pre
     for (int j = 0; j < O; j += 8) {
         int k = O - j < 8 ? O - j : 8;
         __m256i m = tail_mask(k);
-        __m256 p = _mm256_add_ps(load_n(pre + j, k, m), load_n(b + j, k, m));
+        __m256 p = _mm256_add_ps(load_n(pre + j, k, m), b ? load_n(b + j, k, m) : z);
         p = _mm256_add_ps(p, e ? load_n(e + j, k, m) : z);
         store_n(y + j, p, k, m);
         acc8(&slo, &shi, p);

@@ -22,7 +22,7 @@ void sdd_vec_silu(float *y, const float *x, size_t n);
 void sdd_vec_silu_bwd(float *dx, const float *dy, const float *x, size_t n);
 
 /* One row of LayerNorm + affine + SiLU (statistics in double):
- *   p = pre + b + e (e may be NULL), xhat = (p - mean) rstd, y = g xhat + beta,
+ *   p = pre + b + e (b, e may be NULL), xhat = (p - mean) rstd, y = g xhat + beta,
  *   h = SiLU(y) + skip (skip may be NULL). Returns rstd. y may alias pre. */
 float sdd_vec_lnsilu_row(float *h, float *y, float *xhat, const float *pre, const float *b,
                          const float *e, const float *g, const float *beta, const float *skip, int O);

@@ -427,13 +427,15 @@ static const int skip_of[SDD_N_RB] = {-1, -1, -1, -1, 2, 1, 0}; /* u_i = h_i + h
 typedef struct {
     float *y;
     const float *b, *e;
-    int lde, O;
+    int lde, B, O;
 } prefill_ctx_t;
 
 static void prefill_piece(void *ctx, int p)
 {
     prefill_ctx_t *c = ctx;
-    sdd_vec_add(c->y + (size_t)p * c->O, c->b, c->e + (size_t)p * c->lde, (size_t)c->O);
+    int r1 = (p + 1) * ROWS_PER_PIECE < c->B ? (p + 1) * ROWS_PER_PIECE : c->B;
+    for (int r = p * ROWS_PER_PIECE; r < r1; r++)
+        sdd_vec_add(c->y + (size_t)r * c->O, c->b, c->e + (size_t)r * c->lde, (size_t)c->O);
 }
 
 /* Block i on input x [B][I] (row stride ldx): h[i] [B][O], or for the up blocks
@@ -444,8 +446,8 @@ static void rb_forward(sdd_model_t *m, const sdd_views_t *v, int i, int B, const
 {
     const sdd_rb_t *r = &v->rb[i];
     sdd_acts_t *a = &m->a;
-    prefill_ctx_t c = {a->y[i], r->l.b, a->eproj + r->eoff, m->Esum, r->O};
-    sdd_parallel_for(B, prefill_piece, &c);
+    prefill_ctx_t c = {a->y[i], r->l.b, a->eproj + r->eoff, m->Esum, B, r->O};
+    sdd_parallel_for((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE, prefill_piece, &c);
     sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 1.0f, a->y[i], r->O);
     lnsilu_mt(i >= 4 ? a->u[i] : a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], NULL, NULL, 0, r->g,
               r->beta, i >= 4 ? a->h[skip_of[i]] : NULL, B, r->O);

@@ -1,28 +1,90 @@
 #!/bin/sh
 # bench_sample.sh: sddcell's sampling speed beside the PyTorch reference of the same
 # network (../shared/bench/sdd_torch.py bench-sample), G = 1000 genes, N cells, S reverse
-# steps, THREADS threads, in one run; medians of REPEATS runs each, interleaved so both see
-# the same machine load. sddcell's figure is the sampling time it reports (model loaded,
-# output not yet written), as torch's is its sample() call alone.
-# usage: bench/bench_sample.sh [N] [S] [REPEATS] [THREADS]   (from the build directory)
+# steps. In every round, interleaved so all see the same machine load: sddcell with 1 and
+# 2 threads (fp32; and bf16 where the CPU has AVX512_BF16), torch with (torch threads,
+# OPENBLAS_NUM_THREADS) = (1,1), (1,2), (2,1). sddcell's figure is the sampling time it
+# reports (model loaded, output not yet written), as torch's is its sample() call alone.
+# Medians over the rounds; ratios against torch's best two-core setting and torch on one
+# core; GFLOP/s of the forward passes against the machine's sgemm rate. Raw runs are
+# appended to RAW (default bench_sample.runs.txt).
+# usage: bench/bench_sample.sh [N] [S] [REPEATS] [RAW]   (from the build directory, after
+#        `make bench/bench_train`, whose driver measures the sgemm rate)
 set -eu
-N=${1:-1000}; S=${2:-50}; REPEATS=${3:-3}; T=${4:-2}
+N=${1:-1000}; S=${2:-50}; REPEATS=${3:-3}; RAW=${4:-bench_sample.runs.txt}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$HERE/..
 SHARED=${SDD_SHARED:-$SRC/../shared}
 PY=${SDD_PYTHON:-/usr/bin/python3}
 SDD=${SDDCELL:-./sddcell}
+DRIVER=${BENCH_DRIVER:-./bench/bench_train}
+[ "$REPEATS" -ge 3 ] || { echo "bench_sample.sh: at least 3 rounds for a median" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-# a model of the reference network for G = 1000 (weights do not matter for speed)
+# models of the reference network for G = 1000 (weights do not matter for speed)
 "$SDD" --quiet train "$SRC/example_data/pbmc3k_1k.h5ad" -o "$tmp/m.sdd" --steps 1
-i=0
-while [ $i -lt "$REPEATS" ]; do
-    "$SDD" --threads "$T" sample "$tmp/m.sdd" -n "$N" --steps "$S" -o "$tmp/s.h5ad" 2>&1 | grep 'cells/s' >>"$tmp/c"
-    "$PY" "$SHARED/bench/sdd_torch.py" bench-sample 1000 "$N" "$S" "$T" >>"$tmp/t"
+BF16=0
+if [ -x "$DRIVER" ] && BENCH_TRAIN_ONLY=1 OPENBLAS_NUM_THREADS=1 "$DRIVER" 64 16 1 1 1 bf16 | grep -q 'products run bf16'; then
+    BF16=1
+    "$SDD" --quiet train "$SRC/example_data/pbmc3k_1k.h5ad" -o "$tmp/b.sdd" --steps 1 --precision bf16
+fi
+G=1000 # the default 1000 highly variable genes of the example data
+
+sdd() { # label threads model
+    v=$("$SDD" --threads "$2" sample "$3" -n "$N" --steps "$S" -o "$tmp/s.h5ad" 2>&1 | sed -n 's/.* \([0-9.]*\) cells\/s.*/\1/p')
+    echo "round $i $1 $v cells/s" | tee -a "$RAW" >>"$tmp/runs"
+}
+tor() { # label torch-threads openblas-threads
+    v=$(OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$2 "$PY" "$SHARED/bench/sdd_torch.py" bench-sample 1000 "$N" "$S" "$2" |
+        sed -n 's/.* \([0-9.]*\) cells\/s.*/\1/p')
+    echo "round $i $1 $v cells/s" | tee -a "$RAW" >>"$tmp/runs"
+}
+
+echo "# bench_sample.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) cells=$N steps=$S rounds=$REPEATS bf16=$BF16" >>"$RAW"
+i=1
+while [ "$i" -le "$REPEATS" ]; do
+    sdd sdd_fp32_t1 1 "$tmp/m.sdd"
+    sdd sdd_fp32_t2 2 "$tmp/m.sdd"
+    if [ $BF16 = 1 ]; then
+        sdd sdd_bf16_t1 1 "$tmp/b.sdd"
+        sdd sdd_bf16_t2 2 "$tmp/b.sdd"
+    fi
+    tor torch_1_1 1 1
+    tor torch_1_2 1 2
+    tor torch_2_1 2 1
+    if [ -x "$DRIVER" ]; then
+        for t in 1 2; do
+            OPENBLAS_NUM_THREADS=1 "$DRIVER" sgemm $t | sed "s/^/round $i /" | tee -a "$RAW" >>"$tmp/sgemm"
+        done
+    fi
     i=$((i + 1))
 done
-cat "$tmp/c" "$tmp/t"
-med() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-c=$(sed 's/.* \([0-9.]*\) cells\/s.*/\1/' "$tmp/c" | med)
-t=$(sed 's/.* \([0-9.]*\) cells\/s.*/\1/' "$tmp/t" | med)
-echo "median of $REPEATS (G=1000, $N cells, $S steps, $T threads): sddcell $c cells/s, torch $t cells/s, ratio $(awk -v a="$c" -v b="$t" 'BEGIN{printf "%.2f", a/b}')x"
+cat "$tmp/runs"
+
+med() { grep " $1 " "$tmp/runs" | awk '{print $4}' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'; }
+sgemm_med() {
+    [ -f "$tmp/sgemm" ] || { echo "n/a"; return; }
+    grep "$1 threads:" "$tmp/sgemm" | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# forward FLOPs per cell and step (the time embedding is shared by a batch): the skip-MLP's
+# products at G genes, 2 multiply-adds each
+fl=$(awk -v g="$G" 'BEGIN { printf "%.4f", 2 * (4*g*512 + 512*512 + 512*256 + 256*128 + 128*256 + 256*512 + 512*512 + 512*1024 + 1024*2*g) / 1e6 }')
+gf() { awk -v c="$1" -v f="$fl" -v s="$S" 'BEGIN { printf "%.1f", c * s * f / 1e3 }'; }
+
+s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
+t11=$(med torch_1_1); t12=$(med torch_1_2); t21=$(med torch_2_1)
+best=$(printf '%s torch_1_1\n%s torch_1_2\n%s torch_2_1\n' "$t11" "$t12" "$t21" | sort -g | tail -1)
+tb=${best% *}; tbn=${best#* }
+echo
+echo "medians of $REPEATS rounds (G=$G, $N cells, $S steps; cells/s):"
+echo "  torch (threads, OPENBLAS_NUM_THREADS): (1,1) $t11  (1,2) $t12  (2,1) $t21; best two-core: $tbn $tb"
+echo "  sddcell fp32: 1 thread $s1 ($(ratio "$s1" "$t11")x torch one core), 2 threads $s2 ($(ratio "$s2" "$tb")x torch best two-core); 1->2 threads $(ratio "$s2" "$s1")x"
+if [ $BF16 = 1 ]; then
+    b1=$(med sdd_bf16_t1); b2=$(med sdd_bf16_t2)
+    echo "  sddcell bf16: 1 thread $b1 ($(ratio "$b1" "$t11")x torch one core), 2 threads $b2 ($(ratio "$b2" "$tb")x torch best two-core)"
+else
+    echo "  sddcell bf16: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)"
+fi
+echo "  forward passes ($fl MFLOP per cell and step): sddcell $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
+     "torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $(sgemm_med 1) GFLOP/s on 1 thread, $(sgemm_med 2) on 2"
+echo "raw runs appended to $RAW"

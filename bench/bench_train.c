@@ -1,15 +1,19 @@
 /* bench_train: sddcell's training step rate on random data (G genes, n cells), and the
  * rate OpenBLAS's sgemm reaches on the very matrix products of one step.
  *
- * usage: bench_train G BATCH STEPS THREADS [REPEATS]
- * Prints: "sddcell train: G=.. batch=.. params=.. X steps/s (median of R) Y GFLOP/s" and
- *         "openblas sgemm on the same shapes: Z GFLOP/s". */
+ * usage: bench_train G BATCH STEPS THREADS [REPEATS [PRECISION]]
+ *        bench_train sgemm THREADS      (the machine's sgemm rate: 1024^3, best of 5)
+ * Prints: "sddcell train: G=.. batch=.. params=.. X steps/s (median of R) Y GFLOP/s",
+ *         "sddcell whole step: F GFLOP/s", "sddcell flops per step: N GFLOP",
+ *         "openblas sgemm on the same shapes: Z GFLOP/s". BENCH_TRAIN_ONLY=1 skips the
+ *         sgemm rounds. PRECISION: fp32 (default), bf16 or auto, as --precision. */
 #include "nn.h"
 #include <cblas.h>
 #undef I /* <complex.h>, through cblas.h */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct { int ta, tb, M, N, K; double count; } shape_t;
 
@@ -95,15 +99,50 @@ static double sgemm_rate(double flops, int reps, int native, int threads)
     return best;
 }
 
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
+/* OpenBLAS's own sgemm (its threading) on one 1024^3 product: the machine's rate */
+static double square_rate(int threads)
+{
+    int n = 1024;
+    float *A = calloc((size_t)n * n, 4), *Bm = calloc((size_t)n * n, 4), *C = calloc((size_t)n * n, 4);
+    double best = 0;
+    for (int64_t i = 0; i < (int64_t)n * n; i++) A[i] = Bm[i] = (float)((i % 17) - 8) * 0.01f;
+    openblas_set_num_threads(threads);
+    for (int r = 0; r < 6; r++) {
+        double t0 = sdd_realtime();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A, n, Bm, n, 0.0f, C, n);
+        double rate = 2.0 * n * n * n / (sdd_realtime() - t0) / 1e9;
+        if (r > 0 && rate > best) best = rate;
+    }
+    openblas_set_num_threads(1);
+    free(A); free(Bm); free(C);
+    return best;
+}
+
 int main(int argc, char **argv)
 {
     int64_t G, B, S, T, R = 3;
+    int prec = SDD_PRECISION_FP32;
+    if (argc == 3 && !strcmp(argv[1], "sgemm") && !sdd_parse_int64(argv[2], 1, 256, "threads", &T)) {
+        printf("openblas sgemm 1024x1024x1024, %lld threads: %.1f GFLOP/s\n", (long long)T, square_rate((int)T));
+        return 0;
+    }
+    if (argc > 6 && (prec = sdd_precision_parse(argv[6])) < 0) {
+        fprintf(stderr, "bench_train: precision is fp32, bf16 or auto\n");
+        return 1;
+    }
     if (argc < 5 || sdd_parse_int64(argv[1], 1, 100000, "G", &G) || sdd_parse_int64(argv[2], 1, 65536, "batch", &B) ||
         sdd_parse_int64(argv[3], 1, 1000000, "steps", &S) || sdd_parse_int64(argv[4], 1, 256, "threads", &T) ||
         (argc > 5 && sdd_parse_int64(argv[5], 1, 100, "repeats", &R))) {
@@ -126,7 +165,8 @@ int main(int argc, char **argv)
     sdd_train_opt_t o;
     sdd_train_opt_init(&o);
     o.batch = B;
-    double rates[100], inprod[100];
+    o.precision = prec;
+    double rates[100], inprod[100], cpu[100];
     sdd_model_t *m = NULL;
     for (int r = 0; r < R; r++) {
         if (sdd_model_create(&ts, &o, &m) < 0) {
@@ -136,23 +176,30 @@ int main(int argc, char **argv)
         sdd_model_set_steps(m, 3); /* warm-up, as the torch benchmark */
         sdd_model_train(m, &ts, NULL, NULL);
         sdd_model_set_steps(m, 3 + S);
-        double t0 = sdd_realtime();
+        double t0 = sdd_realtime(), c0 = cpu_seconds();
         sdd_gemm_seconds(1);
         if (sdd_model_train(m, &ts, NULL, NULL) < 0) {
             fprintf(stderr, "bench_train: %s\n", sdd_errdetail());
             return 1;
         }
         rates[r] = (double)S / (sdd_realtime() - t0);
+        cpu[r] = (cpu_seconds() - c0) / (double)S;
         inprod[r] = (double)S / sdd_gemm_seconds(1);
         if (r < R - 1) sdd_model_destroy(m);
     }
     qsort(rates, (size_t)R, sizeof *rates, cmp);
     qsort(inprod, (size_t)R, sizeof *inprod, cmp);
+    qsort(cpu, (size_t)R, sizeof *cpu, cmp);
     double med = rates[R / 2], flops = step_shapes(m, (int)B, (int)floor(o.self_cond * B + 0.5));
     printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
            (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, inprod[R / 2] * flops / 1e9);
+    printf("sddcell precision: %s, products run %s\n", sdd_precision_name(prec),
+           sdd_net_use_precision(m) == SDD_GEMM_FP32 ? "fp32" : "bf16");
+    printf("sddcell flops per step: %.3f GFLOP\n", flops / 1e9);
     printf("sddcell whole step: %.1f GFLOP/s (%.0f%% of the step in products)\n", med * flops / 1e9,
            100.0 * med / inprod[R / 2]);
+    printf("sddcell CPU time: %.1f ms per step (all threads)\n", 1e3 * cpu[R / 2]);
+    if (getenv("BENCH_TRAIN_ONLY")) return 0;
     printf("sdd_gemm alone on the step's shapes: %.1f GFLOP/s\n", sgemm_rate(flops, 3, 0, (int)T));
     printf("openblas sgemm on the same shapes (%d products, %.2f GFLOP per step, %lld threads): %.1f GFLOP/s\n",
            n_shapes, flops / 1e9, (long long)T, sgemm_rate(flops, 3, 1, (int)T));

@@ -1,33 +1,97 @@
 #!/bin/sh
 # bench_train.sh: sddcell's training steps per second beside the PyTorch reference of the
-# same network (../shared/bench/sdd_torch.py), G = 1000, batch 256, 2 threads (or THREADS), in one run;
-# medians of REPEATS runs each, interleaved so both see the same machine load. Also the
-# GFLOP/s sddcell reaches in its matrix products against OpenBLAS sgemm on the same shapes.
-# usage: bench/bench_train.sh [STEPS] [REPEATS] [THREADS]   (from the build directory, after
+# same network (../shared/bench/sdd_torch.py), G = 1000, batch 256.
+#
+# In every round, interleaved so all see the same machine load:
+#   sddcell with 1 and 2 threads in fp32, and in bf16 where the CPU has AVX512_BF16
+#   (sddcell runs bf16 as fp32 elsewhere: then it is skipped and said so);
+#   torch with (torch threads, OPENBLAS_NUM_THREADS) = (1,1), (1,2), (2,1): every way to
+#   use at most two cores. Torch's best two-core figure is the fastest of the three
+#   medians; its one-core figure is (1,1).
+# Then medians over the rounds, the ratios of the issue (sddcell 2 threads / torch's best
+# two-core setting, sddcell 1 thread / torch on one core, sddcell 2 threads / 1 thread),
+# and GFLOP/s of the whole step against the machine's sgemm rate (OpenBLAS, 1024^3).
+# Raw runs go to RAW (default bench_train.runs.txt, appended, one line per run).
+#
+# usage: bench/bench_train.sh [STEPS] [REPEATS] [RAW]   (from the build directory, after
 #        `make bench/bench_train`; SDD_SHARED or ../shared locates sdd_torch.py)
 set -eu
 STEPS=${1:-20}
 REPEATS=${2:-3}
-G=1000; B=256; T=${3:-2}
+RAW=${3:-bench_train.runs.txt}
+G=1000; B=256
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED=${SDD_SHARED:-$HERE/../../shared}
 PY=${SDD_PYTHON:-/usr/bin/python3}
 DRIVER=${BENCH_DRIVER:-./bench/bench_train}
 [ -x "$DRIVER" ] || { echo "bench_train.sh: build $DRIVER first (make bench/bench_train)" >&2; exit 1; }
+[ "$REPEATS" -ge 3 ] || { echo "bench_train.sh: at least 3 rounds for a median" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-i=0
-while [ $i -lt "$REPEATS" ]; do
-    OPENBLAS_NUM_THREADS=1 "$DRIVER" $G $B "$STEPS" $T 1 >>"$tmp/c"
-    "$PY" "$SHARED/bench/sdd_torch.py" bench-train $G $B "$STEPS" $T >>"$tmp/t"
+
+# does this CPU run bf16 products?
+BF16=0
+if BENCH_TRAIN_ONLY=1 OPENBLAS_NUM_THREADS=1 "$DRIVER" 64 16 1 1 1 bf16 | grep -q 'products run bf16'; then
+    BF16=1
+fi
+
+sdd() { # label threads precision
+    out=$(BENCH_TRAIN_ONLY=1 OPENBLAS_NUM_THREADS=1 "$DRIVER" $G $B "$STEPS" "$2" 1 "$3")
+    v=$(echo "$out" | sed -n 's/.* \([0-9.]*\) steps\/s.*/\1/p')
+    f=$(echo "$out" | sed -n 's/sddcell flops per step: \([0-9.]*\) GFLOP/\1/p')
+    echo "$f" >"$tmp/flops"
+    echo "round $i $1 $v steps/s" | tee -a "$RAW" >>"$tmp/runs"
+}
+tor() { # label torch-threads openblas-threads
+    v=$(OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$2 "$PY" "$SHARED/bench/sdd_torch.py" bench-train $G $B "$STEPS" "$2" |
+        sed -n 's/.* \([0-9.]*\) steps\/s.*/\1/p')
+    echo "round $i $1 $v steps/s" | tee -a "$RAW" >>"$tmp/runs"
+}
+
+echo "# bench_train.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) G=$G batch=$B steps=$STEPS rounds=$REPEATS bf16=$BF16" >>"$RAW"
+i=1
+while [ "$i" -le "$REPEATS" ]; do
+    sdd sdd_fp32_t1 1 fp32
+    sdd sdd_fp32_t2 2 fp32
+    if [ $BF16 = 1 ]; then
+        sdd sdd_bf16_t1 1 bf16
+        sdd sdd_bf16_t2 2 bf16
+    fi
+    tor torch_1_1 1 1
+    tor torch_1_2 1 2
+    tor torch_2_1 2 1
+    for t in 1 2; do
+        OPENBLAS_NUM_THREADS=1 "$DRIVER" sgemm $t | sed "s/^/round $i /" | tee -a "$RAW" >>"$tmp/sgemm"
+    done
     i=$((i + 1))
 done
-cat "$tmp/c" "$tmp/t"
-med() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-c=$(grep 'steps/s' "$tmp/c" | sed 's/.* \([0-9.]*\) steps\/s.*/\1/' | med)
-t=$(grep 'steps/s' "$tmp/t" | sed 's/.* \([0-9.]*\) steps\/s.*/\1/' | med)
-gf=$(grep 'GFLOP/s in products' "$tmp/c" | sed 's/.* \([0-9.]*\) GFLOP\/s in products/\1/' | med)
-ob=$(grep 'openblas sgemm' "$tmp/c" | sed 's/.*: \([0-9.]*\) GFLOP\/s/\1/' | med)
-sg=$(grep 'sdd_gemm alone' "$tmp/c" | sed 's/.*: \([0-9.]*\) GFLOP\/s/\1/' | med)
-ws=$(grep 'whole step' "$tmp/c" | sed 's/.*step: \([0-9.]*\) GFLOP\/s.*/\1/' | med)
-echo "median of $REPEATS: sddcell $c steps/s, torch $t steps/s, ratio $(awk -v a="$c" -v b="$t" 'BEGIN{printf "%.2f", a/b}')x"
-echo "sddcell in its products $gf GFLOP/s (whole step $ws), OpenBLAS sgemm on the same shapes $ob GFLOP/s: $(awk -v a="$gf" -v b="$ob" 'BEGIN{printf "%.0f", 100*a/b}')%; sdd_gemm alone $sg GFLOP/s"
+cat "$tmp/runs"
+
+med() { # label -> median
+    grep " $1 " "$tmp/runs" | awk '{print $4}' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'
+}
+sgemm_med() { # threads
+    grep "$1 threads:" "$tmp/sgemm" | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+gf() { awk -v s="$1" -v f="$(cat "$tmp/flops")" 'BEGIN { printf "%.1f", s * f }'; }
+
+s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
+t11=$(med torch_1_1); t12=$(med torch_1_2); t21=$(med torch_2_1)
+best=$(printf '%s torch_1_1\n%s torch_1_2\n%s torch_2_1\n' "$t11" "$t12" "$t21" | sort -g | tail -1)
+tb=${best% *}; tbn=${best#* }
+m1=$(sgemm_med 1); m2=$(sgemm_med 2)
+echo
+echo "medians of $REPEATS rounds (G=$G, batch $B, $STEPS steps each; steps/s):"
+echo "  torch (threads, OPENBLAS_NUM_THREADS): (1,1) $t11  (1,2) $t12  (2,1) $t21; best two-core: $tbn $tb"
+echo "  sddcell fp32: 1 thread $s1 ($(ratio "$s1" "$t11")x torch one core), 2 threads $s2 ($(ratio "$s2" "$tb")x torch best two-core); 1->2 threads $(ratio "$s2" "$s1")x"
+if [ $BF16 = 1 ]; then
+    b1=$(med sdd_bf16_t1); b2=$(med sdd_bf16_t2)
+    echo "  sddcell bf16: 1 thread $b1 ($(ratio "$b1" "$t11")x torch one core), 2 threads $b2 ($(ratio "$b2" "$tb")x torch best two-core); 1->2 threads $(ratio "$b2" "$b1")x"
+else
+    echo "  sddcell bf16: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)"
+fi
+echo "  whole step, $(cat "$tmp/flops") GFLOP: sddcell fp32 $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
+     "torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $m1 GFLOP/s on 1 thread, $m2 on 2"
+echo "  share of the machine's sgemm rate: sddcell $(awk -v a="$(gf "$s1")" -v b="$m1" 'BEGIN{printf "%.0f", 100*a/b}')% (1 thread)," \
+     "$(awk -v a="$(gf "$s2")" -v b="$m2" 'BEGIN{printf "%.0f", 100*a/b}')% (2 threads)"
+echo "raw runs appended to $RAW"

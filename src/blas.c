@@ -7,21 +7,25 @@
  * Determinism: OpenBLAS's own threading splits C at thread-count-dependent places, and
  * its kernels round edge tiles differently from interior ones, so its results change
  * with the thread count. Here a product is instead cut into pieces that depend on the
- * shape only (slabs of PIECE columns, or rows, of C), each piece is one single-threaded
- * cblas_sgemm, and our own threads share out the pieces. A seed then gives the same
+ * shape only (an even number of slabs of at most PIECE_MAX columns, or rows, of C, as few
+ * as that allows, since each piece repacks the operand it shares with the others), each
+ * piece is one single-threaded cblas_sgemm, and our own threads share out the pieces. A seed then gives the same
  * bits with any thread count. sdd_parallel_for shares the same threads out for the
  * element-wise loops of the network and the optimiser, again in shape-fixed pieces.
  */
 #include "blas.h"
+#include "vec.h"
 #include <cblas.h>
 #include <pthread.h>
 
-#define PIECE 128            /* columns (or rows) of C per piece */
+#define PIECE 128            /* columns (or rows) of C per piece (double precision) */
+#define PIECE_MAX 512        /* at most this many columns (or rows) of C per piece (single) */
 #define MIN_SPLIT_FLOPS 4e6  /* smaller products stay whole */
 #define MAX_THREADS 64
 
 typedef struct {
-    int ta, tb, M, N, K, lda, ldb, ldc, by_cols, n_pieces;
+    int ta, tb, M, N, K, lda, ldb, ldc, by_cols, n_pieces, piece;
+    int prec;                /* SDD_GEMM_*: sgemm or the bf16 kernels of gemm_bf16.c */
     float alpha, beta;
     const float *A, *B;
     float *C;
@@ -41,25 +45,35 @@ static struct {
           NULL, 0, 0, 0};
 
 static double gemm_seconds; /* wall time spent in sdd_gemm (benchmarks) */
+static _Thread_local int in_job; /* this thread is running a piece: nested jobs run inline */
+static _Thread_local int tl_prec; /* SDD_GEMM_* of this thread's coming products */
+static int bf16_emulate;          /* tests: bf16 without the CPU feature runs the emulation */
+
+/* C = alpha op(A) op(B) + beta C for one block, in the job's precision (bf16 falls back
+ * to sgemm only if its packing buffers cannot be had). */
+static void product(const job_t *j, int M, int N, const float *A, const float *B, float *C)
+{
+    if (j->prec != SDD_GEMM_FP32 &&
+        sdd_gemm_bf16_piece(j->prec == SDD_GEMM_BF16, j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb,
+                            j->beta, C, j->ldc) == 0)
+        return;
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, M, N,
+                j->K, j->alpha, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
+}
 
 static void run_piece(const job_t *j, int p)
 {
-    int lo = p * PIECE, n;
+    int lo = p * j->piece, n;
     if (j->fn) {
         j->fn(j->ctx, p);
     } else if (j->n_pieces == 1) {
-        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                    j->M, j->N, j->K, j->alpha, j->A, j->lda, j->B, j->ldb, j->beta, j->C, j->ldc);
+        product(j, j->M, j->N, j->A, j->B, j->C);
     } else if (j->by_cols) {
-        n = j->N - lo < PIECE ? j->N - lo : PIECE;
-        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                    j->M, n, j->K, j->alpha, j->A, j->lda,
-                    j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->ldb, j->beta, j->C + lo, j->ldc);
+        n = j->N - lo < j->piece ? j->N - lo : j->piece;
+        product(j, j->M, n, j->A, j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->C + lo);
     } else {
-        n = j->M - lo < PIECE ? j->M - lo : PIECE;
-        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                    n, j->N, j->K, j->alpha, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->lda,
-                    j->B, j->ldb, j->beta, j->C + (size_t)lo * j->ldc, j->ldc);
+        n = j->M - lo < j->piece ? j->M - lo : j->piece;
+        product(j, n, j->N, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->B, j->C + (size_t)lo * j->ldc);
     }
 }
 
@@ -70,7 +84,9 @@ static void take_pieces(void)
         const job_t *j = pool.job;
         int p = pool.next++;
         pthread_mutex_unlock(&pool.mu);
+        in_job = 1;
         run_piece(j, p);
+        in_job = 0;
         pthread_mutex_lock(&pool.mu);
         if (++pool.finished == j->n_pieces) pthread_cond_signal(&pool.done);
     }
@@ -100,7 +116,7 @@ static void start_workers(void)
 
 static void run_job(const job_t *j)
 {
-    if (pool.threads <= 1 || j->n_pieces == 1) {
+    if (pool.threads <= 1 || j->n_pieces == 1 || in_job) {
         for (int p = 0; p < j->n_pieces; p++) run_piece(j, p);
         return;
     }
@@ -127,13 +143,42 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
         return;
     }
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, alpha, beta, A, B, C, NULL, NULL};
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL};
     double t0 = sdd_realtime();
-    if (2.0 * M * N * K >= MIN_SPLIT_FLOPS)
-        j.n_pieces = ((j.by_cols ? N : M) + PIECE - 1) / PIECE;
+    if (2.0 * M * N * K >= MIN_SPLIT_FLOPS) {
+        /* an even number of pieces (two threads share them evenly), each at most
+         * piece_max wide and a multiple of 16 (whole kernel tiles) */
+        int dim = j.by_cols ? N : M, np = 2 * ((dim + 2 * PIECE_MAX - 1) / (2 * PIECE_MAX));
+        j.piece = ((dim + np - 1) / np + 15) / 16 * 16;
+        j.n_pieces = (dim + j.piece - 1) / j.piece;
+    }
+    /* bf16 kernels: alpha 1 and beta 0 or 1 (accumulation starts from C), all the network uses */
+    if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) j.prec = tl_prec;
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     run_job(&j);
     gemm_seconds += sdd_realtime() - t0;
+}
+
+int sdd_gemm_set_precision(int prec)
+{
+    int old = tl_prec;
+    tl_prec = prec;
+    return old;
+}
+
+void sdd_gemm_bf16_emulate(int on) { bf16_emulate = on; }
+
+int sdd_gemm_resolve(int requested)
+{
+    static int warned;
+    if (requested == SDD_PRECISION_FP32) return SDD_GEMM_FP32;
+    if (sdd_cpu_bf16() && bf16_emulate != 2) return SDD_GEMM_BF16;
+    if (bf16_emulate) return SDD_GEMM_BF16_EMU;
+    if (requested == SDD_PRECISION_BF16 && !warned) {
+        warned = 1;
+        SDD_LOG_W("bf16 products need AVX512_BF16, which this CPU lacks: fp32 products instead");
+    }
+    return SDD_GEMM_FP32;
 }
 
 double sdd_gemm_seconds(int reset)

@@ -14,6 +14,25 @@
  * ta/tb non-zero = transposed. The only entry point to CBLAS in the library. */
 void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+/* Precision of sdd_gemm: fp32 (OpenBLAS sgemm), or bf16 operands with fp32 accumulation
+ * (gemm_bf16.c) on the AVX512_BF16 kernel or its portable emulation (tests). The bf16
+ * kernels serve products with alpha 1 and beta 0 or 1; others stay fp32. */
+enum { SDD_GEMM_FP32 = 0, SDD_GEMM_BF16 = 1, SDD_GEMM_BF16_EMU = 2 };
+/* Set the precision of the calling thread's coming sdd_gemm calls; returns the previous. */
+int sdd_gemm_set_precision(int prec);
+/* SDD_PRECISION_* (sddcell.h) as run on this CPU: fp32 stays fp32; bf16 and auto are
+ * SDD_GEMM_BF16 where the CPU has AVX512_BF16, else fp32 (bf16 logs a warning once). */
+int sdd_gemm_resolve(int requested);
+/* Tests: 1 = bf16 and auto run the emulation where the CPU lacks AVX512_BF16; 2 = always
+ * the emulation; 0 = off. */
+void sdd_gemm_bf16_emulate(int on);
+/* One bf16 product block (gemm_bf16.c), alpha 1: C [M][N] = (beta ? C : 0) + op(A) op(B)
+ * with bf16 operands, fp32 accumulation. hw: the AVX512_BF16 kernel, else the emulation.
+ * Returns -1 (C untouched) when its packing buffers cannot be allocated. */
+int sdd_gemm_bf16_piece(int hw, int ta, int tb, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc);
+/* x rounded to bfloat16 (nearest even) and back. */
+float sdd_bf16_round(float x);
 /* The same product by plain loops with double accumulation (reference for tests). */
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);

@@ -88,6 +88,7 @@ static cJSON *json_options(const sdd_train_opt_t *o)
     cJSON_AddBoolToObject(t, "lr_decay", o->lr_decay);
     cJSON_AddNumberToObject(t, "self_cond", o->self_cond);
     cJSON_AddNumberToObject(t, "checkpoint_every", (double)o->checkpoint_every);
+    cJSON_AddStringToObject(t, "precision", sdd_precision_name(o->precision));
     return t;
 }
 
@@ -237,6 +238,9 @@ static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
     o->lr_decay = jint(t, "lr_decay", 0, 0, 1) != 0;
     o->self_cond = jnum(t, "self_cond", o->self_cond);
     o->checkpoint_every = jint(t, "checkpoint_every", 0, -1, big);
+    s = cJSON_GetObjectItemCaseSensitive(t, "precision"); /* absent in older models: fp32 */
+    o->precision = cJSON_IsString(s) && sdd_precision_parse(s->valuestring) >= 0 ? sdd_precision_parse(s->valuestring)
+                                                                                : SDD_PRECISION_FP32;
 }
 
 static char **strv_from_json(const cJSON *a, int64_t n)

@@ -43,6 +43,7 @@ const struct option cli_train_longopts[] = {
     {"chunk-rows", required_argument, NULL, CLI_O_CHUNK},
     {"self-cond", required_argument, NULL, CLI_O_SELFCOND},
     {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
+    {"precision", required_argument, NULL, CLI_O_PRECISION},
     {NULL, 0, NULL, 0}};
 
 static int parse_hidden(const cli_ctx_t *ctx, const char *arg, int *h)
@@ -134,6 +135,13 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_LDROP: if (cli_opt_double(ctx, "--label-dropout", arg, 0, 1, &t->label_dropout)) return -1; break;
     case CLI_O_CHUNK: if (cli_opt_int(ctx, "--chunk-rows", arg, 1, INT32_MAX, &p->chunk_rows)) return -1; break;
     case CLI_O_SELFCOND: if (cli_opt_double(ctx, "--self-cond", arg, 0, 1, &t->self_cond)) return -1; break;
+    case CLI_O_PRECISION:
+        if ((f = sdd_precision_parse(arg)) < 0) {
+            cli_usage_error(ctx, "unknown --precision '%s' (fp32, bf16, auto)", arg);
+            return -1;
+        }
+        t->precision = f;
+        break;
     default: return 1;
     }
     return 0;

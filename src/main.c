@@ -145,6 +145,8 @@ const cli_cmd_t cli_commands[] = {
      "  --bit-scale X        magnitude of the sparsity bits (default 1)\n"
      "  --scale global|gene  value scaling by the global or per-gene maximum (default global)\n"
      "  --clip X             gradient clipping at global norm X; 0 = off (default 1)\n"
+     "  --precision P        matrix products: fp32 (default), bf16 (bf16 operands, fp32\n"
+     "                       accumulation; needs AVX512_BF16, else fp32) or auto\n"
      "  --hidden A,B,C,D     hidden widths (default 512,512,256,128)\n"
      "  --head N             output head width (default 1024)\n"
      "  --emb N              time embedding width, even (default 512)\n"

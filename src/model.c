@@ -23,6 +23,7 @@
  * backward's row sums are accumulated in double.
  */
 #include "nn.h"
+#include "vec.h"
 #include <math.h>
 
 #define LN_EPS 1e-5
@@ -176,16 +177,18 @@ static size_t arena_layout(sdd_model_t *m, float *base)
     for (int i = 0; i < SDD_N_RB; i++) {
         int I, O;
         rb_dims(s, i, &I, &O);
-        TAKE(a->xhat[i], B * O); TAKE(a->y[i], B * O); TAKE(a->h[i], B * O);
+        TAKE(a->xhat[i], B * O); TAKE(a->y[i], B * O); TAKE(a->h[i], i < 4 ? B * O : 0);
         TAKE(a->u[i], i >= 4 ? B * O : 0); TAKE(a->rstd[i], B);
+        if (i >= 4) a->h[i] = NULL; /* the up blocks write u = h + skip directly */
+        else a->u[i] = NULL;
     }
     TAKE(a->oxhat, B * s->F); TAKE(a->oy, B * s->F); TAKE(a->oa, B * s->F);
     TAKE(a->orstd, B); TAKE(a->out, B * s->D); TAKE(a->pre0, B * s->H[0]);
     TAKE(a->deproj, B * m->Esum);
     for (int i = 0; i < 4; i++) TAKE(a->dh[i], B * s->H[i]);
-    TAKE(a->dt1, B * wmax); TAKE(a->dt2, B * wmax); TAKE(a->dF, B * s->F);
+    TAKE(a->dt1, B * wmax); TAKE(a->dF, B * s->F);
     TAKE(a->dE, B * s->E);
-    TAKE(a->part, (B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE * 2 * (size_t)wmax); /* per-piece LN sums */
+    TAKE(a->part, (B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE * 3 * (size_t)wmax); /* per-piece LN sums */
 #undef TAKE
     return off;
 }
@@ -258,47 +261,45 @@ void sdd_net_init(sdd_model_t *m, sdd_rng_t *rng)
 
 /* ------------------------------------------------------------ layers */
 
-/* y [B][O] = x [B][I] W^T (+ b [O]); W [O][I]; x row stride ldx, y row stride ldy. */
+/* y [B][O] = x [B][I] W^T (+ b [O]); W [O][I]; x row stride ldx, y row stride ldy.
+ * The bias is written first and the product added onto it (beta = 1), which spares
+ * both a separate bias pass and BLAS's zeroing of C. */
 void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float *w,
-                           int ldw, const float *b, int B, int I, int O)
+                        int ldw, const float *b, int B, int I, int O)
 {
-    sdd_gemm(0, 1, B, O, I, 1.0f, x, ldx, w, ldw, 0.0f, y, ldy);
-    if (b)
-        for (int r = 0; r < B; r++) {
-            float *yr = y + (size_t)r * ldy;
-            for (int j = 0; j < O; j++) yr[j] += b[j];
-        }
+    if (b) sdd_vec_bcast_rows(y, ldy, b, B, O);
+    sdd_gemm(0, 1, B, O, I, 1.0f, x, ldx, w, ldw, b ? 1.0f : 0.0f, y, ldy);
 }
 
-/* dW [O][I] += dy^T x; db [O] += colsum dy; dx [B][I] = beta dx + dy W (dx NULL: skip). */
-void sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db,
-                            const float *dy, int lddy, const float *x, int ldx,
-                            const float *w, int ldw, int B, int I, int O)
+/* db [O] += colsum dy [B][O] (row stride lddy) */
+static void colsum(float *db, const float *dy, int lddy, int B, int O)
+{
+    for (int r = 0; r < B; r++) {
+        const float *d = dy + (size_t)r * lddy;
+        for (int j = 0; j < O; j++) db[j] += d[j];
+    }
+}
+
+/* dW [O][I] += dy^T x; db [O] += colsum dy (NULL: skipped); dx [B][I] = beta dx + dy W
+ * (dx NULL: skipped). dW accumulates with beta = 1, which costs nothing in the product
+ * (beta 0 would cost BLAS a pass to zero C); the optimiser step leaves the gradients
+ * zeroed for the next backward. */
+void sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
+                         int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
+                         int O)
 {
     if (dx) sdd_gemm(0, 0, B, I, O, 1.0f, dy, lddy, w, ldw, beta, dx, I);
     sdd_gemm(1, 0, O, I, B, 1.0f, dy, lddy, x, ldx, 1.0f, dw, lddw);
-    if (db)
-        for (int r = 0; r < B; r++) {
-            const float *d = dy + (size_t)r * lddy;
-            for (int j = 0; j < O; j++) db[j] += d[j];
-        }
+    if (db) colsum(db, dy, lddy, B, O);
 }
-
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* y [n] = x sigmoid(x) */
-void sdd_silu_forward(float *y, const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) y[i] = x[i] * sigmoidf(x[i]);
-}
+void sdd_silu_forward(float *y, const float *x, size_t n) { sdd_vec_silu(y, x, n); }
 
 /* dx [n] = dy * silu'(x), in place allowed (dx == dy). */
 void sdd_silu_backward(float *dx, const float *dy, const float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        float s = sigmoidf(x[i]);
-        dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
-    }
+    sdd_vec_silu_bwd(dx, dy, x, n);
 }
 
 /* out [B][E] = cos(1000 t f_k) | sin(1000 t f_k), computed in float as the reference. */
@@ -306,66 +307,13 @@ void sdd_timestep_forward(float *out, const float *t, int B, int E)
 {
     int half = E / 2;
     float lnmax = (float)-log(10000.0);
-    for (int r = 0; r < B; r++) {
-        float a = 1000.0f * t[r];
-        for (int k = 0; k < half; k++) {
-            float f = expf(lnmax * (float)k / (float)half);
+    for (int k = 0; k < half; k++) {
+        float f = expf(lnmax * (float)k / (float)half);
+        for (int r = 0; r < B; r++) {
+            float a = 1000.0f * t[r];
             out[(size_t)r * E + k] = cosf(a * f);
             out[(size_t)r * E + half + k] = sinf(a * f);
         }
-    }
-}
-
-/* In place on pre [B][O] (row stride O): pre += b + e (e [B][O], row stride lde), then
- * xhat = LN(pre), y = g xhat + beta, h = SiLU(y). Writes xhat, y, h [B][O], rstd [B]. */
-void sdd_lnsilu_forward(float *h, float *y, float *xhat, float *rstd, float *pre,
-                           const float *b, const float *e, int lde, const float *g,
-                           const float *beta, int B, int O)
-{
-    for (int r = 0; r < B; r++) {
-        float *p = pre + (size_t)r * O, *xr = xhat + (size_t)r * O;
-        float *yr = y + (size_t)r * O, *hr = h + (size_t)r * O;
-        double mean = 0, var = 0, rs;
-        for (int j = 0; j < O; j++) {
-            p[j] += b[j] + (e ? e[(size_t)r * lde + j] : 0.0f);
-            mean += p[j];
-        }
-        mean /= O;
-        for (int j = 0; j < O; j++) var += (p[j] - mean) * (p[j] - mean);
-        rs = 1.0 / sqrt(var / O + LN_EPS);
-        rstd[r] = (float)rs;
-        for (int j = 0; j < O; j++) {
-            xr[j] = (float)((p[j] - mean) * rs);
-            yr[j] = g[j] * xr[j] + beta[j];
-            hr[j] = yr[j] * sigmoidf(yr[j]);
-        }
-    }
-}
-
-/* dpre [B][O] (row stride ldp) = d loss / d pre, from dh [B][O] = d loss / d h;
- * dg, dbeta [O] accumulate. */
-void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const float *dh,
-                            const float *y, const float *xhat, const float *rstd,
-                            const float *g, int B, int O)
-{
-    for (int r = 0; r < B; r++) {
-        const float *dr = dh + (size_t)r * O, *yr = y + (size_t)r * O;
-        const float *xr = xhat + (size_t)r * O;
-        float *dp = dpre + (size_t)r * ldp;
-        double s1 = 0, s2 = 0;
-        float m1, m2;
-        for (int j = 0; j < O; j++) {
-            float s = sigmoidf(yr[j]);
-            float dy = dr[j] * s * (1.0f + yr[j] * (1.0f - s));
-            dg[j] += dy * xr[j];
-            dbeta[j] += dy;
-            dp[j] = dy * g[j];
-            s1 += dp[j];
-            s2 += (double)dp[j] * xr[j];
-        }
-        m1 = (float)(s1 / O);
-        m2 = (float)(s2 / O);
-        for (int j = 0; j < O; j++) dp[j] = rstd[r] * (dp[j] - m1 - xr[j] * m2);
     }
 }
 
@@ -374,61 +322,99 @@ void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const fl
 #define ELEMS_PER_PIECE 16384 /* elements of a flat array per parallel piece */
 
 typedef struct {
-    float *h, *y, *xhat, *rstd, *pre;
-    const float *b, *e, *g, *beta;
+    float *h, *y, *xhat, *rstd;
+    const float *pre, *b, *e, *g, *beta, *skip;
     int lde, B, O;
 } lnf_ctx_t;
 
 static void lnf_piece(void *ctx, int p)
 {
     lnf_ctx_t *c = ctx;
-    size_t r0 = (size_t)p * ROWS_PER_PIECE, o = r0 * c->O;
-    int n = c->B - (int)r0 < ROWS_PER_PIECE ? c->B - (int)r0 : ROWS_PER_PIECE;
-    sdd_lnsilu_forward(c->h + o, c->y + o, c->xhat + o, c->rstd + r0, c->pre + o, c->b,
-                       c->e ? c->e + r0 * c->lde : NULL, c->lde, c->g, c->beta, n, c->O);
+    int r0 = p * ROWS_PER_PIECE, r1 = r0 + ROWS_PER_PIECE < c->B ? r0 + ROWS_PER_PIECE : c->B;
+    for (int r = r0; r < r1; r++) {
+        size_t o = (size_t)r * c->O;
+        c->rstd[r] = sdd_vec_lnsilu_row(c->h + o, c->y + o, c->xhat + o, c->pre + o, c->b,
+                                        c->e ? c->e + (size_t)r * c->lde : NULL, c->g, c->beta,
+                                        c->skip ? c->skip + o : NULL, c->O);
+    }
 }
 
-/* sdd_lnsilu_forward with rows shared out among the compute threads (rows are independent). */
-static void lnsilu_forward_mt(float *h, float *y, float *xhat, float *rstd, float *pre, const float *b,
-                              const float *e, int lde, const float *g, const float *beta, int B, int O)
+/* Rows [B][O] of LayerNorm + SiLU shared out among the compute threads (rows are
+ * independent): y = g LN(pre + b + e) + beta, h = SiLU(y) + skip (skip may be NULL). */
+static void lnsilu_mt(float *h, float *y, float *xhat, float *rstd, const float *pre, const float *b,
+                      const float *e, int lde, const float *g, const float *beta, const float *skip,
+                      int B, int O)
 {
-    lnf_ctx_t c = {h, y, xhat, rstd, pre, b, e, g, beta, lde, B, O};
+    lnf_ctx_t c = {h, y, xhat, rstd, pre, b, e, g, beta, skip, lde, B, O};
     sdd_parallel_for((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE, lnf_piece, &c);
+}
+
+/* pre [B][O] (row stride O) + b + e (e [B][O], row stride lde) -> xhat = LN, y = g xhat
+ * + beta, h = SiLU(y). Writes xhat, y, h [B][O], rstd [B]; y may alias pre. */
+void sdd_lnsilu_forward(float *h, float *y, float *xhat, float *rstd, float *pre, const float *b,
+                        const float *e, int lde, const float *g, const float *beta, int B, int O)
+{
+    lnsilu_mt(h, y, xhat, rstd, pre, b, e, lde, g, beta, NULL, B, O);
 }
 
 typedef struct {
     float *dpre, *part;
     const float *dh, *y, *xhat, *rstd, *g;
-    int ldp, B, O;
+    int ldp, B, O, want_bias;
 } lnb_ctx_t;
 
 static void lnb_piece(void *ctx, int p)
 {
     lnb_ctx_t *c = ctx;
-    size_t r0 = (size_t)p * ROWS_PER_PIECE, o = r0 * c->O;
-    int n = c->B - (int)r0 < ROWS_PER_PIECE ? c->B - (int)r0 : ROWS_PER_PIECE;
-    float *dg = c->part + (size_t)p * 2 * c->O, *db = dg + c->O;
-    memset(dg, 0, 2 * (size_t)c->O * sizeof(float));
-    sdd_lnsilu_backward(c->dpre + r0 * c->ldp, c->ldp, dg, db, c->dh + o, c->y + o, c->xhat + o,
-                        c->rstd + r0, c->g, n, c->O);
+    int r0 = p * ROWS_PER_PIECE, r1 = r0 + ROWS_PER_PIECE < c->B ? r0 + ROWS_PER_PIECE : c->B;
+    float *dg = c->part + (size_t)p * 3 * c->O, *db = dg + c->O, *dbias = db + c->O;
+    memset(dg, 0, 3 * (size_t)c->O * sizeof(float));
+    for (int r = r0; r < r1; r++) {
+        size_t o = (size_t)r * c->O;
+        sdd_vec_lnsilu_bwd_row(c->dpre + (size_t)r * c->ldp, dg, db, c->want_bias ? dbias : NULL,
+                               c->dh + o, c->y + o, c->xhat + o, c->rstd[r], c->g, c->O);
+    }
 }
 
-/* sdd_lnsilu_backward with rows shared out: each piece sums its own dg, dbeta, and the
- * pieces' sums are added in piece order, so the result does not depend on the threads. */
-static void lnsilu_backward_mt(sdd_model_t *m, float *dpre, int ldp, float *dg, float *dbeta,
-                               const float *dh, const float *y, const float *xhat, const float *rstd,
-                               const float *g, int B, int O)
+/* LayerNorm + SiLU backward with rows shared out: each piece sums its own dg, dbeta and
+ * colsum dpre, and the pieces' sums are added in piece order, so the result does not
+ * depend on the threads. dg, dbeta and dbias, dbias2 (may be NULL) accumulate; colsum
+ * dpre is the gradient of every bias added before the norm. */
+static void lnsilu_bwd_mt(float *part, float *dpre, int ldp, float *dg, float *dbeta, float *dbias,
+                          float *dbias2, const float *dh, const float *y, const float *xhat,
+                          const float *rstd, const float *g, int B, int O)
 {
-    lnb_ctx_t c = {dpre, m->a.part, dh, y, xhat, rstd, g, ldp, B, O};
+    lnb_ctx_t c = {dpre, part, dh, y, xhat, rstd, g, ldp, B, O, dbias != NULL};
     int np = (B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE;
     sdd_parallel_for(np, lnb_piece, &c);
     for (int p = 0; p < np; p++) {
-        const float *pg = m->a.part + (size_t)p * 2 * O, *pb = pg + O;
+        const float *pg = part + (size_t)p * 3 * O, *pb = pg + O, *pc = pb + O;
         for (int j = 0; j < O; j++) {
             dg[j] += pg[j];
             dbeta[j] += pb[j];
         }
+        if (dbias)
+            for (int j = 0; j < O; j++) dbias[j] += pc[j];
+        if (dbias2)
+            for (int j = 0; j < O; j++) dbias2[j] += pc[j];
     }
+}
+
+/* dpre [B][O] (row stride ldp) = d loss / d pre, from dh [B][O] = d loss / d h;
+ * dg, dbeta [O] accumulate. Uses its own piece sums (allocated: tests and tools only). */
+void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const float *dh,
+                         const float *y, const float *xhat, const float *rstd, const float *g,
+                         int B, int O)
+{
+    float *part = malloc((size_t)((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE) * 3 * O * sizeof(float));
+    if (!part) { /* no memory for piece sums: one piece at a time */
+        for (int r = 0; r < B; r++)
+            sdd_vec_lnsilu_bwd_row(dpre + (size_t)r * ldp, dg, dbeta, NULL, dh + (size_t)r * O,
+                                   y + (size_t)r * O, xhat + (size_t)r * O, rstd[r], g, O);
+        return;
+    }
+    lnsilu_bwd_mt(part, dpre, ldp, dg, dbeta, NULL, NULL, dh, y, xhat, rstd, g, B, O);
+    free(part);
 }
 
 typedef struct {
@@ -442,8 +428,8 @@ static void silu_piece(void *ctx, int p)
 {
     silu_ctx_t *c = ctx;
     size_t lo = (size_t)p * ELEMS_PER_PIECE, n = c->n - lo < ELEMS_PER_PIECE ? c->n - lo : ELEMS_PER_PIECE;
-    if (c->backward) sdd_silu_backward(c->out + lo, c->a + lo, c->x + lo, n);
-    else sdd_silu_forward(c->out + lo, c->a + lo, n);
+    if (c->backward) sdd_vec_silu_bwd(c->out + lo, c->a + lo, c->x + lo, n);
+    else sdd_vec_silu(c->out + lo, c->a + lo, n);
 }
 
 /* SiLU forward (x NULL: out = SiLU(a)) or backward (out = a SiLU'(x)) on n elements, threaded. */
@@ -455,21 +441,45 @@ static void silu_mt(float *out, const float *a, const float *x, size_t n)
 
 /* ------------------------------------------------------------ the model */
 
-/* Block i on input x [B][I] (row stride ldx): h[i] [B][O]. Block 0 is done by the
- * caller's split product; pass x = NULL to skip the product (pre already in y[i]). */
+static const int skip_of[SDD_N_RB] = {-1, -1, -1, -1, 2, 1, 0}; /* u_i = h_i + h_skip */
+
+typedef struct {
+    float *y;
+    const float *b, *e;
+    int lde, B, O;
+} prefill_ctx_t;
+
+static void prefill_piece(void *ctx, int p)
+{
+    prefill_ctx_t *c = ctx;
+    int r1 = (p + 1) * ROWS_PER_PIECE < c->B ? (p + 1) * ROWS_PER_PIECE : c->B;
+    for (int r = p * ROWS_PER_PIECE; r < r1; r++)
+        sdd_vec_add(c->y + (size_t)r * c->O, c->b, c->e + (size_t)r * c->lde, (size_t)c->O);
+}
+
+/* Block i on input x [B][I] (row stride ldx): h[i] [B][O], or for the up blocks
+ * u[i] = h[i] + skip directly (h[i] itself is never needed). The product is added onto
+ * y = b + e written first (no BLAS pass zeroing y, no bias pass in the norm). */
 static void rb_forward(sdd_model_t *m, const sdd_views_t *v, int i, int B, const float *x,
                        int ldx)
 {
     const sdd_rb_t *r = &v->rb[i];
     sdd_acts_t *a = &m->a;
-    if (x) sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 0.0f, a->y[i], r->O);
-    lnsilu_forward_mt(a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], r->l.b,
-                      a->eproj + r->eoff, m->Esum, r->g, r->beta, B, r->O);
+    prefill_ctx_t c = {a->y[i], r->l.b, a->eproj + r->eoff, m->Esum, B, r->O};
+    sdd_parallel_for((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE, prefill_piece, &c);
+    sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 1.0f, a->y[i], r->O);
+    lnsilu_mt(i >= 4 ? a->u[i] : a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], NULL, NULL, 0, r->g,
+              r->beta, i >= 4 ? a->h[skip_of[i]] : NULL, B, r->O);
 }
 
-static void add_rows(float *out, const float *a, const float *b, size_t n)
+/* Block 0's norm on rows [r0, r1) whose pre-activation is pre [r1 - r0][H0]. */
+static void rb0_norm(sdd_model_t *m, const sdd_views_t *v, int r0, int r1, const float *pre)
 {
-    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+    const sdd_rb_t *r = &v->rb[0];
+    sdd_acts_t *a = &m->a;
+    size_t o = (size_t)r0 * r->O;
+    lnsilu_mt(a->h[0] + o, a->y[0] + o, a->xhat[0] + o, a->rstd[0] + r0, pre, r->l.b,
+              a->eproj + (size_t)r0 * m->Esum + r->eoff, m->Esum, r->g, r->beta, NULL, r1 - r0, r->O);
 }
 
 static void embed_forward(sdd_model_t *m, const sdd_views_t *v, int B, const float *t,
@@ -496,12 +506,31 @@ static const sdd_views_t *weights(sdd_model_t *m, const float *w, sdd_views_t *v
     return vw;
 }
 
+const char *sdd_precision_name(int precision)
+{
+    return precision == SDD_PRECISION_BF16 ? "bf16" : precision == SDD_PRECISION_AUTO ? "auto" : "fp32";
+}
+
+int sdd_precision_parse(const char *name)
+{
+    return !strcmp(name, "fp32") ? SDD_PRECISION_FP32 : !strcmp(name, "bf16") ? SDD_PRECISION_BF16
+         : !strcmp(name, "auto") ? SDD_PRECISION_AUTO : -1;
+}
+
+int sdd_net_use_precision(const sdd_model_t *m)
+{
+    int prec = sdd_gemm_resolve(m->opt.precision);
+    sdd_gemm_set_precision(prec);
+    return prec;
+}
+
 void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, const float *t,
                      const int32_t *labels)
 {
     const sdd_netshape_t *s = &m->shape;
     sdd_views_t vw;
     const sdd_views_t *v = weights(m, w, &vw);
+    sdd_net_use_precision(m);
     embed_forward(m, v, B, t, labels);
     /* block 0: W = [Wx | Wsc]; the x_t half for every row */
     sdd_gemm(0, 1, B, s->H[0], s->D, 1.0f, xt, s->D, v->rb[0].l.w, 2 * s->D, 0.0f, m->a.pre0,
@@ -514,24 +543,22 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
     sdd_views_t vw;
     const sdd_views_t *v = weights(m, w, &vw);
     sdd_acts_t *a = &m->a;
-    int D = s->D;
-    memcpy(a->y[0], a->pre0, (size_t)B * s->H[0] * sizeof(float));
-    /* the estimate half only for the rows that have one */
-    if (n_sc > 0)
-        sdd_gemm(0, 1, n_sc, s->H[0], D, 1.0f, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, a->y[0],
-                 s->H[0]);
-    rb_forward(m, v, 0, B, NULL, 0);
+    int D = s->D, H0 = s->H[0];
+    sdd_net_use_precision(m);
+    /* the estimate half only for the rows that have one; the others normalise pre0 as it is */
+    if (n_sc > 0) {
+        memcpy(a->y[0], a->pre0, (size_t)n_sc * H0 * sizeof(float));
+        sdd_gemm(0, 1, n_sc, H0, D, 1.0f, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, a->y[0], H0);
+        rb0_norm(m, v, 0, n_sc, a->y[0]);
+    }
+    if (B > n_sc) rb0_norm(m, v, n_sc, B, a->pre0 + (size_t)n_sc * H0);
     for (int i = 1; i < 4; i++) rb_forward(m, v, i, B, a->h[i - 1], s->H[i - 1]);
     rb_forward(m, v, 4, B, a->h[3], s->H[3]);
-    add_rows(a->u[4], a->h[4], a->h[2], (size_t)B * s->H[2]);
     rb_forward(m, v, 5, B, a->u[4], s->H[2]);
-    add_rows(a->u[5], a->h[5], a->h[1], (size_t)B * s->H[1]);
     rb_forward(m, v, 6, B, a->u[5], s->H[1]);
-    add_rows(a->u[6], a->h[6], a->h[0], (size_t)B * s->H[0]);
-    /* head; oy holds the pre-activation until lnsilu_forward overwrites it */
-    sdd_linear_forward(a->oy, s->F, a->u[6], s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
-    lnsilu_forward_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, v->o1.b, NULL, 0, v->og, v->obeta,
-                      B, s->F);
+    /* head; oy holds the pre-activation (bias first) until the norm overwrites it */
+    sdd_linear_forward(a->oy, s->F, a->u[6], H0, v->o1.w, H0, v->o1.b, B, H0, s->F);
+    lnsilu_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, NULL, NULL, 0, v->og, v->obeta, NULL, B, s->F);
     sdd_linear_forward(a->out, D, a->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
 }
 
@@ -542,39 +569,40 @@ void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, con
     sdd_net_forward_prepared(m, w, B, sc, n_sc);
 }
 
-/* Backward of block i: dh [B][O] in; dpre goes to the block's columns of deproj;
- * dx [B][I] = beta dx + dpre W (NULL: not needed). */
+/* Backward of block i: dh [B][O] in; dpre goes to the block's columns of deproj, and
+ * its column sums to both biases (linear and embedding projection); dx [B][I] = beta dx
+ * + dpre W (NULL: not needed). Gradients accumulate. */
 static void rb_backward(sdd_model_t *m, int i, int B, float *dx, float beta, const float *dh,
                         const float *x, int ldx)
 {
     const sdd_rb_t *r = &m->p.rb[i], *gr = &m->g.rb[i];
     sdd_acts_t *a = &m->a;
     float *dpre = a->deproj + r->eoff;
-    lnsilu_backward_mt(m, dpre, m->Esum, gr->g, gr->beta, dh, a->y[i], a->xhat[i], a->rstd[i], r->g,
-                       B, r->O);
-    sdd_linear_backward(dx, beta, gr->l.w, r->I, gr->l.b, dpre, m->Esum, x, ldx, r->l.w, r->I, B,
-                    r->I, r->O);
+    lnsilu_bwd_mt(a->part, dpre, m->Esum, gr->g, gr->beta, gr->l.b, gr->eb, dh, a->y[i],
+                  a->xhat[i], a->rstd[i], r->g, B, r->O);
+    if (x) sdd_linear_backward(dx, beta, gr->l.w, r->I, NULL, dpre, m->Esum, x, ldx, r->l.w, r->I, B, r->I, r->O);
 }
 
 static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
 {
     sdd_acts_t *a = &m->a;
     int E = m->shape.E;
-    /* stacked projections of all blocks at once */
-    sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, m->g.eb_all, a->deproj, m->Esum, a->semb, E,
-                    m->p.ew_all, E, B, E, m->Esum);
+    /* stacked projections of all blocks at once; their biases came with the blocks */
+    sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, NULL, a->deproj, m->Esum, a->semb, E, m->p.ew_all,
+               E, B, E, m->Esum);
     silu_mt(a->dE, a->dE, a->emb, (size_t)B * E);
     if (labels && m->g.label)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < E; j++)
                 m->g.label[(size_t)labels[r] * E + j] += a->dE[(size_t)r * E + j];
-    sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B,
-                    E, E);
+    sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B, E, E);
     silu_mt(a->dt1, a->dt1, a->z1, (size_t)B * E);
-    sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B,
-                    E, E);
+    sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B, E, E);
 }
 
+/* The skip gradients need no copies: the gradient of u6 is written straight into dh[0]
+ * (the skip from h0), u5's into dh[1], u4's into dh[2]; the down blocks then add their
+ * input gradients onto them (beta = 1). */
 void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,
                       const int32_t *labels, const float *dout)
 {
@@ -582,33 +610,27 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     sdd_acts_t *a = &m->a;
     const int *H = s->H;
     int D = s->D;
-    size_t bh0 = (size_t)B * H[0] * sizeof(float);
+    sdd_net_use_precision(m);
     /* head */
-    sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w,
-                    s->F, B, s->F, D);
-    lnsilu_backward_mt(m, a->dF, s->F, m->g.og, m->g.obeta, a->dF, a->oy, a->oxhat, a->orstd, m->p.og,
-                       B, s->F);
-    sdd_linear_backward(a->dt1, 0.0f, m->g.o1.w, H[0], m->g.o1.b, a->dF, s->F, a->u[6], H[0],
-                    m->p.o1.w, H[0], B, H[0], s->F);
-    /* up blocks; each skip passes its gradient straight to the matching down block */
-    rb_backward(m, 6, B, a->dt2, 0.0f, a->dt1, a->u[5], H[1]);
-    memcpy(a->dh[0], a->dt1, bh0);
-    rb_backward(m, 5, B, a->dt1, 0.0f, a->dt2, a->u[4], H[2]);
-    memcpy(a->dh[1], a->dt2, (size_t)B * H[1] * sizeof(float));
-    rb_backward(m, 4, B, a->dh[3], 0.0f, a->dt1, a->h[3], H[3]);
-    memcpy(a->dh[2], a->dt1, (size_t)B * H[2] * sizeof(float));
-    /* down blocks */
+    sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
+               B, s->F, D);
+    lnsilu_bwd_mt(a->part, a->dF, s->F, m->g.og, m->g.obeta, m->g.o1.b, NULL, a->dF, a->oy, a->oxhat,
+                  a->orstd, m->p.og, B, s->F);
+    sdd_linear_backward(a->dh[0], 0.0f, m->g.o1.w, H[0], NULL, a->dF, s->F, a->u[6], H[0], m->p.o1.w, H[0],
+               B, H[0], s->F);
+    /* up blocks */
+    rb_backward(m, 6, B, a->dh[1], 0.0f, a->dh[0], a->u[5], H[1]);
+    rb_backward(m, 5, B, a->dh[2], 0.0f, a->dh[1], a->u[4], H[2]);
+    rb_backward(m, 4, B, a->dh[3], 0.0f, a->dh[2], a->h[3], H[3]);
+    /* down blocks, adding onto the skip gradients */
     rb_backward(m, 3, B, a->dh[2], 1.0f, a->dh[3], a->h[2], H[2]);
     rb_backward(m, 2, B, a->dh[1], 1.0f, a->dh[2], a->h[1], H[1]);
     rb_backward(m, 1, B, a->dh[0], 1.0f, a->dh[1], a->h[0], H[0]);
     /* block 0: no input gradient; the estimate half of W only from the rows that had one */
-    lnsilu_backward_mt(m, a->deproj, m->Esum, m->g.rb[0].g, m->g.rb[0].beta, a->dh[0], a->y[0],
-                       a->xhat[0], a->rstd[0], m->p.rb[0].g, B, H[0]);
-    sdd_linear_backward(NULL, 0.0f, m->g.rb[0].l.w, 2 * D, m->g.rb[0].l.b, a->deproj, m->Esum, xt,
-                    D, NULL, 0, B, D, H[0]);
+    rb_backward(m, 0, B, NULL, 0.0f, a->dh[0], NULL, 0);
+    sdd_gemm(1, 0, H[0], D, B, 1.0f, a->deproj, m->Esum, xt, D, 1.0f, m->g.rb[0].l.w, 2 * D);
     if (n_sc > 0)
-        sdd_gemm(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f,
-                 m->g.rb[0].l.w + D, 2 * D);
+        sdd_gemm(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f, m->g.rb[0].l.w + D, 2 * D);
     embed_backward(m, B, labels);
 }
 
@@ -691,21 +713,54 @@ double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, co
     return sum * scale;
 }
 
-double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
-                    double bit_weight, double w_zero_value, float *dout)
+#define LOSS_ROWS 16      /* rows per parallel piece of the loss */
+#define LOSS_MAX_PIECES 4096
+
+typedef struct {
+    const float *out, *x0;
+    float *dout;
+    int B, D, bits, rows;
+    double bit_weight, w_zero_value, part[LOSS_MAX_PIECES];
+} loss_ctx_t;
+
+static void loss_piece(void *ctx, int p)
 {
-    int G = bits ? D / 2 : D;
-    double sum = 0, scale = 1.0 / ((double)B * D);
-    for (int r = 0; r < B; r++) {
-        const float *o = out + (size_t)r * D, *x = x0 + (size_t)r * D;
-        float *d = dout ? dout + (size_t)r * D : NULL;
+    loss_ctx_t *c = ctx;
+    int D = c->D, G = c->bits ? D / 2 : D, r0 = p * c->rows;
+    int r1 = r0 + c->rows < c->B ? r0 + c->rows : c->B;
+    double sum = 0, scale = 1.0 / ((double)c->B * D);
+    for (int r = r0; r < r1; r++) {
+        const float *o = c->out + (size_t)r * D, *x = c->x0 + (size_t)r * D;
+        float *d = c->dout ? c->dout + (size_t)r * D : NULL;
         for (int j = 0; j < D; j++) {
             double w = 1.0, e = (double)o[j] - x[j];
-            if (bits && j >= G) w = bit_weight;
-            else if (bits && x[G + j] < 0) w = w_zero_value;
+            if (c->bits && j >= G) w = c->bit_weight;
+            else if (c->bits && x[G + j] < 0) w = c->w_zero_value;
             sum += w * e * e;
             if (d) d[j] = (float)(2.0 * w * e * scale);
         }
     }
-    return sum * scale;
+    c->part[p] = sum;
+}
+
+/* Rows in shape-fixed pieces, the pieces' double sums added in order. */
+double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
+                    double bit_weight, double w_zero_value, float *dout)
+{
+    loss_ctx_t c;
+    double sum = 0;
+    int np;
+    c.out = out;
+    c.x0 = x0;
+    c.dout = dout;
+    c.B = B;
+    c.D = D;
+    c.bits = bits;
+    c.bit_weight = bit_weight;
+    c.w_zero_value = w_zero_value;
+    c.rows = B > LOSS_ROWS * LOSS_MAX_PIECES ? (B + LOSS_MAX_PIECES - 1) / LOSS_MAX_PIECES : LOSS_ROWS;
+    np = (B + c.rows - 1) / c.rows;
+    sdd_parallel_for(np, loss_piece, &c);
+    for (int p = 0; p < np; p++) sum += c.part[p];
+    return sum * (1.0 / ((double)B * D));
 }

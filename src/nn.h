@@ -71,7 +71,9 @@ typedef struct {
     float *z1, *a1;        /* [B][E] t1 output, SiLU of it */
     float *emb, *semb;     /* [B][E] embedding, SiLU(emb) */
     float *eproj;          /* [B][Esum] We SiLU(emb) + be for all blocks */
-    float *xhat[SDD_N_RB], *y[SDD_N_RB], *h[SDD_N_RB], *u[SDD_N_RB]; /* [B][O] */
+    float *xhat[SDD_N_RB], *y[SDD_N_RB]; /* [B][O] */
+    float *h[SDD_N_RB];    /* [B][O] block outputs of the down blocks 0..3 (NULL for 4..6) */
+    float *u[SDD_N_RB];    /* [B][O] u = h + skip of the up blocks 4..6 (NULL for 0..3) */
     float *rstd[SDD_N_RB]; /* [B] */
     float *oxhat, *oy, *oa;/* [B][F] head */
     float *orstd;          /* [B] */
@@ -80,10 +82,10 @@ typedef struct {
     /* backward scratch */
     float *deproj;         /* [B][Esum] */
     float *dh[4];          /* [B][H_i] gradients of h0..h3 (skip accumulators) */
-    float *dt1, *dt2;      /* [B][max width] ping-pong */
+    float *dt1;            /* [B][max width] */
     float *dF;             /* [B][F] */
     float *dE;             /* [B][E] */
-    float *part;           /* [B/ROWS_PER_PIECE][2][max width] per-piece LayerNorm sums */
+    float *part;           /* [B/ROWS_PER_PIECE][3][max width] per-piece LayerNorm sums */
 } sdd_acts_t;
 
 struct sdd_model {
@@ -150,9 +152,13 @@ void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, con
                      const int32_t *labels);
 void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float *sc, int n_sc);
 /* Backward of the last forward (which must have used m->params): dout [B][D] is the
- * gradient of the loss with respect to m->a.out; gradients accumulate into m->grads. */
+ * gradient of the loss with respect to m->a.out; gradients accumulate into m->grads
+ * (sdd_optim_step leaves them zeroed, so a training step needs no separate zeroing). */
 void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,
                       const int32_t *labels, const float *dout);
+/* Set the calling thread's product precision to the model's option as this CPU runs it
+ * (sdd_gemm_resolve); every network pass calls it first. Returns the SDD_GEMM_* used. */
+int sdd_net_use_precision(const sdd_model_t *m);
 /* Views of a parameter-sized blob (weights, gradients, EMA) by the table. */
 void sdd_net_views(const sdd_model_t *m, float *blob, sdd_views_t *v);
 
@@ -169,9 +175,9 @@ void sdd_silu_forward(float *y, const float *x, size_t n);
 void sdd_silu_backward(float *dx, const float *dy, const float *x, size_t n);
 /* out [B][E] = cos(1000 t f_k) | sin(1000 t f_k), k < E/2. No parameters, no backward. */
 void sdd_timestep_forward(float *out, const float *t, int B, int E);
-/* pre [B][O] += b + e (e [B][O] row stride lde, may be NULL); xhat = LN(pre) (rstd [B]);
- * y = g xhat + beta; h = SiLU(y). Backward: dpre [B][O] (stride ldp) from dh; dg, dbeta
- * accumulate. */
+/* p = pre [B][O] + b + e (e [B][O] row stride lde, may be NULL); xhat = LN(p) (rstd [B]);
+ * y = g xhat + beta; h = SiLU(y); y may alias pre. Backward: dpre [B][O] (stride ldp) from
+ * dh; dg, dbeta accumulate. Both share rows out among the compute threads. */
 void sdd_lnsilu_forward(float *h, float *y, float *xhat, float *rstd, float *pre, const float *b,
                         const float *e, int lde, const float *g, const float *beta, int B, int O);
 void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const float *dh,
@@ -237,8 +243,9 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
 /* The whole update of a training step in one pass over the blobs: clip (gradients
  * scaled on the fly by min(1, max_norm / (norm + 1e-6)); max_norm 0 = off), Adam step
  * number `step` (1-based, betas 0.9/0.999, eps 1e-8), then the EMA with k = step - 1.
- * Same numbers as sdd_grad_clip + sdd_adam_step + sdd_ema_update. Returns the norm. */
-double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+ * Same numbers as sdd_grad_clip + sdd_adam_step + sdd_ema_update. The gradients are
+ * consumed: g is left all zeros, ready for the next backward. Returns the norm. */
+double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay);
 
 /* -------------------------------------------------------------- training */

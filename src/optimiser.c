@@ -7,28 +7,15 @@
  *          p <- p - (lr / (1 - b1^k)) m / (sqrt(v) / sqrt(1 - b2^k) + eps)  (torch.optim.Adam)
  *   EMA:   e <- d e + (1 - d) p,  d = min(decay, (1 + k) / (10 + k))
  * Norms are accumulated in double so the result does not depend on blob order tricks.
+ * The loops themselves are vec.c's (AVX2 where the CPU has it, the same bits either way):
+ * the step is two passes over the blobs, the norm (reads g) and the update (reads g, p,
+ * m, v, EMA and writes all but g).
  */
 #include "nn.h"
+#include "vec.h"
 #include <math.h>
 
-/* The loops below work in blocks of VB elements with a fixed-length inner loop, which
- * the compiler turns into vector instructions at -O2; the tail is done one by one. The
- * update of each element does not depend on the blocking, so results are the same. */
-#define VB 16
-
-#define CHUNK 65536  /* elements per parallel piece (a multiple of VB) */
-
-static double sumsq(const float *g, int64_t n)
-{
-    double acc[VB] = {0}, s = 0;
-    int64_t i = 0;
-    for (; i + VB <= n; i += VB)
-        for (int k = 0; k < VB; k++) acc[k] += (double)g[i + k] * g[i + k];
-    for (int k = 0; k < VB; k++) s += acc[k];
-    for (; i < n; i++) s += (double)g[i] * g[i];
-    return s;
-}
-
+#define CHUNK 65536  /* elements per parallel piece (a multiple of 16, the norm's lanes) */
 #define MAX_PARTS 4096 /* partial sums of the norm, on the stack: no allocation in a step */
 
 typedef struct {
@@ -41,7 +28,7 @@ static void norm_piece(void *ctx, int p)
 {
     norm_ctx_t *c = ctx;
     int64_t lo = (int64_t)p * c->chunk, len = c->n - lo < c->chunk ? c->n - lo : c->chunk;
-    c->part[p] = sumsq(c->g + lo, len);
+    c->part[p] = sdd_vec_sumsq(c->g + lo, len);
 }
 
 /* Sums of pieces fixed by n alone, added in order: the same bits with any thread count. */
@@ -53,7 +40,7 @@ double sdd_grad_norm(const float *g, int64_t n)
     c.g = g;
     c.n = n;
     c.chunk = CHUNK;
-    if ((n + c.chunk - 1) / c.chunk > MAX_PARTS) c.chunk = ((n + MAX_PARTS - 1) / MAX_PARTS + VB - 1) / VB * VB;
+    if ((n + c.chunk - 1) / c.chunk > MAX_PARTS) c.chunk = ((n + MAX_PARTS - 1) / MAX_PARTS + 15) / 16 * 16;
     np = (int)((n + c.chunk - 1) / c.chunk);
     sdd_parallel_for(np, norm_piece, &c);
     for (int p = 0; p < np; p++) s += c.part[p];
@@ -76,14 +63,10 @@ double sdd_grad_clip(float *g, int64_t n, double max_norm)
     return norm;
 }
 
-typedef struct {
-    float step_size, sbc2, b1, b2, c1, c2, eps, d, cd;
-} upd_t;
-
-static upd_t upd_consts(double lr, double b1, double b2, double eps, int64_t step, double decay,
-                        int64_t k)
+static sdd_adam_c_t upd_consts(double lr, double b1, double b2, double eps, int64_t step, double decay,
+                               int64_t k)
 {
-    upd_t u;
+    sdd_adam_c_t u;
     double bc1 = 1.0 - pow(b1, (double)step), bc2 = 1.0 - pow(b2, (double)step);
     double warm = (1.0 + (double)k) / (10.0 + (double)k);
     u.step_size = (float)(lr / bc1);
@@ -98,59 +81,35 @@ static upd_t upd_consts(double lr, double b1, double b2, double eps, int64_t ste
     return u;
 }
 
-/* Adam on elements [i, i + len) with gradients g * gs; EMA too when ema is not NULL. */
-static inline void update_block(float *p, const float *g, float *mo, float *ve, float *ema,
-                                float gs, const upd_t *u, int64_t i, int len)
-{
-    for (int k = 0; k < len; k++) {
-        float gi = g[i + k] * gs;
-        mo[i + k] = u->b1 * mo[i + k] + u->c1 * gi;
-        ve[i + k] = u->b2 * ve[i + k] + u->c2 * gi * gi;
-        p[i + k] -= u->step_size * mo[i + k] / (sqrtf(ve[i + k]) / u->sbc2 + u->eps);
-        if (ema) ema[i + k] = u->d * ema[i + k] + u->cd * p[i + k];
-    }
-}
-
-static void update_range(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
-                         float gs, const upd_t *u)
-{
-    int64_t i = 0;
-    if (ema) {
-        for (; i + VB <= n; i += VB) update_block(p, g, mo, ve, ema, gs, u, i, VB);
-    } else {
-        for (; i + VB <= n; i += VB) update_block(p, g, mo, ve, NULL, gs, u, i, VB);
-    }
-    for (; i < n; i++) update_block(p, g, mo, ve, ema, gs, u, i, 1);
-}
-
 typedef struct {
-    float *p, *mo, *ve, *ema;
-    const float *g;
+    float *p, *g, *mo, *ve, *ema;
     int64_t n;
     float gs;
-    const upd_t *u;
+    const sdd_adam_c_t *u;
+    int zero_g;
 } upd_ctx_t;
 
 static void update_piece(void *ctx, int k)
 {
     upd_ctx_t *c = ctx;
     int64_t lo = (int64_t)k * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
-    update_range(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u);
+    sdd_vec_adam(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u,
+                 c->zero_g);
 }
 
 /* Element-wise, so pieces on any threads give the same result as one loop. */
-static void update_all(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
-                       float gs, const upd_t *u)
+static void update_all(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
+                       float gs, const sdd_adam_c_t *u, int zero_g)
 {
-    upd_ctx_t c = {p, mo, ve, ema, g, n, gs, u};
+    upd_ctx_t c = {p, g, mo, ve, ema, n, gs, u, zero_g};
     sdd_parallel_for((int)((n + CHUNK - 1) / CHUNK), update_piece, &c);
 }
 
 void sdd_adam_step(float *p, const float *g, float *mo, float *ve, int64_t n, double lr,
                    double b1, double b2, double eps, int64_t step)
 {
-    upd_t u = upd_consts(lr, b1, b2, eps, step, 0, 0);
-    update_all(p, g, mo, ve, NULL, n, 1.0f, &u);
+    sdd_adam_c_t u = upd_consts(lr, b1, b2, eps, step, 0, 0);
+    update_all(p, (float *)g, mo, ve, NULL, n, 1.0f, &u, 0);
 }
 
 void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t k)
@@ -160,11 +119,11 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
     for (int64_t i = 0; i < n; i++) ema[i] = d * ema[i] + c * p[i];
 }
 
-double sdd_optim_step(float *p, const float *g, float *mo, float *ve, float *ema, int64_t n,
+double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay)
 {
     double norm = max_norm > 0 ? sdd_grad_norm(g, n) : 0;
-    upd_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
-    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u);
+    sdd_adam_c_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
+    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u, 1);
     return norm;
 }

@@ -237,6 +237,7 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
     int D = s->D, n_lab = 1;
     if (labels)
         for (int r = 0; r < B; r++) n_lab = labels[r] + 1 > n_lab ? labels[r] + 1 : n_lab;
+    sdd_net_use_precision(f->m);
     fwd_embed(f, t, n_lab);
     sdd_gemm(0, 1, B, s->H[0], D, 1.0f, xt, D, v->rb[0].l.w, 2 * D, 0.0f, f->y, s->H[0]);
     if (n_sc > 0)

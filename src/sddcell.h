@@ -392,7 +392,18 @@ typedef struct {
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
     int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
+    int precision;            /* SDD_PRECISION_*: the network's matrix products (FP32) */
 } sdd_train_opt_t;
+
+/* Precision of the network's matrix products in training and sampling. FP32: OpenBLAS
+ * sgemm. BF16: operands rounded to bfloat16, fp32 accumulation, fp32 master weights and
+ * everything else fp32; needs AVX512_BF16, and runs fp32 (with a warning) on a CPU
+ * without it. AUTO: BF16 where the CPU has it, else FP32. Results do not depend on the
+ * thread count in any of them. */
+enum { SDD_PRECISION_FP32 = 0, SDD_PRECISION_BF16 = 1, SDD_PRECISION_AUTO = 2 };
+/* "fp32", "bf16", "auto" <-> SDD_PRECISION_*; parse returns -1 for an unknown name. */
+const char *sdd_precision_name(int precision);
+int sdd_precision_parse(const char *name);
 
 void sdd_train_opt_init(sdd_train_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */

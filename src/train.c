@@ -67,6 +67,8 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
     if (!(o->self_cond >= 0 && o->self_cond <= 1))
         return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
     if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
+    if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
+        return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
     return SDD_OK;
 }
 
@@ -137,7 +139,6 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     else
         *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                              dout);
-    memset(m->grads, 0, (size_t)m->n_params * sizeof(float));
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
     lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
     sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,

@@ -1,0 +1,52 @@
+/*
+ * vec.h: the network's element-wise kernels (vec.c), one pass over each array, with an
+ * AVX2+FMA version chosen at run time by CPU feature detection and a portable version
+ * for every other CPU. Each kernel works on whole rows or on a flat range, so a caller
+ * cuts work into shape-fixed pieces and shares them out with sdd_parallel_for.
+ */
+#ifndef SDD_VEC_H
+#define SDD_VEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CPU features, detected once (CPUID and the OS's saved register state, XGETBV). */
+int sdd_cpu_avx2(void);   /* AVX2 and FMA usable */
+int sdd_cpu_bf16(void);   /* AVX512F/BW/VL and AVX512_BF16 usable */
+/* Force the portable kernels (tests compare the two; 0 = detect again). */
+void sdd_vec_force_portable(int on);
+
+/* y [n] = SiLU(x) = x sigmoid(x); y == x allowed. */
+void sdd_vec_silu(float *y, const float *x, size_t n);
+/* dx [n] = dy SiLU'(x); dx == dy allowed. */
+void sdd_vec_silu_bwd(float *dx, const float *dy, const float *x, size_t n);
+
+/* One row of LayerNorm + affine + SiLU (statistics in double):
+ *   p = pre + b + e (b, e may be NULL), xhat = (p - mean) rstd, y = g xhat + beta,
+ *   h = SiLU(y) + skip (skip may be NULL). Returns rstd. y may alias pre. */
+float sdd_vec_lnsilu_row(float *h, float *y, float *xhat, const float *pre, const float *b,
+                         const float *e, const float *g, const float *beta, const float *skip, int O);
+/* Backward of one row: dy = dh SiLU'(y); dg += dy xhat; dbeta += dy; dp = rstd (dy g -
+ * mean(dy g) - xhat mean(dy g xhat)) (means in double); dbias += dp (NULL: skipped).
+ * dp may alias dh. */
+void sdd_vec_lnsilu_bwd_row(float *dp, float *dg, float *dbeta, float *dbias, const float *dh,
+                            const float *y, const float *xhat, float rstd, const float *g, int O);
+
+/* sum of g[i]^2 in double, accumulated in 16 lanes added in order (bits fixed by n). */
+double sdd_vec_sumsq(const float *g, int64_t n);
+/* Adam with gradient scale gs, then the EMA when ema is not NULL (IEEE operations in a
+ * fixed order: both versions give the same bits):
+ *   gi = g gs; m = b1 m + c1 gi; v = b2 v + c2 gi gi; p -= ss m / (sqrt(v) / sbc2 + eps);
+ *   ema = d ema + cd p; and g = 0 when zero_g (the zeroing rides on the pass). */
+typedef struct {
+    float step_size, sbc2, b1, b2, c1, c2, eps, d, cd;
+} sdd_adam_c_t;
+void sdd_vec_adam(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
+                  const sdd_adam_c_t *u, int zero_g);
+
+/* rows [B][n] (row stride ld) = b [n] */
+void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n);
+/* out [n] = a + b */
+void sdd_vec_add(float *out, const float *a, const float *b, size_t n);
+
+#endif

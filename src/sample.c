@@ -53,7 +53,7 @@ void sdd_sample_opt_init(sdd_sample_opt_t *o)
     memset(o, 0, sizeof *o);
     o->n_cells = 1000;
     o->sampler = SDD_SAMPLER_DDIM;
-    o->steps = 20;
+    o->steps = 100;
     o->td = 0;
     o->bit_decode = SDD_BITS_BERNOULLI;
     o->use_ema = 1;

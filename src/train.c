@@ -40,6 +40,7 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     o->label_dropout = 0.1;
     o->bit_weight = 1.0;
     o->value_mask = 1;
+    o->precond = 2;
     o->self_cond = 0.5;
     o->checkpoint_every = 0;
     o->checkpoint_path = NULL;
@@ -64,6 +65,7 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
     if (!(o->label_dropout >= 0 && o->label_dropout <= 1))
         return sdd_error(SDD_EINVAL, "label dropout must be in [0, 1]");
     if (!(o->bit_weight >= 0)) return sdd_error(SDD_EINVAL, "bit weight must be >= 0");
+    if (o->precond < 0 || o->precond > 2) return sdd_error(SDD_EINVAL, "unknown output parametrisation %d", o->precond);
     if (!(o->self_cond >= 0 && o->self_cond <= 1))
         return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
     if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
@@ -91,6 +93,7 @@ int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
         t->steps = paper ? 300000 : td.steps;
         t->lr = paper ? 2e-4 : td.lr;
         t->value_mask = paper ? 0 : td.value_mask;
+        t->precond = paper ? 0 : td.precond;
         t->lr_decay = td.lr_decay;
     }
     if (s) {
@@ -243,10 +246,7 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
     s.n_labels = ts->labels ? ts->n_labels : 0;
     if ((rc = sdd_model_alloc(&m, &s, &o)) < 0) return rc;
     if ((rc = sdd_data_scales(&ts->X, &m->M, m->Mg, m->mg)) < 0) goto fail;
-    if (m->opt.precond == 2 && !m->shape.bits) {
-        rc = sdd_error(SDD_EINVAL, "bit logits need the sparsity bits");
-        goto fail;
-    }
+    if (!m->shape.bits && m->opt.precond == 2) m->opt.precond = 0; /* no bits: nothing to parametrise */
     if (m->opt.precond == 1) sdd_precond_means(m, &ts->X, m->opt.precond_mu);
     if ((rc = copy_metadata(m, ts)) < 0) goto fail;
     sdd_rng_seed(&m->rng, o.seed);

@@ -1,0 +1,99 @@
+/* test_bitlogit: the bit-logit parametrisation (model.c): x0-hat bits = bs tanh((L + F)/2)
+ * with L = 2 alpha bs y / sigma^2 the log-odds of a bit's own noised value y, and its loss
+ * (value half MSE, bit half binary cross-entropy). Checked: the loss against a value
+ * computed by hand, d loss / d F against central finite differences in double, and the
+ * limits (near t = 0 the bits are read from x_t whatever F says; at t = 1 only F counts). */
+#include "nn.h"
+#include "tap.h"
+#include <math.h>
+#include <stdlib.h>
+
+#define B 3
+#define G 4
+#define D (2 * G)
+
+static void fill(float *F, float *x0, float *xt, float *t, uint64_t seed)
+{
+    sdd_rng_t r;
+    sdd_rng_seed(&r, seed);
+    for (int i = 0; i < B; i++) {
+        t[i] = (float)(0.15 + 0.7 * sdd_rng_uniform(&r));
+        double g = sdd_gamma(t[i]);
+        for (int j = 0; j < G; j++) {
+            int on = sdd_rng_uniform(&r) < 0.4;
+            x0[i * D + j] = on ? (float)(-0.8 + 0.5 * sdd_rng_uniform(&r)) : -1.0f;
+            x0[i * D + G + j] = on ? 1.0f : -1.0f;
+        }
+        for (int j = 0; j < D; j++) {
+            xt[i * D + j] = (float)(sqrt(g) * x0[i * D + j] + sqrt(1 - g) * sdd_rng_normal(&r));
+            F[i * D + j] = (float)(sdd_rng_normal(&r));
+        }
+    }
+}
+
+static void test_hand_value(void)
+{
+    /* one row, G = 1: value entry on (x0 v = -0.5, F v = -0.4), bit on */
+    float F[2] = {-0.4f, 0.3f}, x0[2] = {-0.5f, 1.0f}, xt[2] = {-0.45f, 0.2f}, t[1] = {0.5f}, d[2];
+    double g = sdd_gamma(0.5), L = 2 * sqrt(g) * 0.2f / (1 - g) + 0.3f;
+    double want = (0.01 + log1p(exp(-L))) / 2; /* (MSE + BCE) / (B D) */
+    double got = sdd_loss_bitlogit(F, x0, xt, t, 1, 2, 1.0, 1.0, 0.0, d);
+    CHECK_CLOSE(got, want, 1e-6, 1e-9);
+    CHECK_CLOSE(d[0], 2 * (-0.4 + 0.5) / 2, 1e-5, 1e-7);
+    CHECK_CLOSE(d[1], (1 / (1 + exp(-L)) - 1) / 2, 1e-5, 1e-7);
+    /* value loss masked at a zero entry, bit weight scales the bit half */
+    x0[0] = -1.0f, x0[1] = -1.0f;
+    got = sdd_loss_bitlogit(F, x0, xt, t, 1, 2, 1.0, 2.0, 0.0, d);
+    CHECK_CLOSE(got, 2.0 * (L + log1p(exp(-L))) / 2, 1e-6, 1e-9);
+    CHECK(d[0] == 0.0f);
+}
+
+static void test_gradient(void)
+{
+    float F[B * D], x0[B * D], xt[B * D], t[B], d[B * D];
+    double worst = 0;
+    fill(F, x0, xt, t, 11);
+    sdd_loss_bitlogit(F, x0, xt, t, B, D, 1.0, 1.5, 0.25, d);
+    for (int k = 0; k < B * D; k++) {
+        float keep = F[k], h = 1e-2f;
+        double lp, lm, fd;
+        F[k] = keep + h;
+        lp = sdd_loss_bitlogit(F, x0, xt, t, B, D, 1.0, 1.5, 0.25, NULL);
+        F[k] = keep - h;
+        lm = sdd_loss_bitlogit(F, x0, xt, t, B, D, 1.0, 1.5, 0.25, NULL);
+        F[k] = keep;
+        fd = (lp - lm) / (2.0 * (double)h);
+        double err = fabs(fd - d[k]) / (fabs(fd) + 1e-4);
+        if (err > worst) worst = err;
+    }
+    CHECK_MSG(worst < 1e-3, "worst relative error of d loss / d F: %g", worst);
+}
+
+static void test_limits(void)
+{
+    float F[B * D], x0[B * D], xt[B * D], t[B], o[B * D];
+    fill(F, x0, xt, t, 5);
+    for (int i = 0; i < B; i++) t[i] = 0.01f; /* nearly clean: x_t bits are +-1 plus a little noise */
+    for (int i = 0; i < B * D; i++) {
+        xt[i] = x0[i] + 0.01f * (float)((i % 3) - 1);
+        o[i] = 5.0f * (float)((i % 2) ? 1 : -1); /* the network disagrees strongly */
+    }
+    sdd_bitlogit_apply(o, xt, t, B, D, 1.0);
+    for (int i = 0; i < B; i++)
+        for (int j = G; j < D; j++) CHECK_CLOSE(o[i * D + j], x0[i * D + j], 0, 1e-5);
+    for (int i = 0; i < B; i++) t[i] = 1.0f; /* gamma(1) ~ 0: only F counts */
+    for (int i = 0; i < B * D; i++) o[i] = 0.7f;
+    sdd_bitlogit_apply(o, xt, t, B, D, 1.0);
+    for (int i = 0; i < B; i++) {
+        CHECK(o[i * D] == 0.7f); /* the value half is left alone */
+        CHECK_CLOSE(o[i * D + G], tanh(0.35), 1e-3, 1e-6); /* gamma(1) is 6e-9, not 0 */
+    }
+}
+
+int main(void)
+{
+    test_hand_value();
+    test_gradient();
+    test_limits();
+    return tap_done();
+}

@@ -409,7 +409,7 @@ void sdd_train_opt_init(sdd_train_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_train_opt_check(const sdd_train_opt_t *opt);
 /* The default number of steps for n_cells training cells and batch B:
- * 75 epochs, i.e. ceil(75 n_cells / B), clamped to [500, 10000] (bench/fidelity). */
+ * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 10000] (bench/fidelity/HELDOUT.md). */
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
 
 /* A trained (or training) SDD model: network weights, EMA weights, Adam state, RNG state,

@@ -76,7 +76,7 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
 
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch)
 {
-    int64_t s = (75 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
+    int64_t s = (150 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
     return s < 500 ? 500 : s > 10000 ? 10000 : s;
 }
 

@@ -25,9 +25,11 @@ ck '! cmp -s "$T/a.sdd" "$T/s.sdd"' "another seed gives the same model"
 ck 'cmp -s "$T/a.sdd" "$T/c2.sdd"' "resumed run differs from the uninterrupted one"
 
 # SIGINT in the middle of a longer run (default widths on 100 genes)
-"$BIN" train -n 100 --quiet --steps 100000 --seed 5 -o "$T/i.sdd" "$DATA" &
+# (interrupt once training is under way: a progress line has been printed)
+"$BIN" train -n 100 --steps 100000 --seed 5 -o "$T/i.sdd" "$DATA" 2> "$T/i.log" &
 pid=$!
-sleep 4
+w=0
+while [ $w -lt 600 ] && ! grep -q 'train::.*[1-9][0-9]*/100000' "$T/i.log" 2>/dev/null; do sleep 0.2; w=$((w + 1)); done
 kill -INT $pid
 wait $pid; rc=$?
 ck '[ $rc -eq 130 ]' "SIGINT exit status $rc, expected 130"

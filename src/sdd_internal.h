@@ -20,6 +20,9 @@ void sdd_strv_free(char **v, int64_t n);
  * order), or -1 when all are distinct (or on out-of-memory, which sets the detail). */
 int64_t sdd_strv_find_dup(char *const *v, int64_t n);
 
+/* 1 when the interrupt hook (sdd_set_interrupt_hook) asks to stop, else 0. */
+int sdd_interrupt_requested(void);
+
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)
 #define SDD_LOG_I(...) sdd_log(SDD_LOG_INFO, __func__, __VA_ARGS__)

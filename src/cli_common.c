@@ -56,6 +56,12 @@ static void on_signal(int sig)
     if (!in_grace) arm_deadline(750000);
 }
 
+static int interrupt_hook(void *user)
+{
+    (void)user;
+    return got_signal != 0;
+}
+
 void cli_catch_signals(const cli_ctx_t *ctx)
 {
     static const char *names[2] = {"SIGINT", "SIGTERM"};
@@ -73,6 +79,7 @@ void cli_catch_signals(const cli_ctx_t *ctx)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sdd_set_interrupt_hook(interrupt_hook, NULL);
 }
 
 void cli_signal_grace(void)

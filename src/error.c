@@ -1,6 +1,6 @@
 /*
- * error.c: error codes, the thread-local detail string, allocation helpers, the record
- * of temporary files in flight, and library start-up (HDF5 and GSL error handlers off,
+ * error.c: error codes, the thread-local detail string, allocation helpers, the
+ * interrupt hook, the record of temporary files in flight, and library start-up (HDF5 and GSL error handlers off,
  * filters registered).
  */
 #include "sdd_internal.h"
@@ -94,6 +94,17 @@ int64_t sdd_strv_find_dup(char *const *v, int64_t n)
     free(p);
     return dup;
 }
+
+static int (*interrupt_poll)(void *);
+static void *interrupt_user;
+
+void sdd_set_interrupt_hook(int (*poll)(void *user), void *user)
+{
+    interrupt_poll = poll;
+    interrupt_user = user;
+}
+
+int sdd_interrupt_requested(void) { return interrupt_poll && interrupt_poll(interrupt_user) != 0; }
 
 /* Temporary files in flight, for sdd_tmp_remove_all in a signal handler: a slot is
  * marked used only after its name is complete, and the remover only reads. */

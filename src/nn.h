@@ -252,7 +252,10 @@ double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int6
 
 /* One training step on the encoded minibatch x0 [B][D] with labels (or NULL), drawing
  * t, noise and the self-conditioning half from m->rng. Returns the loss through *loss.
- * Uses the caller's scratch (see sdd_train_scratch_floats). */
+ * Uses the caller's scratch (see sdd_train_scratch_floats). When the interrupt hook
+ * (sdd_set_interrupt_hook) fires between the step's phases, returns SDD_EINTR before the
+ * update: weights, moments and step are those of the step before (m->rng is not; the
+ * caller restores it). */
 int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B,
                    float *scratch, double *loss);
 int64_t sdd_train_scratch_floats(const sdd_model_t *m, int B);

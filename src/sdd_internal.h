@@ -27,6 +27,8 @@ int sdd_self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, dou
 /* metrics.c: n of `size` rows drawn without replacement by a partial Fisher-Yates
  * shuffle from rng (all rows, in order, and no draw when size == n), ascending. */
 int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);
+/* 1 when the interrupt hook (sdd_set_interrupt_hook) asks to stop, else 0. */
+int sdd_interrupt_requested(void);
 
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)

@@ -55,6 +55,11 @@ int sdd_error(int code, const char *fmt, ...)
 /* Clear the thread's error detail. */
 void sdd_error_clear(void);
 
+/* An interrupt hook for work that cannot wait for its next progress call: a training
+ * step polls it between its phases and stops with SDD_EINTR, abandoning the step. NULL
+ * (the default) = never. The CLI installs one that reads its signal flag. */
+void sdd_set_interrupt_hook(int (*poll)(void *user), void *user);
+
 /* Temporary files. Every writer creates its output under a temporary name beside it and
  * renames it when complete. sdd_tmp_track / sdd_tmp_untrack record the names in flight
  * (up to 8 at a time; more are not recorded); sdd_tmp_remove_all unlinks them and is
@@ -423,8 +428,10 @@ void sdd_model_destroy(sdd_model_t *m);
 /* Train from the model's current step up to its options' step count (set a new total with
  * sdd_model_set_steps to extend a resumed run). progress (may be NULL) is called after
  * every step with stage "train" and status "loss X"; a non-zero return stops training
- * at a step boundary with SDD_EINTR, leaving a model that sdd_model_save can write and
- * a later call can resume bit-identically. With opt.checkpoint_every and
+ * at a step boundary with SDD_EINTR, and so does the interrupt hook (below) between the
+ * phases of a step, the step in progress then abandoned: either way the model is that of
+ * the last whole step, which sdd_model_save can write and a later call can resume
+ * bit-identically. With opt.checkpoint_every and
  * checkpoint_path, the model is saved every that many steps. ts must be the training
  * set the model was created from (same genes). */
 int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress,

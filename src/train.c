@@ -122,6 +122,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     sdd_noise_rows(&m->rng, x0, t, B, D, xt);
     /* both passes share the embedding and the x_t half of the first product */
     sdd_net_prepare(m, m->params, B, xt, t, labels);
+    if (sdd_interrupt_requested()) return SDD_EINTR;
     if (n_sc > 0) {
         sdd_net_forward_prepared(m, m->params, n_sc, NULL, 0);
         if (o->precond == 1) sdd_precond_apply(m->a.out, xt, t, n_sc, D, m->shape.bits, o->precond_mu);
@@ -132,7 +133,9 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
                 sc[(size_t)r * D + j] = v > lim ? lim : v < -lim ? -lim : v;
             }
     }
+    if (sdd_interrupt_requested()) return SDD_EINTR;
     sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
+    if (sdd_interrupt_requested()) return SDD_EINTR;
     if (o->precond == 2)
         *loss = sdd_loss_bitlogit(m->a.out, x0, xt, t, B, D, m->bit_scale, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                                   dout);
@@ -143,6 +146,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
         *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                              dout);
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
+    if (sdd_interrupt_requested()) return SDD_EINTR;
     lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
     sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
                    m->step + 1, o->ema);
@@ -321,10 +325,16 @@ int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f pro
         goto fail;
     }
     while (m->step < m->opt.steps) {
+        sdd_rng_t at_start = m->rng; /* an abandoned step leaves the model as it was */
         draw_batch(m, ts, B, idx, lab);
         sdd_encode_rows(m, &ts->X, idx, B, x0);
-        if ((rc = sdd_train_step(m, x0, m->shape.n_labels > 0 ? lab : NULL, B, scratch, &loss)) < 0)
+        if ((rc = sdd_train_step(m, x0, m->shape.n_labels > 0 ? lab : NULL, B, scratch, &loss)) == SDD_EINTR) {
+            m->rng = at_start;
+            rc = sdd_error(SDD_EINTR, "training interrupted at step %lld of %lld", (long long)m->step,
+                           (long long)m->opt.steps);
             goto fail;
+        }
+        if (rc < 0) goto fail;
         if (m->opt.checkpoint_every > 0 && m->opt.checkpoint_path &&
             m->step % m->opt.checkpoint_every == 0 && m->step < m->opt.steps &&
             (rc = sdd_model_save(m, m->opt.checkpoint_path)) < 0)

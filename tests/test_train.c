@@ -125,7 +125,9 @@ static void test_learning_and_metadata(void)
     CHECK(sdd_model_create(ts, &o, &m) == 0);
     CHECK(sdd_model_train(m, ts, progress, &p) == 0);
     CHECK(p.n == 300 && sdd_model_step(m) == 300);
-    CHECK_MSG(p.last < 0.5 * p.first, "loss %g -> %g", p.first, p.last);
+    /* the default bit half is a cross-entropy, whose floor is the bits' own entropy, so
+     * the loss falls less than the squared error of an x0 output would (by half) */
+    CHECK_MSG(p.last < (o.precond == 2 ? 0.7 : 0.5) * p.first, "loss %g -> %g", p.first, p.last);
     /* scaling constants against a direct pass over the matrix */
     double M = 0;
     for (int64_t j = 0; j < ts->G; j++) {
@@ -297,8 +299,9 @@ static void test_options(void)
     sdd_train_opt_init(&o);
     o.emb = 511;
     CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);
-    CHECK(sdd_train_default_steps(1000, 256) == 500);     /* ceil(75000/256) = 293 -> 500 */
-    CHECK(sdd_train_default_steps(2700, 256) == 792);     /* ceil(202500/256) */
+    CHECK(sdd_train_default_steps(1000, 256) == 586);     /* 150 epochs: ceil(150000/256) */
+    CHECK(sdd_train_default_steps(500, 256) == 500);      /* ceil(75000/256) = 293 -> 500 */
+    CHECK(sdd_train_default_steps(2700, 256) == 1583);    /* ceil(405000/256) */
     CHECK(sdd_train_default_steps(1000000, 256) == 10000);
 }
 

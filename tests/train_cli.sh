@@ -1,7 +1,7 @@
 #!/bin/sh
 # train_cli.sh: `sddcell train` end to end on example_data: the same seed gives the same
 # model file with --threads 1 and 2; a run trained in two legs with --resume equals the
-# run trained in one; SIGINT writes a checkpoint and exits 130, and resuming it ends
+# run trained in one; SIGINT during training writes a checkpoint and exits 130, and resuming it ends
 # bit-identical to an uninterrupted run; misuse exits 1.
 set -u
 SRC=${SDD_SRCDIR:-..}
@@ -24,21 +24,27 @@ ck '! cmp -s "$T/a.sdd" "$T/s.sdd"' "another seed gives the same model"
 "$BIN" train $SMALL --steps 40 --seed 5 --resume "$T/c.sdd" -o "$T/c2.sdd" "$DATA"; ck '[ $? -eq 0 ]' "resume"
 ck 'cmp -s "$T/a.sdd" "$T/c2.sdd"' "resumed run differs from the uninterrupted one"
 
-# SIGINT in the middle of a longer run (default widths on 100 genes)
-# (interrupt once training is under way: a progress line has been printed)
-"$BIN" train -n 100 --steps 100000 --seed 5 -o "$T/i.sdd" "$DATA" 2> "$T/i.log" &
+# SIGINT in the middle of a longer run, once training runs (its "[M::train]" line is out:
+# a signal during preprocessing ends the command without a checkpoint, as there is no
+# model yet). Small widths, so that even a loaded machine reaches a phase boundary of
+# the step within the 0.75 s an interrupted command has.
+W="-n 60 --hidden 32,32,16,8 --head 64 --emb 32 --batch-size 32"
+"$BIN" train $W --steps 100000 --seed 5 -o "$T/i.sdd" "$DATA" 2>"$T/i.err" &
 pid=$!
-w=0
-while [ $w -lt 600 ] && ! grep -q 'train::.*[1-9][0-9]*/100000' "$T/i.log" 2>/dev/null; do sleep 0.2; w=$((w + 1)); done
+k=0
+while ! grep -q '^\[M::train\]' "$T/i.err" && [ $k -lt 600 ]; do sleep 0.1; k=$((k + 1)); done
+sleep 1
 kill -INT $pid
 wait $pid; rc=$?
 ck '[ $rc -eq 130 ]' "SIGINT exit status $rc, expected 130"
 if [ -f "$T/i.sdd" ]; then
     step=$(od -An -t d8 -j 72 -N 8 "$T/i.sdd" | tr -d ' ')
-    ck '[ "$step" -gt 0 ]' "checkpoint at step $step"
+    # a step the signal cut short is abandoned (its RNG draws undone), so on a loaded
+    # machine the checkpoint may hold step 0; resuming must still match a straight run
+    ck '[ "$step" -ge 0 ]' "checkpoint at step $step"
     n=$((step + 3))
-    "$BIN" train -n 100 --quiet --resume "$T/i.sdd" --steps $n --seed 5 -o "$T/i2.sdd" "$DATA"
-    "$BIN" train -n 100 --quiet --steps $n --seed 5 -o "$T/u.sdd" "$DATA"
+    "$BIN" train $W --quiet --resume "$T/i.sdd" --steps $n --seed 5 -o "$T/i2.sdd" "$DATA"
+    "$BIN" train $W --quiet --steps $n --seed 5 -o "$T/u.sdd" "$DATA"
     # the stored option 'steps' is the same ($n) in both; the files must be identical
     ck 'cmp -s "$T/i2.sdd" "$T/u.sdd"' "interrupted at $step + resumed to $n differs from uninterrupted"
 else

@@ -29,22 +29,6 @@ static void planted(const int *sizes, int n_groups, int G, uint64_t seed, sdd_cs
         }
 }
 
-/* 1 when a and b are the same partition of n cells (a bijection between codes). */
-static int same_partition(const int32_t *a, const int32_t *b, int64_t n, int na)
-{
-    int32_t map[64];
-    for (int i = 0; i < 64; i++) map[i] = -1;
-    for (int64_t i = 0; i < n; i++) {
-        if (a[i] < 0 || a[i] >= na || a[i] >= 64) return 0;
-        if (map[a[i]] < 0) map[a[i]] = b[i];
-        if (map[a[i]] != b[i]) return 0;
-    }
-    for (int x = 0; x < na; x++)
-        for (int y = x + 1; y < na; y++)
-            if (map[x] >= 0 && map[x] == map[y]) return 0;
-    return 1;
-}
-
 /* 1 when every code of a lies inside one code of b. */
 static int refines(const int32_t *a, const int32_t *b, int64_t n, int na)
 {
@@ -55,6 +39,21 @@ static int refines(const int32_t *a, const int32_t *b, int64_t n, int na)
         if (map[a[i]] < 0) map[a[i]] = b[i];
         if (map[a[i]] != b[i]) return 0;
     }
+    return 1;
+}
+
+/* 1 when a and b are the same partition of n cells: a refines b and no two codes of a
+ * fall in one code of b. */
+static int same_partition(const int32_t *a, const int32_t *b, int64_t n, int na)
+{
+    int32_t first[64];
+    if (na > 64 || !refines(a, b, n, na)) return 0;
+    for (int x = 0; x < na; x++) first[x] = -1;
+    for (int64_t i = 0; i < n; i++)
+        if (first[a[i]] < 0) first[a[i]] = b[i];
+    for (int x = 0; x < na; x++)
+        for (int y = x + 1; y < na; y++)
+            if (first[x] >= 0 && first[x] == first[y]) return 0;
     return 1;
 }
 

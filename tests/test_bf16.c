@@ -205,17 +205,6 @@ static void test_network(int hw)
 
 /* ------------------------------------------------------------ training */
 
-static int same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int ca, cb, same = fa && fb;
-    while (same && (ca = getc(fa)) != EOF) same = (cb = getc(fb)) == ca;
-    if (same) same = getc(fb) == EOF;
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return same;
-}
-
 static void train_to(const sdd_trainset_t *ts, const sdd_train_opt_t *o, const char *path)
 {
     sdd_model_t *m = NULL;

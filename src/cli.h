@@ -97,6 +97,11 @@ cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char
  * memorisation share; seconds >= 0 is appended. */
 void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, double seconds);
 
+/* The counts block of a metrics JSON ("synthetic" and, when floor is given, "floor"),
+ * and its stderr line (none with --quiet). */
+cJSON *cli_counts_json(const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor);
+void cli_counts_summary(const cli_ctx_t *ctx, const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor);
+
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
@@ -144,7 +149,7 @@ int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, cons
 struct cJSON;
 struct cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx);
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
-                     const struct cJSON *uns, int counts, uint64_t seed);
+                     const struct cJSON *uns, int counts, uint64_t seed, sdd_csr_t *keep);
 
 int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
 /* The model side of `sddcell info` (cli_train.c): whether `path` starts with the model

@@ -101,6 +101,52 @@ cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char
     return o;
 }
 
+static cJSON *counts_side(const sdd_counts_eval_t *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "n_real", (double)c->n_real);
+    cJSON_AddNumberToObject(o, "n_synth", (double)c->n_synth);
+    add_num(o, "library_size_ks", c->lib_ks);
+    add_num(o, "library_size_median_real", c->lib_median_real);
+    add_num(o, "library_size_median_synth", c->lib_median_synth);
+    add_num(o, "mean_var_pcc", c->mean_var_pcc);
+    add_num(o, "mean_var_offset_log10", c->mean_var_offset);
+    cJSON_AddNumberToObject(o, "mean_var_bins", c->mean_var_bins);
+    add_num(o, "gene_log_var_pcc", c->gene_log_var_pcc);
+    add_num(o, "zero_frac_pcc", c->zero_frac_pcc);
+    add_num(o, "zero_frac_mae", c->zero_frac_mae);
+    return o;
+}
+
+cJSON *cli_counts_json(const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddItemToObject(o, "synthetic", counts_side(c));
+    if (floor) cJSON_AddItemToObject(o, "floor", counts_side(floor));
+    return o;
+}
+
+void cli_counts_summary(const cli_ctx_t *ctx, const sdd_counts_eval_t *c, const sdd_counts_eval_t *f)
+{
+    if (ctx->quiet) return;
+    if (f)
+        fprintf(stderr,
+                "[M::%s] counts: library size KS %.4f (floor %.4f), median %.0f vs real %.0f; mean-variance "
+                "PCC %.4f (floor %.4f), offset %+.3f log10; per-gene zero fraction PCC %.4f (floor %.4f) "
+                "MAE %.4f (floor %.4f)\n",
+                ctx->cmd, c->lib_ks, f->lib_ks, c->lib_median_synth, c->lib_median_real, c->mean_var_pcc,
+                f->mean_var_pcc, c->mean_var_offset, c->zero_frac_pcc, f->zero_frac_pcc, c->zero_frac_mae,
+                f->zero_frac_mae);
+    else
+        fprintf(stderr,
+                "[M::%s] counts: library size KS %.4f, median %.0f vs real %.0f; mean-variance PCC %.4f, "
+                "offset %+.3f log10; per-gene zero fraction PCC %.4f MAE %.4f\n",
+                ctx->cmd, c->lib_ks, c->lib_median_synth, c->lib_median_real, c->mean_var_pcc,
+                c->mean_var_offset, c->zero_frac_pcc, c->zero_frac_mae);
+}
+
 void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, double seconds)
 {
     const sdd_eval_t *e = h->synth, *f = h->floor;
@@ -172,8 +218,9 @@ static void print_table(const sdd_eval_t *e, const sdd_eval_t *f)
 
 /* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file. */
 static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo,
-               const char *json)
+               const char *json, int counts)
 {
+    sdd_counts_eval_t ce, cf;
     sdd_pair_t *p = NULL;
     sdd_eval_t *e = NULL;
     sdd_heldout_eval_t *h = NULL;
@@ -189,10 +236,18 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
         rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
                           eo, cli_progress, ctx, &e);
     if (rc < 0) goto fail;
+    if (counts && ((rc = sdd_pair_load_counts(p, paths[0], paths[1], paths[2], po)) < 0 ||
+                   (rc = sdd_counts_evaluate(&p->real_counts, &p->synth_counts, &ce)) < 0 ||
+                   (paths[2] && (rc = sdd_counts_evaluate(&p->real_counts, &p->train_counts, &cf)) < 0))) {
+        sdd_heldout_eval_destroy(h);
+        sdd_eval_destroy(e);
+        goto fail;
+    }
     print_table(h ? h->synth : e, h ? h->floor : NULL);
     if (h) printf("%-28s %12.4f   (0.5 = no copying, 1 = copies)\n", "memorisation", h->memorisation);
     fflush(stdout);
     if (h) cli_heldout_summary(ctx, h, -1);
+    if (counts) cli_counts_summary(ctx, &ce, paths[2] ? &cf : NULL);
     rc = CLI_OK;
     if (json) {
         o = h ? cli_heldout_json(h, po->label_key, NULL, 0) : result_json(e, p, paths[0], paths[1], po->label_key, eo->seed);
@@ -203,6 +258,7 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
             cJSON_AddNumberToObject(o, "n_synth_genes", (double)p->n_synth_genes);
             cJSON_AddNumberToObject(o, "seed", (double)eo->seed);
         }
+        if (o && counts) cJSON_AddItemToObject(o, "counts", cli_counts_json(&ce, paths[2] ? &cf : NULL));
         rc = o ? cli_write_json(ctx, json, o) : cli_error(ctx, "out of memory");
     }
     cJSON_Delete(o);
@@ -221,12 +277,12 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         {"json", required_argument, NULL, 'j'}, {"label", required_argument, NULL, 'l'},
         {"n-sub", required_argument, NULL, 'n'}, {"real-normalized", no_argument, NULL, 'r'},
         {"target-sum", required_argument, NULL, 't'}, {"train", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"counts", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_pair_opt_t po;
     sdd_eval_opt_t eo;
     const char *json = NULL, *paths[3] = {NULL, NULL, NULL};
     int64_t v;
-    int c, rc;
+    int c, rc, counts = 0;
 
     sdd_pair_opt_init(&po);
     sdd_eval_opt_init(&eo);
@@ -236,6 +292,7 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         switch (c) {
         case 'j': json = optarg; break;
         case 'T': paths[2] = optarg; break;
+        case 'c': counts = 1; break;
         case 'n':
             if (cli_opt_int(ctx, "--n-sub", optarg, 10, INT64_MAX, &v)) return CLI_FAIL;
             eo.n_sub = v;
@@ -254,5 +311,6 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_eval_opt_check(&eo)) < 0) return cli_lib_error(ctx, rc);
     paths[0] = argv[optind];
     paths[1] = argv[optind + 1];
-    return run(ctx, paths, &po, &eo, json);
+    if (counts && po.real_normalized) return cli_usage_error(ctx, "--counts compares raw counts: drop --real-normalized");
+    return run(ctx, paths, &po, &eo, json, counts);
 }

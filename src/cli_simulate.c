@@ -196,6 +196,8 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     sdd_dataset_t *ds = NULL;
     sdd_eval_t *e = NULL;
     sdd_heldout_eval_t *h = NULL;
+    sdd_csr_t cnt = {0}, real_cnt = {0}, floor_cnt = {0};
+    sdd_counts_eval_t ce, cf;
     cJSON *uns = NULL, *mj = NULL;
     double secs[4] = {0}, t0;
     int rc, crc = CLI_FAIL;
@@ -240,15 +242,24 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
         crc = cli_error(ctx, "out of memory");
         goto done;
     }
-    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed)) != CLI_OK) goto done;
+    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed, &cnt)) != CLI_OK) goto done;
     crc = CLI_FAIL;
     t0 = sdd_realtime();
     if ((rc = evaluate(ctx, ts, ds, &s.eo, &e, &h)) < 0) {
         unlink(out.h5ad);
         goto lib_fail;
     }
+    /* counts against the real counts: held-out (floor: the training cells), else training */
+    if (s.counts && ((rc = sdd_trainset_counts(ts, h != NULL, &real_cnt)) < 0 ||
+                     (rc = sdd_counts_evaluate(&real_cnt, &cnt, &ce)) < 0 ||
+                     (h && ((rc = sdd_trainset_counts(ts, 0, &floor_cnt)) < 0 ||
+                            (rc = sdd_counts_evaluate(&real_cnt, &floor_cnt, &cf)) < 0)))) {
+        unlink(out.h5ad);
+        goto lib_fail;
+    }
     secs[3] = sdd_realtime() - t0;
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
+    if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
         crc = CLI_FAIL;
@@ -261,6 +272,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
                 "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
                 100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
                 e->knn_auc, secs[0] + secs[1] + secs[2] + secs[3]);
+    if (s.counts) cli_counts_summary(ctx, &ce, h ? &cf : NULL);
     crc = CLI_OK;
     goto done;
 lib_fail:
@@ -268,6 +280,9 @@ lib_fail:
 done:
     cJSON_Delete(mj);
     cJSON_Delete(uns);
+    sdd_csr_free(&cnt);
+    sdd_csr_free(&real_cnt);
+    sdd_csr_free(&floor_cnt);
     sdd_eval_destroy(e);
     sdd_heldout_eval_destroy(h);
     sdd_dataset_destroy(ds);

@@ -308,9 +308,15 @@ typedef struct {
     sdd_csr_t heldout_X;      /* n_heldout x G, like X, cells in file order */
     char **heldout_names;     /* [n_heldout] obs names */
     int32_t *heldout_labels;  /* [n_heldout] codes into label_names, or NULL */
+    double *heldout_library_size; /* [n_heldout] their raw totals over the genes QC kept */
+    double target_sum;        /* normalize_total's target T used for both */
 } sdd_trainset_t;
 
 void sdd_trainset_destroy(sdd_trainset_t *ts);
+/* The raw counts over the G genes of the training cells (heldout 0) or of the held-out
+ * cells (heldout 1), recovered from X / heldout_X: round(expm1(x) d_i) with d_i
+ * normalize_total's divisor of the cell (its library size over T). *out is new. */
+int sdd_trainset_counts(const sdd_trainset_t *ts, int heldout, sdd_csr_t *out);
 
 /* ------------------------------------------------------------ preprocessing */
 
@@ -769,6 +775,25 @@ int sdd_evaluate_heldout(const sdd_csr_t *heldout, const sdd_csr_t *synth, const
                          sdd_heldout_eval_t **out);
 void sdd_heldout_eval_destroy(sdd_heldout_eval_t *h);
 
+/* Integer counts judged against real counts (counts_eval.c): both matrices raw counts
+ * over the same G genes in the same order. Library size = a cell's total over the G
+ * genes; mean-variance: per-gene mean and sample variance, curves of mean log10 variance
+ * over 20 equal-width bins of log10 mean (the real genes' range), compared over the bins
+ * with >= 3 genes on both sides; zero fraction: per gene, the share of cells at 0. */
+typedef struct {
+    int64_t n_real, n_synth, G;
+    double lib_ks;            /* Kolmogorov-Smirnov distance of the library sizes */
+    double lib_median_real, lib_median_synth;
+    double mean_var_pcc;      /* Pearson of the binned log10 variance curves (matched means) */
+    double mean_var_offset;   /* mean over those bins of synth - real log10 variance */
+    int mean_var_bins;        /* bins compared */
+    double gene_log_var_pcc;  /* Pearson over genes of log10 variance, real vs synth */
+    double zero_frac_pcc;     /* Pearson over genes of the zero fractions */
+    double zero_frac_mae;     /* mean absolute difference of the per-gene zero fractions */
+} sdd_counts_eval_t;
+
+int sdd_counts_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, sdd_counts_eval_t *out);
+
 /* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
 typedef struct {
     int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
@@ -792,6 +817,10 @@ typedef struct {
     sdd_csr_t train;          /* n_train x G, normalised as REAL */
     char **train_cells;       /* [n_train] obs names */
     int32_t *train_labels;    /* [n_train] codes into label_names, or NULL */
+    /* Raw counts over the pair's genes (sdd_pair_load_counts), else empty. */
+    sdd_csr_t real_counts;    /* n_real x G: REAL's X as read */
+    sdd_csr_t synth_counts;   /* n_synth x G: SYNTH's layers/counts */
+    sdd_csr_t train_counts;   /* n_train x G: TRAIN's X as read, when given */
 } sdd_pair_t;
 
 /* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
@@ -809,6 +838,11 @@ void sdd_pair_destroy(sdd_pair_t *p);
  * TRAIN lacks any), its labels (same opt->label_key) coded into p->label_names, names
  * new to p appended. */
 int sdd_pair_load_train(sdd_pair_t *p, const char *train_path, const sdd_pair_opt_t *opt);
+/* Add the raw counts for sdd_counts_evaluate: REAL's X and TRAIN's (when not NULL; integer
+ * counts, SDD_EDATA otherwise, SDD_EINVAL when opt->real_normalized) and SYNTH's
+ * layers/counts (SDD_ENOTFOUND when it has none), all matched by name to p's genes. */
+int sdd_pair_load_counts(sdd_pair_t *p, const char *real_path, const char *synth_path, const char *train_path,
+                         const sdd_pair_opt_t *opt);
 
 /* ------------------------------------------------------------------ embedding */
 /* Real and synthetic cells in one space, laid out as scanpy does (FORMATS.md,

@@ -420,7 +420,8 @@ void sdd_train_opt_init(sdd_train_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_train_opt_check(const sdd_train_opt_t *opt);
 /* The default number of steps for n_cells training cells and batch B:
- * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 10000] (bench/fidelity/HELDOUT.md). */
+ * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 1200] (bench/fidelity/HELDOUT.md:
+ * the held-out figures over the training budget, and the 10-minute budget of simulate). */
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
 
 /* A trained (or training) SDD model: network weights, EMA weights, Adam state, RNG state,
@@ -480,7 +481,7 @@ enum { SDD_SC_PREVIOUS = 0, SDD_SC_SAME = 1, SDD_SC_NONE = 2 };
 
 typedef struct {
     int64_t n_cells;          /* cells to generate (1000) */
-    int64_t steps;            /* sampling steps S (20) */
+    int64_t steps;            /* sampling steps S (100); 0 = sdd_sample_default_steps(n_cells) */
     int sampler;              /* SDD_SAMPLER_DDIM (default) or SDD_SAMPLER_DDPM */
     double eta;               /* DDIM noise: 0 deterministic (default), 1 the DDPM
                                  posterior's variance */
@@ -513,6 +514,13 @@ typedef struct {
 
 void sdd_sample_opt_init(sdd_sample_opt_t *opt);
 int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* The sampling steps `simulate` uses for n_cells cells (steps 0): 100, fewer when
+ * n_cells x steps would pass SDD_SAMPLE_BUDGET cell-steps (sampling time grows with
+ * both), never below 20: min(100, max(20, SDD_SAMPLE_BUDGET / n_cells)). Measured in
+ * bench/fidelity/HELDOUT.md: more training steps are worth more than sampling steps
+ * beyond 50. */
+#define SDD_SAMPLE_BUDGET INT64_C(450000)
+int64_t sdd_sample_default_steps(int64_t n_cells);
 
 /* Recipes: "fast" (the defaults: the measured best within minutes, bench/fidelity/
  * RESULTS.md) or "paper" (Ostheimer et al.: 300K steps at lr 2e-4, plain x0 loss, 1000
@@ -945,13 +953,15 @@ typedef struct {
  * row); where the mask is on the value is clamped to [m_g, M] (M_g), elsewhere exactly 0. */
 int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t *rng, float *out);
 
-/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes):
- * for cell i a library size L is drawn uniformly from the training cells' library sizes
- * (raw totals before normalisation, stored in the model), and each non-zero entry
- * becomes Poisson(expm1(x) L / T), T the normalize_total target of the training data
- * (expm1(x) is the normalised expression, which sums to T over all genes of a cell, so
- * expm1(x) L / T is that gene's expected count at library size L). Draws come from a
- * stream per cell derived from seed. out is allocated (float values, zeros dropped). */
+/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes).
+ * expm1(x) is a gene's normalised expression (a cell's values sum to T, the normalize_total
+ * target of the training data, over all its genes), so a cell of library size L has
+ * counts expm1(x) L / T; in real cells the smallest expressed value is nearly always one
+ * count. So each cell's L is read from its own values, L = T / expm1(min x) over its
+ * non-zero entries (clamped to the training cells' range of library sizes when the model
+ * records them), and every non-zero entry becomes max(1, round(expm1(x) L / T)): the
+ * zeros are exactly the values' zeros. Deterministic; seed is not used. out is allocated
+ * (float values). */
 int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out);
 
 /* Write a sampled dataset as sdd_h5ad_write does, with `counts` (may be NULL) as

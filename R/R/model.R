@@ -98,6 +98,8 @@ sdd_simulate <- function(x, n = NULL, holdout = 0.1, ..., sample_args = list()) 
   args <- list(...); args$labels <- NULL; args$label <- input$label; args$holdout <- holdout
   model <- do.call(sdd_train, c(list(input$path), args))
   if (is.null(n)) n <- sdd_model_summary(model)$n_cells
+  # the sampling steps of `sddcell simulate`: 0 lets the library size them by n
+  if (is.null(sample_args$steps)) sample_args$steps <- 0L
   synth <- do.call(sdd_sample, c(list(model, n), sample_args))
   held <- attr(model, "heldout_cells")
   list(synthetic = synth, model = model, heldout_cells = if (is.null(held)) character(0) else held)

@@ -95,6 +95,24 @@ cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char
         cJSON_AddNumberToObject(m, "n_per_side", (double)h->mem_n);
         cJSON_AddNumberToObject(m, "n_pcs", h->mem_pcs);
     }
+    if (h->n_clusters > 0 && (m = cJSON_AddObjectToObject(o, "clusters"))) {
+        cJSON *pc = cJSON_AddArrayToObject(m, "per_cluster");
+        cJSON_AddNumberToObject(m, "n_clusters", h->n_clusters);
+        cJSON_AddNumberToObject(m, "n_per_side", (double)h->cluster_cells);
+        add_num(m, "share_tvd", h->cluster_tvd);
+        add_num(m, "share_tvd_floor", h->cluster_tvd_floor);
+        add_num(m, "purity_heldout", h->purity_heldout);
+        add_num(m, "purity_synthetic", h->purity_synth);
+        add_num(m, "purity_training", h->purity_train);
+        for (int c = 0; pc && c < h->n_clusters; c++) {
+            cJSON *x = cJSON_CreateObject();
+            if (!x) break;
+            cJSON_AddNumberToObject(x, "heldout", h->cluster_share[c]);
+            cJSON_AddNumberToObject(x, "synthetic", h->cluster_share[h->n_clusters + c]);
+            cJSON_AddNumberToObject(x, "training", h->cluster_share[2 * h->n_clusters + c]);
+            cJSON_AddItemToArray(pc, x);
+        }
+    }
     if (heldout_names && (names = cJSON_AddArrayToObject(o, "heldout_cells")))
         for (int64_t i = 0; i < n_names; i++)
             cJSON_AddItemToArray(names, cJSON_CreateString(heldout_names[i] ? heldout_names[i] : ""));
@@ -155,10 +173,12 @@ void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, doub
             "[M::%s] against %lld held-out cells (floor: as many training cells): sparsity real "
             "%.2f%% synthetic %.2f%% (floor %.2f%%); SCC %.4f (floor %.4f) PCC %.4f (floor %.4f) "
             "MMD %.4f (floor %.4f) LISI scaled %.4f (floor %.4f) kNN AUC %.4f (floor %.4f); "
-            "memorisation %.3f (0.5 = no copying)",
+            "memorisation %.3f (0.5 = no copying); %d held-out clusters: share distance %.3f (floor %.3f), "
+            "purity %.3f (floor %.3f, held-out %.3f)",
             ctx->cmd, (long long)h->m, 100 * e->sparsity_real, 100 * e->sparsity_synth,
             100 * f->sparsity_synth, e->scc, f->scc, e->pcc, f->pcc, e->mmd, f->mmd, e->lisi_scaled,
-            f->lisi_scaled, e->knn_auc, f->knn_auc, h->memorisation);
+            f->lisi_scaled, e->knn_auc, f->knn_auc, h->memorisation, h->n_clusters, h->cluster_tvd,
+            h->cluster_tvd_floor, h->purity_synth, h->purity_train, h->purity_heldout);
     if (seconds >= 0) fprintf(stderr, "; %.1f s", seconds);
     fputc('\n', stderr);
 }

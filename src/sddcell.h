@@ -765,6 +765,19 @@ typedef struct {
     int64_t mem_n;            /* cells a side in the memorisation test: min(m, n_sub) */
     int mem_pcs;              /* its principal components (opt->n_pcs, lowered to fit) */
     double memorisation;      /* sdd_memorisation share: 0.5 no copying, 1 copies */
+    /* Cell types: on the same mem_n cells a side, the held-out cells are clustered
+     * (sdd_cluster_cells, default options, seed opt->seed) and every synthetic and
+     * training cell takes the most common cluster of its 15 nearest held-out cells on the
+     * held-out cells' principal components (ties: the nearer cluster). */
+    int n_clusters;
+    int64_t cluster_cells;    /* cells a side that were clustered / assigned (mem_n) */
+    double *cluster_share;    /* [3 x n_clusters]: share of the held-out, synthetic and
+                                 training cells in each cluster */
+    double cluster_tvd;       /* total variation distance, synthetic vs held-out shares */
+    double cluster_tvd_floor; /* the same for the training cells */
+    double purity_heldout;    /* mean share of a cell's 15 nearest held-out cells (itself
+                                 excluded) in their most common cluster: low between clusters */
+    double purity_synth, purity_train; /* the same for synthetic and training cells */
 } sdd_heldout_eval_t;
 
 /* Compare synthetic cells with held-out real cells and put the floor beside them:

@@ -65,6 +65,7 @@ cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key)
         add_num(x, "scc", L->scc);
         add_num(x, "pcc", L->pcc);
         add_num(x, "lfc_pcc", L->lfc_pcc);
+        cJSON_AddNumberToObject(x, "lfc_genes_tested", (double)L->n_tested);
         add_num(x, "lfc_pcc_markers", L->lfc_pcc_markers);
         add_num(x, "mmd", L->mmd);
         cJSON_AddNumberToObject(x, "n_sub_real", (double)L->n_sub_real);

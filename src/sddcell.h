@@ -692,6 +692,7 @@ typedef struct {
 } sdd_eval_opt_t;
 
 #define SDD_EVAL_MARKERS 50
+#define SDD_EVAL_MIN_PCT 0.1
 void sdd_eval_opt_init(sdd_eval_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_eval_opt_check(const sdd_eval_opt_t *opt);
@@ -702,10 +703,14 @@ typedef struct {
     int64_t n_real, n_synth;  /* cells of this label on each side (all cells) */
     double sparsity_real, sparsity_synth;
     double scc, pcc;          /* between the label's per-gene mean vectors */
-    double lfc_pcc;           /* Pearson over all genes of the log2 fold changes (label vs
-                                 the other labelled cells), real vs synth */
+    double lfc_pcc;           /* Pearson of the log2 fold changes (label vs the other
+                                 labelled cells; Seurat's avg_log2FC, pseudocount 1 on
+                                 expm1 of the values), real vs synth, over the n_tested
+                                 genes Seurat's FindMarkers tests: detected in >=
+                                 SDD_EVAL_MIN_PCT of the label's real cells or of the others */
     double lfc_pcc_markers;   /* the same over the label's markers: the SDD_EVAL_MARKERS (50)
-                                 genes of highest real fold change */
+                                 tested genes of highest real fold change */
+    int64_t n_tested;
     double mmd;               /* MMD on the joint PCs of the label's subsampled cells */
     int64_t n_sub_real, n_sub_synth; /* subsampled cells of this label */
 } sdd_eval_label_t;

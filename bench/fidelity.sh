@@ -7,6 +7,7 @@
 #                                   (10% held out), seeds 1 2 3, and the conditional model
 #                                   on four k-means clusters of pbmc3k; one row each in
 #                                   bench/fidelity/acceptance.tsv
+#   bench/fidelity.sh acceptance_auto   the same with --label auto (PBMC 3k, mouse brain)
 #   bench/fidelity.sh grid          the budget table (bench/fidelity_heldout.sh: training
 #                                   steps x sampling steps x 3 seeds, held out)
 #   bench/fidelity.sh [RUN...]      the earlier ablation (RESULTS.md), judged against the
@@ -77,6 +78,10 @@ run() {
         [ -f "$OUTDIR/pbmc3k_labeled.h5ad" ] || /usr/bin/python3 "$here/bench/fidelity/make_labels.py" \
             "$TRAIN_DIR/pbmc3k_counts.h5ad" "$OUTDIR/pbmc3k_labeled.h5ad" 4
         for seed in 1 2 3; do accept pbmc3k_cond "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster; done
+        ;;
+    acceptance_auto)
+        for seed in 1 2 3; do accept pbmc3k_auto "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label auto; done
+        for seed in 1 2 3; do accept mouse_brain_auto "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --label auto; done
         ;;
     grid) HOLDOUT=0.25 SDDCELL=$SDDCELL THREADS=$THREADS sh "$here/bench/fidelity_heldout.sh" "$TRAIN_DIR/pbmc3k_counts.h5ad" ;;
     # screening: 800 training steps

@@ -5,6 +5,9 @@
  * arguments. The library logs nothing (its default sink discards) and must return a
  * code for every input; a crash, a hang (libFuzzer -timeout) or an allocation beyond
  * libFuzzer's -malloc_limit_mb is a finding.
+ * To turn a finding into a regression case for the CLI, run the harness on it with
+ * SDD_FUZZ_KEEP=DIR: the files it writes (input.h5, input.sdd, or the folder mtx/) are
+ * written into DIR and kept, ready for `sddcell info` and the other commands.
  */
 #ifndef SDD_FUZZ_UTIL_H
 #define SDD_FUZZ_UTIL_H
@@ -30,8 +33,14 @@ static void fuzz_rmdir(void)
 static const char *fuzz_tmpdir(void)
 {
     if (!fuzz_dir[0]) {
-        const char *base = getenv("TMPDIR");
+        const char *base = getenv("TMPDIR"), *keep = getenv("SDD_FUZZ_KEEP");
         struct stat st;
+        if (keep && *keep) {
+            snprintf(fuzz_dir, sizeof fuzz_dir, "%s", keep);
+            mkdir(fuzz_dir, 0700);
+            if (sdd_init() < 0) abort();
+            return fuzz_dir;
+        }
         if (!base || !*base) base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
         snprintf(fuzz_dir, sizeof fuzz_dir, "%s/sdd_fuzz.XXXXXX", base);
         if (!mkdtemp(fuzz_dir)) abort();
@@ -41,8 +50,7 @@ static const char *fuzz_tmpdir(void)
     return fuzz_dir;
 }
 
-/* Write n bytes to dir/name (the folder's path when name is NULL is not used); returns
- * the full path in a static buffer of the caller's choosing. */
+/* Write n bytes to path. */
 static void fuzz_write(const char *path, const uint8_t *data, size_t n)
 {
     FILE *f = fopen(path, "wb");

@@ -19,7 +19,7 @@ BLC=$(pc --cflags openblas); BLL=$(pc --libs openblas)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link -I$SRC/src $H5C $BLC $(pc --cflags libcjson)"
 LIBS="$H5L -lgsl $BLL -lcjson -lz -lm -lpthread"
-objs=""
+objs="" changed=0
 for f in "$SRC"/src/*.c; do
   b=$(basename "$f" .c)
   case $b in main|cli*) continue ;; esac
@@ -27,14 +27,21 @@ for f in "$SRC"/src/*.c; do
   if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find "$SRC/src" -name '*.h' -newer "$o")" ]; then
     echo "  CC $b.c"
     $CC $CFLAGS -c "$f" -o "$o"
+    changed=1
   fi
   objs="$objs $o"
 done
-rm -f "$B/libsddcell_fuzz.a"
-ar rcs "$B/libsddcell_fuzz.a" $objs
+lib="$B/libsddcell_fuzz.a"
+if [ $changed = 1 ] || [ ! -f "$lib" ]; then
+  rm -f "$lib"
+  ar rcs "$lib" $objs
+fi
 for h in h5ad:fuzz_h5 tenx:fuzz_h5 mtx:fuzz_mtx model:fuzz_model model_json:fuzz_model_json; do
   name=fuzz_${h%%:*} src=${h#*:}
+  bin="$B/$name"
+  if [ -f "$bin" ] && [ "$bin" -nt "$lib" ] && [ -z "$(find "$SRC/fuzz" -name '*.[ch]' -newer "$bin")" ]; then
+    continue
+  fi
   echo "  LD $name"
-  $CC $CFLAGS -fsanitize=fuzzer -DFUZZ_TEMPLATE="\"$SRC/fuzz/template.sdd\"" "$SRC/fuzz/$src.c" \
-    "$B/libsddcell_fuzz.a" $LIBS -o "$B/$name"
+  $CC $CFLAGS -fsanitize=fuzzer -DFUZZ_TEMPLATE="\"$SRC/fuzz/template.sdd\"" "$SRC/fuzz/$src.c" "$lib" $LIBS -o "$bin"
 done

@@ -6,7 +6,9 @@
 # findings (crash-*, timeout-*, oom-*, leak-*) go under $FUZZ_BUILD (build-fuzz/):
 # corpus/HARNESS and findings/HARNESS. libFuzzer runs in fork mode with one job, so a
 # finding is recorded and the run goes on; its last status line (executions, coverage,
-# crashes) is repeated at the end.
+# crashes) is repeated at the end. Options after SECONDS override the defaults (the last
+# one given wins): -timeout=10 counts wall-clock seconds, so on a machine busy with other
+# work give more (-timeout=60) or a valid seed may be reported as a timeout.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${FUZZ_BUILD:-$SRC/build-fuzz}

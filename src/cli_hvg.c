@@ -68,7 +68,7 @@ static int write_tsv_file(const cli_ctx_t *ctx, const char *path, const sdd_hvg_
     }
     bad = write_tsv(fp, h, md) < 0;
     bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
+    if (bad || sdd_tmp_commit(tmp, path) != 0) {
         cli_error(ctx, "%s: write failed: %s", path, strerror(errno));
         unlink(tmp);
         sdd_tmp_untrack(tmp);

@@ -260,7 +260,7 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
     ok = !ferror(c.f) && ok;
     ok = fclose(c.f) == 0 && ok;
     c.f = NULL;
-    if (ok && rename(tmp, path) == 0) rc = SDD_OK;
+    if (ok && sdd_tmp_commit(tmp, path) == 0) rc = SDD_OK;
     else rc = sdd_error(SDD_EIO, "%s: cannot write the plot", path);
 done:
     if (c.f) fclose(c.f);

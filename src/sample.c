@@ -781,7 +781,7 @@ int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void 
         remove(tmp);
         goto done;
     }
-    if (rename(tmp, path) != 0) {
+    if (sdd_tmp_commit(tmp, path) != 0) {
         remove(tmp);
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
     }

@@ -67,6 +67,9 @@ void sdd_set_interrupt_hook(int (*poll)(void *user), void *user);
 void sdd_tmp_track(const char *path);
 void sdd_tmp_untrack(const char *path);
 void sdd_tmp_remove_all(void);
+/* Put a finished temporary file in place: fsync tmp, rename it onto path, fsync the
+ * directory. Returns 0, or -1 with errno set (tmp is then left for the caller). */
+int sdd_tmp_commit(const char *tmp, const char *path);
 
 /* One-time library set-up: turns off HDF5's automatic error printing and GSL's abort
  * handler, registers the LZF filter. Safe to call more than once. Returns 0 or code. */
@@ -455,7 +458,19 @@ int64_t sdd_model_n_genes(const sdd_model_t *m);
 /* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
  * the network's products (training, sampling), the PCA and neighbour products of the
  * metrics, and the decoding of compressed chunks. Products are cut by shape only, so
- * results do not depend on the count. */
+ * results do not depend on the count.
+ * Threads: the pool is process-wide and serves one job (one product or parallel loop)
+ * at a time; a caller on another thread that finds it busy runs its own job's pieces on
+ * its own thread, with the same results. So two threads may train, sample or evaluate
+ * different models at once and get what each would get alone; the library starts at
+ * most threads - 1 workers whatever the number of callers. Lowering the count ends and
+ * joins the workers beyond it before returning (it waits for the job in flight); the
+ * workers are joined when the library is unloaded, and a fork()ed child starts without
+ * any. Not shared safely between threads: one sdd_model_t (train, sample, save one model
+ * from one thread at a time), the interrupt hook, the log sink and this setting itself
+ * (process-wide: the last call wins). Reading and writing files goes through libhdf5,
+ * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
+ * one thread at a time unless H5is_library_threadsafe says otherwise. */
 void sdd_model_set_threads(int threads);
 /* Parameter count of the network for G genes and options opt (conditional with n_labels
  * categories when n_labels > 0), without building it. */

@@ -186,15 +186,17 @@ static void labels_section(FILE *f, const sdd_report_t *r)
 static const char *series_colour[] = {"#1f77b4", "#ff7f0e", "#7f7f7f"};
 
 /* Frame, ticks and axis names of a chart with x in [x0, x1] and y in [y0, y1]. */
-static void axes(FILE *f, double x0, double x1, double y0, double y1, const char *xname, const char *yname)
+static void axes(FILE *f, double x0, double x1, double y0, double y1, const char *xname, const char *yname,
+                 int xticks)
 {
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#000\"/>\n", CL, CT,
             CW - CL - CR, CH - CT - CB);
     for (int k = 0; k <= 4; k++) {
         double fx = CL + k / 4.0 * (CW - CL - CR), fy = CH - CB - k / 4.0 * (CH - CT - CB);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\"/>"
-                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.3g</text>\n",
-                fx, CH - CB, fx, CH - CB + 4, fx, CH - CB + 16, x0 + k / 4.0 * (x1 - x0));
+        if (xticks)
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\"/>"
+                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.3g</text>\n",
+                    fx, CH - CB, fx, CH - CB + 4, fx, CH - CB + 16, x0 + k / 4.0 * (x1 - x0));
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#000\"/>"
                 "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
                 CL - 4, fy, CL, fy, CL - 6, fy + 4, y0 + k / 4.0 * (y1 - y0));
@@ -269,7 +271,7 @@ static int gene_means_section(FILE *f, const sdd_report_t *r)
     fprintf(f, "; on the diagonal a gene is as expressed in both. SCC %.4f, PCC %.4f.</p>\n<svg "
             "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
             "font-size=\"11\" role=\"img\" aria-label=\"gene means\">\n", e->scc, e->pcc, CW, CH);
-    axes(f, 0, hi, 0, hi, "mean, real cells", "mean, synthetic cells");
+    axes(f, 0, hi, 0, hi, "mean, real cells", "mean, synthetic cells", 1);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
             px_x(0, 0, hi), px_y(0, 0, hi), px_x(hi, 0, hi), px_y(hi, 0, hi));
     fputs("<g fill=\"#1f77b4\" fill-opacity=\"0.55\">\n", f);
@@ -304,7 +306,7 @@ static void zero_fraction_section(FILE *f, const sdd_report_t *r)
             "width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\" "
             "aria-label=\"zero fraction\">\n", (long long)e->n_genes, B, 100 * e->sparsity_real,
             100 * e->sparsity_synth, e->zero_frac_w1, CW, CH);
-    axes(f, 0, 1, 0, hi, "zero fraction of the cell", "share of cells");
+    axes(f, 0, 1, 0, hi, "zero fraction of the cell", "share of cells", 1);
     for (int s = 0; s < ns; s++) {
         fprintf(f, "<polyline class=\"hist\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
                 series_colour[s]);
@@ -468,14 +470,17 @@ static int clusters_section(FILE *f, const picture_t *p)
         hi = hi > 0 ? 1.1 * hi : 1;
         fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
                 "font-size=\"11\" role=\"img\" aria-label=\"cluster shares\">\n", CW, CH);
-        axes(f, 0, K, 0, hi, "cluster", "share of the side's cells");
-        for (int c = 0; c < K; c++)
+        axes(f, 0, K, 0, hi, "cluster", "share of the side's cells", 0);
+        for (int c = 0; c < K; c++) {
+            fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", CL + (c + 0.5) * w,
+                    CH - CB + 16, c);
             for (int s = 0; s < 2; s++) {
                 int64_t side = s ? n - nr : nr;
                 double v = side > 0 ? (double)cnt[2 * c + s] / side : 0, y = px_y(v, 0, hi);
                 fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
                         CL + c * w + w * (0.1 + 0.4 * s), y, 0.4 * w, CH - CB - y, series_colour[s]);
             }
+        }
         legend(f, names, 2);
         fputs("</svg>", f);
     }
@@ -532,6 +537,7 @@ static const char style[] =
     "text-align:right}th:first-child{text-align:left}td.note{text-align:left;color:#555}"
     "table.recipe td{text-align:left}.verdict{font-size:1.1em;background:#f3f6fa;padding:.6em 1em;border-left:4px "
     "solid #1f77b4}img.umap{max-width:100%;border:1px solid #ccc}.charts{display:flex;flex-wrap:wrap;gap:2em}"
+    ".charts section{flex:0 1 480px;margin-top:0}"
     "pre{background:#f5f5f5;padding:.6em;white-space:pre-wrap}";
 
 static int page(FILE *f, const sdd_report_t *r, const picture_t *p)

@@ -72,11 +72,11 @@ expect_fail() { # name, then the command
   [ "$n" -eq 1 ] && ok "$name: $(cat "$tmp/x.err")" || { bad "$name: $n lines on stderr"; cat "$tmp/x.err"; }
   [ -z "$(ls "$tmp/x")" ] || bad "$name: left $(ls "$tmp/x")"
 }
-expect_fail "report in a missing directory" "$SDD" simulate "$DATA" --prefix "$tmp/x/b" $SMALL \
+expect_fail "report in a missing directory" "$SDD" --quiet simulate "$DATA" --prefix "$tmp/x/b" $SMALL \
   --report "$tmp/nodir/b.html"
-expect_fail "multiqc onto a file" "$SDD" simulate "$DATA" --prefix "$tmp/x/b" $SMALL --multiqc "$DATA"
-expect_fail "report is a directory" "$SDD" evaluate "$DATA" "$tmp/a.h5ad" --json "$tmp/x/e.json" --report "$tmp"
-expect_fail "report where no file can be created (/proc)" "$SDD" evaluate "$DATA" "$tmp/a.h5ad" --json "$tmp/x/e.json" \
+expect_fail "multiqc onto a file" "$SDD" --quiet simulate "$DATA" --prefix "$tmp/x/b" $SMALL --multiqc "$DATA"
+expect_fail "report is a directory" "$SDD" --quiet evaluate "$DATA" "$tmp/a.h5ad" --json "$tmp/x/e.json" --report "$tmp"
+expect_fail "report where no file can be created (/proc)" "$SDD" --quiet evaluate "$DATA" "$tmp/a.h5ad" --json "$tmp/x/e.json" \
   --report /proc/sdd_report.html
 
 exit $fail

@@ -84,6 +84,7 @@
     so <- SeuratObject::CreateSeuratObject(SeuratObject::CreateAssayObject(data = data), meta.data = obs)
   } else {
     so <- SeuratObject::CreateSeuratObject(counts = counts, meta.data = obs, min.cells = 0, min.features = 0)
+    rownames(data) <- rownames(so) # Seurat's feature names ('_' becomes '-')
     args <- list(so, new.data = data)
     args[[if (.seurat_v5()) "layer" else "slot"]] <- "data"
     so <- do.call(SeuratObject::SetAssayData, args)

@@ -81,7 +81,9 @@
   }
   .need("SeuratObject", "as = 'Seurat'")
   if (is.null(counts)) {
-    so <- SeuratObject::CreateSeuratObject(SeuratObject::CreateAssayObject(data = data), meta.data = obs)
+    assay <- SeuratObject::CreateAssayObject(data = data)
+    SeuratObject::Key(assay) <- "rna_"
+    so <- SeuratObject::CreateSeuratObject(assay, meta.data = obs)
   } else {
     so <- SeuratObject::CreateSeuratObject(counts = counts, meta.data = obs, min.cells = 0, min.features = 0)
     rownames(data) <- rownames(so) # Seurat's feature names ('_' becomes '-')

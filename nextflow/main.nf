@@ -19,4 +19,6 @@ workflow {
         .map { f -> [ [ id: f.baseName ], f ] }
 
     SDDCELL_SIMULATE(ch_counts)
+    // every run's *_mqc.json, ready for a MultiQC process:
+    //   MULTIQC(SDDCELL_SIMULATE.out.multiqc.map { meta, g, t -> [ g, t ] }.flatten().collect(), ...)
 }

@@ -101,6 +101,34 @@ void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, doub
  * and its stderr line (none with --quiet). */
 cJSON *cli_counts_json(const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor);
 void cli_counts_summary(const cli_ctx_t *ctx, const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor);
+/* --report OUT.html and --multiqc DIR (cli_report.c). sample names the MultiQC row
+ * (its base name without .h5ad is used). */
+typedef struct {
+    const char *html;         /* --report, or NULL */
+    const char *multiqc_dir;  /* --multiqc, or NULL */
+    const char *sample;       /* the run's name: the output or SYNTH file */
+    int created_dir;          /* cli_report_check created multiqc_dir */
+} cli_report_opt_t;
+/* What will be written: the page, the two MultiQC texts and their paths. */
+typedef struct {
+    char *html;
+    size_t html_len;
+    char *general, *table;    /* MultiQC general statistics and table section */
+    char *paths[2];           /* DIR/SAMPLE_sddcell_general_stats_mqc.json, DIR/SAMPLE_sddcell_mqc.json */
+} cli_report_built_t;
+/* Before the work: the report's directory exists and is writable, the MultiQC directory
+ * exists (it is created when missing) and is writable. CLI_OK or CLI_FAIL after a message. */
+int cli_report_check(const cli_ctx_t *ctx, cli_report_opt_t *o);
+/* After a failed run: remove the MultiQC directory if cli_report_check created it (and
+ * it is still empty). */
+void cli_report_abandon(const cli_report_opt_t *o);
+/* Build the texts the options ask for (nothing is written); CLI_OK or an exit status. */
+int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, const sdd_report_t *r, cli_report_built_t *b);
+/* Write them, each through a temporary name; on a failure remove those written. */
+int cli_report_write(const cli_ctx_t *ctx, const cli_report_opt_t *o, const cli_report_built_t *b);
+void cli_report_built_free(cli_report_built_t *b);
+/* The command line as typed (allocated; NULL on out-of-memory). */
+char *cli_command_line(const cli_ctx_t *ctx);
 
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);

@@ -237,16 +237,65 @@ static void print_table(const sdd_eval_t *e, const sdd_eval_t *f)
     }
 }
 
-/* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file. */
+/* The options of this run, shown as the report's recipe. */
+static cJSON *eval_recipe(const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "real", paths[0]);
+    cJSON_AddStringToObject(o, "synthetic", paths[1]);
+    if (paths[2]) cJSON_AddStringToObject(o, "train", paths[2]);
+    if (po->label_key) cJSON_AddStringToObject(o, "label", po->label_key);
+    cJSON_AddStringToObject(o, "real_values", po->real_normalized ? "log1p-normalised as given" : "raw counts, normalised");
+    if (!po->real_normalized) cJSON_AddNumberToObject(o, "target_sum", po->target_sum);
+    cJSON_AddNumberToObject(o, "n_sub", (double)eo->n_sub);
+    cJSON_AddNumberToObject(o, "n_pcs", eo->n_pcs);
+    cJSON_AddNumberToObject(o, "seed", (double)eo->seed);
+    return o;
+}
+
+/* The report and MultiQC texts of the evaluation (nothing is written yet). */
+static int build_report(cli_ctx_t *ctx, const cli_report_opt_t *ro, const char *const *paths, const sdd_pair_t *p,
+                        const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo, const sdd_eval_t *e,
+                        const sdd_heldout_eval_t *h, cli_report_built_t *b)
+{
+    sdd_report_t r;
+    cJSON *recipe = eval_recipe(paths, po, eo);
+    char *cmd = cli_command_line(ctx), title[1024];
+    int rc;
+    if (!recipe || !cmd) {
+        cJSON_Delete(recipe);
+        free(cmd);
+        return cli_error(ctx, "out of memory");
+    }
+    sdd_report_init(&r);
+    snprintf(title, sizeof title, "%s against %s%s%s", paths[1], paths[0], paths[2] ? ", trained on " : "",
+             paths[2] ? paths[2] : "");
+    r.title = title, r.command = cmd, r.recipe = recipe;
+    r.eval = e, r.heldout = h;
+    r.real = &p->real, r.synth = &p->synth, r.gene_names = p->gene_names;
+    r.real_labels = p->real_labels, r.synth_labels = p->synth_labels;
+    r.label_names = p->label_names, r.n_labels = p->n_labels, r.label_key = po->label_key;
+    r.seed = eo->seed;
+    rc = cli_report_build(ctx, ro, &r, b);
+    cJSON_Delete(recipe);
+    free(cmd);
+    return rc;
+}
+
+/* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file, the
+ * report and the MultiQC files. */
 static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo,
-               const char *json, int counts)
+               const char *json, int counts, const cli_report_opt_t *ro)
 {
     sdd_counts_eval_t ce, cf;
     sdd_pair_t *p = NULL;
     sdd_eval_t *e = NULL;
     sdd_heldout_eval_t *h = NULL;
+    cli_report_built_t b;
     cJSON *o = NULL;
     int rc;
+    memset(&b, 0, sizeof b);
     if ((rc = sdd_pair_load(paths[0], paths[1], po, &p)) < 0 ||
         (paths[2] && (rc = sdd_pair_load_train(p, paths[2], po)) < 0))
         goto fail;
@@ -259,16 +308,15 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
     if (rc < 0) goto fail;
     if (counts && ((rc = sdd_pair_load_counts(p, paths[0], paths[1], paths[2], po)) < 0 ||
                    (rc = sdd_counts_evaluate(&p->real_counts, &p->synth_counts, &ce)) < 0 ||
-                   (paths[2] && (rc = sdd_counts_evaluate(&p->real_counts, &p->train_counts, &cf)) < 0))) {
-        sdd_heldout_eval_destroy(h);
-        sdd_eval_destroy(e);
+                   (paths[2] && (rc = sdd_counts_evaluate(&p->real_counts, &p->train_counts, &cf)) < 0)))
         goto fail;
-    }
     print_table(h ? h->synth : e, h ? h->floor : NULL);
     if (h) printf("%-28s %12.4f   (0.5 = no copying, 1 = copies)\n", "memorisation", h->memorisation);
     fflush(stdout);
     if (h) cli_heldout_summary(ctx, h, -1);
     if (counts) cli_counts_summary(ctx, &ce, paths[2] ? &cf : NULL);
+    if ((ro->html || ro->multiqc_dir) && (rc = build_report(ctx, ro, paths, p, po, eo, e, h, &b)) != CLI_OK)
+        goto done;
     rc = CLI_OK;
     if (json) {
         o = h ? cli_heldout_json(h, po->label_key, NULL, 0) : result_json(e, p, paths[0], paths[1], po->label_key, eo->seed);
@@ -282,6 +330,9 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
         if (o && counts) cJSON_AddItemToObject(o, "counts", cli_counts_json(&ce, paths[2] ? &cf : NULL));
         rc = o ? cli_write_json(ctx, json, o) : cli_error(ctx, "out of memory");
     }
+    if (rc == CLI_OK && (rc = cli_report_write(ctx, ro, &b)) != CLI_OK && json) unlink(json);
+done:
+    cli_report_built_free(&b);
     cJSON_Delete(o);
     sdd_heldout_eval_destroy(h);
     sdd_eval_destroy(e);
@@ -289,6 +340,8 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
     return rc;
 fail:
     sdd_pair_destroy(p);
+    sdd_heldout_eval_destroy(h);
+    sdd_eval_destroy(e);
     return cli_lib_error(ctx, rc);
 }
 
@@ -298,10 +351,13 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         {"json", required_argument, NULL, 'j'}, {"label", required_argument, NULL, 'l'},
         {"n-sub", required_argument, NULL, 'n'}, {"real-normalized", no_argument, NULL, 'r'},
         {"target-sum", required_argument, NULL, 't'}, {"train", required_argument, NULL, 'T'},
-        {"counts", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"counts", no_argument, NULL, 'c'},
+        {"report", required_argument, NULL, 'R'}, {"multiqc", required_argument, NULL, 'Q'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_pair_opt_t po;
     sdd_eval_opt_t eo;
     const char *json = NULL, *paths[3] = {NULL, NULL, NULL};
+    cli_report_opt_t ro = {NULL, NULL, NULL, 0};
     int64_t v;
     int c, rc, counts = 0;
 
@@ -314,6 +370,8 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         case 'j': json = optarg; break;
         case 'T': paths[2] = optarg; break;
         case 'c': counts = 1; break;
+        case 'R': ro.html = optarg; break;
+        case 'Q': ro.multiqc_dir = optarg; break;
         case 'n':
             if (cli_opt_int(ctx, "--n-sub", optarg, 10, INT64_MAX, &v)) return CLI_FAIL;
             eo.n_sub = v;
@@ -333,5 +391,8 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     paths[0] = argv[optind];
     paths[1] = argv[optind + 1];
     if (counts && po.real_normalized) return cli_usage_error(ctx, "--counts compares raw counts: drop --real-normalized");
-    return run(ctx, paths, &po, &eo, json, counts);
+    ro.sample = paths[1];
+    if (cli_report_check(ctx, &ro) != CLI_OK) return CLI_FAIL;
+    if ((rc = run(ctx, paths, &po, &eo, json, counts, &ro)) != CLI_OK) cli_report_abandon(&ro);
+    return rc;
 }

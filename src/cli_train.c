@@ -83,6 +83,8 @@ int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
     a.train.seed = ctx->seed;
     a.train.checkpoint_path = a.out;
     a.prep.threads = ctx->threads;
+    a.prep.progress = cli_progress;
+    a.prep.progress_user = ctx;
     if ((rc = sdd_train_opt_check(&a.train)) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
     sdd_model_set_threads(ctx->threads);
     if ((rc = sdd_prep_run(a.input, &a.prep, &ts)) < 0) return cli_lib_error(ctx, rc);

@@ -91,6 +91,11 @@ const cli_cmd_t cli_commands[] = {
      "\n"
      "Options:\n"
      "  --json FILE          write all metrics as JSON to FILE\n"
+     "  --report FILE.html   write a self-contained HTML report: metrics (beside the floor\n"
+     "                       with --train), UMAP of real and synthetic cells, per-cluster\n"
+     "                       and per-label figures, gene means, zero fractions, options\n"
+     "  --multiqc DIR        write MultiQC custom content (SYNTH_sddcell_general_stats_mqc.json,\n"
+     "                       SYNTH_sddcell_mqc.json) into DIR (created when missing)\n"
      "  --train TRAIN        the training cells (raw counts, normalised as REAL)\n"
      "  --counts             also compare SYNTH's layers/counts with REAL's raw counts\n"
      "  --label KEY          obs column of both files with cell labels: per-label metrics\n"
@@ -230,6 +235,11 @@ const cli_cmd_t cli_commands[] = {
      "                         warning), compares with the training cells instead\n"
      "  -n, --cells N          cells to generate (default: as many as train)\n"
      "  --model-out M.sdd      keep the trained model\n"
+     "  --report FILE.html     write a self-contained HTML report: the metrics beside the\n"
+     "                         held-out floor, UMAP of real and synthetic cells side by\n"
+     "                         side, per-cluster figures, gene means, zero fractions, recipe\n"
+     "  --multiqc DIR          write MultiQC custom content into DIR (created when missing):\n"
+     "                         NAME_sddcell_general_stats_mqc.json and NAME_sddcell_mqc.json\n"
      "  --preset fast|paper    fast (default): bit logits, lr 1e-3, value loss on non-zeros,\n"
      "                         150 epochs (500-1200 steps), 100 DDIM steps (fewer above\n"
      "                         4500 cells, >= 20), Bernoulli decoding: the measured\n"
@@ -262,7 +272,9 @@ static void print_main_usage(FILE *fp)
     for (const cli_cmd_t *c = cli_commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
     fputs("  help CMD   show the usage of CMD\n"
           "\nGlobal options:\n"
-          "  --threads N   compute threads, OpenBLAS included (default 1)\n"
+          "  --threads N   compute threads, OpenBLAS included (default: the CPUs this\n"
+          "                process may use: its affinity mask, capped by a cgroup CPU quota;\n"
+          "                results are the same with any N)\n"
           "  --seed N      random seed (default 42)\n"
           "  -v            verbose: debug messages and a closing line with time and memory\n"
           "  --quiet       errors and warnings only, no progress\n"
@@ -331,7 +343,7 @@ static void pin_blas_threads(char **argv_orig)
 
 int main(int argc, char **argv)
 {
-    cli_ctx_t ctx = {.threads = 1, .seed = 42};
+    cli_ctx_t ctx = {.threads = 0, .seed = 42};
     char **argv_orig = argv;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     const cli_cmd_t *cmd;
@@ -345,6 +357,7 @@ int main(int argc, char **argv)
     if (take_globals(&argc, args, &ctx)) return CLI_FAIL;
     pin_blas_threads(argv_orig);
     unsetenv("SDD_NO_REEXEC");
+    if (ctx.threads == 0) ctx.threads = sdd_cpus_available(); /* no --threads: what we may use */
 
     if (argc < 2) {
         print_main_usage(stderr);

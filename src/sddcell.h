@@ -344,6 +344,12 @@ typedef struct {
                                  (0: none; `sddcell simulate` uses SDD_HOLDOUT_DEFAULT) */
     uint64_t holdout_seed;    /* seed of the held-out split (0) */
     int64_t holdout_min;      /* fewer held-out cells than this: no split, a warning (100) */
+    sdd_progress_f progress;  /* sdd_prep_run, sdd_hvg_file: called after every chunk read from the file
+                                 with stage "read", rows read in this pass of the total,
+                                 status "pass K" (each pass over the file starts from 0); a
+                                 non-zero return stops with SDD_EINTR; files of one chunk
+                                 (n_cells <= chunk_rows) report nothing. NULL = none */
+    void *progress_user;
 } sdd_prep_opt_t;
 
 #define SDD_HOLDOUT_DEFAULT 0.1
@@ -472,6 +478,16 @@ int64_t sdd_model_n_genes(const sdd_model_t *m);
  * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
  * one thread at a time unless H5is_library_threadsafe says otherwise. */
 void sdd_model_set_threads(int threads);
+/* The CPUs this process may use: the CPUs of its affinity mask (sched_getaffinity),
+ * capped by the CPU bandwidth limit of its cgroup or an ancestor's (cgroup v2 cpu.max,
+ * v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded up; at least 1, at most 1024. The
+ * default thread count of the CLI. */
+int sdd_cpus_available(void);
+/* The cgroup part of it: self_cgroup is a file in the format of /proc/self/cgroup and
+ * cgroup_root the cgroup mount (/sys/fs/cgroup; v1 controllers in subdirectories such as
+ * cpu,cpuacct, v2 at the root or under unified/). Returns ceil(quota / period) of the
+ * tightest limit on the process's cgroup and its ancestors, or 0 when none is set. */
+int sdd_cgroup_cpu_limit(const char *self_cgroup, const char *cgroup_root);
 /* Parameter count of the network for G genes and options opt (conditional with n_labels
  * categories when n_labels > 0), without building it. */
 int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);
@@ -948,6 +964,46 @@ int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embe
  * ones in grey; legends name the colours. `axis` is the axis name stem ("UMAP", "PC"). */
 int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
                    const int32_t *labels, char *const *label_names, int n_labels, const char *axis);
+/* The same figure in memory: SVG text (svg != 0) or PNG bytes in *out (allocated, free
+ * with free()), *len bytes. */
+int sdd_plot_render(int svg, const float *xy, int64_t n, const int32_t *source, const int32_t *labels,
+                    char *const *label_names, int n_labels, const char *axis, char **out, size_t *len);
+/* ------------------------------------------------------------ report */
+/* What a person and a pipeline read about a synthetic data set: one self-contained HTML
+ * page (report.c) and MultiQC custom-content files (multiqc.c). */
+
+typedef struct {
+    const char *title;        /* shown under the heading (e.g. the input and output), or NULL */
+    const char *command;      /* the command line, shown with the recipe, or NULL */
+    const sdd_eval_t *eval;   /* real against synthetic cells (used when heldout is NULL) */
+    const sdd_heldout_eval_t *heldout; /* the held-out protocol's figures, or NULL */
+    const sdd_csr_t *real;    /* the real cells evaluated (the held-out cells under the
+                                 protocol), log1p, cells x G */
+    const sdd_csr_t *synth;   /* the synthetic cells, the same G genes */
+    char *const *gene_names;  /* [G], or NULL */
+    const int32_t *real_labels, *synth_labels; /* codes into label_names, or both NULL */
+    char *const *label_names; /* [n_labels] */
+    int n_labels;
+    const char *label_key;    /* the labels' obs column, or NULL */
+    const void *recipe;       /* a cJSON object: the run's options, shown as a table (or NULL) */
+    int64_t max_cells;        /* cells a side in the UMAP and the clusters (2000) */
+    int umap_epochs;          /* UMAP epochs; 0 = the embed default */
+    uint64_t seed;            /* the drawn cells, UMAP and clusters (42) */
+} sdd_report_t;
+
+void sdd_report_init(sdd_report_t *r);
+/* The HTML page (*html, *len bytes, allocated; free with free()): summary, metrics (beside
+ * the floor and with the memorisation share under the held-out protocol), the UMAP of real
+ * and synthetic cells as an inline PNG, per-cluster figures of the pooled cells, per-label
+ * figures, the gene-mean scatter and the zero-fraction histogram as inline SVG, and the
+ * recipe. References nothing outside itself. progress (may be NULL) gets stage "report". */
+int sdd_report_html(const sdd_report_t *r, sdd_progress_f progress, void *user, char **html, size_t *len);
+
+/* MultiQC custom content for the figures of r (its eval / heldout fields only): *general
+ * a general-statistics file (plot_type "generalstats", columns in pconfig) and *table a
+ * table section (plot_type "table", columns in headers), both JSON texts with one row
+ * named `sample`, for files named *_mqc.json. Free both with free(). */
+int sdd_multiqc_json(const sdd_report_t *r, const char *sample, char **general, char **table);
 /* ---- reading: decoding threads */
 
 /* Decode the compressed chunks of X on `threads` threads (default 1) in the following

@@ -1,8 +1,8 @@
 #!/bin/sh
 # kill9: SIGKILL at random moments never leaves a partial file at an output's name.
 #  - train with --checkpoint-every 7 is killed at five moments drawn from a seeded
-#    generator (SDD_KILL_SEED, default 13) as fractions of the training time each leg
-#    has left (timed on an uninterrupted run, from its "[M::train]" line);
+#    generator (SDD_KILL_SEED, default 13) as fractions of the training steps each leg
+#    has left (the kill follows the checkpoint that reaches the drawn step);
 #    after each kill the output holds a checkpoint that loads, at a step that is a
 #    multiple of 7 and never behind the one before; `--resume` from it is killed again,
 #    and the last leg, left to finish, ends on a model file identical to the
@@ -52,9 +52,17 @@ for f in $(moments 1); do
   k=$((k + 1))
   "$BIN" train $W --steps $STEPS $resumed -o "$out" "$DATA" 2>"$T/train.err" & pid=$!
   wait_training $pid "$T/train.err"
-  # a moment within what is left of the training (the leg resumes at step $last)
-  delay=$(awk -v f="$f" -v ms="$train_ms" -v done="$last" -v n=$STEPS 'BEGIN { printf "%.3f", f * ms * (n - done) / n / 1000 }')
-  sleep "$delay"
+  # a moment within what is left of the training (the leg resumes at step $last): the
+  # drawn fraction of the remaining steps, read from the checkpoints as they appear, so
+  # that the moment does not depend on how fast this machine is at the time
+  target=$(awk -v f="$f" -v done="$last" -v n=$STEPS 'BEGIN { printf "%d", done + f * 0.9 * (n - done) }')
+  t1=$(now_ms)
+  while kill -0 $pid 2>/dev/null; do
+    s=$(step_of "$out" 2>/dev/null)
+    [ -n "$s" ] && [ "$s" -ge "$target" ] && break
+    sleep 0.005
+  done
+  delay=$(awk -v a="$t1" -v b="$(now_ms)" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
   kill -KILL $pid 2>/dev/null
   wait $pid; rc=$?
   if [ ! -f "$out" ]; then

@@ -1,8 +1,8 @@
 #!/bin/sh
 # kill9: SIGKILL at random moments never leaves a partial file at an output's name.
 #  - train with --checkpoint-every 7 is killed at five moments drawn from a seeded
-#    generator (SDD_KILL_SEED, default 13) as fractions of the training steps each leg
-#    has left (the kill follows the checkpoint that reaches the drawn step);
+#    generator (SDD_KILL_SEED, default 13) as fractions of the training steps, in
+#    ascending order (each kill follows the checkpoint that reaches its drawn step);
 #    after each kill the output holds a checkpoint that loads, at a step that is a
 #    multiple of 7 and never behind the one before; `--resume` from it is killed again,
 #    and the last leg, left to finish, ends on a model file identical to the
@@ -48,14 +48,14 @@ echo "reference: $STEPS steps trained in $train_ms ms"
 # after its training begins, each leg resuming the checkpoint the one before left
 out="$T/run.sdd"
 last=0 k=0 resumed="" killed=0
-for f in $(moments 1); do
+for f in $(moments 1 | sort -n); do
   k=$((k + 1))
   "$BIN" train $W --steps $STEPS $resumed -o "$out" "$DATA" 2>"$T/train.err" & pid=$!
   wait_training $pid "$T/train.err"
   # a moment within what is left of the training (the leg resumes at step $last): the
   # drawn fraction of the remaining steps, read from the checkpoints as they appear, so
   # that the moment does not depend on how fast this machine is at the time
-  target=$(awk -v f="$f" -v done="$last" -v n=$STEPS 'BEGIN { printf "%d", done + f * 0.9 * (n - done) }')
+  target=$(awk -v f="$f" -v done="$last" -v n=$STEPS 'BEGIN { t = int(f * n); printf "%d", (t > done) ? t : done + 1 }')
   t1=$(now_ms)
   while kill -0 $pid 2>/dev/null; do
     s=$(step_of "$out" 2>/dev/null)
@@ -78,7 +78,8 @@ for f in $(moments 1); do
     [ "$step" = $STEPS ] || { echo "FAIL: kill $k: finished at step $step"; fail=1; }
   else
     killed=$((killed + 1))
-    if [ $((step % 7)) != 0 ] || [ "$step" -lt "$last" ]; then
+    # a multiple of 7, or the finished model when the kill came after the final save
+    if { [ $((step % 7)) != 0 ] && [ "$step" != $STEPS ]; } || [ "$step" -lt "$last" ]; then
       echo "FAIL: kill $k: checkpoint at step $step (previous $last; expected multiples of 7)"; fail=1
     fi
   fi

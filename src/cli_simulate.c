@@ -306,18 +306,17 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     secs[0] = sdd_realtime() - t0;
     if ((rc = sdd_model_create(ts, &s.to, &m)) < 0) goto lib_fail;
     s.to.steps = sdd_model_total_steps(m);
+    if (!s.n_set) s.so.n_cells = ts->n_cells;
+    if (!s.so.steps) s.so.steps = sdd_sample_default_steps(s.so.n_cells);
     if (!ctx->quiet)
         fprintf(stderr, "[M::simulate] %lld cells x %lld genes (%lld more held out); preset %s; %lld training steps, "
                 "%lld sampling steps\n", (long long)ts->n_cells, (long long)ts->G, (long long)ts->n_heldout, s.preset,
-                (long long)s.to.steps,
-                (long long)(s.so.steps ? s.so.steps : sdd_sample_default_steps(s.n_set ? s.so.n_cells : ts->n_cells)));
+                (long long)s.to.steps, (long long)s.so.steps);
     t0 = sdd_realtime();
     if ((crc = cli_train_run(ctx, m, ts, out.model)) != CLI_OK) goto done;
     secs[1] = sdd_realtime() - t0;
     crc = CLI_FAIL;
     if (out.model && (rc = sdd_model_save(m, out.model)) < 0) goto lib_fail;
-    if (!s.n_set) s.so.n_cells = ts->n_cells;
-    if (!s.so.steps) s.so.steps = sdd_sample_default_steps(s.so.n_cells);
     t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &s.so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
     secs[2] = sdd_realtime() - t0;

@@ -154,16 +154,13 @@ static int prep_json(const sdd_prep_opt_t *opt, const sdd_hvg_t *h, const sdd_tr
 
 /* Names, labels and library sizes: what the training set carries besides X. */
 static int trainset_cells(const sdd_dataset_t *md, const sdd_hvg_t *h, const uint8_t *held_kept,
-                          const double *htot, sdd_labels_t *lab, sdd_trainset_t *ts)
+                          sdd_labels_t *lab, sdd_trainset_t *ts)
 {
     int64_t o = 0, q = 0;
     ts->library_size = sdd_malloc((size_t)ts->n_cells * sizeof(double) + 1);
     ts->heldout_names = sdd_calloc((size_t)ts->n_heldout + 1, sizeof(char *));
-    ts->heldout_library_size = sdd_malloc((size_t)ts->n_heldout * sizeof(double) + 1);
     ts->target_sum = h->target_sum;
-    if (ts->heldout_library_size && ts->n_heldout)
-        memcpy(ts->heldout_library_size, htot, (size_t)ts->n_heldout * sizeof(double));
-    if (!ts->library_size || !ts->heldout_names || !ts->heldout_library_size) return SDD_ENOMEM;
+    if (!ts->library_size || !ts->heldout_names) return SDD_ENOMEM;
     if (lab->codes) {
         ts->labels = sdd_malloc((size_t)ts->n_cells * sizeof *ts->labels + 1);
         ts->heldout_labels = sdd_malloc((size_t)ts->n_heldout * sizeof *ts->labels + 1);
@@ -219,19 +216,18 @@ int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h
 {
     sdd_trainset_t *ts = sdd_calloc(1, sizeof *ts);
     float *div = NULL;
-    double *htot = NULL;
     uint8_t *held_kept = NULL;
     int64_t n_held = 0;
     int rc = SDD_ENOMEM;
     if (!ts) return SDD_ENOMEM;
     for (int64_t i = 0; held && i < h->n_cells; i++) n_held += held[i];
     if (!(div = sdd_malloc((size_t)h->n_cells * sizeof *div + 1))) goto fail;
-    if (!(htot = sdd_malloc((size_t)n_held * sizeof *htot + 1))) goto fail;
+    if (!(ts->heldout_library_size = sdd_malloc((size_t)n_held * sizeof(double) + 1))) goto fail;
     if (held && !(held_kept = sdd_calloc((size_t)h->n_cells + 1, 1))) goto fail;
     for (int64_t i = 0; i < h->n_cells; i++)
         div[i] = sdd_norm_divisor(h->lib_size[i], (float)h->target_sum);
     if ((rc = pass_select(s, h, div, held, n_held, opt->min_genes, &ts->X, &ts->heldout_X, held_kept,
-                          htot)) < 0)
+                          ts->heldout_library_size)) < 0)
         goto fail;
     rc = SDD_ENOMEM;
     ts->n_cells = ts->X.n_rows;
@@ -251,7 +247,7 @@ int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h
         if (ts->gene_ids && !(ts->gene_ids[g] = sdd_strdup(md->gene_ids[j]))) goto fail;
         g++;
     }
-    if ((rc = trainset_cells(md, h, held_kept, htot, lab, ts)) < 0) goto fail;
+    if ((rc = trainset_cells(md, h, held_kept, lab, ts)) < 0) goto fail;
     if (opt->label_key && !(ts->label_key = sdd_strdup(opt->label_key))) goto fail;
     if (opt->auto_labels) { /* clusters of the training cells; held-out cells get none */
         sdd_cluster_opt_t co;
@@ -261,13 +257,11 @@ int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h
     }
     if ((rc = prep_json(opt, h, ts, &ts->prep_json)) < 0) goto fail;
     free(div);
-    free(htot);
     free(held_kept);
     *out = ts;
     return SDD_OK;
 fail:
     free(div);
-    free(htot);
     free(held_kept);
     sdd_trainset_destroy(ts);
     return rc < 0 ? rc : SDD_ENOMEM;

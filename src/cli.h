@@ -100,6 +100,7 @@ void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, doub
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
+int cli_concat_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx);
@@ -117,7 +118,8 @@ enum {
     CLI_O_CLIP, CLI_O_NOBITS, CLI_O_CKPT, CLI_O_HIDDEN, CLI_O_HEAD, CLI_O_EMB, CLI_O_LDROP,
     CLI_O_SAMPLER, CLI_O_SSTEPS, CLI_O_TD, CLI_O_DECODE, CLI_O_GUIDANCE, CLI_O_LCOUNTS,
     CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH, CLI_O_LRDECAY, CLI_O_CHUNK,
-    CLI_O_SELFCOND, CLI_O_UPDATE, CLI_O_ETA, CLI_O_SCSAMPLE, CLI_O_PRECOND, CLI_O_NOPRECOND, CLI_O_BITLOGITS, CLI_O_PRECISION
+    CLI_O_SELFCOND, CLI_O_UPDATE, CLI_O_ETA, CLI_O_SCSAMPLE, CLI_O_PRECOND, CLI_O_NOPRECOND, CLI_O_BITLOGITS, CLI_O_PRECISION,
+    CLI_O_GSLICES
 };
 
 /* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling
@@ -142,9 +144,21 @@ int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, cons
 /* uns of a sampled file (a cJSON object; the caller deletes it), and the writer (with
  * layers/counts when counts is set). */
 struct cJSON;
-struct cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx);
+struct cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sample_opt_t *s,
+                             const cli_ctx_t *ctx);
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
-                     const struct cJSON *uns, int counts, uint64_t seed);
+                     const struct cJSON *uns, int counts, int64_t first, uint64_t seed);
+
+/* Data-parallel training over MPI (cli_mpi.c; one process when built without MPI or
+ * run without a launcher). start: MPI_Init under mpirun, *rank and *size (0 and 1
+ * otherwise); reduce: an sdd_reduce_f (allgather, then the pairwise sum in rank order);
+ * agree: every rank says whether it failed, all get the lowest failing rank (-1: none);
+ * end: MPI_Finalize; built: 1 with MPI compiled in. */
+int cli_mpi_start(int *argc, char ***argv, int *rank, int *size);
+int cli_mpi_reduce(float *buf, int64_t n, void *user);
+int cli_mpi_agree(int failed);
+void cli_mpi_end(void);
+int cli_mpi_built(void);
 
 int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
 /* The model side of `sddcell info` (cli_train.c): whether `path` starts with the model

@@ -236,11 +236,11 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &s.so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
     secs[2] = sdd_realtime() - t0;
-    if (!(uns = cli_sample_uns(out.model ? out.model : "", &s.so, ctx))) {
+    if (!(uns = cli_sample_uns(out.model ? out.model : "", m, &s.so, ctx))) {
         crc = cli_error(ctx, "out of memory");
         goto done;
     }
-    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed)) != CLI_OK) goto done;
+    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, 0, s.so.seed)) != CLI_OK) goto done;
     crc = CLI_FAIL;
     t0 = sdd_realtime();
     if ((rc = evaluate(ctx, ts, ds, &s.eo, &e, &h)) < 0) {

@@ -135,10 +135,19 @@ expect_fail "shards out of order" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.p2.h5ad"
 expect_fail "a shard missing" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.p1.h5ad" "$tmp/m.p2.h5ad"
 expect_fail "not h5ad" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.single.h5ad" "$tmp/junk.h5ad"
 expect_fail "missing part" "$SDD" concat "$tmp/bad.h5ad" "$tmp/none.h5ad"
-expect_fail "no parts" "$SDD" concat "$tmp/bad.h5ad"
-expect_fail "bad shard" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 3/2 -o "$tmp/bad.h5ad"
-expect_fail "more shards than cells" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 1/6 -o "$tmp/bad.h5ad"
-expect_fail "shard syntax" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 2 -o "$tmp/bad.h5ad"
+# misuse: exit 1, the message first (then the usage), no output
+expect_usage() { # name cmd...
+  name=$1; shift
+  rm -f "$tmp/bad.h5ad"
+  "$@" > /dev/null 2> "$tmp/err"; rc=$?
+  if [ $rc -eq 1 ] && head -1 "$tmp/err" | grep -q '^sddcell [a-z]*: ' && [ ! -e "$tmp/bad.h5ad" ]; then
+    ok "$name: $(head -1 "$tmp/err")"
+  else bad "$name (exit $rc)"; head -3 "$tmp/err"; fi
+}
+expect_usage "no parts" "$SDD" concat "$tmp/bad.h5ad"
+expect_usage "bad shard" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 3/2 -o "$tmp/bad.h5ad"
+expect_usage "more shards than cells" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 1/6 -o "$tmp/bad.h5ad"
+expect_usage "shard syntax" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 2 -o "$tmp/bad.h5ad"
 expect_fail "shard with threshold" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 1/2 --threshold -o "$tmp/bad.h5ad"
 # the same model read from another file name joins (the digest, not the name, counts)
 "$SDD" --quiet --seed 9 sample "$tmp/m.sdd" -n $N --steps 4 --counts --eta 0.5 --shard 1/2 -o "$tmp/orig1.h5ad" 2>/dev/null

@@ -459,11 +459,11 @@ static void test_shards(void)
         CHECK(sdd_sample(m, &so, NULL, NULL, &full) == 0);
         if (!full) goto next;
         CHECK(full->n_cells == 101 && strcmp(full->cell_names[100], "syn_000101") == 0);
-        if (cond) { /* three labels present, in blocks */
+        if (cond) { /* several labels, in blocks in code order */
             const int32_t *c = full->obs[1].codes;
-            int changes = 0;
-            for (int i = 1; i < 101; i++) changes += c[i] != c[i - 1];
-            CHECK_MSG(changes == 2 && c[0] == 0 && c[100] == 2, "label blocks: %d changes", changes);
+            int changes = 0, down = 0;
+            for (int i = 1; i < 101; i++) changes += c[i] != c[i - 1], down += c[i] < c[i - 1];
+            CHECK_MSG(changes >= 1 && down == 0, "label blocks: %d changes, %d down", changes, down);
         }
         for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++) {
             int64_t K = Ks[ki], at = 0;

@@ -1,7 +1,17 @@
 #!/bin/sh
-# Fidelity ablation of the training and sampling recipe on pbmc3k (1000 HVG, seurat),
-# judged with the SPEC section 5 metrics against the real HVG matrix.
-#   bench/fidelity.sh [RUN...]      (default: every run below, one after the other)
+# Fidelity of the recipe on real data.
+#   bench/fidelity.sh acceptance    the held-out figures of the README and
+#                                   bench/fidelity/HELDOUT.md: the default `sddcell
+#                                   simulate --threads 2` on pbmc3k (25% held out: 2025
+#                                   training, 675 held-out cells) and on mouse brain 10k
+#                                   (10% held out), seeds 1 2 3, and the conditional model
+#                                   on four k-means clusters of pbmc3k; one row each in
+#                                   bench/fidelity/acceptance.tsv
+#   bench/fidelity.sh acceptance_auto   the same with --label auto (PBMC 3k, mouse brain)
+#   bench/fidelity.sh grid          the budget table (bench/fidelity_heldout.sh: training
+#                                   steps x sampling steps x 3 seeds, held out)
+#   bench/fidelity.sh [RUN...]      the earlier ablation (RESULTS.md), judged against the
+#                                   training cells (default: every run below)
 # Each run appends one row to bench/fidelity/results.tsv: run name, settings, metrics
 # and seconds. Training runs go through `sddcell simulate --model-out`; sampling
 # variants reuse a trained model with `sddcell sample` + `sddcell evaluate`.
@@ -9,7 +19,7 @@
 # OUTDIR (scratch, default /tmp/sdd_fidelity), THREADS (2).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-SDDCELL=${SDDCELL:-$here/build/sddcell}
+SDDCELL=${SDDCELL:-$here/sddcell}
 DATA=${DATA:-$here/../shared/data/train/pbmc3k_counts.h5ad}
 OUTDIR=${OUTDIR:-/tmp/sdd_fidelity}
 THREADS=${THREADS:-2}
@@ -48,8 +58,32 @@ variant() {
     row "$name" "sample $model $*" "$OUTDIR/$name.metrics.json" "$(echo "$t1 - $t0" | bc)"
 }
 
+# accept NAME DATA SEED ARGS...: default simulate with the held-out protocol, one row of
+# bench/fidelity/acceptance.tsv
+ATSV=$here/bench/fidelity/acceptance.tsv
+accept() {
+    name=$1; data=$2; seed=$3; shift 3
+    [ -f "$ATSV" ] || printf 'run\tdata\tseed\ttraining\theldout\tm\ttrain_steps\tsample_steps\tsparsity_real\tsparsity_synth\tsparsity_floor\tscc\tscc_floor\tpcc\tpcc_floor\tmmd\tmmd_floor\tlisi_scaled\tlisi_floor\tknn_auc\tknn_auc_floor\tmemorisation\tmin_label_lfc_pcc\ttrain_s\tsample_s\ttotal_s\n' > "$ATSV"
+    "$SDDCELL" --threads "$THREADS" --seed "$seed" --quiet simulate "$data" --prefix "$OUTDIR/${name}_s$seed" "$@"
+    /usr/bin/python3 "$here/bench/fidelity/acceptance_row.py" "$OUTDIR/${name}_s$seed.metrics.json" "$name" \
+        "$(basename "$data" .h5ad)" "$seed" >> "$ATSV"
+}
+TRAIN_DIR=$here/../shared/data/train
+
 run() {
     case $1 in
+    acceptance)
+        for seed in 1 2 3; do accept pbmc3k "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25; done
+        for seed in 1 2 3; do accept mouse_brain "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed"; done
+        [ -f "$OUTDIR/pbmc3k_labeled.h5ad" ] || /usr/bin/python3 "$here/bench/fidelity/make_labels.py" \
+            "$TRAIN_DIR/pbmc3k_counts.h5ad" "$OUTDIR/pbmc3k_labeled.h5ad" 4
+        for seed in 1 2 3; do accept pbmc3k_cond "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster; done
+        ;;
+    acceptance_auto)
+        for seed in 1 2 3; do accept pbmc3k_auto "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label auto; done
+        for seed in 1 2 3; do accept mouse_brain_auto "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --label auto; done
+        ;;
+    grid) HOLDOUT=0.25 SDDCELL=$SDDCELL THREADS=$THREADS sh "$here/bench/fidelity_heldout.sh" "$TRAIN_DIR/pbmc3k_counts.h5ad" ;;
     # screening: 800 training steps
     s_fast) simulate s_fast --steps 800 ;;
     s_fast_b) variant s_fast_b s_fast ;;

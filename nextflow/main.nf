@@ -27,6 +27,8 @@ workflow {
 
     if (params.simulate) {
         SDDCELL_SIMULATE(ch_counts)
+        // every run's *_mqc.json, ready for a MultiQC process:
+        //   MULTIQC(SDDCELL_SIMULATE.out.multiqc.map { meta, g, t -> [ g, t ] }.flatten().collect(), ...)
     } else {
         SHARDED_SIMULATE(ch_counts, params.n_cells as int, params.shards as int)
     }

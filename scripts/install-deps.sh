@@ -4,7 +4,9 @@
 # speed of reading gzip-compressed files; configure falls back to zlib), Open MPI (for
 # ./configure --with-mpi: data-parallel training under mpirun). Tests: python3 with anndata, h5py,
 # numpy, scipy, pandas, scikit-learn (reference values); R with Matrix and testthat (the R
-# package is built and checked by make check).
+# package is built and checked by make check), Seurat and SingleCellExperiment (the objects
+# the package takes and returns), hdf5r (R reads every file sddcell writes), knitr,
+# rmarkdown and pandoc (the vignette).
 set -e
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -16,4 +18,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libopenmpi-dev openmpi-bin \
   python3 python3-anndata python3-h5py python3-numpy python3-scipy python3-pandas \
   python3-sklearn \
-  r-base-dev r-cran-matrix r-cran-testthat ${SDD_EXTRA_PACKAGES:-}
+  r-base-dev r-cran-matrix r-cran-testthat \
+  r-cran-seurat r-bioc-singlecellexperiment r-cran-hdf5r r-cran-knitr r-cran-rmarkdown pandoc \
+  ${SDD_EXTRA_PACKAGES:-}

@@ -34,17 +34,20 @@ typedef struct {
 } job_t;
 
 static struct {
-    int threads;             /* requested compute threads */
-    int started;             /* workers running */
+    int threads;             /* the setting: compute threads, the caller's included */
+    int started;             /* workers running: tid[0 .. started) */
+    int want;                /* workers that should run; a worker with index >= want ends */
+    int busy;                /* a caller is running a job on the workers */
     pthread_t tid[MAX_THREADS];
     pthread_mutex_t mu;
-    pthread_cond_t go, done;
+    pthread_cond_t go, done, idle;
     const job_t *job;
-    int next, finished, generation;
-} pool = {1, 0, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          NULL, 0, 0, 0};
+    int next, finished;
+    unsigned generation;     /* counts jobs handed to the workers */
+} pool = {1, 0, 0, 0, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0};
 
-static double gemm_seconds; /* wall time spent in sdd_gemm (benchmarks) */
+static _Thread_local double gemm_seconds; /* wall time this thread spent in sdd_gemm */
 static _Thread_local int in_job; /* this thread is running a piece: nested jobs run inline */
 static _Thread_local int tl_prec; /* SDD_GEMM_* of this thread's coming products */
 static int bf16_emulate;          /* tests: bf16 without the CPU feature runs the emulation */
@@ -94,33 +97,64 @@ static void take_pieces(void)
 
 static void *worker(void *arg)
 {
-    int seen = 0;
-    (void)arg;
+    int me = (int)(intptr_t)arg;
+    unsigned seen = 0u - 1; /* a new worker looks for a job at once: it may join the one
+                               that started it */
     pthread_mutex_lock(&pool.mu);
     for (;;) {
-        while (pool.generation == seen) pthread_cond_wait(&pool.go, &pool.mu);
+        while (pool.generation == seen && me < pool.want) pthread_cond_wait(&pool.go, &pool.mu);
+        if (me >= pool.want) break;
         seen = pool.generation;
         take_pieces();
     }
+    pthread_mutex_unlock(&pool.mu);
+    sdd_gemm_bf16_release();
     return NULL;
 }
 
+/* Grow the workers to the setting (mutex held, pool busy with this caller). */
 static void start_workers(void)
 {
-    while (pool.started < pool.threads - 1) {
-        if (pthread_create(&pool.tid[pool.started], NULL, worker, NULL) != 0) break;
-        pthread_detach(pool.tid[pool.started]);
+    pool.want = pool.threads - 1;
+    while (pool.started < pool.want) {
+        if (pthread_create(&pool.tid[pool.started], NULL, worker, (void *)(intptr_t)pool.started) != 0) {
+            pool.want = pool.started;
+            break;
+        }
         pool.started++;
     }
 }
 
+/* End and join the workers from index n on (mutex held, pool busy with this caller, so
+ * no job is in flight); the mutex is released while joining. */
+static void stop_workers(int n)
+{
+    int from = n, to = pool.started;
+    if (from >= to) return;
+    pool.want = n;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = from; i < to; i++) pthread_join(pool.tid[i], NULL);
+    pthread_mutex_lock(&pool.mu);
+    pool.started = from;
+}
+
+/* The workers serve one job at a time. A caller that finds them busy with another
+ * caller's job (a second thread of the process) runs its own pieces on its own thread:
+ * the pieces are the same, so are the results, and no caller waits on another. */
 static void run_job(const job_t *j)
 {
-    if (pool.threads <= 1 || j->n_pieces == 1 || in_job) {
+    if (__atomic_load_n(&pool.threads, __ATOMIC_RELAXED) <= 1 || j->n_pieces == 1 || in_job) {
         for (int p = 0; p < j->n_pieces; p++) run_piece(j, p);
         return;
     }
     pthread_mutex_lock(&pool.mu);
+    if (pool.busy) {
+        pthread_mutex_unlock(&pool.mu);
+        for (int p = 0; p < j->n_pieces; p++) run_piece(j, p);
+        return;
+    }
+    pool.busy = 1;
     start_workers();
     pool.job = j;
     pool.next = 0;
@@ -130,6 +164,8 @@ static void run_job(const job_t *j)
     take_pieces();
     while (pool.finished < j->n_pieces) pthread_cond_wait(&pool.done, &pool.mu);
     pool.job = NULL;
+    pool.busy = 0;
+    pthread_cond_broadcast(&pool.idle);
     pthread_mutex_unlock(&pool.mu);
 }
 
@@ -206,10 +242,56 @@ void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float 
 
 void sdd_blas_set_threads(int n)
 {
+    n = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
     pthread_mutex_lock(&pool.mu);
-    pool.threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
+    while (pool.busy) pthread_cond_wait(&pool.idle, &pool.mu);
+    pool.busy = 1;
+    __atomic_store_n(&pool.threads, n, __ATOMIC_RELAXED);
+    stop_workers(n - 1 < pool.started ? n - 1 : pool.started); /* fewer threads: end the others now */
+    pool.busy = 0;
+    pthread_cond_broadcast(&pool.idle);
     pthread_mutex_unlock(&pool.mu);
     openblas_set_num_threads(1);
+}
+
+int sdd_blas_running_workers(void)
+{
+    int n;
+    pthread_mutex_lock(&pool.mu);
+    n = pool.started;
+    pthread_mutex_unlock(&pool.mu);
+    return n;
+}
+
+/* At unload (dlclose of the R package, or exit) the workers are ended and joined, so no
+ * thread runs code that is about to be unmapped. A job still running on another thread
+ * at exit keeps its workers (the process is ending anyway). */
+__attribute__((destructor)) static void pool_shutdown(void)
+{
+    if (pthread_mutex_trylock(&pool.mu) != 0) return;
+    if (!pool.busy) {
+        pool.busy = 1;
+        stop_workers(0);
+        pool.busy = 0;
+    }
+    pthread_mutex_unlock(&pool.mu);
+}
+
+/* A child of fork() has only the forking thread: it starts with no workers (they are
+ * started again on its first job) and a fresh lock. */
+static void pool_after_fork(void)
+{
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.go, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    pthread_cond_init(&pool.idle, NULL);
+    pool.started = pool.want = pool.busy = 0;
+    pool.job = NULL;
+}
+
+__attribute__((constructor)) static void pool_init(void)
+{
+    pthread_atfork(NULL, NULL, pool_after_fork);
 }
 
 void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx)
@@ -230,7 +312,11 @@ void sdd_model_set_threads(int threads)
 
 int sdd_blas_get_threads(void)
 {
-    return pool.threads;
+    int n;
+    pthread_mutex_lock(&pool.mu);
+    n = pool.threads;
+    pthread_mutex_unlock(&pool.mu);
+    return n;
 }
 
 /* ---- double precision */

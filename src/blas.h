@@ -31,6 +31,8 @@ void sdd_gemm_bf16_emulate(int on);
  * Returns -1 (C untouched) when its packing buffers cannot be allocated. */
 int sdd_gemm_bf16_piece(int hw, int ta, int tb, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float beta, float *C, int ldc);
+/* Free the calling thread's bf16 packing buffers (a compute thread that ends). */
+void sdd_gemm_bf16_release(void);
 /* x rounded to bfloat16 (nearest even) and back. */
 float sdd_bf16_round(float x);
 /* The same product by plain loops with double accumulation (reference for tests). */
@@ -41,9 +43,13 @@ double sdd_gemm_seconds(int reset);
 /* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
  * returns when all are done. Callers cut work by shape only, never by thread count. */
 void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
-/* Threads used by BLAS (>= 1), and the current setting. */
+/* The compute threads (sdd_model_set_threads in sddcell.h has the contract): set the
+ * count (>= 1, the caller's thread included; lowering it ends and joins the workers
+ * beyond it), and read the setting. */
 void sdd_blas_set_threads(int n);
 int sdd_blas_get_threads(void);
+/* Workers running now (tests: never more than the setting minus one). */
+int sdd_blas_running_workers(void);
 
 /* ---- double precision (PCA, neighbours) */
 

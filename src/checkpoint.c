@@ -1,6 +1,7 @@
 /*
  * checkpoint.c: the model file (.sdd). One file, written to a temporary name beside the
- * target and renamed into place, so a crash never leaves a half-written model.
+ * target, flushed to disk and renamed into place (sdd_tmp_commit), so a crash or a
+ * kill -9 never leaves a half-written model at the target name.
  *
  * Layout (host byte order, little-endian on every supported platform):
  *   "SDDCELL\0"  u32 format version  u32 header bytes
@@ -182,7 +183,7 @@ int sdd_model_save(const sdd_model_t *m, const char *path)
     bad |= fwrite(&h, sizeof h, 1, f) != 1;
     bad |= fclose(f) != 0;
     f = NULL;
-    if (bad || rename(tmp, path) != 0) {
+    if (bad || sdd_tmp_commit(tmp, path) != 0) {
         rc = sdd_error(SDD_EIO, "%s: cannot write the model: %s", path, strerror(errno));
         remove(tmp);
         goto fail;

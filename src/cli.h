@@ -97,6 +97,39 @@ cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char
  * memorisation share; seconds >= 0 is appended. */
 void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, double seconds);
 
+/* The counts block of a metrics JSON ("synthetic" and, when floor is given, "floor"),
+ * and its stderr line (none with --quiet). */
+cJSON *cli_counts_json(const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor);
+void cli_counts_summary(const cli_ctx_t *ctx, const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor);
+/* --report OUT.html and --multiqc DIR (cli_report.c). sample names the MultiQC row
+ * (its base name without .h5ad is used). */
+typedef struct {
+    const char *html;         /* --report, or NULL */
+    const char *multiqc_dir;  /* --multiqc, or NULL */
+    const char *sample;       /* the run's name: the output or SYNTH file */
+    int created_dir;          /* cli_report_check created multiqc_dir */
+} cli_report_opt_t;
+/* What will be written: the page, the two MultiQC texts and their paths. */
+typedef struct {
+    char *html;
+    size_t html_len;
+    char *general, *table;    /* MultiQC general statistics and table section */
+    char *paths[2];           /* DIR/SAMPLE_sddcell_general_stats_mqc.json, DIR/SAMPLE_sddcell_mqc.json */
+} cli_report_built_t;
+/* Before the work: the report's directory exists and is writable, the MultiQC directory
+ * exists (it is created when missing) and is writable. CLI_OK or CLI_FAIL after a message. */
+int cli_report_check(const cli_ctx_t *ctx, cli_report_opt_t *o);
+/* After a failed run: remove the MultiQC directory if cli_report_check created it (and
+ * it is still empty). */
+void cli_report_abandon(const cli_report_opt_t *o);
+/* Build the texts the options ask for (nothing is written); CLI_OK or an exit status. */
+int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, const sdd_report_t *r, cli_report_built_t *b);
+/* Write them, each through a temporary name; on a failure remove those written. */
+int cli_report_write(const cli_ctx_t *ctx, const cli_report_opt_t *o, const cli_report_built_t *b);
+void cli_report_built_free(cli_report_built_t *b);
+/* The command line as typed (allocated; NULL on out-of-memory). */
+char *cli_command_line(const cli_ctx_t *ctx);
+
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
@@ -142,12 +175,13 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
 /* Train with progress; on an interrupt save the model to out and return CLI_INTERRUPTED. */
 int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, const char *out);
 /* uns of a sampled file (a cJSON object; the caller deletes it), and the writer (with
- * layers/counts when counts is set). */
+ * layers/counts when counts is set; when keep is given the counts written are handed to
+ * the caller, who frees them). */
 struct cJSON;
 struct cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sample_opt_t *s,
                              const cli_ctx_t *ctx);
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
-                     const struct cJSON *uns, int counts, int64_t first, uint64_t seed);
+                     const struct cJSON *uns, int counts, uint64_t seed, sdd_csr_t *keep);
 
 /* Data-parallel training over MPI (cli_mpi.c; one process when built without MPI or
  * run without a launcher). start: MPI_Init under mpirun, *rank and *size (0 and 1

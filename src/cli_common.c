@@ -244,7 +244,7 @@ int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json)
         if ((f = fopen(tmp, "w"))) {
             ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
             ok = (fclose(f) == 0) && ok;
-            if (ok) ok = rename(tmp, path) == 0;
+            if (ok) ok = sdd_tmp_commit(tmp, path) == 0;
             if (!ok) remove(tmp);
         }
         sdd_tmp_untrack(tmp);

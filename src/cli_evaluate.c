@@ -65,6 +65,7 @@ cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key)
         add_num(x, "scc", L->scc);
         add_num(x, "pcc", L->pcc);
         add_num(x, "lfc_pcc", L->lfc_pcc);
+        cJSON_AddNumberToObject(x, "lfc_genes_tested", (double)L->n_tested);
         add_num(x, "lfc_pcc_markers", L->lfc_pcc_markers);
         add_num(x, "mmd", L->mmd);
         cJSON_AddNumberToObject(x, "n_sub_real", (double)L->n_sub_real);
@@ -95,10 +96,74 @@ cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char
         cJSON_AddNumberToObject(m, "n_per_side", (double)h->mem_n);
         cJSON_AddNumberToObject(m, "n_pcs", h->mem_pcs);
     }
+    if (h->n_clusters > 0 && (m = cJSON_AddObjectToObject(o, "clusters"))) {
+        cJSON *pc = cJSON_AddArrayToObject(m, "per_cluster");
+        cJSON_AddNumberToObject(m, "n_clusters", h->n_clusters);
+        cJSON_AddNumberToObject(m, "n_per_side", (double)h->cluster_cells);
+        add_num(m, "share_tvd", h->cluster_tvd);
+        add_num(m, "share_tvd_floor", h->cluster_tvd_floor);
+        add_num(m, "purity_heldout", h->purity_heldout);
+        add_num(m, "purity_synthetic", h->purity_synth);
+        add_num(m, "purity_training", h->purity_train);
+        for (int c = 0; pc && c < h->n_clusters; c++) {
+            cJSON *x = cJSON_CreateObject();
+            if (!x) break;
+            cJSON_AddNumberToObject(x, "heldout", h->cluster_share[c]);
+            cJSON_AddNumberToObject(x, "synthetic", h->cluster_share[h->n_clusters + c]);
+            cJSON_AddNumberToObject(x, "training", h->cluster_share[2 * h->n_clusters + c]);
+            cJSON_AddItemToArray(pc, x);
+        }
+    }
     if (heldout_names && (names = cJSON_AddArrayToObject(o, "heldout_cells")))
         for (int64_t i = 0; i < n_names; i++)
             cJSON_AddItemToArray(names, cJSON_CreateString(heldout_names[i] ? heldout_names[i] : ""));
     return o;
+}
+
+static cJSON *counts_side(const sdd_counts_eval_t *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "n_real", (double)c->n_real);
+    cJSON_AddNumberToObject(o, "n_synth", (double)c->n_synth);
+    add_num(o, "library_size_ks", c->lib_ks);
+    add_num(o, "library_size_median_real", c->lib_median_real);
+    add_num(o, "library_size_median_synth", c->lib_median_synth);
+    add_num(o, "mean_var_pcc", c->mean_var_pcc);
+    add_num(o, "mean_var_offset_log10", c->mean_var_offset);
+    cJSON_AddNumberToObject(o, "mean_var_bins", c->mean_var_bins);
+    add_num(o, "gene_log_var_pcc", c->gene_log_var_pcc);
+    add_num(o, "zero_frac_pcc", c->zero_frac_pcc);
+    add_num(o, "zero_frac_mae", c->zero_frac_mae);
+    return o;
+}
+
+cJSON *cli_counts_json(const sdd_counts_eval_t *c, const sdd_counts_eval_t *floor)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddItemToObject(o, "synthetic", counts_side(c));
+    if (floor) cJSON_AddItemToObject(o, "floor", counts_side(floor));
+    return o;
+}
+
+void cli_counts_summary(const cli_ctx_t *ctx, const sdd_counts_eval_t *c, const sdd_counts_eval_t *f)
+{
+    if (ctx->quiet) return;
+    if (f)
+        fprintf(stderr,
+                "[M::%s] counts: library size KS %.4f (floor %.4f), median %.0f vs real %.0f; mean-variance "
+                "PCC %.4f (floor %.4f), offset %+.3f log10; per-gene zero fraction PCC %.4f (floor %.4f) "
+                "MAE %.4f (floor %.4f)\n",
+                ctx->cmd, c->lib_ks, f->lib_ks, c->lib_median_synth, c->lib_median_real, c->mean_var_pcc,
+                f->mean_var_pcc, c->mean_var_offset, c->zero_frac_pcc, f->zero_frac_pcc, c->zero_frac_mae,
+                f->zero_frac_mae);
+    else
+        fprintf(stderr,
+                "[M::%s] counts: library size KS %.4f, median %.0f vs real %.0f; mean-variance PCC %.4f, "
+                "offset %+.3f log10; per-gene zero fraction PCC %.4f MAE %.4f\n",
+                ctx->cmd, c->lib_ks, c->lib_median_synth, c->lib_median_real, c->mean_var_pcc,
+                c->mean_var_offset, c->zero_frac_pcc, c->zero_frac_mae);
 }
 
 void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, double seconds)
@@ -109,10 +174,12 @@ void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, doub
             "[M::%s] against %lld held-out cells (floor: as many training cells): sparsity real "
             "%.2f%% synthetic %.2f%% (floor %.2f%%); SCC %.4f (floor %.4f) PCC %.4f (floor %.4f) "
             "MMD %.4f (floor %.4f) LISI scaled %.4f (floor %.4f) kNN AUC %.4f (floor %.4f); "
-            "memorisation %.3f (0.5 = no copying)",
+            "memorisation %.3f (0.5 = no copying); %d held-out clusters: share distance %.3f (floor %.3f), "
+            "purity %.3f (floor %.3f, held-out %.3f)",
             ctx->cmd, (long long)h->m, 100 * e->sparsity_real, 100 * e->sparsity_synth,
             100 * f->sparsity_synth, e->scc, f->scc, e->pcc, f->pcc, e->mmd, f->mmd, e->lisi_scaled,
-            f->lisi_scaled, e->knn_auc, f->knn_auc, h->memorisation);
+            f->lisi_scaled, e->knn_auc, f->knn_auc, h->memorisation, h->n_clusters, h->cluster_tvd,
+            h->cluster_tvd_floor, h->purity_synth, h->purity_train, h->purity_heldout);
     if (seconds >= 0) fprintf(stderr, "; %.1f s", seconds);
     fputc('\n', stderr);
 }
@@ -170,15 +237,65 @@ static void print_table(const sdd_eval_t *e, const sdd_eval_t *f)
     }
 }
 
-/* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file. */
-static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo,
-               const char *json)
+/* The options of this run, shown as the report's recipe. */
+static cJSON *eval_recipe(const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo)
 {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "real", paths[0]);
+    cJSON_AddStringToObject(o, "synthetic", paths[1]);
+    if (paths[2]) cJSON_AddStringToObject(o, "train", paths[2]);
+    if (po->label_key) cJSON_AddStringToObject(o, "label", po->label_key);
+    cJSON_AddStringToObject(o, "real_values", po->real_normalized ? "log1p-normalised as given" : "raw counts, normalised");
+    if (!po->real_normalized) cJSON_AddNumberToObject(o, "target_sum", po->target_sum);
+    cJSON_AddNumberToObject(o, "n_sub", (double)eo->n_sub);
+    cJSON_AddNumberToObject(o, "n_pcs", eo->n_pcs);
+    cJSON_AddNumberToObject(o, "seed", (double)eo->seed);
+    return o;
+}
+
+/* The report and MultiQC texts of the evaluation (nothing is written yet). */
+static int build_report(cli_ctx_t *ctx, const cli_report_opt_t *ro, const char *const *paths, const sdd_pair_t *p,
+                        const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo, const sdd_eval_t *e,
+                        const sdd_heldout_eval_t *h, cli_report_built_t *b)
+{
+    sdd_report_t r;
+    cJSON *recipe = eval_recipe(paths, po, eo);
+    char *cmd = cli_command_line(ctx), title[1024];
+    int rc;
+    if (!recipe || !cmd) {
+        cJSON_Delete(recipe);
+        free(cmd);
+        return cli_error(ctx, "out of memory");
+    }
+    sdd_report_init(&r);
+    snprintf(title, sizeof title, "%s against %s%s%s", paths[1], paths[0], paths[2] ? ", trained on " : "",
+             paths[2] ? paths[2] : "");
+    r.title = title, r.command = cmd, r.recipe = recipe;
+    r.eval = e, r.heldout = h;
+    r.real = &p->real, r.synth = &p->synth, r.gene_names = p->gene_names;
+    r.real_labels = p->real_labels, r.synth_labels = p->synth_labels;
+    r.label_names = p->label_names, r.n_labels = p->n_labels, r.label_key = po->label_key;
+    r.seed = eo->seed;
+    rc = cli_report_build(ctx, ro, &r, b);
+    cJSON_Delete(recipe);
+    free(cmd);
+    return rc;
+}
+
+/* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file, the
+ * report and the MultiQC files. */
+static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *po, const sdd_eval_opt_t *eo,
+               const char *json, int counts, const cli_report_opt_t *ro)
+{
+    sdd_counts_eval_t ce, cf;
     sdd_pair_t *p = NULL;
     sdd_eval_t *e = NULL;
     sdd_heldout_eval_t *h = NULL;
+    cli_report_built_t b;
     cJSON *o = NULL;
     int rc;
+    memset(&b, 0, sizeof b);
     if ((rc = sdd_pair_load(paths[0], paths[1], po, &p)) < 0 ||
         (paths[2] && (rc = sdd_pair_load_train(p, paths[2], po)) < 0))
         goto fail;
@@ -189,10 +306,17 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
         rc = sdd_evaluate(&p->real, &p->synth, p->real_labels, p->synth_labels, p->label_names, p->n_labels,
                           eo, cli_progress, ctx, &e);
     if (rc < 0) goto fail;
+    if (counts && ((rc = sdd_pair_load_counts(p, paths[0], paths[1], paths[2], po)) < 0 ||
+                   (rc = sdd_counts_evaluate(&p->real_counts, &p->synth_counts, &ce)) < 0 ||
+                   (paths[2] && (rc = sdd_counts_evaluate(&p->real_counts, &p->train_counts, &cf)) < 0)))
+        goto fail;
     print_table(h ? h->synth : e, h ? h->floor : NULL);
     if (h) printf("%-28s %12.4f   (0.5 = no copying, 1 = copies)\n", "memorisation", h->memorisation);
     fflush(stdout);
     if (h) cli_heldout_summary(ctx, h, -1);
+    if (counts) cli_counts_summary(ctx, &ce, paths[2] ? &cf : NULL);
+    if ((ro->html || ro->multiqc_dir) && (rc = build_report(ctx, ro, paths, p, po, eo, e, h, &b)) != CLI_OK)
+        goto done;
     rc = CLI_OK;
     if (json) {
         o = h ? cli_heldout_json(h, po->label_key, NULL, 0) : result_json(e, p, paths[0], paths[1], po->label_key, eo->seed);
@@ -203,8 +327,12 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
             cJSON_AddNumberToObject(o, "n_synth_genes", (double)p->n_synth_genes);
             cJSON_AddNumberToObject(o, "seed", (double)eo->seed);
         }
+        if (o && counts) cJSON_AddItemToObject(o, "counts", cli_counts_json(&ce, paths[2] ? &cf : NULL));
         rc = o ? cli_write_json(ctx, json, o) : cli_error(ctx, "out of memory");
     }
+    if (rc == CLI_OK && (rc = cli_report_write(ctx, ro, &b)) != CLI_OK && json) unlink(json);
+done:
+    cli_report_built_free(&b);
     cJSON_Delete(o);
     sdd_heldout_eval_destroy(h);
     sdd_eval_destroy(e);
@@ -212,6 +340,8 @@ static int run(cli_ctx_t *ctx, const char *const *paths, const sdd_pair_opt_t *p
     return rc;
 fail:
     sdd_pair_destroy(p);
+    sdd_heldout_eval_destroy(h);
+    sdd_eval_destroy(e);
     return cli_lib_error(ctx, rc);
 }
 
@@ -221,12 +351,15 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         {"json", required_argument, NULL, 'j'}, {"label", required_argument, NULL, 'l'},
         {"n-sub", required_argument, NULL, 'n'}, {"real-normalized", no_argument, NULL, 'r'},
         {"target-sum", required_argument, NULL, 't'}, {"train", required_argument, NULL, 'T'},
+        {"counts", no_argument, NULL, 'c'},
+        {"report", required_argument, NULL, 'R'}, {"multiqc", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_pair_opt_t po;
     sdd_eval_opt_t eo;
     const char *json = NULL, *paths[3] = {NULL, NULL, NULL};
+    cli_report_opt_t ro = {NULL, NULL, NULL, 0};
     int64_t v;
-    int c, rc;
+    int c, rc, counts = 0;
 
     sdd_pair_opt_init(&po);
     sdd_eval_opt_init(&eo);
@@ -236,6 +369,9 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         switch (c) {
         case 'j': json = optarg; break;
         case 'T': paths[2] = optarg; break;
+        case 'c': counts = 1; break;
+        case 'R': ro.html = optarg; break;
+        case 'Q': ro.multiqc_dir = optarg; break;
         case 'n':
             if (cli_opt_int(ctx, "--n-sub", optarg, 10, INT64_MAX, &v)) return CLI_FAIL;
             eo.n_sub = v;
@@ -254,5 +390,9 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_eval_opt_check(&eo)) < 0) return cli_lib_error(ctx, rc);
     paths[0] = argv[optind];
     paths[1] = argv[optind + 1];
-    return run(ctx, paths, &po, &eo, json);
+    if (counts && po.real_normalized) return cli_usage_error(ctx, "--counts compares raw counts: drop --real-normalized");
+    ro.sample = paths[1];
+    if (cli_report_check(ctx, &ro) != CLI_OK) return CLI_FAIL;
+    if ((rc = run(ctx, paths, &po, &eo, json, counts, &ro)) != CLI_OK) cli_report_abandon(&ro);
+    return rc;
 }

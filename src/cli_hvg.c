@@ -68,7 +68,7 @@ static int write_tsv_file(const cli_ctx_t *ctx, const char *path, const sdd_hvg_
     }
     bad = write_tsv(fp, h, md) < 0;
     bad |= fclose(fp) != 0;
-    if (bad || rename(tmp, path) != 0) {
+    if (bad || sdd_tmp_commit(tmp, path) != 0) {
         cli_error(ctx, "%s: write failed: %s", path, strerror(errno));
         unlink(tmp);
         sdd_tmp_untrack(tmp);
@@ -211,6 +211,8 @@ int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx)
         return cli_usage_error(ctx, "--layer and --raw exclude each other");
     opt.read.skip_obs = 1;
     opt.threads = ctx->threads;
+    opt.progress = cli_progress;
+    opt.progress_user = ctx;
     if ((rc = sdd_hvg_file(argv[optind], &opt, &h, &md)) < 0) return cli_lib_error(ctx, rc);
     if (out)
         rc = write_tsv_file(ctx, out, h, md);

@@ -151,13 +151,14 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sa
 }
 
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
-                     const cJSON *uns, int counts, int64_t first, uint64_t seed)
+                     const cJSON *uns, int counts, uint64_t seed, sdd_csr_t *keep)
 {
     sdd_csr_t cnt = {0};
     int rc;
-    if (counts && (rc = sdd_sample_counts(m, &ds->X, first, seed, &cnt)) < 0) return cli_lib_error(ctx, rc);
+    if (counts && (rc = sdd_sample_counts(m, &ds->X, seed, &cnt)) < 0) return cli_lib_error(ctx, rc);
     rc = sdd_sample_write_h5ad(out, ds, uns, counts ? &cnt : NULL);
-    sdd_csr_free(&cnt);
+    if (keep && rc >= 0) *keep = cnt;
+    else sdd_csr_free(&cnt);
     return rc < 0 ? cli_lib_error(ctx, rc) : CLI_OK;
 }
 
@@ -253,7 +254,7 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
         snprintf(sh, sizeof sh, "%lld/%lld", (long long)shard_i, (long long)shard_k);
         cJSON_AddStringToObject(cJSON_GetObjectItem(uns, "sddcell"), "shard", sh);
     }
-    rc = cli_sample_write(ctx, out, m, ds, uns, counts, so.first, so.seed);
+    rc = cli_sample_write(ctx, out, m, ds, uns, counts, so.seed, NULL);
     cJSON_Delete(uns);
     sdd_dataset_destroy(ds);
     sdd_model_destroy(m);

@@ -56,6 +56,30 @@ static void free_outputs(outputs_t *o)
     free(o->model);
 }
 
+/* The training and sampling options of the run, as the metrics JSON records them. */
+static cJSON *recipe_json(const sdd_train_opt_t *to, const sdd_sample_opt_t *so, double holdout)
+{
+    cJSON *r = cJSON_CreateObject();
+    if (!r) return NULL;
+    cJSON_AddNumberToObject(r, "train_steps", (double)to->steps);
+    cJSON_AddNumberToObject(r, "batch", (double)to->batch);
+    cJSON_AddNumberToObject(r, "lr", to->lr);
+    cJSON_AddNumberToObject(r, "value_mask", to->value_mask);
+    cJSON_AddNumberToObject(r, "bit_weight", to->bit_weight);
+    cJSON_AddNumberToObject(r, "sparsity_bits", to->sparsity_bits);
+    cJSON_AddStringToObject(r, "scale", to->scale_gene ? "gene" : "global");
+    cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : so->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
+    cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
+    cJSON_AddNumberToObject(r, "td", so->td);
+    cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
+    cJSON_AddStringToObject(r, "bit_update", so->update == SDD_UPDATE_DRAW ? "draw" : "mean");
+    cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
+    cJSON_AddNumberToObject(r, "guidance", so->guidance);
+    cJSON_AddNumberToObject(r, "seed", (double)so->seed);
+    cJSON_AddNumberToObject(r, "holdout", holdout);
+    return r;
+}
+
 /* The figures (held-out protocol or against the training cells), then the run's own keys. */
 static cJSON *metrics_json(const sdd_eval_t *e, const sdd_heldout_eval_t *h, const char *input,
                            const outputs_t *out, const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
@@ -71,25 +95,7 @@ static cJSON *metrics_json(const sdd_eval_t *e, const sdd_heldout_eval_t *h, con
     cJSON_AddStringToObject(o, "synth", out->h5ad);
     if (out->model) cJSON_AddStringToObject(o, "model", out->model);
     cJSON_AddStringToObject(o, "preset", preset);
-    r = cJSON_AddObjectToObject(o, "recipe");
-    if (r) {
-        cJSON_AddNumberToObject(r, "train_steps", (double)to->steps);
-        cJSON_AddNumberToObject(r, "batch", (double)to->batch);
-        cJSON_AddNumberToObject(r, "lr", to->lr);
-        cJSON_AddNumberToObject(r, "value_mask", to->value_mask);
-        cJSON_AddNumberToObject(r, "bit_weight", to->bit_weight);
-        cJSON_AddNumberToObject(r, "sparsity_bits", to->sparsity_bits);
-        cJSON_AddStringToObject(r, "scale", to->scale_gene ? "gene" : "global");
-        cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : so->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
-        cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
-        cJSON_AddNumberToObject(r, "td", so->td);
-        cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
-        cJSON_AddStringToObject(r, "bit_update", so->update == SDD_UPDATE_DRAW ? "draw" : "mean");
-        cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
-        cJSON_AddNumberToObject(r, "guidance", so->guidance);
-        cJSON_AddNumberToObject(r, "seed", (double)so->seed);
-        cJSON_AddNumberToObject(r, "holdout", holdout);
-    }
+    if ((r = recipe_json(to, so, holdout))) cJSON_AddItemToObject(o, "recipe", r);
     t = cJSON_AddObjectToObject(o, "seconds");
     if (t) {
         cJSON_AddNumberToObject(t, "prep", secs[0]);
@@ -122,6 +128,7 @@ typedef struct {
     cli_label_counts_t lc;
     const char *out, *prefix, *model_out, *preset;
     int counts, n_set;
+    cli_report_opt_t ro;
 } sim_opt_t;
 
 static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
@@ -131,6 +138,7 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
         {"output", required_argument, NULL, 'o'}, {"prefix", required_argument, NULL, 'p'},
         {"cells", required_argument, NULL, 'n'}, {"model-out", required_argument, NULL, 'm'},
         {"preset", required_argument, NULL, 'P'}, {"holdout", required_argument, NULL, 'H'},
+        {"report", required_argument, NULL, 'R'}, {"multiqc", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c, rc, n = 0;
     for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
@@ -150,6 +158,8 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
             s->n_set = 1;
             break;
         case 'm': s->model_out = optarg; break;
+        case 'R': s->ro.html = optarg; break;
+        case 'Q': s->ro.multiqc_dir = optarg; break;
         case 'P': break;
         case 'H':
             if (cli_opt_double(ctx, "--holdout", optarg, 0, 1, &s->po.holdout)) return CLI_FAIL;
@@ -187,6 +197,69 @@ static int evaluate(cli_ctx_t *ctx, const sdd_trainset_t *ts, const sdd_dataset_
     return sdd_evaluate(&ts->X, &ds->X, ts->labels, sl, ts->label_names, n_labels, eo, cli_progress, ctx, e);
 }
 
+/* The report's recipe: preprocessing, the training set, then the recipe of the metrics. */
+static cJSON *report_recipe(const sim_opt_t *s, const char *input, const sdd_trainset_t *ts)
+{
+    static const char *flavors[] = {"seurat", "cell_ranger", "seurat_v3"};
+    cJSON *o = cJSON_CreateObject(), *r;
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "input", input);
+    cJSON_AddStringToObject(o, "preset", s->preset);
+    cJSON_AddNumberToObject(o, "genes (highly variable)", (double)ts->G);
+    cJSON_AddStringToObject(o, "hvg_flavor", flavors[s->po.flavor >= 0 && s->po.flavor < 3 ? s->po.flavor : 0]);
+    cJSON_AddNumberToObject(o, "training cells", (double)ts->n_cells);
+    cJSON_AddNumberToObject(o, "held-out cells", (double)ts->n_heldout);
+    if (ts->label_key) cJSON_AddStringToObject(o, "label", ts->label_key);
+    cJSON_AddStringToObject(o, "precision", sdd_precision_name(s->to.precision));
+    if ((r = recipe_json(&s->to, &s->so, s->po.holdout))) {
+        cJSON *c = r->child;
+        r->child = NULL;
+        cJSON_Delete(r);
+        while (c) { /* move the recipe's items over */
+            cJSON *next = c->next;
+            c->prev = c->next = NULL;
+            cJSON_AddItemToObject(o, c->string, c);
+            c = next;
+        }
+    }
+    return o;
+}
+
+/* The report and MultiQC texts: the synthetic cells against the held-out cells (or the
+ * training cells when none are held out). */
+static int build_report(cli_ctx_t *ctx, const sim_opt_t *s, const char *input, const outputs_t *out,
+                        const sdd_trainset_t *ts, const sdd_dataset_t *ds, const sdd_eval_t *e,
+                        const sdd_heldout_eval_t *h, cli_report_built_t *b)
+{
+    sdd_report_t r;
+    cJSON *recipe = report_recipe(s, input, ts);
+    char *cmd = cli_command_line(ctx), title[1024];
+    const int32_t *sl = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
+    int rc;
+    if (!recipe || !cmd) {
+        cJSON_Delete(recipe);
+        free(cmd);
+        return cli_error(ctx, "out of memory");
+    }
+    sdd_report_init(&r);
+    snprintf(title, sizeof title, "%s, synthetic cells from %s", out->h5ad, input);
+    r.title = title, r.command = cmd, r.recipe = recipe;
+    r.eval = e, r.heldout = h;
+    r.real = h ? &ts->heldout_X : &ts->X;
+    r.synth = &ds->X;
+    r.gene_names = ts->gene_names;
+    if (ts->labels && sl && (h ? ts->heldout_labels != NULL : 1)) {
+        r.real_labels = h ? ts->heldout_labels : ts->labels;
+        r.synth_labels = sl;
+        r.label_names = ts->label_names, r.n_labels = ts->n_labels, r.label_key = ts->label_key;
+    }
+    r.seed = ctx->seed;
+    rc = cli_report_build(ctx, &s->ro, &r, b);
+    cJSON_Delete(recipe);
+    free(cmd);
+    return rc;
+}
+
 int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     sim_opt_t s;
@@ -196,11 +269,15 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     sdd_dataset_t *ds = NULL;
     sdd_eval_t *e = NULL;
     sdd_heldout_eval_t *h = NULL;
+    sdd_csr_t cnt = {0}, real_cnt = {0}, floor_cnt = {0};
+    sdd_counts_eval_t ce, cf;
     cJSON *uns = NULL, *mj = NULL;
+    cli_report_built_t rb;
     double secs[4] = {0}, t0;
     int rc, crc = CLI_FAIL;
 
     memset(&s, 0, sizeof s);
+    memset(&rb, 0, sizeof rb);
     sdd_prep_opt_init(&s.po);
     sdd_train_opt_init(&s.to);
     sdd_sample_opt_init(&s.so);
@@ -214,7 +291,12 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
         crc = cli_error(ctx, "out of memory");
         goto done;
     }
+    s.ro.sample = s.prefix ? s.prefix : s.out;
+    if (cli_report_check(ctx, &s.ro) != CLI_OK) goto done;
     s.to.seed = s.so.seed = s.eo.seed = s.po.holdout_seed = ctx->seed;
+    s.po.threads = ctx->threads;
+    s.po.progress = cli_progress;
+    s.po.progress_user = ctx;
     if (!s.n_set) s.so.n_cells = 1; /* checked now, set from the data below */
     if ((rc = sdd_prep_opt_check(&s.po)) < 0 || (rc = sdd_train_opt_check(&s.to)) < 0 ||
         (rc = sdd_sample_opt_check(&s.so)) < 0 || (rc = sdd_eval_opt_check(&s.eo)) < 0)
@@ -224,15 +306,17 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     secs[0] = sdd_realtime() - t0;
     if ((rc = sdd_model_create(ts, &s.to, &m)) < 0) goto lib_fail;
     s.to.steps = sdd_model_total_steps(m);
+    if (!s.n_set) s.so.n_cells = ts->n_cells;
+    if (!s.so.steps) s.so.steps = sdd_sample_default_steps(s.so.n_cells);
     if (!ctx->quiet)
-        fprintf(stderr, "[M::simulate] %lld cells x %lld genes (%lld more held out); preset %s; %lld training steps\n",
-                (long long)ts->n_cells, (long long)ts->G, (long long)ts->n_heldout, s.preset, (long long)s.to.steps);
+        fprintf(stderr, "[M::simulate] %lld cells x %lld genes (%lld more held out); preset %s; %lld training steps, "
+                "%lld sampling steps\n", (long long)ts->n_cells, (long long)ts->G, (long long)ts->n_heldout, s.preset,
+                (long long)s.to.steps, (long long)s.so.steps);
     t0 = sdd_realtime();
     if ((crc = cli_train_run(ctx, m, ts, out.model)) != CLI_OK) goto done;
     secs[1] = sdd_realtime() - t0;
     crc = CLI_FAIL;
     if (out.model && (rc = sdd_model_save(m, out.model)) < 0) goto lib_fail;
-    if (!s.n_set) s.so.n_cells = ts->n_cells;
     t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &s.so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
     secs[2] = sdd_realtime() - t0;
@@ -240,18 +324,38 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
         crc = cli_error(ctx, "out of memory");
         goto done;
     }
-    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, 0, s.so.seed)) != CLI_OK) goto done;
+    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed, &cnt)) != CLI_OK) goto done;
     crc = CLI_FAIL;
     t0 = sdd_realtime();
     if ((rc = evaluate(ctx, ts, ds, &s.eo, &e, &h)) < 0) {
         unlink(out.h5ad);
         goto lib_fail;
     }
+    /* counts against the real counts: held-out (floor: the training cells), else training */
+    if (s.counts && ((rc = sdd_trainset_counts(ts, h != NULL, &real_cnt)) < 0 ||
+                     (rc = sdd_counts_evaluate(&real_cnt, &cnt, &ce)) < 0 ||
+                     (h && ((rc = sdd_trainset_counts(ts, 0, &floor_cnt)) < 0 ||
+                            (rc = sdd_counts_evaluate(&real_cnt, &floor_cnt, &cf)) < 0)))) {
+        unlink(out.h5ad);
+        goto lib_fail;
+    }
     secs[3] = sdd_realtime() - t0;
+    if ((s.ro.html || s.ro.multiqc_dir) &&
+        (crc = build_report(ctx, &s, argv[optind], &out, ts, ds, e, h, &rb)) != CLI_OK) {
+        unlink(out.h5ad);
+        goto done;
+    }
+    crc = CLI_FAIL;
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
+    if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
         crc = CLI_FAIL;
+        goto done;
+    }
+    if (cli_report_write(ctx, &s.ro, &rb) != CLI_OK) {
+        unlink(out.h5ad);
+        unlink(out.json);
         goto done;
     }
     if (h) cli_heldout_summary(ctx, h, secs[0] + secs[1] + secs[2] + secs[3]);
@@ -261,13 +365,19 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
                 "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
                 100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
                 e->knn_auc, secs[0] + secs[1] + secs[2] + secs[3]);
+    if (s.counts) cli_counts_summary(ctx, &ce, h ? &cf : NULL);
     crc = CLI_OK;
     goto done;
 lib_fail:
     crc = cli_lib_error(ctx, rc);
 done:
+    if (crc != CLI_OK) cli_report_abandon(&s.ro);
+    cli_report_built_free(&rb);
     cJSON_Delete(mj);
     cJSON_Delete(uns);
+    sdd_csr_free(&cnt);
+    sdd_csr_free(&real_cnt);
+    sdd_csr_free(&floor_cnt);
     sdd_eval_destroy(e);
     sdd_heldout_eval_destroy(h);
     sdd_dataset_destroy(ds);

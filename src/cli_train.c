@@ -101,6 +101,8 @@ static int train_run(int argc, char **argv, cli_ctx_t *ctx, int rank, int size, 
     a.train.seed = ctx->seed;
     a.train.checkpoint_path = a.out;
     a.prep.threads = ctx->threads;
+    a.prep.progress = cli_progress;
+    a.prep.progress_user = ctx;
     if ((rc = sdd_train_opt_check(&a.train)) < 0) st = cli_usage_error(ctx, "%s", sdd_errdetail());
     else if (size > 1 && (a.train.grad_slices < size || a.train.grad_slices % size || (size & (size - 1))))
         st = cli_usage_error(ctx, "%d MPI processes need --grad-slices S, a power of two that is a multiple of %d "

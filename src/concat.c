@@ -19,7 +19,8 @@
  * Memory: data move through one buffer of BLOCK_ELEMS elements per dataset at a time,
  * and one part is open at a time, so the peak does not grow with the parts or their
  * cells (beyond the var index and category strings, which are compared whole).
- * The output is written under a temporary name and renamed when complete.
+ * The output is written under a temporary name, flushed to disk and renamed into place
+ * when complete (sdd_tmp_commit).
  */
 #include "h5_util.h"
 #include <cjson/cJSON.h>
@@ -798,7 +799,7 @@ int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts)
     if (rc < 0 && truncate(tmp, 0) != 0) SDD_LOG_D("%s: cannot truncate %s", out, tmp);
     if (H5Fclose(c.fout) < 0 && rc == SDD_OK)
         rc = sdd_error(SDD_EIO, "%s: HDF5 failed to finish the file: %s", out, errno ? strerror(errno) : "disk full?");
-    if (rc == SDD_OK && rename(tmp, out) != 0)
+    if (rc == SDD_OK && sdd_tmp_commit(tmp, out) != 0)
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file into place: %s", out, strerror(errno));
     if (rc < 0) unlink(tmp);
 untrack:

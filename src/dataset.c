@@ -104,5 +104,6 @@ void sdd_trainset_destroy(sdd_trainset_t *ts)
     sdd_csr_free(&ts->heldout_X);
     sdd_strv_free(ts->heldout_names, ts->n_heldout);
     free(ts->heldout_labels);
+    free(ts->heldout_library_size);
     free(ts);
 }

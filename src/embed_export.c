@@ -169,7 +169,7 @@ int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_emb
         remove(tmp);
         goto fail;
     }
-    if (rename(tmp, path) != 0) {
+    if (sdd_tmp_commit(tmp, path) != 0) {
         remove(tmp);
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
         goto fail;
@@ -209,7 +209,7 @@ int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embe
     }
     ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
+    ok = ok && sdd_tmp_commit(tmp, path) == 0;
     if (!ok) remove(tmp);
 done:
     sdd_strv_free(names, e->n);

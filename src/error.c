@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <gsl/gsl_errno.h>
 
@@ -107,32 +109,66 @@ void sdd_set_interrupt_hook(int (*poll)(void *user), void *user)
 int sdd_interrupt_requested(void) { return interrupt_poll && interrupt_poll(interrupt_user) != 0; }
 
 /* Temporary files in flight, for sdd_tmp_remove_all in a signal handler: a slot is
- * marked used only after its name is complete, and the remover only reads. */
+ * claimed atomically (threads may write files at the same time), marked in use only
+ * after its name is complete, and the remover only reads. */
 #define N_TMP 8
 static char tmp_path[N_TMP][4096];
-static volatile sig_atomic_t tmp_used[N_TMP];
+static volatile sig_atomic_t tmp_used[N_TMP]; /* 0 free, 2 being filled, 1 in use */
 
 void sdd_tmp_track(const char *path)
 {
     size_t n = strlen(path);
-    for (int i = 0; i < N_TMP && n < sizeof tmp_path[i]; i++)
-        if (!tmp_used[i]) {
+    for (int i = 0; i < N_TMP && n < sizeof tmp_path[i]; i++) {
+        sig_atomic_t expect = 0;
+        if (__atomic_compare_exchange_n(&tmp_used[i], &expect, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             memcpy(tmp_path[i], path, n + 1);
-            tmp_used[i] = 1;
+            __atomic_store_n(&tmp_used[i], 1, __ATOMIC_RELEASE);
             return;
         }
+    }
 }
 
 void sdd_tmp_untrack(const char *path)
 {
     for (int i = 0; i < N_TMP; i++)
-        if (tmp_used[i] && strcmp(tmp_path[i], path) == 0) tmp_used[i] = 0;
+        if (__atomic_load_n(&tmp_used[i], __ATOMIC_ACQUIRE) == 1 && strcmp(tmp_path[i], path) == 0) {
+            __atomic_store_n(&tmp_used[i], 0, __ATOMIC_RELEASE);
+            return;
+        }
 }
 
 void sdd_tmp_remove_all(void)
 {
     for (int i = 0; i < N_TMP; i++)
-        if (tmp_used[i]) unlink(tmp_path[i]);
+        if (tmp_used[i] == 1) unlink(tmp_path[i]);
+}
+
+/* Durable replacement: the data of tmp reach the disk before the rename, and the
+ * directory entry after it, so a crash or power loss leaves either the old file at path
+ * or the whole new one, never a name pointing at missing blocks. */
+int sdd_tmp_commit(const char *tmp, const char *path)
+{
+    int fd = open(tmp, O_RDONLY), rc, e;
+    char dir[4096];
+    const char *slash;
+    if (fd < 0) return -1;
+    rc = fsync(fd);
+    e = errno;
+    close(fd);
+    if (rc != 0 && e != EINVAL && e != EROFS) { /* EINVAL: a file system without fsync */
+        errno = e;
+        return -1;
+    }
+    if (rename(tmp, path) != 0) return -1;
+    slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) { /* best effort: the file is in place */
+        (void)fsync(fd);
+        close(fd);
+    }
+    return 0;
 }
 
 /* Registered by the reading stage (lzf.c); weak so the core links without it. */

@@ -140,10 +140,18 @@ BF16 static void kern_hw(int kp, const uint32_t *a, const uint32_t *b, float *c,
 #endif
 
 /* Packing buffers of the calling thread, grown as needed and kept for the next product
- * (pool threads live as long as the process), so a training step allocates nothing
- * after its first. */
+ * (pool threads live until the pool shrinks or the library is unloaded, and free them
+ * then with sdd_gemm_bf16_release), so a training step allocates nothing after its first. */
 static _Thread_local uint32_t *tl_a, *tl_b;
 static _Thread_local size_t tl_na;
+
+void sdd_gemm_bf16_release(void)
+{
+    free(tl_a);
+    free(tl_b);
+    tl_a = tl_b = NULL;
+    tl_na = 0;
+}
 
 int sdd_gemm_bf16_piece(int hw, int ta, int tb, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float beta, float *C, int ldc)

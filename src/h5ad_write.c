@@ -665,7 +665,7 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
                        errno ? strerror(errno) : "disk full?");
         goto fail;
     }
-    if (rename(tmp, path) != 0) {
+    if (sdd_tmp_commit(tmp, path) != 0) {
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file into place: %s", path,
                        strerror(errno));
         goto fail;

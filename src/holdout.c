@@ -196,6 +196,7 @@ void sdd_heldout_eval_destroy(sdd_heldout_eval_t *h)
     free(h->sub_train);
     sdd_eval_destroy(h->synth);
     sdd_eval_destroy(h->floor);
+    free(h->cluster_share);
     free(h);
 }
 
@@ -222,6 +223,90 @@ static void free_side(side_t *s)
 }
 
 /* The memorisation share on mem_n cells a side, drawn from the m of each side. */
+/* For each row of Q [nq x d]: its k nearest rows of R (all held-out cells, self excluded
+ * when self_ref), the most common cluster among them (ties: the cluster of the nearest
+ * of the tied) into lab[q] and the share of the k in it, summed into *purity. */
+static int assign_clusters(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+                           const int32_t *rl, int nc, int self_ref, int32_t *lab, double *purity)
+{
+    int64_t *idx = sdd_malloc((size_t)nq * (size_t)k * sizeof *idx), *self = NULL;
+    double *d2 = sdd_malloc((size_t)nq * (size_t)k * sizeof *d2);
+    int *cnt = sdd_calloc((size_t)nc + 1, sizeof *cnt);
+    int rc = SDD_ENOMEM;
+    if (!idx || !d2 || !cnt) goto done;
+    if (self_ref) {
+        if (!(self = sdd_malloc((size_t)nq * sizeof *self))) goto done;
+        for (int64_t q = 0; q < nq; q++) self[q] = q;
+    }
+    if ((rc = sdd_knn(Q, nq, R, nr, d, k, self, idx, d2)) < 0) goto done;
+    *purity = 0;
+    for (int64_t q = 0; q < nq; q++) {
+        int best = -1;
+        memset(cnt, 0, (size_t)nc * sizeof *cnt);
+        for (int j = 0; j < k; j++) cnt[rl[idx[q * k + j]]]++;
+        for (int j = 0; j < k; j++) { /* nearest first: ties go to the nearer cluster */
+            int c = rl[idx[q * k + j]];
+            if (best < 0 || cnt[c] > cnt[best]) best = c;
+        }
+        lab[q] = best;
+        *purity += (double)cnt[best] / k;
+    }
+    *purity /= (double)nq;
+    rc = SDD_OK;
+done:
+    free(idx);
+    free(d2);
+    free(cnt);
+    free(self);
+    return rc;
+}
+
+/* Clusters of the held-out cells (sdd_cluster_cells) and, on their principal components,
+ * the cluster of each synthetic and training cell by its nearest held-out cells: shares
+ * per cluster, their total variation distance from the held-out shares, and purity. */
+static int cluster_step(const side_t *sd, int64_t n, const sdd_eval_opt_t *opt, sdd_heldout_eval_t *h)
+{
+    sdd_cluster_opt_t co;
+    sdd_pca_t pca;
+    int32_t *lab = sdd_malloc((size_t)3 * (size_t)n * sizeof *lab);
+    double *sc = NULL, pur[3] = {0, 0, 0};
+    int nc = 0, k = n - 1 < 15 ? (int)n - 1 : 15, rc = SDD_ENOMEM;
+    memset(&pca, 0, sizeof pca);
+    if (!lab) return SDD_ENOMEM;
+    sdd_cluster_opt_init(&co);
+    co.seed = opt->seed;
+    if (co.n_pcs > n - 1) co.n_pcs = (int)n - 1;
+    if ((rc = sdd_cluster_cells(&sd[0].X, &co, lab, &nc)) < 0) goto done;
+    if ((rc = sdd_pca_fit(&sd[0].X, co.n_pcs, &pca)) < 0) goto done;
+    rc = SDD_ENOMEM;
+    if (!(sc = sdd_malloc((size_t)2 * (size_t)n * (size_t)pca.k * sizeof *sc))) goto done;
+    if ((rc = sdd_pca_transform(&pca, &sd[1].X, sc)) < 0 ||
+        (rc = sdd_pca_transform(&pca, &sd[2].X, sc + n * pca.k)) < 0)
+        goto done;
+    if ((rc = assign_clusters(pca.scores, n, pca.scores, n, pca.k, k, lab, nc, 1, lab + n, &pur[0])) < 0 ||
+        (rc = assign_clusters(sc, n, pca.scores, n, pca.k, k, lab, nc, 0, lab + n, &pur[1])) < 0 ||
+        (rc = assign_clusters(sc + n * pca.k, n, pca.scores, n, pca.k, k, lab, nc, 0, lab + 2 * n, &pur[2])) < 0)
+        goto done;
+    rc = SDD_ENOMEM;
+    if (!(h->cluster_share = sdd_calloc((size_t)3 * (size_t)nc, sizeof *h->cluster_share))) goto done;
+    h->n_clusters = nc;
+    h->cluster_cells = n;
+    for (int s = 0; s < 3; s++)
+        for (int64_t i = 0; i < n; i++) h->cluster_share[s * nc + lab[s * n + i]] += 1.0 / (double)n;
+    h->cluster_tvd = h->cluster_tvd_floor = 0;
+    for (int c = 0; c < nc; c++) {
+        h->cluster_tvd += 0.5 * fabs(h->cluster_share[nc + c] - h->cluster_share[c]);
+        h->cluster_tvd_floor += 0.5 * fabs(h->cluster_share[2 * nc + c] - h->cluster_share[c]);
+    }
+    h->purity_heldout = pur[0], h->purity_synth = pur[1], h->purity_train = pur[2];
+    rc = SDD_OK;
+done:
+    free(lab);
+    free(sc);
+    sdd_pca_free(&pca);
+    return rc;
+}
+
 static int memorisation_step(const side_t *sd, sdd_rng_t *rng, const sdd_eval_opt_t *opt,
                              sdd_heldout_eval_t *h)
 {
@@ -239,8 +324,10 @@ static int memorisation_step(const side_t *sd, sdd_rng_t *rng, const sdd_eval_op
             if ((rc = sdd_subsample_rows(rng, h->m, h->mem_n, sub)) == 0)
                 rc = take_side(&sd[s].X, NULL, sub, h->mem_n, &cut[s]);
         if (rc == 0) rc = sdd_memorisation(&cut[2].X, &cut[0].X, &cut[1].X, opt->n_pcs, &h->memorisation);
+        if (rc == 0) rc = cluster_step(cut, h->mem_n, opt, h);
     } else {
         rc = sdd_memorisation(&sd[2].X, &sd[0].X, &sd[1].X, opt->n_pcs, &h->memorisation);
+        if (rc == 0) rc = cluster_step(sd, h->mem_n, opt, h);
     }
     for (int s = 0; s < 3; s++) free_side(&cut[s]);
     free(sub);

@@ -98,9 +98,22 @@ const cli_cmd_t cli_commands[] = {
      "copying, 1 = copies); JSON blocks synthetic_vs_heldout, training_vs_heldout and\n"
      "memorisation.\n"
      "\n"
+     "With --counts, SYNTH's layers/counts (from sampling with --counts) are judged against\n"
+     "REAL's raw counts on the same genes: library sizes (Kolmogorov-Smirnov distance and\n"
+     "medians), the mean-variance relation (Pearson of the mean log10 variance over 20\n"
+     "bins of log10 mean, and its offset) and the per-gene zero fractions (Pearson, mean\n"
+     "absolute difference); with --train also TRAIN's counts against REAL's as the floor.\n"
+     "JSON block counts.\n"
+     "\n"
      "Options:\n"
      "  --json FILE          write all metrics as JSON to FILE\n"
+     "  --report FILE.html   write a self-contained HTML report: metrics (beside the floor\n"
+     "                       with --train), UMAP of real and synthetic cells, per-cluster\n"
+     "                       and per-label figures, gene means, zero fractions, options\n"
+     "  --multiqc DIR        write MultiQC custom content (SYNTH_sddcell_general_stats_mqc.json,\n"
+     "                       SYNTH_sddcell_mqc.json) into DIR (created when missing)\n"
      "  --train TRAIN        the training cells (raw counts, normalised as REAL)\n"
+     "  --counts             also compare SYNTH's layers/counts with REAL's raw counts\n"
      "  --label KEY          obs column of both files with cell labels: per-label metrics\n"
      "  --n-sub N            cells per side for MMD, LISI and kNN AUC (default 10000)\n"
      "  --real-normalized    REAL (and TRAIN) already log1p-normalised: use as they are\n"
@@ -154,7 +167,7 @@ const cli_cmd_t cli_commands[] = {
      "Training options:\n"
      "  -o, --output MODEL   the model file to write (required)\n"
      "  --steps N            optimiser steps (default: 150 epochs = ceil(150 cells / batch),\n"
-     "                       at least 500 and at most 10000)\n"
+     "                       at least 500 and at most 1200)\n"
      "  --batch-size N       minibatch size (default 256)\n"
      "  --lr X               Adam learning rate (default 0.001)\n"
      "  --lr-decay S         constant (default) or cosine (decay to 0 over the steps)\n"
@@ -217,8 +230,8 @@ const cli_cmd_t cli_commands[] = {
      "                         default: the training proportions\n"
      "  --guidance W           classifier-free guidance x0 = x0_null + W (x0_label - x0_null);\n"
      "                         1 (default) = plain conditional, 0 = unconditional\n"
-     "  --counts               add layers/counts: Poisson counts at a library size drawn\n"
-     "                         from the training cells'\n"
+     "  --counts               add layers/counts: integer counts, each cell's smallest\n"
+     "                         expressed value read as one count\n"
      "  --no-ema               use the raw training weights instead of the EMA\n"
      "  --threshold            baseline: zero the smallest values until the training\n"
      "                         sparsity is reached\n"
@@ -250,14 +263,21 @@ const cli_cmd_t cli_commands[] = {
      "                         warning), compares with the training cells instead\n"
      "  -n, --cells N          cells to generate (default: as many as train)\n"
      "  --model-out M.sdd      keep the trained model\n"
+     "  --report FILE.html     write a self-contained HTML report: the metrics beside the\n"
+     "                         held-out floor, UMAP of real and synthetic cells side by\n"
+     "                         side, per-cluster figures, gene means, zero fractions, recipe\n"
+     "  --multiqc DIR          write MultiQC custom content into DIR (created when missing):\n"
+     "                         NAME_sddcell_general_stats_mqc.json and NAME_sddcell_mqc.json\n"
      "  --preset fast|paper    fast (default): bit logits, lr 1e-3, value loss on non-zeros,\n"
-     "                         150 epochs, 100 DDIM steps, Bernoulli decoding: the measured\n"
+     "                         150 epochs (500-1200 steps), 100 DDIM steps (fewer above\n"
+     "                         4500 cells, >= 20), Bernoulli decoding: the measured\n"
      "                         best against held-out cells; paper: x0 output, 300000 steps,\n"
      "                         1000 DDIM steps, threshold decoding. Flags given override\n"
      "                         the preset.\n"
      "  --label auto           train on clusters of the training cells (Louvain on the kNN\n"
      "                         graph) and sample them in the training proportions\n"
-     "  --sample-steps S       reverse steps of sampling (fast: 100)\n"
+     "  --sample-steps S       reverse steps of sampling (fast: min(100, max(20, 450000 /\n"
+     "                         cells)), so that sampling time stays bounded)\n"
      "  --lr-decay cosine|constant  learning-rate schedule\n"
      "  the training options of 'sddcell train' (--steps is the training steps) and of\n"
      "  'sddcell sample' (--sampler, --td, --eta, --bit-update, --sample-self-cond,\n"
@@ -280,7 +300,9 @@ static void print_main_usage(FILE *fp)
     for (const cli_cmd_t *c = cli_commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
     fputs("  help CMD   show the usage of CMD\n"
           "\nGlobal options:\n"
-          "  --threads N   compute threads, OpenBLAS included (default 1)\n"
+          "  --threads N   compute threads, OpenBLAS included (default: the CPUs this\n"
+          "                process may use: its affinity mask, capped by a cgroup CPU quota;\n"
+          "                results are the same with any N)\n"
           "  --seed N      random seed (default 42)\n"
           "  -v            verbose: debug messages and a closing line with time and memory\n"
           "  --quiet       errors and warnings only, no progress\n"
@@ -349,7 +371,7 @@ static void pin_blas_threads(char **argv_orig)
 
 int main(int argc, char **argv)
 {
-    cli_ctx_t ctx = {.threads = 1, .seed = 42};
+    cli_ctx_t ctx = {.threads = 0, .seed = 42};
     char **argv_orig = argv;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     const cli_cmd_t *cmd;
@@ -363,6 +385,7 @@ int main(int argc, char **argv)
     if (take_globals(&argc, args, &ctx)) return CLI_FAIL;
     pin_blas_threads(argv_orig);
     unsetenv("SDD_NO_REEXEC");
+    if (ctx.threads == 0) ctx.threads = sdd_cpus_available(); /* no --threads: what we may use */
 
     if (argc < 2) {
         print_main_usage(stderr);

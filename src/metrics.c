@@ -13,10 +13,12 @@
  *   per label     for each label present on both sides: sparsity, SCC / PCC of the
  *                 label's mean vectors, MMD of the label's subsampled cells on the same
  *                 joint PCs, and the Pearson correlation real vs synthetic of the log
- *                 fold changes (label vs the other labelled cells), computed as scanpy's
- *                 rank_genes_groups does: log2(expm1(mu_in) + 1e-9) -
- *                 log2(expm1(mu_out) + 1e-9), over all genes and over the label's 50
- *                 markers (highest real fold change).
+ *                 fold changes (label vs the other labelled cells), computed as Seurat's
+ *                 FindMarkers does (avg_log2FC, pseudocount 1 on the normalised scale):
+ *                 log2(mean expm1(x) in + 1) - log2(mean expm1(x) out + 1), over the
+ *                 genes it tests (min.pct: detected in >= 10% of the label's real cells
+ *                 or of the other real cells) and over the 50 of them with the highest
+ *                 real fold change (the label's markers).
  *
  * Reproducibility: one sdd_rng_t seeded with opt->seed draws the subsample (partial
  * Fisher-Yates on each side larger than n, real first; rows then sorted ascending) and
@@ -290,11 +292,15 @@ fail:
     return rc;
 }
 
-/* Per-label sums of X [n_labels x G], nonzero counts and cell counts. */
-static void label_sums(const sdd_csr_t *X, const int32_t *lab, int nl, double *sum, double *nz, int64_t *cnt)
+/* Per-label sums of X, of expm1(X) and of X != 0 [n_labels x G] each, nonzero counts and
+ * cell counts. */
+static void label_sums(const sdd_csr_t *X, const int32_t *lab, int nl, double *sum, double *sume, double *det,
+                       double *nz, int64_t *cnt)
 {
     int64_t G = X->n_cols;
     memset(sum, 0, (size_t)nl * (size_t)G * sizeof *sum);
+    memset(sume, 0, (size_t)nl * (size_t)G * sizeof *sume);
+    memset(det, 0, (size_t)nl * (size_t)G * sizeof *det);
     memset(nz, 0, (size_t)nl * sizeof *nz);
     memset(cnt, 0, (size_t)nl * sizeof *cnt);
     for (int64_t i = 0; i < X->n_rows; i++) {
@@ -302,21 +308,43 @@ static void label_sums(const sdd_csr_t *X, const int32_t *lab, int nl, double *s
         if (l < 0 || l >= nl) continue;
         cnt[l]++;
         nz[l] += (double)row_nonzero(X, i);
-        for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) sum[l * G + X->indices[p]] += X->data[p];
+        for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) {
+            sum[l * G + X->indices[p]] += X->data[p];
+            sume[l * G + X->indices[p]] += expm1((double)X->data[p]);
+            det[l * G + X->indices[p]] += X->data[p] != 0;
+        }
     }
 }
 
-/* log2 fold change of label l against the other labelled cells, scanpy's formula. */
-static void log_fold_change(const double *sum, const int64_t *cnt, int nl, int l, int64_t G, double *lfc)
+/* log2 fold change of label l against the other labelled cells, Seurat's avg_log2FC:
+ * log2(mean expm1(x) in l + 1) - log2(mean expm1(x) outside + 1) from the per-label sums
+ * of expm1(x) (normalised expression; pseudocount 1). */
+static void log_fold_change(const double *sume, const int64_t *cnt, int nl, int l, int64_t G, double *lfc)
 {
     int64_t n_out = 0;
     for (int m = 0; m < nl; m++) n_out += m == l ? 0 : cnt[m];
     for (int64_t g = 0; g < G; g++) {
-        double in = sum[l * G + g] / (double)cnt[l], out = 0;
-        for (int m = 0; m < nl; m++) out += m == l ? 0 : sum[m * G + g];
+        double in = sume[l * G + g] / (double)cnt[l], out = 0;
+        for (int m = 0; m < nl; m++) out += m == l ? 0 : sume[m * G + g];
         out = n_out > 0 ? out / (double)n_out : 0;
-        lfc[g] = log2(expm1(in) + 1e-9) - log2(expm1(out) + 1e-9);
+        lfc[g] = log2(in + 1) - log2(out + 1);
     }
+}
+
+/* The genes Seurat's FindMarkers tests for label l (min.pct): detected (non-zero) in at
+ * least SDD_EVAL_MIN_PCT of the label's real cells or of the other labelled real cells.
+ * Their indices go to keep; returns how many. */
+static int64_t tested_genes(const double *det, const int64_t *cnt, int nl, int l, int64_t G, int64_t *keep)
+{
+    int64_t n_out = 0, n = 0;
+    for (int m = 0; m < nl; m++) n_out += m == l ? 0 : cnt[m];
+    for (int64_t g = 0; g < G; g++) {
+        double out = 0;
+        for (int m = 0; m < nl; m++) out += m == l ? 0 : det[m * G + g];
+        if (det[l * G + g] >= SDD_EVAL_MIN_PCT * (double)cnt[l] || (n_out > 0 && out >= SDD_EVAL_MIN_PCT * (double)n_out))
+            keep[n++] = g;
+    }
+    return n;
 }
 
 /* Pearson of real (a) and synthetic (b) fold changes over the SDD_EVAL_MARKERS genes of
@@ -366,13 +394,16 @@ static int label_stats(const sdd_csr_t *real, const sdd_csr_t *synth, const int3
 {
     int64_t G = real->n_cols, *cr = sdd_malloc((size_t)nl * sizeof *cr), *cs = sdd_malloc((size_t)nl * sizeof *cs);
     double *sr = sdd_malloc((size_t)nl * (size_t)G * sizeof *sr), *ss = sdd_malloc((size_t)nl * (size_t)G * sizeof *ss);
+    double *er = sdd_malloc((size_t)nl * (size_t)G * sizeof *er), *es = sdd_malloc((size_t)nl * (size_t)G * sizeof *es);
+    double *dr = sdd_malloc((size_t)nl * (size_t)G * sizeof *dr), *ds = sdd_malloc((size_t)nl * (size_t)G * sizeof *ds);
+    int64_t *keep = sdd_malloc((size_t)G * sizeof *keep);
     double *nzr = sdd_malloc((size_t)nl * sizeof *nzr), *nzs = sdd_malloc((size_t)nl * sizeof *nzs);
     double *a = sdd_malloc((size_t)G * sizeof *a), *b = sdd_malloc((size_t)G * sizeof *b);
     int rc = SDD_ENOMEM;
-    if (!cr || !cs || !sr || !ss || !nzr || !nzs || !a || !b) goto fail;
+    if (!cr || !cs || !sr || !ss || !er || !es || !dr || !ds || !keep || !nzr || !nzs || !a || !b) goto fail;
     if (!(e->per_label = sdd_calloc((size_t)nl, sizeof *e->per_label))) goto fail;
-    label_sums(real, rl, nl, sr, nzr, cr);
-    label_sums(synth, sl, nl, ss, nzs, cs);
+    label_sums(real, rl, nl, sr, er, dr, nzr, cr);
+    label_sums(synth, sl, nl, ss, es, ds, nzs, cs);
     for (int l = 0; l < nl; l++) {
         sdd_eval_label_t *L = &e->per_label[e->n_labels];
         if (cr[l] < opt->min_label_cells || cs[l] < opt->min_label_cells) continue;
@@ -384,10 +415,13 @@ static int label_stats(const sdd_csr_t *real, const sdd_csr_t *synth, const int3
         for (int64_t g = 0; g < G; g++) a[g] = sr[l * G + g] / (double)cr[l], b[g] = ss[l * G + g] / (double)cs[l];
         L->scc = sdd_spearman(a, b, G);
         L->pcc = sdd_pearson(a, b, G);
-        log_fold_change(sr, cr, nl, l, G, a);
-        log_fold_change(ss, cs, nl, l, G, b);
-        L->lfc_pcc = sdd_pearson(a, b, G);
-        if ((rc = marker_pcc(a, b, G, &L->lfc_pcc_markers)) < 0) goto fail;
+        log_fold_change(er, cr, nl, l, G, a);
+        log_fold_change(es, cs, nl, l, G, b);
+        L->n_tested = tested_genes(dr, cr, nl, l, G, keep);
+        for (int64_t q = 0; q < L->n_tested; q++) a[q] = a[keep[q]], b[q] = b[keep[q]];
+        L->lfc_pcc = L->n_tested >= 2 ? sdd_pearson(a, b, L->n_tested) : NAN;
+        L->lfc_pcc_markers = NAN;
+        if (L->n_tested >= 2 && (rc = marker_pcc(a, b, L->n_tested, &L->lfc_pcc_markers)) < 0) goto fail;
         if ((rc = label_mmd(S, n, k, e, rl, sl, l, L)) < 0) goto fail;
     }
     rc = SDD_OK;
@@ -396,6 +430,11 @@ fail:
     free(cs);
     free(sr);
     free(ss);
+    free(er);
+    free(es);
+    free(dr);
+    free(ds);
+    free(keep);
     free(nzr);
     free(nzs);
     free(a);

@@ -30,6 +30,9 @@ void sdd_pair_destroy(sdd_pair_t *p)
     sdd_csr_free(&p->synth);
     sdd_strv_free(p->train_cells, p->train.n_rows);
     sdd_csr_free(&p->train);
+    sdd_csr_free(&p->real_counts);
+    sdd_csr_free(&p->synth_counts);
+    sdd_csr_free(&p->train_counts);
     free(p->train_labels);
     free(p->real_labels);
     free(p->synth_labels);
@@ -256,6 +259,70 @@ fail:
         p->train_labels = NULL;
     }
     free(idx);
+    sdd_dataset_destroy(t);
+    return rc;
+}
+
+/* One side's matrix brought to p's genes by name (SDD_EDATA naming a missing gene). */
+static int to_pair_genes(const sdd_pair_t *p, const sdd_dataset_t *d, const char *path, sdd_csr_t *out)
+{
+    int64_t *idx = sdd_malloc((size_t)p->G * sizeof *idx + 1);
+    int rc;
+    if (!idx) return SDD_ENOMEM;
+    if ((rc = match_names(p->gene_names, p->G, d->gene_names, d->n_genes, idx)) < 0) goto done;
+    for (int64_t g = 0; g < p->G; g++)
+        if (idx[g] < 0) {
+            rc = sdd_error(SDD_EDATA, "%s lacks gene '%s' of the comparison", path, p->gene_names[g]);
+            goto done;
+        }
+    rc = sdd_csr_select_cols(&d->X, idx, p->G, out);
+done:
+    free(idx);
+    return rc;
+}
+
+/* A raw-count side as read, refused unless every value is a non-negative integer. */
+static int read_counts(const char *path, const sdd_read_opt_t *ro, sdd_dataset_t **out)
+{
+    int rc = sdd_dataset_read(path, ro, out);
+    if (rc < 0) return rc;
+    for (int64_t k = 0; k < (*out)->X.nnz; k++) {
+        float v = (*out)->X.data[k];
+        if (!(v >= 0) || v != floorf(v)) {
+            rc = sdd_error(SDD_EDATA, "%s: X holds %g, not a count: counts are compared with raw counts", path, v);
+            sdd_dataset_destroy(*out);
+            *out = NULL;
+            return rc;
+        }
+    }
+    return SDD_OK;
+}
+
+int sdd_pair_load_counts(sdd_pair_t *p, const char *real_path, const char *synth_path, const char *train_path,
+                         const sdd_pair_opt_t *opt)
+{
+    sdd_read_opt_t ro;
+    sdd_dataset_t *r = NULL, *s = NULL, *t = NULL;
+    int rc;
+    if (opt->real_normalized)
+        return sdd_error(SDD_EINVAL, "counts are compared with REAL's raw counts, and REAL is log-normalised");
+    sdd_read_opt_init(&ro);
+    ro.skip_obs = 1;
+    if ((rc = read_counts(real_path, &ro, &r)) < 0) goto done;
+    if (train_path && (rc = read_counts(train_path, &ro, &t)) < 0) goto done;
+    ro.layer = "counts";
+    if ((rc = sdd_dataset_read(synth_path, &ro, &s)) < 0) {
+        if (rc == SDD_ENOTFOUND)
+            rc = sdd_error(SDD_ENOTFOUND, "%s has no layers/counts: sample with --counts to compare counts",
+                           synth_path);
+        goto done;
+    }
+    if ((rc = to_pair_genes(p, r, real_path, &p->real_counts)) < 0) goto done;
+    if (t && (rc = to_pair_genes(p, t, train_path, &p->train_counts)) < 0) goto done;
+    rc = to_pair_genes(p, s, synth_path, &p->synth_counts);
+done:
+    sdd_dataset_destroy(r);
+    sdd_dataset_destroy(s);
     sdd_dataset_destroy(t);
     return rc;
 }

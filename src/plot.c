@@ -223,53 +223,80 @@ static int setup(scatter_t *s, const float *xy, int64_t n)
     return SDD_OK;
 }
 
-int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
-                   const int32_t *labels, char *const *label_names, int n_labels, const char *axis)
+/* Draw the figure on f as SVG or PNG. */
+static int render(FILE *f, int svg, const float *xy, int64_t n, const int32_t *source, const int32_t *labels,
+                  char *const *label_names, int n_labels, const char *axis)
 {
-    size_t len = strlen(path);
-    int svg = len >= 4 && strcasecmp(path + len - 4, ".svg") == 0, ok = 0, rc = SDD_ENOMEM;
-    int png = len >= 4 && strcasecmp(path + len - 4, ".png") == 0;
     canvas_t c = {0};
     scatter_t s = {0};
-    int *code = NULL, *name_code = NULL;
-    char *tmp = NULL;
-
-    if (!svg && !png) return sdd_error(SDD_EINVAL, "%s: the plot file must end in .png or .svg", path);
-    code = sdd_malloc((size_t)n * sizeof *code + 1);
-    name_code = sdd_malloc((size_t)(n_labels + 1) * sizeof *name_code);
-    tmp = sdd_malloc(len + 32);
-    if (!code || !name_code || !tmp || setup(&s, xy, n) < 0) goto done;
-    snprintf(tmp, len + 32, "%s.partial%ld", path, (long)getpid());
-    sdd_tmp_track(tmp);
-    if (!(c.f = fopen(tmp, "wb"))) {
-        rc = sdd_error(SDD_EIO, "%s: cannot create the plot file", path);
-        goto done;
-    }
+    int *code = sdd_malloc((size_t)n * sizeof *code + 1);
+    int *name_code = sdd_malloc((size_t)(n_labels + 1) * sizeof *name_code);
+    int ok = 0, rc = SDD_ENOMEM;
+    if (!code || !name_code || setup(&s, xy, n) < 0) goto done;
+    c.f = f;
     if (svg) {
         c.rect = svg_rect, c.disc = svg_disc, c.text = svg_text;
-        fprintf(c.f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                 "font-family=\"DejaVu Sans Mono, monospace\" font-size=\"12\">\n", FIG_W, FIG_H);
         draw(&c, &s, source, labels, label_names, n_labels, axis, code, name_code);
-        ok = fputs("</svg>\n", c.f) >= 0;
+        ok = fputs("</svg>\n", f) >= 0;
     } else {
         c.rect = px_rect, c.disc = px_disc, c.text = px_text;
         if (!(c.px = sdd_malloc(3 * (size_t)FIG_W * FIG_H))) goto done;
         draw(&c, &s, source, labels, label_names, n_labels, axis, code, name_code);
-        ok = png_write(c.f, c.px);
+        ok = png_write(f, c.px);
     }
-    ok = !ferror(c.f) && ok;
-    ok = fclose(c.f) == 0 && ok;
-    c.f = NULL;
-    if (ok && rename(tmp, path) == 0) rc = SDD_OK;
-    else rc = sdd_error(SDD_EIO, "%s: cannot write the plot", path);
+    rc = ok && !ferror(f) ? SDD_OK : SDD_EIO;
 done:
-    if (c.f) fclose(c.f);
-    if (rc < 0 && tmp) remove(tmp);
-    if (tmp) sdd_tmp_untrack(tmp);
     free(c.px);
     free(code);
     free(name_code);
     free((void *)s.order);
+    return rc;
+}
+
+int sdd_plot_render(int svg, const float *xy, int64_t n, const int32_t *source, const int32_t *labels,
+                    char *const *label_names, int n_labels, const char *axis, char **out, size_t *len)
+{
+    FILE *f;
+    int rc;
+    *out = NULL, *len = 0;
+    if (!(f = open_memstream(out, len))) return sdd_error(SDD_ENOMEM, "out of memory drawing the plot");
+    rc = render(f, svg, xy, n, source, labels, label_names, n_labels, axis);
+    if (fclose(f) != 0 && rc == SDD_OK) rc = SDD_ENOMEM;
+    if (rc < 0) {
+        free(*out);
+        *out = NULL, *len = 0;
+        return sdd_error(rc == SDD_EIO ? SDD_ENOMEM : rc, "out of memory drawing the plot");
+    }
+    return SDD_OK;
+}
+
+int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
+                   const int32_t *labels, char *const *label_names, int n_labels, const char *axis)
+{
+    size_t len = strlen(path);
+    int svg = len >= 4 && strcasecmp(path + len - 4, ".svg") == 0, ok, rc = SDD_ENOMEM;
+    int png = len >= 4 && strcasecmp(path + len - 4, ".png") == 0;
+    FILE *f = NULL;
+    char *tmp = NULL;
+
+    if (!svg && !png) return sdd_error(SDD_EINVAL, "%s: the plot file must end in .png or .svg", path);
+    if (!(tmp = sdd_malloc(len + 32))) return SDD_ENOMEM;
+    snprintf(tmp, len + 32, "%s.partial%ld", path, (long)getpid());
+    sdd_tmp_track(tmp);
+    if (!(f = fopen(tmp, "wb"))) {
+        rc = sdd_error(SDD_EIO, "%s: cannot create the plot file", path);
+        goto done;
+    }
+    rc = render(f, svg, xy, n, source, labels, label_names, n_labels, axis);
+    ok = fclose(f) == 0 && rc == SDD_OK;
+    if (rc == SDD_ENOMEM) goto done;
+    if (ok && sdd_tmp_commit(tmp, path) == 0) rc = SDD_OK;
+    else rc = sdd_error(SDD_EIO, "%s: cannot write the plot", path);
+done:
+    if (rc < 0) remove(tmp);
+    sdd_tmp_untrack(tmp);
     free(tmp);
     return rc;
 }

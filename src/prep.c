@@ -106,8 +106,23 @@ int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned)
 {
     memset(c, 0, sizeof *c);
     if (s->xr) {
+        int64_t k;
+        char status[32];
         *owned = 1;
-        return sdd_xreader_next(s->xr, s->chunk_rows, c);
+        k = sdd_xreader_next(s->xr, s->chunk_rows, c);
+        if (k <= 0 || !s->progress || s->total <= s->chunk_rows) return k; /* one chunk: no display */
+        if (s->done == 0) {
+            s->pass++;
+            snprintf(status, sizeof status, "pass %d", s->pass);
+            s->progress("read", 0, s->total, status, s->progress_user); /* a new pass: restart the clock */
+        }
+        s->done += k;
+        snprintf(status, sizeof status, "pass %d", s->pass);
+        if (s->progress("read", s->done, s->total, status, s->progress_user)) {
+            sdd_csr_free(c);
+            return sdd_error(SDD_EINTR, "%s: reading interrupted", s->what);
+        }
+        return k;
     }
     int64_t k = s->mem->n_rows - s->pos;
     if (k > s->chunk_rows) k = s->chunk_rows;
@@ -137,6 +152,7 @@ void sdd_src_release(sdd_csr_t *c, int owned)
 
 int sdd_src_rewind(sdd_src_t *s)
 {
+    s->done = 0;
     if (s->xr) return sdd_xreader_rewind(s->xr);
     s->pos = 0;
     return SDD_OK;
@@ -453,7 +469,8 @@ int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out, s
     if ((rc = sdd_prep_opt_check(opt)) < 0) return rc;
     if ((rc = sdd_xreader_open(path, &opt->read, &xr, &md)) < 0) return rc;
     sdd_xreader_set_threads(xr, opt->threads);
-    sdd_src_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
+    sdd_src_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path, .progress = opt->progress,
+                   .progress_user = opt->progress_user, .total = md->n_cells};
     rc = hvg_run(&s, md->n_cells, md->n_genes, opt, NULL, out);
     sdd_xreader_close(xr);
     if (rc == SDD_OK && meta)
@@ -640,7 +657,8 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
     if (opt->label_key) ro.skip_obs = 0; /* the labels live in obs */
     if ((rc = sdd_xreader_open(path, &ro, &xr, &md)) < 0) return rc;
     sdd_xreader_set_threads(xr, opt->threads);
-    sdd_src_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path};
+    sdd_src_t s = {.xr = xr, .chunk_rows = opt->chunk_rows, .what = path, .progress = opt->progress,
+                   .progress_user = opt->progress_user, .total = md->n_cells};
     rc = prep_source(&s, md, md->n_cells, md->n_genes, opt, out);
     sdd_xreader_close(xr);
     sdd_dataset_destroy(md);

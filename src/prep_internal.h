@@ -60,6 +60,10 @@ typedef struct {
     sdd_xreader_t *xr;
     int64_t chunk_rows;
     const char *what;  /* names the matrix in messages */
+    sdd_progress_f progress; /* file sources: stage "read" after every chunk (or NULL) */
+    void *progress_user;
+    int64_t total, done;     /* rows of the file, rows read in this pass */
+    int pass;                /* passes started over the file (1 = the first) */
 } sdd_src_t;
 
 /* Next chunk into *c (c->indices / data borrowed from memory when `*owned` is 0; give it

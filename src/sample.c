@@ -71,6 +71,12 @@ void sdd_sample_opt_init(sdd_sample_opt_t *o)
     o->seed = 0;
 }
 
+int64_t sdd_sample_default_steps(int64_t n_cells)
+{
+    int64_t s = n_cells > 0 ? SDD_SAMPLE_BUDGET / n_cells : 100;
+    return s > 100 ? 100 : s < 20 ? 20 : s;
+}
+
 int sdd_sample_opt_check(const sdd_sample_opt_t *o)
 {
     if (o->n_cells < 1 || o->n_cells > INT64_C(100000000))
@@ -79,9 +85,10 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *o)
         return sdd_error(SDD_EINVAL, "unknown self-conditioning mode %d", o->self_cond);
     if (o->sampler != SDD_SAMPLER_DDIM && o->sampler != SDD_SAMPLER_DDPM && o->sampler != SDD_SAMPLER_RENOISE)
         return sdd_error(SDD_EINVAL, "unknown sampler %d", o->sampler);
-    if (o->steps < 1 || o->steps > 100000)
-        return sdd_error(SDD_EINVAL, "sampling steps must be in [1, 100000], not %lld", (long long)o->steps);
-    if (!(o->td >= 0 && o->td < (double)o->steps))
+    if (o->steps < 0 || o->steps > 100000)
+        return sdd_error(SDD_EINVAL, "sampling steps must be in [1, 100000] (0 = by the number of cells), not %lld",
+                         (long long)o->steps);
+    if (!(o->td >= 0 && o->td < (double)(o->steps ? o->steps : sdd_sample_default_steps(o->n_cells))))
         return sdd_error(SDD_EINVAL, "time difference td must be in [0, steps)");
     if (o->bit_decode != SDD_BITS_THRESHOLD && o->bit_decode != SDD_BITS_BERNOULLI)
         return sdd_error(SDD_EINVAL, "unknown bit decoding %d", o->bit_decode);
@@ -743,12 +750,16 @@ int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *o, sdd_csr_t *X, in
 {
     sampler_t S;
     sdd_rng_t base;
+    sdd_sample_opt_t resolved = *o;
     int64_t *cnt = NULL, lo, hi, a0, a1, nb;
     double sp = 0;
     int rc, nl = m->shape.n_labels;
     memset(X, 0, sizeof *X);
     memset(&S, 0, sizeof S);
     if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
+    /* steps 0: by the number of cells of the whole run, so every shard takes the same */
+    if (!resolved.steps) resolved.steps = sdd_sample_default_steps(o->n_cells);
+    o = &resolved;
     if ((rc = sdd_net_check_finite(m, o->use_ema ? m->ema : m->params, o->use_ema ? "EMA weights" : "training weights")) < 0)
         return rc;
     if (o->threshold && (rc = training_sparsity(m, &sp)) < 0) return rc;
@@ -827,31 +838,39 @@ uint64_t sdd_model_digest(const sdd_model_t *m)
 
 /* ------------------------------------------------------------------ counts */
 
-int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, int64_t first, uint64_t seed, sdd_csr_t *out)
+int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out)
 {
     cJSON *j = NULL;
     const cJSON *ts;
-    double T = 1e4;
-    sdd_rng_t base, rng;
+    double T = 1e4, lo = 0, hi = INFINITY;
     int rc;
+    (void)seed; /* the counts follow from the values alone */
     memset(out, 0, sizeof *out);
-    if (!m->lib_sizes || m->n_lib < 1)
-        return sdd_error(SDD_EUNSUPPORTED, "the model does not record the training library sizes");
     if (X->n_cols != m->shape.G) return sdd_error(SDD_EINVAL, "counts: matrix has the wrong number of genes");
     j = cJSON_Parse(m->prep_json ? m->prep_json : "{}");
     ts = cJSON_GetObjectItem(j, "target_sum_used");
     if (cJSON_IsNumber(ts) && ts->valuedouble > 0) T = ts->valuedouble;
     cJSON_Delete(j);
+    if (m->lib_sizes && m->n_lib > 0) { /* the training cells' range of library sizes */
+        lo = hi = m->lib_sizes[0];
+        for (int64_t i = 1; i < m->n_lib; i++) {
+            lo = m->lib_sizes[i] < lo ? m->lib_sizes[i] : lo;
+            hi = m->lib_sizes[i] > hi ? m->lib_sizes[i] : hi;
+        }
+    }
     if ((rc = sdd_csr_alloc(out, X->n_rows, X->n_cols, X->nnz)) < 0) return rc;
-    sdd_rng_seed(&base, seed ^ UINT64_C(0x636f756e7473)); /* its own stream: "counts" */
     int64_t k = 0;
     for (int64_t i = 0; i < X->n_rows; i++) {
-        sdd_rng_split(&base, (uint64_t)(first + i), &rng);
-        double L = m->lib_sizes[sdd_rng_below(&rng, (uint64_t)m->n_lib)];
+        float xmin = INFINITY;
+        for (int64_t q = X->indptr[i]; q < X->indptr[i + 1]; q++)
+            if (X->data[q] > 0 && X->data[q] < xmin) xmin = X->data[q];
+        /* the cell's smallest expressed value is one count: L = T / expm1(xmin) */
+        double L = isfinite(xmin) ? T / expm1((double)xmin) : lo;
+        L = L < lo ? lo : L > hi ? hi : L;
         for (int64_t q = X->indptr[i]; q < X->indptr[i + 1]; q++) {
-            int64_t c = sdd_rng_poisson(&rng, expm1((double)X->data[q]) * L / T);
-            if (c <= 0) continue;
-            out->data[k] = (float)c;
+            if (!(X->data[q] > 0)) continue;
+            double c = nearbyint(expm1((double)X->data[q]) * L / T);
+            out->data[k] = (float)(c < 1 ? 1 : c);
             out->indices[k++] = X->indices[q];
         }
         out->indptr[i + 1] = k;
@@ -875,7 +894,7 @@ int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void 
         remove(tmp);
         goto done;
     }
-    if (rename(tmp, path) != 0) {
+    if (sdd_tmp_commit(tmp, path) != 0) {
         remove(tmp);
         rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
     }

@@ -67,6 +67,9 @@ void sdd_set_interrupt_hook(int (*poll)(void *user), void *user);
 void sdd_tmp_track(const char *path);
 void sdd_tmp_untrack(const char *path);
 void sdd_tmp_remove_all(void);
+/* Put a finished temporary file in place: fsync tmp, rename it onto path, fsync the
+ * directory. Returns 0, or -1 with errno set (tmp is then left for the caller). */
+int sdd_tmp_commit(const char *tmp, const char *path);
 
 /* One-time library set-up: turns off HDF5's automatic error printing and GSL's abort
  * handler, registers the LZF filter. Safe to call more than once. Returns 0 or code. */
@@ -308,9 +311,15 @@ typedef struct {
     sdd_csr_t heldout_X;      /* n_heldout x G, like X, cells in file order */
     char **heldout_names;     /* [n_heldout] obs names */
     int32_t *heldout_labels;  /* [n_heldout] codes into label_names, or NULL */
+    double *heldout_library_size; /* [n_heldout] their raw totals over the genes QC kept */
+    double target_sum;        /* normalize_total's target T used for both */
 } sdd_trainset_t;
 
 void sdd_trainset_destroy(sdd_trainset_t *ts);
+/* The raw counts over the G genes of the training cells (heldout 0) or of the held-out
+ * cells (heldout 1), recovered from X / heldout_X: round(expm1(x) d_i) with d_i
+ * normalize_total's divisor of the cell (its library size over T). *out is new. */
+int sdd_trainset_counts(const sdd_trainset_t *ts, int heldout, sdd_csr_t *out);
 
 /* ------------------------------------------------------------ preprocessing */
 
@@ -335,6 +344,12 @@ typedef struct {
                                  (0: none; `sddcell simulate` uses SDD_HOLDOUT_DEFAULT) */
     uint64_t holdout_seed;    /* seed of the held-out split (0) */
     int64_t holdout_min;      /* fewer held-out cells than this: no split, a warning (100) */
+    sdd_progress_f progress;  /* sdd_prep_run, sdd_hvg_file: called after every chunk read from the file
+                                 with stage "read", rows read in this pass of the total,
+                                 status "pass K" (each pass over the file starts from 0); a
+                                 non-zero return stops with SDD_EINTR; files of one chunk
+                                 (n_cells <= chunk_rows) report nothing. NULL = none */
+    void *progress_user;
 } sdd_prep_opt_t;
 
 #define SDD_HOLDOUT_DEFAULT 0.1
@@ -419,7 +434,8 @@ void sdd_train_opt_init(sdd_train_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_train_opt_check(const sdd_train_opt_t *opt);
 /* The default number of steps for n_cells training cells and batch B:
- * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 10000] (bench/fidelity/HELDOUT.md). */
+ * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 1200] (bench/fidelity/HELDOUT.md:
+ * the held-out figures over the training budget, and the 10-minute budget of simulate). */
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
 
 /* A trained (or training) SDD model: network weights, EMA weights, Adam state, RNG state,
@@ -469,8 +485,30 @@ int64_t sdd_model_n_genes(const sdd_model_t *m);
 /* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
  * the network's products (training, sampling), the PCA and neighbour products of the
  * metrics, and the decoding of compressed chunks. Products are cut by shape only, so
- * results do not depend on the count. */
+ * results do not depend on the count.
+ * Threads: the pool is process-wide and serves one job (one product or parallel loop)
+ * at a time; a caller on another thread that finds it busy runs its own job's pieces on
+ * its own thread, with the same results. So two threads may train, sample or evaluate
+ * different models at once and get what each would get alone; the library starts at
+ * most threads - 1 workers whatever the number of callers. Lowering the count ends and
+ * joins the workers beyond it before returning (it waits for the job in flight); the
+ * workers are joined when the library is unloaded, and a fork()ed child starts without
+ * any. Not shared safely between threads: one sdd_model_t (train, sample, save one model
+ * from one thread at a time), the interrupt hook, the log sink and this setting itself
+ * (process-wide: the last call wins). Reading and writing files goes through libhdf5,
+ * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
+ * one thread at a time unless H5is_library_threadsafe says otherwise. */
 void sdd_model_set_threads(int threads);
+/* The CPUs this process may use: the CPUs of its affinity mask (sched_getaffinity),
+ * capped by the CPU bandwidth limit of its cgroup or an ancestor's (cgroup v2 cpu.max,
+ * v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded up; at least 1, at most 1024. The
+ * default thread count of the CLI. */
+int sdd_cpus_available(void);
+/* The cgroup part of it: self_cgroup is a file in the format of /proc/self/cgroup and
+ * cgroup_root the cgroup mount (/sys/fs/cgroup; v1 controllers in subdirectories such as
+ * cpu,cpuacct, v2 at the root or under unified/). Returns ceil(quota / period) of the
+ * tightest limit on the process's cgroup and its ancestors, or 0 when none is set. */
+int sdd_cgroup_cpu_limit(const char *self_cgroup, const char *cgroup_root);
 /* Parameter count of the network for G genes and options opt (conditional with n_labels
  * categories when n_labels > 0), without building it. */
 int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);
@@ -495,7 +533,7 @@ enum { SDD_SC_PREVIOUS = 0, SDD_SC_SAME = 1, SDD_SC_NONE = 2 };
 
 typedef struct {
     int64_t n_cells;          /* cells to generate (1000) */
-    int64_t steps;            /* sampling steps S (20) */
+    int64_t steps;            /* sampling steps S (100); 0 = sdd_sample_default_steps(n_cells) */
     int sampler;              /* SDD_SAMPLER_DDIM (default) or SDD_SAMPLER_DDPM */
     double eta;               /* DDIM noise: 0 deterministic (default), 1 the DDPM
                                  posterior's variance */
@@ -533,6 +571,13 @@ typedef struct {
 
 void sdd_sample_opt_init(sdd_sample_opt_t *opt);
 int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* The sampling steps `simulate` uses for n_cells cells (steps 0): 100, fewer when
+ * n_cells x steps would pass SDD_SAMPLE_BUDGET cell-steps (sampling time grows with
+ * both), never below 20: min(100, max(20, SDD_SAMPLE_BUDGET / n_cells)). Measured in
+ * bench/fidelity/HELDOUT.md: more training steps are worth more than sampling steps
+ * beyond 50. */
+#define SDD_SAMPLE_BUDGET INT64_C(450000)
+int64_t sdd_sample_default_steps(int64_t n_cells);
 
 /* Shard i of k (1 <= i <= k <= n_cells) of a run of n_cells: the contiguous range
  * [floor((i - 1) n / k), floor(i n / k)) as first and count; shards 1..k tile the run
@@ -710,6 +755,7 @@ typedef struct {
 } sdd_eval_opt_t;
 
 #define SDD_EVAL_MARKERS 50
+#define SDD_EVAL_MIN_PCT 0.1
 void sdd_eval_opt_init(sdd_eval_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_eval_opt_check(const sdd_eval_opt_t *opt);
@@ -720,10 +766,14 @@ typedef struct {
     int64_t n_real, n_synth;  /* cells of this label on each side (all cells) */
     double sparsity_real, sparsity_synth;
     double scc, pcc;          /* between the label's per-gene mean vectors */
-    double lfc_pcc;           /* Pearson over all genes of the log2 fold changes (label vs
-                                 the other labelled cells), real vs synth */
+    double lfc_pcc;           /* Pearson of the log2 fold changes (label vs the other
+                                 labelled cells; Seurat's avg_log2FC, pseudocount 1 on
+                                 expm1 of the values), real vs synth, over the n_tested
+                                 genes Seurat's FindMarkers tests: detected in >=
+                                 SDD_EVAL_MIN_PCT of the label's real cells or of the others */
     double lfc_pcc_markers;   /* the same over the label's markers: the SDD_EVAL_MARKERS (50)
-                                 genes of highest real fold change */
+                                 tested genes of highest real fold change */
+    int64_t n_tested;
     double mmd;               /* MMD on the joint PCs of the label's subsampled cells */
     int64_t n_sub_real, n_sub_synth; /* subsampled cells of this label */
 } sdd_eval_label_t;
@@ -783,6 +833,19 @@ typedef struct {
     int64_t mem_n;            /* cells a side in the memorisation test: min(m, n_sub) */
     int mem_pcs;              /* its principal components (opt->n_pcs, lowered to fit) */
     double memorisation;      /* sdd_memorisation share: 0.5 no copying, 1 copies */
+    /* Cell types: on the same mem_n cells a side, the held-out cells are clustered
+     * (sdd_cluster_cells, default options, seed opt->seed) and every synthetic and
+     * training cell takes the most common cluster of its 15 nearest held-out cells on the
+     * held-out cells' principal components (ties: the nearer cluster). */
+    int n_clusters;
+    int64_t cluster_cells;    /* cells a side that were clustered / assigned (mem_n) */
+    double *cluster_share;    /* [3 x n_clusters]: share of the held-out, synthetic and
+                                 training cells in each cluster */
+    double cluster_tvd;       /* total variation distance, synthetic vs held-out shares */
+    double cluster_tvd_floor; /* the same for the training cells */
+    double purity_heldout;    /* mean share of a cell's 15 nearest held-out cells (itself
+                                 excluded) in their most common cluster: low between clusters */
+    double purity_synth, purity_train; /* the same for synthetic and training cells */
 } sdd_heldout_eval_t;
 
 /* Compare synthetic cells with held-out real cells and put the floor beside them:
@@ -800,6 +863,25 @@ int sdd_evaluate_heldout(const sdd_csr_t *heldout, const sdd_csr_t *synth, const
                          const sdd_eval_opt_t *opt, sdd_progress_f progress, void *user,
                          sdd_heldout_eval_t **out);
 void sdd_heldout_eval_destroy(sdd_heldout_eval_t *h);
+
+/* Integer counts judged against real counts (counts_eval.c): both matrices raw counts
+ * over the same G genes in the same order. Library size = a cell's total over the G
+ * genes; mean-variance: per-gene mean and sample variance, curves of mean log10 variance
+ * over 20 equal-width bins of log10 mean (the real genes' range), compared over the bins
+ * with >= 3 genes on both sides; zero fraction: per gene, the share of cells at 0. */
+typedef struct {
+    int64_t n_real, n_synth, G;
+    double lib_ks;            /* Kolmogorov-Smirnov distance of the library sizes */
+    double lib_median_real, lib_median_synth;
+    double mean_var_pcc;      /* Pearson of the binned log10 variance curves (matched means) */
+    double mean_var_offset;   /* mean over those bins of synth - real log10 variance */
+    int mean_var_bins;        /* bins compared */
+    double gene_log_var_pcc;  /* Pearson over genes of log10 variance, real vs synth */
+    double zero_frac_pcc;     /* Pearson over genes of the zero fractions */
+    double zero_frac_mae;     /* mean absolute difference of the per-gene zero fractions */
+} sdd_counts_eval_t;
+
+int sdd_counts_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, sdd_counts_eval_t *out);
 
 /* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
 typedef struct {
@@ -824,6 +906,10 @@ typedef struct {
     sdd_csr_t train;          /* n_train x G, normalised as REAL */
     char **train_cells;       /* [n_train] obs names */
     int32_t *train_labels;    /* [n_train] codes into label_names, or NULL */
+    /* Raw counts over the pair's genes (sdd_pair_load_counts), else empty. */
+    sdd_csr_t real_counts;    /* n_real x G: REAL's X as read */
+    sdd_csr_t synth_counts;   /* n_synth x G: SYNTH's layers/counts */
+    sdd_csr_t train_counts;   /* n_train x G: TRAIN's X as read, when given */
 } sdd_pair_t;
 
 /* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
@@ -841,6 +927,11 @@ void sdd_pair_destroy(sdd_pair_t *p);
  * TRAIN lacks any), its labels (same opt->label_key) coded into p->label_names, names
  * new to p appended. */
 int sdd_pair_load_train(sdd_pair_t *p, const char *train_path, const sdd_pair_opt_t *opt);
+/* Add the raw counts for sdd_counts_evaluate: REAL's X and TRAIN's (when not NULL; integer
+ * counts, SDD_EDATA otherwise, SDD_EINVAL when opt->real_normalized) and SYNTH's
+ * layers/counts (SDD_ENOTFOUND when it has none), all matched by name to p's genes. */
+int sdd_pair_load_counts(sdd_pair_t *p, const char *real_path, const char *synth_path, const char *train_path,
+                         const sdd_pair_opt_t *opt);
 
 /* ------------------------------------------------------------------ embedding */
 /* Real and synthetic cells in one space, laid out as scanpy does (FORMATS.md,
@@ -905,6 +996,46 @@ int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embe
  * ones in grey; legends name the colours. `axis` is the axis name stem ("UMAP", "PC"). */
 int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *source,
                    const int32_t *labels, char *const *label_names, int n_labels, const char *axis);
+/* The same figure in memory: SVG text (svg != 0) or PNG bytes in *out (allocated, free
+ * with free()), *len bytes. */
+int sdd_plot_render(int svg, const float *xy, int64_t n, const int32_t *source, const int32_t *labels,
+                    char *const *label_names, int n_labels, const char *axis, char **out, size_t *len);
+/* ------------------------------------------------------------ report */
+/* What a person and a pipeline read about a synthetic data set: one self-contained HTML
+ * page (report.c) and MultiQC custom-content files (multiqc.c). */
+
+typedef struct {
+    const char *title;        /* shown under the heading (e.g. the input and output), or NULL */
+    const char *command;      /* the command line, shown with the recipe, or NULL */
+    const sdd_eval_t *eval;   /* real against synthetic cells (used when heldout is NULL) */
+    const sdd_heldout_eval_t *heldout; /* the held-out protocol's figures, or NULL */
+    const sdd_csr_t *real;    /* the real cells evaluated (the held-out cells under the
+                                 protocol), log1p, cells x G */
+    const sdd_csr_t *synth;   /* the synthetic cells, the same G genes */
+    char *const *gene_names;  /* [G], or NULL */
+    const int32_t *real_labels, *synth_labels; /* codes into label_names, or both NULL */
+    char *const *label_names; /* [n_labels] */
+    int n_labels;
+    const char *label_key;    /* the labels' obs column, or NULL */
+    const void *recipe;       /* a cJSON object: the run's options, shown as a table (or NULL) */
+    int64_t max_cells;        /* cells a side in the UMAP and the clusters (2000) */
+    int umap_epochs;          /* UMAP epochs; 0 = the embed default */
+    uint64_t seed;            /* the drawn cells, UMAP and clusters (42) */
+} sdd_report_t;
+
+void sdd_report_init(sdd_report_t *r);
+/* The HTML page (*html, *len bytes, allocated; free with free()): summary, metrics (beside
+ * the floor and with the memorisation share under the held-out protocol), the UMAP of real
+ * and synthetic cells as an inline PNG, per-cluster figures of the pooled cells, per-label
+ * figures, the gene-mean scatter and the zero-fraction histogram as inline SVG, and the
+ * recipe. References nothing outside itself. progress (may be NULL) gets stage "report". */
+int sdd_report_html(const sdd_report_t *r, sdd_progress_f progress, void *user, char **html, size_t *len);
+
+/* MultiQC custom content for the figures of r (its eval / heldout fields only): *general
+ * a general-statistics file (plot_type "generalstats", columns in pconfig) and *table a
+ * table section (plot_type "table", columns in headers), both JSON texts with one row
+ * named `sample`, for files named *_mqc.json. Free both with free(). */
+int sdd_multiqc_json(const sdd_report_t *r, const char *sample, char **general, char **table);
 /* ---- reading: decoding threads */
 
 /* Decode the compressed chunks of X on `threads` threads (default 1) in the following
@@ -958,16 +1089,16 @@ typedef struct {
  * row); where the mask is on the value is clamped to [m_g, M] (M_g), elsewhere exactly 0. */
 int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t *rng, float *out);
 
-/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes):
- * for cell i a library size L is drawn uniformly from the training cells' library sizes
- * (raw totals before normalisation, stored in the model), and each non-zero entry
- * becomes Poisson(expm1(x) L / T), T the normalize_total target of the training data
- * (expm1(x) is the normalised expression, which sums to T over all genes of a cell, so
- * expm1(x) L / T is that gene's expected count at library size L). Draws come from a
- * stream per cell derived from seed and the cell's position in the run, first + row
- * (first: the position of X's first row, 0 for a whole run). out is allocated (float
- * values, zeros dropped). */
-int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, int64_t first, uint64_t seed, sdd_csr_t *out);
+/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes).
+ * expm1(x) is a gene's normalised expression (a cell's values sum to T, the normalize_total
+ * target of the training data, over all its genes), so a cell of library size L has
+ * counts expm1(x) L / T; in real cells the smallest expressed value is nearly always one
+ * count. So each cell's L is read from its own values, L = T / expm1(min x) over its
+ * non-zero entries (clamped to the training cells' range of library sizes when the model
+ * records them), and every non-zero entry becomes max(1, round(expm1(x) L / T)): the
+ * zeros are exactly the values' zeros. Deterministic; seed is not used. out is allocated
+ * (float values). */
+int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out);
 
 /* A 64-bit fingerprint of model m (FNV-1a over its weights, EMA weights and gene names):
  * equal for the same model wherever its file lies, recorded by `sample` so that parts

@@ -82,7 +82,7 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch)
 {
     int64_t s = (150 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
-    return s < 500 ? 500 : s > 10000 ? 10000 : s;
+    return s < 500 ? 500 : s > 1200 ? 1200 : s;
 }
 
 int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
@@ -103,7 +103,7 @@ int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
     }
     if (s) {
         s->sampler = SDD_SAMPLER_DDIM;
-        s->steps = paper ? 1000 : sd.steps;
+        s->steps = paper ? 1000 : 0; /* fast: sdd_sample_default_steps */
         s->bit_decode = paper ? SDD_BITS_THRESHOLD : sd.bit_decode;
     }
     return SDD_OK;

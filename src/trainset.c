@@ -12,6 +12,7 @@
  */
 #include "prep_internal.h"
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 
 /* A CSR matrix filled row by row; X->n_rows counts the rows so far. */
@@ -55,22 +56,26 @@ static int grow_row(grow_t *g, const sdd_csr_t *c, int64_t r, const int32_t *col
     return SDD_OK;
 }
 
-/* A held-out row under the training cells' QC: its total over the kept genes gives its
- * divisor *d; it stays if it expresses min_genes of them. */
-static int heldout_row(const sdd_csr_t *c, int64_t r, const sdd_hvg_t *h, int64_t min_genes, float *d)
+/* A held-out row under the training cells' QC: its total over the kept genes (*tot) gives
+ * its divisor *d; it stays if it expresses min_genes of them. */
+static int heldout_row(const sdd_csr_t *c, int64_t r, const sdd_hvg_t *h, int64_t min_genes, float *d,
+                       double *tot)
 {
     double total = 0;
     int64_t npos = 0;
     for (int64_t e = c->indptr[r]; e < c->indptr[r + 1]; e++)
         if (c->data[e] > 0 && h->gene_kept[c->indices[e]]) total += c->data[e], npos++;
     *d = sdd_norm_divisor(total, (float)h->target_sum);
+    *tot = total;
     return npos >= min_genes;
 }
 
 /* The selected genes' log1p-normalised values of the kept cells into X and of the held-out
- * cells (held, may be NULL) that pass the same QC into HX (held_kept marks them). */
+ * cells (held, may be NULL) that pass the same QC into HX (held_kept marks them, htot
+ * [n_held] receives their totals over the kept genes, in HX's row order). */
 static int pass_select(sdd_src_t *s, const sdd_hvg_t *h, const float *div, const uint8_t *held,
-                       int64_t n_held, int64_t min_genes, sdd_csr_t *X, sdd_csr_t *HX, uint8_t *held_kept)
+                       int64_t n_held, int64_t min_genes, sdd_csr_t *X, sdd_csr_t *HX, uint8_t *held_kept,
+                       double *htot)
 {
     int32_t *col = sdd_malloc((size_t)h->n_genes * sizeof *col + 1);
     grow_t gx, gh;
@@ -85,9 +90,12 @@ static int pass_select(sdd_src_t *s, const sdd_hvg_t *h, const float *div, const
     while ((k = sdd_src_next(s, &c, &owned)) > 0) {
         for (int64_t r = 0; r < c.n_rows; r++, row++) {
             float d;
+            double tot;
             if (h->cell_kept[row]) rc = grow_row(&gx, &c, r, col, div[row]);
-            else if (held && held[row] && (held_kept[row] = (uint8_t)heldout_row(&c, r, h, min_genes, &d)))
+            else if (held && held[row] && (held_kept[row] = (uint8_t)heldout_row(&c, r, h, min_genes, &d, &tot))) {
+                htot[HX->n_rows] = tot;
                 rc = grow_row(&gh, &c, r, col, d);
+            }
             if (rc < 0) goto fail;
         }
         sdd_src_release(&c, owned);
@@ -151,6 +159,7 @@ static int trainset_cells(const sdd_dataset_t *md, const sdd_hvg_t *h, const uin
     int64_t o = 0, q = 0;
     ts->library_size = sdd_malloc((size_t)ts->n_cells * sizeof(double) + 1);
     ts->heldout_names = sdd_calloc((size_t)ts->n_heldout + 1, sizeof(char *));
+    ts->target_sum = h->target_sum;
     if (!ts->library_size || !ts->heldout_names) return SDD_ENOMEM;
     if (lab->codes) {
         ts->labels = sdd_malloc((size_t)ts->n_cells * sizeof *ts->labels + 1);
@@ -178,6 +187,29 @@ static int trainset_cells(const sdd_dataset_t *md, const sdd_hvg_t *h, const uin
     return SDD_OK;
 }
 
+int sdd_trainset_counts(const sdd_trainset_t *ts, int heldout, sdd_csr_t *out)
+{
+    const sdd_csr_t *H = heldout ? &ts->heldout_X : &ts->X;
+    const double *lib = heldout ? ts->heldout_library_size : ts->library_size;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (!lib || !(ts->target_sum > 0)) return sdd_error(SDD_EINVAL, "the training set has no library sizes");
+    if ((rc = sdd_csr_alloc(out, H->n_rows, H->n_cols, H->nnz)) < 0) return rc;
+    int64_t k = 0;
+    for (int64_t i = 0; i < H->n_rows; i++) {
+        double d = sdd_norm_divisor(lib[i], (float)ts->target_sum);
+        for (int64_t q = H->indptr[i]; q < H->indptr[i + 1]; q++) {
+            double c = nearbyint(expm1((double)H->data[q]) * d);
+            if (c <= 0) continue;
+            out->data[k] = (float)c;
+            out->indices[k++] = H->indices[q];
+        }
+        out->indptr[i + 1] = k;
+    }
+    out->nnz = k;
+    return SDD_OK;
+}
+
 int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h,
                        const sdd_prep_opt_t *opt, const uint8_t *held, sdd_labels_t *lab,
                        sdd_trainset_t **out)
@@ -190,10 +222,12 @@ int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h
     if (!ts) return SDD_ENOMEM;
     for (int64_t i = 0; held && i < h->n_cells; i++) n_held += held[i];
     if (!(div = sdd_malloc((size_t)h->n_cells * sizeof *div + 1))) goto fail;
+    if (!(ts->heldout_library_size = sdd_malloc((size_t)n_held * sizeof(double) + 1))) goto fail;
     if (held && !(held_kept = sdd_calloc((size_t)h->n_cells + 1, 1))) goto fail;
     for (int64_t i = 0; i < h->n_cells; i++)
         div[i] = sdd_norm_divisor(h->lib_size[i], (float)h->target_sum);
-    if ((rc = pass_select(s, h, div, held, n_held, opt->min_genes, &ts->X, &ts->heldout_X, held_kept)) < 0)
+    if ((rc = pass_select(s, h, div, held, n_held, opt->min_genes, &ts->X, &ts->heldout_X, held_kept,
+                          ts->heldout_library_size)) < 0)
         goto fail;
     rc = SDD_ENOMEM;
     ts->n_cells = ts->X.n_rows;

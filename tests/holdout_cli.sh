@@ -215,4 +215,39 @@ fi
   ok "a TRAIN without a compared gene is an error" || { bad "a TRAIN without a compared gene is an error"; cat "$tmp/lack.err"; }
 "$SDD" evaluate "$tmp/real.h5ad" "$tmp/synth_other.h5ad" --train "$tmp/none.h5ad" > /dev/null 2>&1
 [ $? -eq 1 ] && ok "missing TRAIN" || bad "missing TRAIN"
+
+# ---- --counts: simulate's held-out counts are recovered exactly, so `evaluate --counts`
+# on the real held-out and training cells read from the file gives the same counts block
+if "$SDD" --seed 5 --quiet simulate "$DATA" --prefix "$tmp/c" --holdout 0.2 $SMALL -n 150 --counts 2> "$tmp/c.err" &&
+   "$PY" - "$DATA" "$tmp/c.metrics.json" "$tmp/c_held.h5ad" "$tmp/c_train.h5ad" <<'EOF'
+import json, sys, anndata
+data, mj, held_out, train_out = sys.argv[1:5]
+a = anndata.read_h5ad(data)
+held = set(json.load(open(mj))["heldout_cells"])
+a[[n in held for n in a.obs_names]].copy().write_h5ad(held_out)
+a[[n not in held for n in a.obs_names]].copy().write_h5ad(train_out)
+EOF
+then
+  "$SDD" --quiet evaluate "$tmp/c_held.h5ad" "$tmp/c.h5ad" --train "$tmp/c_train.h5ad" --counts --json "$tmp/c.eval.json" > /dev/null 2> "$tmp/c.err2"
+  "$PY" - "$tmp/c.metrics.json" "$tmp/c.eval.json" "$tmp/c.h5ad" "$tmp/c_held.h5ad" <<'EOF' && ok "counts block: held-out counts recovered exactly" || { bad "counts block"; cat "$tmp/c.err" "$tmp/c.err2"; }
+import json, sys, anndata, numpy as np
+from scipy.stats import ks_2samp
+sim, ev = json.load(open(sys.argv[1]))["counts"], json.load(open(sys.argv[2]))["counts"]
+for blk in ("synthetic", "floor"):
+    for k, v in sim[blk].items():
+        assert (v is None and ev[blk][k] is None) or abs(v - ev[blk][k]) <= 1e-9 * max(1, abs(v)), (blk, k, v, ev[blk][k])
+# the library-size KS distance as scipy computes it, on the files themselves
+s = anndata.read_h5ad(sys.argv[3])
+h = anndata.read_h5ad(sys.argv[4])
+C = s.layers["counts"]
+R = h[:, list(s.var_names)].X
+ks = ks_2samp(np.asarray(R.sum(1)).ravel(), np.asarray(C.sum(1)).ravel()).statistic
+assert abs(ks - sim["synthetic"]["library_size_ks"]) < 1e-12, (ks, sim["synthetic"]["library_size_ks"])
+EOF
+else
+  bad "simulate --counts"; cat "$tmp/c.err"
+fi
+"$SDD" --quiet evaluate "$tmp/real.h5ad" "$tmp/synth_other.h5ad" --counts > /dev/null 2> "$tmp/nocounts.err"
+[ $? -eq 1 ] && [ "$(wc -l < "$tmp/nocounts.err")" -eq 1 ] && grep -q "layers/counts" "$tmp/nocounts.err" &&
+  ok "evaluate --counts without a counts layer is an error" || { bad "evaluate --counts without a counts layer"; cat "$tmp/nocounts.err"; }
 exit $fail

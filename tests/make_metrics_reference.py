@@ -167,9 +167,10 @@ def knn_auc(X, y, fold, F, k=5):
 
 
 def lfc(M, lab, l):
-    mi = M[lab == l].mean(0)
-    mo = M[(lab != l) & (lab >= 0)].mean(0)
-    return np.log2(np.expm1(mi) + 1e-9) - np.log2(np.expm1(mo) + 1e-9)
+    # Seurat's FindMarkers avg_log2FC: log2(mean(expm1(x)) + 1) in vs out
+    mi = np.expm1(M[lab == l]).mean(0)
+    mo = np.expm1(M[(lab != l) & (lab >= 0)]).mean(0)
+    return np.log2(mi + 1) - np.log2(mo + 1)
 
 
 def evaluate(R, S, rl=None, sl=None, names=None, n_sub=10000, seed=42, F=5, bins=20):
@@ -207,7 +208,13 @@ def evaluate(R, S, rl=None, sl=None, names=None, n_sub=10000, seed=42, F=5, bins
             e["sparsity_real"], e["sparsity_synth"] = float((a == 0).mean()), float((b == 0).mean())
             e["scc"] = float(spearmanr(a.mean(0), b.mean(0)).correlation)
             e["pcc"] = float(pearsonr(a.mean(0), b.mean(0))[0])
-            fr, fs = lfc(R, rl, l), lfc(S, sl, l)
+            # the genes Seurat's FindMarkers tests: detected in >= 10% of the label's
+            # real cells or of the other labelled real cells (min.pct 0.1)
+            det_in = (R[rl == l] > 0).mean(0)
+            det_out = (R[(rl != l) & (rl >= 0)] > 0).mean(0)
+            tested = (det_in >= 0.1) | (det_out >= 0.1)
+            fr, fs = lfc(R, rl, l)[tested], lfc(S, sl, l)[tested]
+            e["lfc_genes_tested"] = int(tested.sum())
             e["lfc_pcc"] = float(pearsonr(fr, fs)[0])
             mk = np.argsort(-fr, kind="stable")[:50]
             e["lfc_pcc_markers"] = float(pearsonr(fr[mk], fs[mk])[0])

@@ -2,6 +2,9 @@
 # nextflow_contract: the command-line contract the Nextflow modules rely on.
 #  - `sddcell --version` prints exactly "sddcell X.Y.Z" and exits 0;
 #  - `--threads N` is never exceeded, OpenBLAS's pool included (threads counted in /proc);
+#    without --threads no more threads run than the CPUs the process may use (nproc), and
+#    on a machine with two or more of them and no CPU quota, more than one does;
+#  - `--multiqc .`, as the module passes it, writes the prefix-named *_mqc.json files;
 #  - outputs are named by --prefix in the working directory, and nothing else is written
 #    outside it and TMPDIR (HOME is not touched);
 #  - a failure exits non-zero with a message on stderr and leaves no output behind;
@@ -36,19 +39,33 @@ max_threads() { # pid -> max number of threads seen while it runs
   done
   echo "$m"
 }
-for n in 1 2; do
+for n in 1 2 default; do
   mkdir -p "$work/t$n/tmp" && cd "$work/t$n" || exit 1
+  th="--threads $n"; [ "$n" = default ] && th=""
   HOME="$work/t$n/home-not-there" TMPDIR="$work/t$n/tmp" \
-    "$SDD" simulate --threads "$n" --quiet --prefix run --steps 60 -n 200 "$DATA" 2>err.txt &
+    "$SDD" simulate $th --quiet --prefix run --steps 60 -n 200 --multiqc . "$DATA" 2>err.txt &
   pid=$!
   m=$(max_threads $pid)
   wait $pid; rc=$?
   t test "$rc" = 0
-  [ "$m" -le "$n" ] || { echo "FAIL: --threads $n but $m threads seen" >&2; fail=1; }
-  echo "threads $n: at most $m seen"
+  if [ "$n" = default ]; then
+    cpus=$(nproc)
+    [ "$m" -le "$cpus" ] || { echo "FAIL: no --threads, $cpus CPUs usable, but $m threads seen" >&2; fail=1; }
+    quota=$(cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us 2>/dev/null | grep -v -e '^max' -e '^-1' | head -1)
+    if [ "$cpus" -ge 2 ] && [ -z "$quota" ]; then
+      [ "$m" -ge 2 ] || { echo "FAIL: no --threads on $cpus usable CPUs, but $m thread(s) seen" >&2; fail=1; }
+    fi
+    echo "no --threads ($cpus CPUs usable): at most $m threads seen"
+  else
+    [ "$m" -le "$n" ] || { echo "FAIL: --threads $n but $m threads seen" >&2; fail=1; }
+    echo "threads $n: at most $m seen"
+  fi
   # 3. outputs named by the prefix, in the working directory; nothing else but TMPDIR
-  for f in run.h5ad run.metrics.json run.sdd; do t test -s "$f"; done
-  extra=$(ls -A | grep -v -x -e run.h5ad -e run.metrics.json -e run.sdd -e err.txt -e tmp)
+  for f in run.h5ad run.metrics.json run.sdd run_sddcell_general_stats_mqc.json run_sddcell_mqc.json; do
+    t test -s "$f"
+  done
+  extra=$(ls -A | grep -v -x -e run.h5ad -e run.metrics.json -e run.sdd -e err.txt -e tmp \
+    -e run_sddcell_general_stats_mqc.json -e run_sddcell_mqc.json)
   [ -z "$extra" ] || { echo "FAIL: unexpected files: $extra" >&2; fail=1; }
   t test ! -e "$work/t$n/home-not-there"
 done

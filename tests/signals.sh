@@ -16,13 +16,27 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_signals.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 now() { date +%s%N; }
+# A command started in the background of a script ignores SIGINT until it installs its
+# handlers; on a loaded machine that can take longer than the wait, and a SIGINT sent
+# before it would be lost. Wait (up to 60 s) until /proc shows SIGINT caught (SigCgt
+# bit 1 in its low 32 bits).
+wait_handlers() {
+  k=0
+  while [ $k -lt 600 ]; do
+    m=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/"$1"/status 2>/dev/null)
+    [ -n "$m" ] || return 0
+    m=${m#????????}
+    [ $(( 0x$m & 2 )) -ne 0 ] && return 0
+    sleep 0.1; k=$((k + 1))
+  done
+}
 # start <wait s> <signals...> -- <sddcell args>: runs sddcell, sends the signals (0.1 s
 # apart) after the wait; sets rc and ms (time from the first signal to the exit)
 start() {
   w=$1; shift; sigs=""
   while [ "$1" != "--" ]; do sigs="$sigs $1"; shift; done; shift
   "$SDD" "$@" >"$tmp/out" 2>"$tmp/err" & pid=$!
-  sleep "$w"; t0=$(now); first=1
+  sleep "$w"; wait_handlers $pid; t0=$(now); first=1
   for s in $sigs; do [ $first = 1 ] || sleep 0.1; first=0; kill -s "$s" $pid 2>/dev/null; done
   wait $pid; rc=$?; ms=$(( ($(now) - t0) / 1000000 ))
 }

@@ -3,6 +3,8 @@
 #include "tap.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_rng(void)
 {
@@ -142,6 +144,64 @@ static void test_normalize(void)
     sdd_csr_free(&m);
 }
 
+
+/* Write text to dir/rel, making the directories on the way. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char path[1024], *p;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    for (p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    if ((f = fopen(path, "w"))) fputs(text, f), fclose(f);
+}
+
+/* The CPU quota of a cgroup and its ancestors, v2 and v1, on a fake cgroup tree. */
+static void test_cpus(void)
+{
+    char dir[] = "/tmp/sdd_cpus.XXXXXX", self[1100], root[1100], cmd[1200];
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = sdd_cpus_available();
+    CHECK(n >= 1 && n <= 1024);
+    CHECK(online < 1 || n <= online);
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    snprintf(self, sizeof self, "%s/self", dir);
+    snprintf(root, sizeof root, "%s/cg", dir);
+    /* v2: 1.5 CPUs on the cgroup itself, none on its parent -> 2 */
+    put(dir, "self", "0::/a/b\n");
+    put(dir, "cg/a/cpu.max", "max 100000\n");
+    put(dir, "cg/a/b/cpu.max", "150000 100000\n");
+    CHECK(sdd_cgroup_cpu_limit(self, root) == 2);
+    /* a tighter parent wins: 0.5 CPU -> 1 */
+    put(dir, "cg/a/cpu.max", "50000 100000\n");
+    CHECK(sdd_cgroup_cpu_limit(self, root) == 1);
+    /* no limit anywhere -> 0 */
+    put(dir, "cg/a/cpu.max", "max 100000\n");
+    put(dir, "cg/a/b/cpu.max", "max 100000\n");
+    CHECK(sdd_cgroup_cpu_limit(self, root) == 0);
+    /* the path of another namespace: the walk reaches the mount's root, which holds the limit */
+    put(dir, "self", "0::/../../elsewhere\n");
+    put(dir, "cg/cpu.max", "400000 100000\n");
+    CHECK(sdd_cgroup_cpu_limit(self, root) == 4);
+    /* v1: quota / period under the cpu controller's mount, -1 = none */
+    put(dir, "self", "12:memory:/x\n4:cpu,cpuacct:/x\n");
+    put(dir, "cg/cpu,cpuacct/x/cpu.cfs_quota_us", "300000\n");
+    put(dir, "cg/cpu,cpuacct/x/cpu.cfs_period_us", "100000\n");
+    CHECK(sdd_cgroup_cpu_limit(self, root) == 3);
+    put(dir, "cg/cpu,cpuacct/x/cpu.cfs_quota_us", "-1\n");
+    CHECK(sdd_cgroup_cpu_limit(self, root) == 0);
+    /* no such file: no limit */
+    CHECK(sdd_cgroup_cpu_limit("/nonexistent/cgroup", root) == 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     test_normalize();
@@ -150,6 +210,7 @@ int main(void)
     test_parse();
     test_csr();
     test_columns();
+    test_cpus();
     CHECK(sdd_error(SDD_EIO, "x %d", 3) == SDD_EIO && strcmp(sdd_errdetail(), "x 3") == 0);
     return tap_done();
 }

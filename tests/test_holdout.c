@@ -65,14 +65,17 @@ static void test_split(void)
 
 /* ---- 2. memorisation */
 
-/* n cells x G genes from a mixture of 4 sparse non-negative clusters (log1p-like). */
-static void draw_cells(sdd_rng_t *r, int64_t n, int64_t G, sdd_csr_t *X)
+/* n cells x G genes from a mixture of 4 sparse non-negative clusters (log1p-like): a
+ * random cluster per cell, or cluster `only` (0-3) for all, or (only = 4) cells halfway
+ * between clusters 0 and 1. */
+static void draw_cells_of(sdd_rng_t *r, int64_t n, int64_t G, int only, sdd_csr_t *X)
 {
     float *d = calloc((size_t)(n * G), sizeof *d);
     for (int64_t i = 0; i < n; i++) {
-        int c = (int)sdd_rng_below(r, 4);
+        int c = only >= 0 ? only : (int)sdd_rng_below(r, 4);
         for (int64_t g = 0; g < G; g++) {
             double mu = (g % 4 == c) ? 2.0 : 0.3 + 0.02 * (double)(g % 7);
+            if (c == 4) mu = (g % 4 < 2) ? 1.15 + 0.01 * (double)(g % 7) : 0.3 + 0.02 * (double)(g % 7);
             double v = mu + 0.7 * sdd_rng_normal(r);
             d[i * G + g] = v > 0.4 ? (float)v : 0.0f;
         }
@@ -80,6 +83,8 @@ static void draw_cells(sdd_rng_t *r, int64_t n, int64_t G, sdd_csr_t *X)
     sdd_csr_from_dense(d, n, G, X);
     free(d);
 }
+
+static void draw_cells(sdd_rng_t *r, int64_t n, int64_t G, sdd_csr_t *X) { draw_cells_of(r, n, G, -1, X); }
 
 static void test_memorisation(void)
 {
@@ -199,6 +204,56 @@ static void test_comparisons(void)
     sdd_csr_free(&T);
     sdd_csr_free(&H);
     sdd_csr_free(&S);
+}
+
+/* ---- 3b. cell types: clusters of the held-out cells, shares and purity */
+
+static void test_clusters(void)
+{
+    sdd_rng_t r;
+    sdd_csr_t T = {0}, H = {0}, S0 = {0}, Smid = {0};
+    sdd_eval_opt_t o;
+    sdd_heldout_eval_t *h = NULL;
+    sdd_rng_seed(&r, 11);
+    draw_cells(&r, 240, 40, &H);
+    draw_cells(&r, 240, 40, &T);
+    draw_cells_of(&r, 240, 40, 0, &S0);
+    draw_cells_of(&r, 240, 40, 4, &Smid);
+    sdd_eval_opt_init(&o);
+    /* all synthetic cells in one cluster: its share is 1, so the distance is 1 minus the
+     * held-out share of that cluster; the training cells follow the held-out shares */
+    CHECK(sdd_evaluate_heldout(&H, &S0, &T, NULL, NULL, NULL, NULL, 0, &o, NULL, NULL, &h) == 0);
+    if (h) {
+        int nc = h->n_clusters, big = -1;
+        double sum[3] = {0, 0, 0};
+        CHECK_MSG(nc == 4, "%d clusters", nc);
+        for (int s = 0; s < 3; s++)
+            for (int c = 0; c < nc; c++) sum[s] += h->cluster_share[s * nc + c];
+        for (int s = 0; s < 3; s++) CHECK_CLOSE(sum[s], 1.0, 0, 1e-9);
+        for (int c = 0; c < nc; c++)
+            if (h->cluster_share[nc + c] > 0.5) big = c;
+        CHECK(big >= 0 && fabs(h->cluster_share[nc + big] - 1.0) < 1e-9);
+        if (big >= 0) CHECK_CLOSE(h->cluster_tvd, 1.0 - h->cluster_share[big], 0, 1e-9);
+        CHECK_MSG(h->cluster_tvd_floor < 0.15, "floor distance %g", h->cluster_tvd_floor);
+        CHECK_MSG(h->purity_heldout > 0.95 && h->purity_train > 0.95 && h->purity_synth > 0.95,
+                  "purity %g %g %g", h->purity_heldout, h->purity_train, h->purity_synth);
+        fprintf(stderr, "clusters: %d, distance %.3f (floor %.3f), purity %.3f %.3f %.3f\n", nc, h->cluster_tvd,
+                h->cluster_tvd_floor, h->purity_synth, h->purity_train, h->purity_heldout);
+    }
+    sdd_heldout_eval_destroy(h);
+    h = NULL;
+    /* cells halfway between two clusters have mixed neighbourhoods */
+    CHECK(sdd_evaluate_heldout(&H, &Smid, &T, NULL, NULL, NULL, NULL, 0, &o, NULL, NULL, &h) == 0);
+    if (h) {
+        CHECK_MSG(h->purity_synth < h->purity_heldout - 0.1, "between clusters: purity %g vs %g", h->purity_synth,
+                  h->purity_heldout);
+        fprintf(stderr, "between clusters: purity %.3f (held-out %.3f)\n", h->purity_synth, h->purity_heldout);
+    }
+    sdd_heldout_eval_destroy(h);
+    sdd_csr_free(&T);
+    sdd_csr_free(&H);
+    sdd_csr_free(&S0);
+    sdd_csr_free(&Smid);
 }
 
 /* ---- 4. preprocessing with a held-out share */
@@ -395,6 +450,7 @@ int main(void)
     test_split();
     test_memorisation();
     test_comparisons();
+    test_clusters();
     test_prep();
     return tap_done();
 }

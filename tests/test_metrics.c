@@ -133,6 +133,7 @@ static void compare(const sdd_eval_t *e, const cJSON *ref, char *const *names)
         CHECK_CLOSE(L->sparsity_synth, num(r, "sparsity_synth"), 0, 1e-12);
         CHECK_CLOSE(L->scc, num(r, "scc"), 0, 1e-6);
         CHECK_CLOSE(L->pcc, num(r, "pcc"), 0, 1e-6);
+        CHECK(L->n_tested == (int64_t)num(r, "lfc_genes_tested"));
         CHECK_CLOSE(L->lfc_pcc, num(r, "lfc_pcc"), 0, 1e-6);
         CHECK_CLOSE(L->lfc_pcc_markers, num(r, "lfc_pcc_markers"), 0, 1e-6);
         CHECK_CLOSE(L->mmd, num(r, "mmd"), 1e-3, 0);

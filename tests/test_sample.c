@@ -6,6 +6,7 @@
  * conditional sampling honours --label / --label-counts / proportions and rejects unknown
  * labels, guidance 1 equals the plain conditional prediction, and Poisson counts. */
 #include "sample_internal.h"
+#include <cjson/cJSON.h>
 #include "tap.h"
 #include "trainset_fixture.h"
 #include <math.h>
@@ -239,15 +240,37 @@ static void test_sampling(void)
         CHECK(subset);
         CHECK_MSG(max_dropped <= min_kept, "dropped %g > kept %g", max_dropped, min_kept);
     }
-    /* counts: integers, zero where X is zero */
+    /* counts: integers >= 1 exactly where X is non-zero; a cell normalised from known
+     * counts whose smallest is 1 gives those counts back */
     {
-        sdd_csr_t cnt;
+        sdd_csr_t cnt, one = {0}, back;
         int ok = 1;
-        CHECK(sdd_sample_counts(m, &a->X, 0, 1, &cnt) == 0);
+        CHECK(sdd_sample_counts(m, &a->X, 1, &cnt) == 0);
         for (int64_t k = 0; k < cnt.nnz; k++) ok &= cnt.data[k] >= 1 && cnt.data[k] == floorf(cnt.data[k]);
         CHECK(ok);
-        CHECK(cnt.nnz <= a->X.nnz && cnt.n_rows == 150);
+        CHECK(cnt.nnz == a->X.nnz && cnt.n_rows == 150);
+        for (int64_t i = 0; ok && i <= 150; i++) ok &= cnt.indptr[i] == a->X.indptr[i];
+        for (int64_t k = 0; ok && k < cnt.nnz; k++) ok &= cnt.indices[k] == a->X.indices[k];
+        CHECK(ok);
         sdd_csr_free(&cnt);
+        double L = 0, T = 1e4;
+        for (int64_t i = 0; i < m->n_lib; i++) L += m->lib_sizes[i] / (double)m->n_lib;
+        const cJSON *tj = NULL;
+        cJSON *pj = cJSON_Parse(m->prep_json);
+        if ((tj = cJSON_GetObjectItem(pj, "target_sum_used")) && cJSON_IsNumber(tj)) T = tj->valuedouble;
+        cJSON_Delete(pj);
+        static const int want[4] = {3, 1, 12, 7};
+        CHECK(sdd_csr_alloc(&one, 1, m->shape.G, 4) == 0);
+        for (int k = 0; k < 4; k++) {
+            one.indices[k] = 2 * k + 1;
+            one.data[k] = (float)log1p(want[k] * T / L);
+        }
+        one.indptr[1] = one.nnz = 4;
+        CHECK(sdd_sample_counts(m, &one, 1, &back) == 0);
+        CHECK(back.nnz == 4);
+        for (int k = 0; k < 4 && back.nnz == 4; k++) CHECK(back.data[k] == (float)want[k] && back.indices[k] == 2 * k + 1);
+        sdd_csr_free(&one);
+        sdd_csr_free(&back);
     }
     /* labels need a conditional model */
     o.threshold = 0;

@@ -289,9 +289,15 @@ static void test_options(void)
     CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);
     CHECK(sdd_train_default_steps(1000, 256) == 586);     /* 150 epochs: ceil(150000/256) */
     CHECK(sdd_train_default_steps(500, 256) == 500);      /* ceil(75000/256) = 293 -> 500 */
-    CHECK(sdd_train_default_steps(2700, 256) == 1583);    /* ceil(405000/256) */
-    CHECK(sdd_train_default_steps(1000000, 256) == 10000);
+    CHECK(sdd_train_default_steps(2025, 256) == 1187);    /* ceil(303750/256) */
+    CHECK(sdd_train_default_steps(2700, 256) == 1200);    /* ceil(405000/256) = 1583 -> 1200 */
+    CHECK(sdd_train_default_steps(1000000, 256) == 1200);
+    /* simulate's sampling steps: 100 up to 4500 cells, then 450000 / cells, at least 20 */
+    CHECK(sdd_sample_default_steps(1) == 100 && sdd_sample_default_steps(4500) == 100);
+    CHECK(sdd_sample_default_steps(4501) == 99 && sdd_sample_default_steps(8921) == 50);
+    CHECK(sdd_sample_default_steps(22500) == 20 && sdd_sample_default_steps(10000000) == 20);
 }
+
 /* A batch's gradient computed in 4 slices (each slice's mean gradient / 4, summed
  * pairwise) is the whole batch's up to rounding: Adam's first moment after one step,
  * (1 - b1) g, agrees between the two; the slice count must divide the batch, and

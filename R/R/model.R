@@ -1,13 +1,19 @@
 # Training, sampling, simulation and evaluation over the sddcell C library. Inputs given
-# as matrices or SingleCellExperiment objects are written to a temporary .h5ad and read
-# back by the library, so every route shares the file readers' checks.
+# as matrices, Seurat or SingleCellExperiment objects are written to a temporary .h5ad and
+# read back by the library, so every route shares the file readers' checks.
 
 .as_counts_file <- function(x, label = NULL, labels = NULL) {
   if (is.character(x) && length(x) == 1L) return(list(path = path.expand(x), label = label, tmp = FALSE))
-  if (methods::is(x, "SingleCellExperiment")) {
-    if (!is.null(label)) labels <- SummarizedExperiment::colData(x)[[label]]
-    x <- SummarizedExperiment::assay(x, "counts")
+  if (.object_kind(x) != "matrix") {
+    o <- .object_counts(x, label)
+    if (!is.null(o$labels)) labels <- o$labels
+    x <- o$counts
   }
+  .write_matrix(x, label, labels)
+}
+
+# A genes x cells matrix (and labels) as a temporary .h5ad.
+.write_matrix <- function(x, label = NULL, labels = NULL) {
   if (!methods::is(x, "dgCMatrix")) x <- methods::as(methods::as(x, "CsparseMatrix"), "generalMatrix")
   if (is.null(rownames(x)) || is.null(colnames(x))) stop("the count matrix needs gene (row) and cell (column) names")
   x <- methods::as(x, "dgCMatrix")
@@ -74,30 +80,39 @@ print.sdd_model <- function(x, ...) {
 #' Sample synthetic cells from a model
 sdd_sample <- function(model, n, sampler = "ddim", steps = NULL, bit_decode = NULL, label = NULL,
                        guidance = NULL, seed = 42, threads = 1, ema = TRUE, verbose = FALSE,
-                       as = c("dgCMatrix", "SingleCellExperiment")) {
+                       as = c("dgCMatrix", "SingleCellExperiment", "Seurat"), counts = FALSE) {
   as <- match.arg(as)
+  if (as != "dgCMatrix") .need(if (as == "Seurat") "SeuratObject" else "SingleCellExperiment",
+                               paste0("as = '", as, "'"))
   r <- .Call(C_sdd_r_sample, model, n, .opts(sampler = sampler, steps = steps, bit_decode = bit_decode,
              label = label, guidance = guidance, seed = seed, threads = threads, ema = ema,
              verbose = verbose))
   m <- .to_dgc(r)
-  if (as == "SingleCellExperiment") {
-    if (!requireNamespace("SingleCellExperiment", quietly = TRUE))
-      stop("as = 'SingleCellExperiment' needs the SingleCellExperiment package")
-    obs <- as.data.frame(r$obs, stringsAsFactors = FALSE, optional = TRUE)
-    rownames(obs) <- r$cells
-    return(SingleCellExperiment::SingleCellExperiment(assays = list(logcounts = m), colData = obs))
+  cnt <- NULL
+  if (isTRUE(counts)) {
+    k <- .Call(C_sdd_r_sample_counts, model, m@i, m@p, as.numeric(m@x), m@Dim, seed)
+    cnt <- new("dgCMatrix", i = k$i, p = k$p, x = k$x, Dim = m@Dim, Dimnames = m@Dimnames)
   }
+  if (as != "dgCMatrix") return(.as_object(m, cnt, r$obs, as))
   attr(m, "obs") <- r$obs
+  if (!is.null(cnt)) attr(m, "counts") <- cnt
   m
 }
 
 #' Train on x (less a held-out share of its cells) and sample synthetic cells in one call
-sdd_simulate <- function(x, n = NULL, holdout = 0.1, ..., sample_args = list()) {
+sdd_simulate <- function(x, n = NULL, holdout = 0.1, ..., sample_args = list(), counts = FALSE,
+                         as = NULL) {
+  kind <- .object_kind(x)
+  if (is.null(as)) as <- if (kind == "matrix") "dgCMatrix" else kind
   input <- .as_counts_file(x, list(...)$label, list(...)$labels)
   if (input$tmp) on.exit(unlink(input$path), add = TRUE)
   args <- list(...); args$labels <- NULL; args$label <- input$label; args$holdout <- holdout
   model <- do.call(sdd_train, c(list(input$path), args))
   if (is.null(n)) n <- sdd_model_summary(model)$n_cells
+  # the sampling steps of `sddcell simulate`: 0 lets the library size them by n
+  if (is.null(sample_args$steps)) sample_args$steps <- 0L
+  sample_args$as <- as
+  sample_args$counts <- counts
   synth <- do.call(sdd_sample, c(list(model, n), sample_args))
   held <- attr(model, "heldout_cells")
   list(synthetic = synth, model = model, heldout_cells = if (is.null(held)) character(0) else held)
@@ -108,14 +123,31 @@ sdd_evaluate <- function(real, synth, label = NULL, n_sub = NULL, real_normalize
                          target_sum = NULL, seed = 42, threads = 1, train = NULL) {
   files <- character(0)
   on.exit(unlink(files), add = TRUE)
-  as_file <- function(m) {
+  # real and train cells: counts (or log1p values with real_normalized)
+  real_file <- function(m) {
     if (is.character(m) && length(m) == 1L) return(path.expand(m))
-    f <- .as_counts_file(m, label, if (is.null(label)) NULL else attr(m, "obs")[[label]])
+    if (.object_kind(m) != "matrix") {
+      labs <- if (is.null(label)) NULL else .cell_column(m, label)
+      m <- if (real_normalized) .object_logdata(m) else .object_counts(m)$counts
+    } else {
+      labs <- if (is.null(label)) NULL else attr(m, "obs")[[label]]
+    }
+    f <- .write_matrix(m, label, labs)
     files <<- c(files, f$path)
     f$path
   }
-  .Call(C_sdd_r_evaluate, as_file(real), as_file(synth),
+  # synthetic cells: log1p values
+  synth_file <- function(m) {
+    if (is.character(m) && length(m) == 1L) return(path.expand(m))
+    labs <- if (is.null(label)) NULL
+            else if (.object_kind(m) != "matrix") .cell_column(m, label)
+            else attr(m, "obs")[[label]]
+    f <- .write_matrix(.object_logdata(m), label, labs)
+    files <<- c(files, f$path)
+    f$path
+  }
+  .Call(C_sdd_r_evaluate, real_file(real), synth_file(synth),
         .opts(label = label, n_sub = n_sub, real_normalized = real_normalized,
               target_sum = target_sum, seed = seed, threads = threads,
-              train = if (is.null(train)) NULL else as_file(train)))
+              train = if (is.null(train)) NULL else real_file(train)))
 }

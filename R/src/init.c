@@ -10,6 +10,7 @@ SEXP sdd_r_save(SEXP model, SEXP path);
 SEXP sdd_r_load(SEXP path);
 SEXP sdd_r_model_json(SEXP model);
 SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts);
+SEXP sdd_r_sample_counts(SEXP model, SEXP i, SEXP p, SEXP x, SEXP dim, SEXP seed);
 SEXP sdd_r_write_h5ad(SEXP path, SEXP i, SEXP p, SEXP x, SEXP dim, SEXP genes, SEXP cells,
                       SEXP label_key, SEXP label_codes, SEXP label_levels);
 SEXP sdd_r_evaluate(SEXP real, SEXP synth, SEXP opts);
@@ -23,6 +24,7 @@ static const R_CallMethodDef call_methods[] = {
     {"sdd_r_load", (DL_FUNC)&sdd_r_load, 1},
     {"sdd_r_model_json", (DL_FUNC)&sdd_r_model_json, 1},
     {"sdd_r_sample", (DL_FUNC)&sdd_r_sample, 3},
+    {"sdd_r_sample_counts", (DL_FUNC)&sdd_r_sample_counts, 6},
     {"sdd_r_write_h5ad", (DL_FUNC)&sdd_r_write_h5ad, 10},
     {"sdd_r_evaluate", (DL_FUNC)&sdd_r_evaluate, 3},
     {"sdd_r_model_summary", (DL_FUNC)&sdd_r_model_summary, 1},

@@ -228,6 +228,53 @@ SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
     return sdd_r_dataset_take(ds);
 }
 
+/* ---- integer counts for sampled cells (`sddcell sample --counts`) */
+
+static void csr_finalizer(SEXP p)
+{
+    sdd_csr_t *m = R_ExternalPtrAddr(p);
+    if (m) sdd_csr_free(m), free(m);
+    R_ClearExternalPtr(p);
+}
+
+/* Counts for the log1p cells of a genes x cells dgCMatrix (the CSR of cells x genes) drawn
+ * as sdd_sample_counts does with `seed`: list(i, p, x) of a dgCMatrix of the same shape. */
+SEXP sdd_r_sample_counts(SEXP model, SEXP i, SEXP p, SEXP x, SEXP dim, SEXP seed)
+{
+    sdd_model_t *m = get_model(model);
+    sdd_csr_t X = {0}, *cnt;
+    double s = sdd_r_number(seed, "seed");
+    int n_genes = INTEGER(dim)[0], n_cells = INTEGER(dim)[1], rc;
+    R_xlen_t nnz = XLENGTH(x);
+    SEXP guard, res, ri, rp, rx;
+    const char *names[] = {"i", "p", "x"};
+    sdd_r_setup(0);
+    if (s < 0) Rf_error("seed must be >= 0");
+    if (XLENGTH(i) != nnz || XLENGTH(p) != n_cells + 1) Rf_error("inconsistent dgCMatrix slots");
+    if (!(cnt = calloc(1, sizeof *cnt))) Rf_error("out of memory");
+    guard = PROTECT(R_MakeExternalPtr(cnt, R_NilValue, R_NilValue));
+    R_RegisterCFinalizerEx(guard, csr_finalizer, TRUE);
+    if ((rc = sdd_csr_alloc(&X, n_cells, n_genes, nnz)) < 0) fail_with(rc);
+    for (int c = 0; c <= n_cells; c++) X.indptr[c] = INTEGER(p)[c];
+    for (R_xlen_t k = 0; k < nnz; k++) X.indices[k] = INTEGER(i)[k], X.data[k] = (float)REAL(x)[k];
+    rc = sdd_csr_validate(&X, "the matrix");
+    if (rc == 0) rc = sdd_sample_counts(m, &X, (uint64_t)s, cnt);
+    sdd_csr_free(&X);
+    if (rc < 0) fail_with(rc);
+    res = PROTECT(sdd_r_named_list(3, names));
+    ri = Rf_allocVector(INTSXP, cnt->nnz);
+    SET_VECTOR_ELT(res, 0, ri);
+    rp = Rf_allocVector(INTSXP, cnt->n_rows + 1);
+    SET_VECTOR_ELT(res, 1, rp);
+    rx = Rf_allocVector(REALSXP, cnt->nnz);
+    SET_VECTOR_ELT(res, 2, rx);
+    for (int64_t k = 0; k < cnt->nnz; k++) INTEGER(ri)[k] = cnt->indices[k], REAL(rx)[k] = cnt->data[k];
+    for (int64_t r = 0; r <= cnt->n_rows; r++) INTEGER(rp)[r] = (int)cnt->indptr[r];
+    csr_finalizer(guard);
+    UNPROTECT(2);
+    return res;
+}
+
 /* Write a genes x cells dgCMatrix (i, p, x, dim, names) with an optional label column as
  * an .h5ad (cells x genes CSR = the same arrays), for the path-based stages. */
 SEXP sdd_r_write_h5ad(SEXP path, SEXP i, SEXP p, SEXP x, SEXP dim, SEXP genes, SEXP cells,

@@ -18,18 +18,32 @@ static void r_sink(int level, const char *func, const char *msg, void *user)
     else if (r_verbose || level <= SDD_LOG_INFO) Rprintf("[%s] %s\n", func, msg);
 }
 
+static void check_interrupt(void *unused)
+{
+    (void)unused;
+    R_CheckUserInterrupt();
+}
+
+/* The library's interrupt hook, polled between the phases of a training step on the
+ * calling thread (R's): an interrupt or a time limit pending in R stops the step within
+ * a twentieth of a second. R_CheckUserInterrupt's longjmp stays inside R_ToplevelExec. */
+static int r_interrupt_hook(void *user)
+{
+    static double last;
+    double now = sdd_realtime();
+    (void)user;
+    if (now - last < 0.05) return 0;
+    last = now;
+    return R_ToplevelExec(check_interrupt, NULL) == FALSE;
+}
+
 void sdd_r_setup(int verbose)
 {
     r_verbose = verbose;
     sdd_init();
     sdd_log_set_sink(r_sink, NULL);
     sdd_log_set_level(verbose ? SDD_LOG_DEBUG : SDD_LOG_WARNING);
-}
-
-static void check_interrupt(void *unused)
-{
-    (void)unused;
-    R_CheckUserInterrupt();
+    sdd_set_interrupt_hook(r_interrupt_hook, NULL);
 }
 
 int sdd_r_progress(const char *stage, int64_t done, int64_t total, const char *status, void *user)

@@ -11,6 +11,7 @@ process SDDCELL_SIMULATE {
     tuple val(meta), path("${prefix}.h5ad")         , emit: h5ad
     tuple val(meta), path("${prefix}.metrics.json") , emit: metrics
     tuple val(meta), path("${prefix}.sdd")          , emit: model
+    tuple val(meta), path("${prefix}_sddcell_general_stats_mqc.json"), path("${prefix}_sddcell_mqc.json"), emit: multiqc
     path "versions.yml"                             , emit: versions
 
     when:
@@ -23,6 +24,7 @@ process SDDCELL_SIMULATE {
     sddcell simulate \\
         --threads ${task.cpus} \\
         --prefix ${prefix} \\
+        --multiqc . \\
         ${args} \\
         ${counts}
 
@@ -39,6 +41,8 @@ process SDDCELL_SIMULATE {
     touch ${prefix}.h5ad
     touch ${prefix}.metrics.json
     touch ${prefix}.sdd
+    touch ${prefix}_sddcell_general_stats_mqc.json
+    touch ${prefix}_sddcell_mqc.json
 
     cat <<-END_VERSIONS > versions.yml
     "${task.process}":

@@ -1,0 +1,82 @@
+/*
+ * fuzz_model_util.h: the model file's layout (checkpoint.c's header comment) as the
+ * model harnesses need it, to rewrite the checksum of a mutated file so that mutations
+ * reach what is read after the checksum is checked (the metadata, the values), and to
+ * load and sample the model as `sddcell info` and `sddcell sample` do.
+ */
+#ifndef SDD_FUZZ_MODEL_UTIL_H
+#define SDD_FUZZ_MODEL_UTIL_H
+
+#include "fuzz_util.h"
+
+typedef struct {
+    char magic[8];
+    uint32_t version, header_bytes;
+    int64_t G;
+    int32_t bits, D, H[4], F, E, n_labels;
+    int64_t n_params, step;
+    uint64_t rng[4];
+    int32_t rng_has_spare, pad;
+    double rng_spare;
+    uint64_t json_bytes;
+    int64_t n_lib;
+} fuzz_header_t;
+
+static uint64_t fuzz_fnv1a(uint64_t h, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* When the header's sizes account for exactly n bytes, store the checksum of the
+ * sections in the last 8 bytes of buf. */
+static void fuzz_fix_checksum(uint8_t *buf, size_t n)
+{
+    fuzz_header_t hd;
+    uint64_t sec[8], h = 0xcbf29ce484222325ULL, total = sizeof hd + 8;
+    const uint64_t lim = (uint64_t)1 << 40;
+    size_t at = sizeof hd;
+    if (n < sizeof hd + 8) return;
+    memcpy(&hd, buf, sizeof hd);
+    if (hd.G < 0 || hd.n_params < 0 || hd.n_lib < 0 || (uint64_t)hd.G > lim || (uint64_t)hd.n_params > lim ||
+        (uint64_t)hd.n_lib > lim || hd.json_bytes > lim)
+        return;
+    sec[0] = hd.json_bytes;
+    sec[1] = sec[2] = sec[3] = sec[4] = 4 * (uint64_t)hd.n_params;
+    sec[5] = sec[6] = 4 * (uint64_t)hd.G;
+    sec[7] = 8 * (uint64_t)hd.n_lib;
+    for (int i = 0; i < 8; i++) total += sec[i];
+    if (total != n) return;
+    for (int i = 0; i < 8; i++) {
+        h = fuzz_fnv1a(h, buf + at, (size_t)sec[i]);
+        at += (size_t)sec[i];
+    }
+    memcpy(buf + at, &h, 8);
+}
+
+/* Load the model at path; when it loads, print its metadata to memory and sample a few
+ * cells with few steps (label assignment, guidance and decoding read the metadata). */
+static void fuzz_load_and_sample(const char *path)
+{
+    sdd_model_t *m = NULL;
+    sdd_dataset_t *ds = NULL;
+    sdd_sample_opt_t so;
+    char *json;
+    if (sdd_model_load(path, &m) < 0) return;
+    free(json = sdd_model_json(m));
+    sdd_sample_opt_init(&so);
+    so.n_cells = 5;
+    so.steps = 2;
+    so.batch = 5;
+    if (sdd_model_n_params(m) <= ((int64_t)1 << 22) && sdd_sample(m, &so, NULL, NULL, &ds) == 0)
+        sdd_dataset_destroy(ds);
+    sdd_model_destroy(m);
+}
+
+#endif

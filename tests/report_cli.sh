@@ -1,0 +1,82 @@
+#!/bin/sh
+# report_cli: `--report OUT.html` and `--multiqc DIR` of simulate and evaluate, end to end
+# on the example data with a small network:
+#   - simulate under the held-out protocol writes the page (every section, nothing
+#     external, the UMAP PNG, the figures of the metrics JSON beside the floor) and the two
+#     MultiQC custom-content files (their documented keys, the same figures);
+#   - evaluate with labels and without TRAIN writes the same kinds of files (per-label rows,
+#     no floor);
+#   - bad destinations end with one line on stderr, a non-zero status, before any work,
+#     and leave no output; a report that cannot be written leaves no h5ad or JSON behind.
+# The checks of the files are in tests/check_report.py.
+set -u
+SDD="${SDD_BUILDDIR:-.}/sddcell"
+SRC="${SDD_SRCDIR:-..}"
+PY="${SDD_PYTHON:-/usr/bin/python3}"
+case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
+case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
+DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+CHECK="$SRC/tests/check_report.py"
+"$PY" -c 'import json, html.parser, xml.etree.ElementTree, anndata' 2>/dev/null ||
+  { echo "skip: python3 with anndata needed (python3-anndata)"; exit 77; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_report.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
+
+# ---- simulate, held-out protocol
+if "$SDD" --seed 3 --quiet simulate "$DATA" --prefix "$tmp/a" --holdout 0.2 $SMALL -n 150 \
+     --report "$tmp/a.html" --multiqc "$tmp/mqc" 2> "$tmp/a.err"; then
+  ok "simulate --report --multiqc"
+else
+  bad "simulate --report --multiqc"; cat "$tmp/a.err"
+fi
+"$PY" "$CHECK" html "$tmp/a.html" "$tmp/a.metrics.json" heldout || bad "simulate report"
+"$PY" "$CHECK" multiqc "$tmp/mqc/a_sddcell_general_stats_mqc.json" "$tmp/mqc/a_sddcell_mqc.json" \
+  "$tmp/a.metrics.json" a heldout || bad "simulate MultiQC files"
+[ -z "$(ls "$tmp" | grep -E '\.tmp[0-9]+$')" ] && [ -z "$(ls "$tmp/mqc" | grep -E '\.tmp[0-9]+$')" ] &&
+  ok "no temporary files left" || bad "temporary files left: $(ls "$tmp" "$tmp/mqc")"
+
+# ---- evaluate with labels, no TRAIN
+"$PY" - "$DATA" "$tmp/lab.h5ad" "$tmp/a.h5ad" "$tmp/synlab.h5ad" <<'PYEOF'
+import sys, anndata, numpy as np
+a = anndata.read_h5ad(sys.argv[1])
+g = a.obs["n_genes"].to_numpy()
+a.obs["kind"] = np.where(g > np.median(g), "high", "low")
+a.obs["kind"] = a.obs["kind"].astype("category")
+a.write_h5ad(sys.argv[2])
+s = anndata.read_h5ad(sys.argv[3])
+n = np.asarray((s.X > 0).sum(axis=1)).ravel()
+s.obs["kind"] = np.where(n > np.median(n), "high", "low")
+s.obs["kind"] = s.obs["kind"].astype("category")
+s.write_h5ad(sys.argv[4])
+PYEOF
+if "$SDD" --quiet evaluate "$tmp/lab.h5ad" "$tmp/synlab.h5ad" --label kind --json "$tmp/e.json" \
+     --report "$tmp/e.html" --multiqc "$tmp/mqc" > "$tmp/e.out" 2> "$tmp/e.err"; then
+  ok "evaluate --report --multiqc"
+else
+  bad "evaluate --report --multiqc"; cat "$tmp/e.err"
+fi
+"$PY" "$CHECK" html "$tmp/e.html" "$tmp/e.json" plain labels || bad "evaluate report"
+"$PY" "$CHECK" multiqc "$tmp/mqc/synlab_sddcell_general_stats_mqc.json" "$tmp/mqc/synlab_sddcell_mqc.json" \
+  "$tmp/e.json" synlab plain || bad "evaluate MultiQC files"
+
+# ---- bad destinations: one line, non-zero, nothing written, no work done
+expect_fail() { # name, then the command
+  name=$1; shift
+  rm -rf "$tmp/x"; mkdir "$tmp/x"
+  if "$@" > "$tmp/x.out" 2> "$tmp/x.err"; then bad "$name: succeeded"; return; fi
+  n=$(wc -l < "$tmp/x.err")
+  [ "$n" -eq 1 ] && ok "$name: $(cat "$tmp/x.err")" || { bad "$name: $n lines on stderr"; cat "$tmp/x.err"; }
+  [ -z "$(ls "$tmp/x")" ] || bad "$name: left $(ls "$tmp/x")"
+}
+expect_fail "report in a missing directory" "$SDD" --quiet simulate "$DATA" --prefix "$tmp/x/b" $SMALL \
+  --report "$tmp/nodir/b.html"
+expect_fail "multiqc onto a file" "$SDD" --quiet simulate "$DATA" --prefix "$tmp/x/b" $SMALL --multiqc "$DATA"
+expect_fail "report is a directory" "$SDD" --quiet evaluate "$DATA" "$tmp/a.h5ad" --json "$tmp/x/e.json" --report "$tmp"
+expect_fail "report where no file can be created (/proc)" "$SDD" --quiet evaluate "$DATA" "$tmp/a.h5ad" --json "$tmp/x/e.json" \
+  --report /proc/sdd_report.html
+
+exit $fail

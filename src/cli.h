@@ -185,7 +185,8 @@ int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, cons
 
 /* Data-parallel training over MPI (cli_mpi.c; one process when built without MPI or
  * run without a launcher). start: MPI_Init under mpirun, *rank and *size (0 and 1
- * otherwise); reduce: an sdd_reduce_f (allgather, then the pairwise sum in rank order);
+ * otherwise; -2 with the launcher's rank and size when mpirun started several processes
+ * of a build without MPI); reduce: an sdd_reduce_f (allgather, then the pairwise sum in rank order);
  * agree: every rank says whether it failed, all get the lowest failing rank (-1: none);
  * end: MPI_Finalize; built: 1 with MPI compiled in. */
 int cli_mpi_start(int *argc, char ***argv, int *rank, int *size);

@@ -1,6 +1,7 @@
 /*
  * cli_mpi.c: the MPI side of `mpirun -np R sddcell train` (built with ./configure
- * --with-mpi; without it every call below is the one-process case).
+ * --with-mpi; without it every call below is the one-process case, and a start under a
+ * launcher of several processes is refused rather than run R times over).
  *
  * Every rank reads and preprocesses the input itself (the same QC, HVG and scaling, so
  * the same training set), draws the same batches from the same seeded RNG and computes
@@ -16,6 +17,7 @@
 #include "config.h"
 #endif
 #include "cli.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef HAVE_MPI
@@ -83,12 +85,33 @@ int cli_mpi_built(void) { return 1; }
 
 #else
 
+/* A launcher's rank or size variable: a whole decimal number in [0, 2^20], else -1. */
+static int env_count(const char *name)
+{
+    const char *v = getenv(name);
+    char *end;
+    long x;
+    if (!v || !*v) return -1;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    return errno || *end || x < 0 || x > (1L << 20) ? -1 : (int)x;
+}
+
+/* Under mpirun without MPI compiled in, every process would train the whole model on its
+ * own: refused, and only the launcher's rank 0 says so. */
 int cli_mpi_start(int *argc, char ***argv, int *rank, int *size)
 {
+    int n = env_count("OMPI_COMM_WORLD_SIZE"), r = env_count("OMPI_COMM_WORLD_RANK");
     (void)argc;
     (void)argv;
     *rank = 0;
     *size = 1;
+    if (n < 0) n = env_count("PMI_SIZE"), r = env_count("PMI_RANK");
+    if (n > 1) {
+        *rank = r > 0 ? r : 0;
+        *size = n;
+        return -2;
+    }
     return 0;
 }
 

@@ -154,7 +154,14 @@ int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     int rank = 0, size = 1, show = 0, saved = -1, st;
     FILE *held = NULL;
-    if (cli_mpi_start(&argc, &argv, &rank, &size) < 0) return cli_error(ctx, "MPI failed to start");
+    if ((st = cli_mpi_start(&argc, &argv, &rank, &size)) == -2) {
+        /* rank 0 says why and fails the job; the others end quietly with 0, since a
+         * non-zero exit would have mpirun kill rank 0 before it has said it */
+        if (rank > 0) return CLI_OK;
+        return cli_error(ctx, "mpirun started %d processes, but this sddcell was built without MPI "
+                         "(./configure --with-mpi); run it as one process", size);
+    }
+    if (st < 0) return cli_error(ctx, "MPI failed to start");
     if (size > 1) {
         /* an interrupt ends every rank (mpirun passes it on) without a checkpoint: the
          * ranks could not agree on the step to save */

@@ -244,17 +244,29 @@ static int check_parts(cat_t *c)
                 rc = sdd_error(SDD_EINVAL, "%s: uns['sddcell']['%s'] differs from %s: not a part of the same run", path,
                                key, c->parts[0]);
         }
-        if (rc == SDD_OK && (k != k0 || (k0 > 0 && i != p + 1)))
-            rc = sdd_error(SDD_EINVAL, "%s: %s, but part %d should be shard %d/%lld", path,
-                           k ? "a shard of another split" : "not a shard", p + 1, p + 1, (long long)k0);
+        if (rc == SDD_OK && (k != k0 || (k0 > 0 && i != p + 1))) {
+            if (k0 == 0)
+                rc = sdd_error(SDD_EINVAL, "%s: shard %lld/%lld, but %s is not a shard", path, (long long)i,
+                               (long long)k, c->parts[0]);
+            else if (p + 1 > k0)
+                rc = sdd_error(SDD_EINVAL, "%s: part %d, but the run was split into %lld shards", path, p + 1,
+                               (long long)k0);
+            else if (k == k0)
+                rc = sdd_error(SDD_EINVAL, "%s: shard %lld/%lld, but part %d should be shard %d/%lld; give shards "
+                               "1..%lld in order", path, (long long)i, (long long)k, p + 1, p + 1, (long long)k0,
+                               (long long)k0);
+            else
+                rc = sdd_error(SDD_EINVAL, "%s: %s, but part %d should be shard %d/%lld", path,
+                               k ? "a shard of another split" : "not a shard", p + 1, p + 1, (long long)k0);
+        }
         sdd_strv_free(g, G);
         g = NULL;
         cJSON_Delete(r);
         r = NULL;
     }
     if (rc == SDD_OK && k0 > 0 && k0 != c->n)
-        rc = sdd_error(SDD_EINVAL, "%s: %d parts given, but the run was split into %lld shards", c->parts[c->n - 1],
-                       c->n, (long long)k0);
+        rc = sdd_error(SDD_EINVAL, "%s: %d part%s given, but the run was split into %lld shards",
+                       c->parts[c->n - 1], c->n, c->n == 1 ? "" : "s", (long long)k0);
     sdd_strv_free(g0, G0);
     cJSON_Delete(r0);
     return rc;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench_concat.sh: the memory of `sddcell concat` on many large parts. A small model is
-# trained for a few steps; PARTS shards of CELLS cells each are sampled from it as one run
+# trained for a few steps (narrow layers: sampling time, not the model, is the cost here); PARTS shards of CELLS cells each are sampled from it as one run
 # (`sample -n PARTS*CELLS --shard I/PARTS --steps 2`: the cells' values do not matter
 # here, only the size of the files); `concat` joins them under /usr/bin/time -v, which
 # gives its peak RSS and wall time; anndata then reads the joined file and its shape, cell
@@ -9,7 +9,8 @@
 # usage: bench/bench_concat.sh [PARTS] [CELLS] [RAW]   (from the build directory; defaults
 #        10 parts of 100,000 cells; input DATA, default ../shared/data/train/
 #        pbmc3k_counts.h5ad, else example_data/pbmc3k_1k.h5ad; scratch files in WORK,
-#        default a directory under TMPDIR, removed at the end; THREADS for sampling)
+#        default a directory under TMPDIR, removed at the end; THREADS for sampling;
+#        MODEL_ARGS, default --hidden 64,64,32,16 --head 64 --emb 16)
 set -eu
 PARTS=${1:-10}
 CELLS=${2:-100000}
@@ -19,6 +20,7 @@ SRC=$HERE/..
 SDD=${SDDCELL:-./sddcell}
 PY=${SDD_PYTHON:-/usr/bin/python3}
 THREADS=${THREADS:-2}
+MODEL_ARGS=${MODEL_ARGS:---hidden 64,64,32,16 --head 64 --emb 16}
 if [ -z "${DATA:-}" ]; then
     DATA=$SRC/../shared/data/train/pbmc3k_counts.h5ad
     [ -f "$DATA" ] || DATA=$SRC/example_data/pbmc3k_1k.h5ad
@@ -26,9 +28,10 @@ fi
 [ -x /usr/bin/time ] || { echo "bench_concat.sh: needs GNU time (/usr/bin/time)" >&2; exit 1; }
 if [ -n "${WORK:-}" ]; then mkdir -p "$WORK"; tmp=$WORK; else tmp=$(mktemp -d); fi
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 N=$((PARTS * CELLS))
 
-"$SDD" --quiet --seed 1 --threads "$THREADS" train "$DATA" -o "$tmp/m.sdd" --steps 20
+"$SDD" --quiet --seed 1 --threads "$THREADS" train "$DATA" -o "$tmp/m.sdd" --steps 20 $MODEL_ARGS
 parts=""
 i=1
 while [ "$i" -le "$PARTS" ]; do

@@ -21,7 +21,8 @@
 extern "C" {
 #endif
 
-#define SDD_VERSION "0.1.0"
+/* SDD_VERSION, the version string "X.Y.Z" (sddcell_version.h, written by configure) */
+#include "sddcell_version.h"
 
 /* ------------------------------------------------------------------ errors */
 

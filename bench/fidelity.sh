@@ -2,12 +2,14 @@
 # Fidelity of the recipe on real data.
 #   bench/fidelity.sh acceptance    the held-out figures of the README and
 #                                   bench/fidelity/HELDOUT.md: the default `sddcell
-#                                   simulate --threads 2` on pbmc3k (25% held out: 2025
-#                                   training, 675 held-out cells) and on mouse brain 10k
-#                                   (10% held out), seeds 1 2 3, and the conditional model
-#                                   on four k-means clusters of pbmc3k; one row each in
-#                                   bench/fidelity/acceptance.tsv
-#   bench/fidelity.sh acceptance_auto   the same with --label auto (PBMC 3k, mouse brain)
+#                                   simulate --threads 2` (clusters of the training
+#                                   cells, as --label auto; rows *_auto) on pbmc3k (25%
+#                                   held out: 2025 training, 675 held-out cells) and on
+#                                   mouse brain 10k (10% held out), seeds 1 2 3, and the
+#                                   conditional model on four k-means clusters of pbmc3k;
+#                                   one row each in bench/fidelity/acceptance.tsv
+#   bench/fidelity.sh acceptance_none   the same unconditional (--label none; rows
+#                                   pbmc3k, mouse_brain)
 #   bench/fidelity.sh grid          the budget table (bench/fidelity_heldout.sh: training
 #                                   steps x sampling steps x 3 seeds, held out)
 #   bench/fidelity.sh [RUN...]      the earlier ablation (RESULTS.md), judged against the
@@ -16,13 +18,15 @@
 # and seconds. Training runs go through `sddcell simulate --model-out`; sampling
 # variants reuse a trained model with `sddcell sample` + `sddcell evaluate`.
 # Environment: SDDCELL (binary, default build/sddcell), DATA (input counts),
-# OUTDIR (scratch, default /tmp/sdd_fidelity), THREADS (2).
+# OUTDIR (scratch, default /tmp/sdd_fidelity), THREADS (2), SEEDS (the acceptance runs'
+# seeds, "1 2 3").
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 SDDCELL=${SDDCELL:-$here/sddcell}
 DATA=${DATA:-$here/../shared/data/train/pbmc3k_counts.h5ad}
 OUTDIR=${OUTDIR:-/tmp/sdd_fidelity}
 THREADS=${THREADS:-2}
+SEEDS=${SEEDS:-1 2 3}
 TSV=$here/bench/fidelity/results.tsv
 mkdir -p "$OUTDIR"
 [ -f "$TSV" ] || printf 'run\tsettings\tsparsity_real\tsparsity_synth\tscc\tpcc\tmmd\tlisi_scaled\tknn_auc\tseconds\n' > "$TSV"
@@ -73,15 +77,15 @@ TRAIN_DIR=$here/../shared/data/train
 run() {
     case $1 in
     acceptance)
-        for seed in 1 2 3; do accept pbmc3k "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25; done
-        for seed in 1 2 3; do accept mouse_brain "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed"; done
+        for seed in $SEEDS; do accept pbmc3k_auto "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25; done
+        for seed in $SEEDS; do accept mouse_brain_auto "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed"; done
         [ -f "$OUTDIR/pbmc3k_labeled.h5ad" ] || /usr/bin/python3 "$here/bench/fidelity/make_labels.py" \
             "$TRAIN_DIR/pbmc3k_counts.h5ad" "$OUTDIR/pbmc3k_labeled.h5ad" 4
-        for seed in 1 2 3; do accept pbmc3k_cond "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster; done
+        for seed in $SEEDS; do accept pbmc3k_cond "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster; done
         ;;
-    acceptance_auto)
-        for seed in 1 2 3; do accept pbmc3k_auto "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label auto; done
-        for seed in 1 2 3; do accept mouse_brain_auto "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --label auto; done
+    acceptance_none)
+        for seed in $SEEDS; do accept pbmc3k "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label none; done
+        for seed in $SEEDS; do accept mouse_brain "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --label none; done
         ;;
     grid) HOLDOUT=0.25 SDDCELL=$SDDCELL THREADS=$THREADS sh "$here/bench/fidelity_heldout.sh" "$TRAIN_DIR/pbmc3k_counts.h5ad" ;;
     # screening: 800 training steps

@@ -9,8 +9,10 @@
 #   bench/fidelity_heldout.sh [DATA]
 # Environment: SDDCELL (binary, default ./sddcell), TRAIN_STEPS ("500 1000 2000 4000
 # 8000"), SAMPLE_STEPS ("10 20 50 100 200"), SEEDS ("1 2 3"), HOLDOUT (0.1), THREADS
-# (2), OUTDIR (/tmp/sdd_fidelity_heldout), TAG (a name for the rows), and EXTRA_TRAIN /
-# EXTRA_SAMPLE (more options for train / sample).
+# (2), OUTDIR (/tmp/sdd_fidelity_heldout), TAG (a name for the rows), EXTRA_TRAIN /
+# EXTRA_SAMPLE (more options for train / sample), and CONTINUE (1: keep a model left in
+# OUTDIR by an earlier run and skip the budgets it has already trained past, whose rows
+# are in the table).
 # Each evaluation appends one row to bench/fidelity/heldout.tsv;
 # bench/fidelity/summarise.py prints the medians and spreads over the seeds.
 set -eu
@@ -38,9 +40,14 @@ for seed in $SEEDS; do
     "$PY" "$here/bench/fidelity/split.py" "$DATA" "$HOLDOUT" "$seed" "$tr" "$ho"
     n_ho=$("$PY" -c "import anndata,sys; print(anndata.read_h5ad(sys.argv[1], backed='r').n_obs)" "$ho")
     model=$OUTDIR/${name}_${TAG}_s${seed}.sdd
-    rm -f "$model"
     done_steps=0
+    if [ "${CONTINUE:-0}" = 1 ] && [ -f "$model" ]; then
+        done_steps=$("$SDDCELL" info "$model" | sed -n 's/^steps\t\([0-9]*\) of.*/\1/p')
+    else
+        rm -f "$model"
+    fi
     for T in $TRAIN_STEPS; do
+        [ "$T" -le "$done_steps" ] && continue
         t0=$(date +%s)
         if [ "$done_steps" = 0 ]; then
             # shellcheck disable=SC2086

@@ -92,6 +92,7 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_FTYPE: p->read.feature_type = arg; break;
     case CLI_O_LABEL:
         if (strcmp(arg, "auto") == 0) p->auto_labels = 1, p->label_key = NULL;
+        else if (strcmp(arg, "none") == 0) p->auto_labels = 0, p->label_key = NULL;
         else p->auto_labels = 0, p->label_key = arg;
         break;
     case CLI_O_STEPS: if (cli_opt_int(ctx, "--steps", arg, 0, 1000000000, &t->steps)) return -1; break;

@@ -7,8 +7,9 @@
  * with the timings of each stage and the recipe: against the held-out cells beside the
  * floor, with the memorisation share (sdd_evaluate_heldout), or, when nothing is held
  * out, against the training cells (sdd_evaluate). --prefix P names P.h5ad,
- * P.metrics.json and P.sdd instead. Presets: `fast` (default) and `paper`; any flag
- * given overrides the preset.
+ * P.metrics.json and P.sdd instead. Presets: `fast` (default: conditional on clusters of
+ * the training cells, as --label auto) and `paper` (unconditional); any flag given
+ * overrides the preset (--label KEY, --label none).
  */
 #include "cli.h"
 #include <cjson/cJSON.h>
@@ -147,6 +148,8 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     memset(&longopts[n], 0, sizeof longopts[n]);
     s->preset = find_preset(argc, argv);
     if (sdd_preset_apply(s->preset, &s->to, &s->so) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
+    /* fast: a conditional model on clusters of the training cells unless --label says otherwise */
+    s->po.auto_labels = strcmp(s->preset, "fast") == 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {

@@ -128,8 +128,27 @@ assert m["cells"] == {"heldout": 100, "synthetic": 200, "training": 900, "m": 10
 assert m["n_synth"] == 100 and m["n_real"] == 100 and m["n_genes"] == 200
 assert 0.9 < m["sparsity_real"] < 1
 EOF
+  # the default preset trains on clusters of the training cells (--label auto): the model is
+  # conditional on them and every synthetic cell carries one, in the training proportions
+  "$SDD" info --json "$tmp/run.sdd" > "$tmp/run.model.json" 2>/dev/null
+  "$PY" - "$tmp/run.model.json" "$tmp/run.h5ad" <<'EOF' && ok "simulate: clusters by default" || bad "simulate: clusters by default"
+import json, sys
+import anndata
+lab = json.load(open(sys.argv[1]))["labels"]
+assert lab is not None and lab["key"] == "cluster", lab
+cats = lab["categories"]
+assert len(cats) >= 2 and cats[0] == "c0", cats
+a = anndata.read_h5ad(sys.argv[2])
+assert set(a.obs["cluster"].astype(str)) <= set(cats)
+counts = a.obs["cluster"].astype(str).value_counts()
+for c, f in zip(cats, lab["frequencies"]):
+    assert abs(counts.get(c, 0) - f * a.n_obs) <= 1, (c, counts.get(c, 0), f * a.n_obs)
+EOF
 else bad "simulate --prefix"; cat "$tmp/err"; fi
-if "$SDD" --quiet simulate "$DATA" -o "$tmp/o.h5ad" $SMALL --steps 5 --sample-steps 3 -n 50 2> "$tmp/err"; then
+if "$SDD" --quiet simulate "$DATA" -o "$tmp/o.h5ad" $SMALL --steps 5 --sample-steps 3 -n 50 --label none \
+    --model-out "$tmp/o_none.sdd" 2> "$tmp/err"; then
   [ -s "$tmp/o.h5ad" ] && [ -s "$tmp/o.metrics.json" ] && [ ! -e "$tmp/o.sdd" ] && ok "simulate -o" || bad "simulate -o outputs"
+  "$SDD" info "$tmp/o_none.sdd" 2>/dev/null | grep -q '^labels.none (unconditional)' && ok "simulate --label none" ||
+    bad "simulate --label none: an unconditional model"
 else bad "simulate -o"; cat "$tmp/err"; fi
 exit $fail

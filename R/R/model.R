@@ -3,6 +3,12 @@
 # read back by the library, so every route shares the file readers' checks.
 
 .as_counts_file <- function(x, label = NULL, labels = NULL) {
+  # "auto" (clusters of the training cells) and "none" name no column
+  if (is.null(labels) && is.character(label) && length(label) == 1L && label %in% c("auto", "none")) {
+    f <- .as_counts_file(x)
+    f$label <- label
+    return(f)
+  }
   if (is.character(x) && length(x) == 1L) return(list(path = path.expand(x), label = label, tmp = FALSE))
   if (.object_kind(x) != "matrix") {
     o <- .object_counts(x, label)
@@ -104,9 +110,12 @@ sdd_simulate <- function(x, n = NULL, holdout = 0.1, ..., sample_args = list(), 
                          as = NULL) {
   kind <- .object_kind(x)
   if (is.null(as)) as <- if (kind == "matrix") "dgCMatrix" else kind
-  input <- .as_counts_file(x, list(...)$label, list(...)$labels)
+  args <- list(...)
+  # as `sddcell simulate`: a conditional model on clusters of the training cells by default
+  if (is.null(args$label) && is.null(args$labels)) args$label <- "auto"
+  input <- .as_counts_file(x, args$label, args$labels)
   if (input$tmp) on.exit(unlink(input$path), add = TRUE)
-  args <- list(...); args$labels <- NULL; args$label <- input$label; args$holdout <- holdout
+  args$labels <- NULL; args$label <- input$label; args$holdout <- holdout
   model <- do.call(sdd_train, c(list(input$path), args))
   if (is.null(n)) n <- sdd_model_summary(model)$n_cells
   # the sampling steps of `sddcell simulate`: 0 lets the library size them by n

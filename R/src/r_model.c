@@ -84,6 +84,10 @@ static void fill_prep(SEXP opts, sdd_prep_opt_t *po)
     opt_int(opts, "min_genes", &po->min_genes);
     opt_dbl(opts, "target_sum", &po->target_sum);
     po->label_key = opt_str(opts, "label");
+    if (po->label_key && (!strcmp(po->label_key, "auto") || !strcmp(po->label_key, "none"))) {
+        po->auto_labels = po->label_key[0] == 'a';
+        po->label_key = NULL;
+    }
     po->read.layer = opt_str(opts, "layer");
     po->read.raw = opt_flag(opts, "raw", 0);
     po->read.genome = opt_str(opts, "genome");

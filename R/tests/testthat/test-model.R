@@ -86,3 +86,16 @@ test_that("simulate holds cells out and evaluate compares with them beside the f
   for (k in c("scc", "mmd", "knn_auc")) expect_true(is.finite(e$floor[[k]]))
   expect_equal(length(sdd_simulate(x, n = 5, n_top_genes = 200, steps = 1, sample_args = list(steps = 2))$heldout_cells), 0)
 })
+
+test_that("simulate trains on clusters of the training cells unless told otherwise, as the CLI does", {
+  x <- sdd_read(small_file())$counts
+  r <- sdd_simulate(x, n = 40, holdout = 0, n_top_genes = 200, steps = 2, seed = 3,
+                    sample_args = list(steps = 2))
+  s <- sdd_model_summary(r$model)
+  expect_equal(s$label_key, "cluster")
+  expect_true(length(s$labels) >= 1)
+  expect_true(all(attr(r$synthetic, "obs")$cluster %in% s$labels))
+  r0 <- sdd_simulate(x, n = 10, holdout = 0, label = "none", n_top_genes = 200, steps = 2, seed = 3,
+                     sample_args = list(steps = 2))
+  expect_null(sdd_model_summary(r0$model)$label_key)
+})

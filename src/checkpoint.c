@@ -90,6 +90,7 @@ static cJSON *json_options(const sdd_train_opt_t *o)
     cJSON_AddNumberToObject(t, "self_cond", o->self_cond);
     cJSON_AddNumberToObject(t, "checkpoint_every", (double)o->checkpoint_every);
     cJSON_AddStringToObject(t, "precision", sdd_precision_name(o->precision));
+    if (o->grad_slices > 1) cJSON_AddNumberToObject(t, "grad_slices", o->grad_slices);
     return t;
 }
 
@@ -242,6 +243,7 @@ static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
     s = cJSON_GetObjectItemCaseSensitive(t, "precision"); /* absent in older models: fp32 */
     o->precision = cJSON_IsString(s) && sdd_precision_parse(s->valuestring) >= 0 ? sdd_precision_parse(s->valuestring)
                                                                                 : SDD_PRECISION_FP32;
+    o->grad_slices = (int)jint(t, "grad_slices", 1, 1, 1024); /* absent: the whole batch at once */
 }
 
 static char **strv_from_json(const cJSON *a, int64_t n)

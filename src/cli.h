@@ -133,6 +133,7 @@ char *cli_command_line(const cli_ctx_t *ctx);
 /* The commands. */
 int cli_info_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_convert_main(int argc, char **argv, cli_ctx_t *ctx);
+int cli_concat_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx);
 int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx);
@@ -150,7 +151,8 @@ enum {
     CLI_O_CLIP, CLI_O_NOBITS, CLI_O_CKPT, CLI_O_HIDDEN, CLI_O_HEAD, CLI_O_EMB, CLI_O_LDROP,
     CLI_O_SAMPLER, CLI_O_SSTEPS, CLI_O_TD, CLI_O_DECODE, CLI_O_GUIDANCE, CLI_O_LCOUNTS,
     CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH, CLI_O_LRDECAY, CLI_O_CHUNK,
-    CLI_O_SELFCOND, CLI_O_UPDATE, CLI_O_ETA, CLI_O_SCSAMPLE, CLI_O_PRECOND, CLI_O_NOPRECOND, CLI_O_BITLOGITS, CLI_O_PRECISION
+    CLI_O_SELFCOND, CLI_O_UPDATE, CLI_O_ETA, CLI_O_SCSAMPLE, CLI_O_PRECOND, CLI_O_NOPRECOND, CLI_O_BITLOGITS, CLI_O_PRECISION,
+    CLI_O_GSLICES
 };
 
 /* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling
@@ -173,11 +175,25 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
 /* Train with progress; on an interrupt save the model to out and return CLI_INTERRUPTED. */
 int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, const char *out);
 /* uns of a sampled file (a cJSON object; the caller deletes it), and the writer (with
- * layers/counts when counts is set). */
+ * layers/counts when counts is set; when keep is given the counts written are handed to
+ * the caller, who frees them). */
 struct cJSON;
-struct cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx);
+struct cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sample_opt_t *s,
+                             const cli_ctx_t *ctx);
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
                      const struct cJSON *uns, int counts, uint64_t seed, sdd_csr_t *keep);
+
+/* Data-parallel training over MPI (cli_mpi.c; one process when built without MPI or
+ * run without a launcher). start: MPI_Init under mpirun, *rank and *size (0 and 1
+ * otherwise; -2 with the launcher's rank and size when mpirun started several processes
+ * of a build without MPI); reduce: an sdd_reduce_f (allgather, then the pairwise sum in rank order);
+ * agree: every rank says whether it failed, all get the lowest failing rank (-1: none);
+ * end: MPI_Finalize; built: 1 with MPI compiled in. */
+int cli_mpi_start(int *argc, char ***argv, int *rank, int *size);
+int cli_mpi_reduce(float *buf, int64_t n, void *user);
+int cli_mpi_agree(int failed);
+void cli_mpi_end(void);
+int cli_mpi_built(void);
 
 int cli_train_main(int argc, char **argv, cli_ctx_t *ctx);
 /* The model side of `sddcell info` (cli_train.c): whether `path` starts with the model

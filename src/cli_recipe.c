@@ -44,6 +44,7 @@ const struct option cli_train_longopts[] = {
     {"self-cond", required_argument, NULL, CLI_O_SELFCOND},
     {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
     {"precision", required_argument, NULL, CLI_O_PRECISION},
+    {"grad-slices", required_argument, NULL, CLI_O_GSLICES},
     {NULL, 0, NULL, 0}};
 
 static int parse_hidden(const cli_ctx_t *ctx, const char *arg, int *h)
@@ -143,6 +144,13 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
         }
         t->precision = f;
         break;
+    case CLI_O_GSLICES: {
+        int64_t v;
+        if (cli_opt_int(ctx, "--grad-slices", arg, 1, 1024, &v)) return -1;
+        if (v & (v - 1)) return cli_usage_error(ctx, "--grad-slices must be a power of two, not %lld", (long long)v), -1;
+        t->grad_slices = (int)v;
+        break;
+    }
     default: return 1;
     }
     return 0;

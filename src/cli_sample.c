@@ -2,8 +2,10 @@
  * cli_sample.c: `sddcell sample MODEL.sdd -n N -o OUT.h5ad`: load a model, generate N
  * cells (sdd_sample), write them as .h5ad with uns['sddcell'] recording how (model file,
  * sampler, steps, td, decoding, seed, guidance, EMA, tool version) and, with --counts,
- * layers/counts (sdd_sample_counts). The output goes through a temporary name; a failure
- * or an interrupt leaves no file.
+ * layers/counts (sdd_sample_counts). `--shard I/K` makes only the I-th of K contiguous
+ * slices of the N cells, each cell exactly the one the whole run makes at its position
+ * (named after it), and records "shard" = "I/K" in uns['sddcell'] for `sddcell concat`.
+ * The output goes through a temporary name; a failure or an interrupt leaves no file.
  *
  * Also the sampling option table shared with `sddcell simulate`.
  */
@@ -107,8 +109,9 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
     return 0;
 }
 
-cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const cli_ctx_t *ctx)
+cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sample_opt_t *s, const cli_ctx_t *ctx)
 {
+    char digest[24];
     cJSON *uns = cJSON_CreateObject(), *o = uns ? cJSON_AddObjectToObject(uns, "sddcell") : NULL;
     if (!o) {
         cJSON_Delete(uns);
@@ -116,6 +119,8 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const c
     }
     cJSON_AddStringToObject(o, "version", SDD_VERSION);
     cJSON_AddStringToObject(o, "model", model_path ? model_path : "");
+    snprintf(digest, sizeof digest, "%016llx", (unsigned long long)sdd_model_digest(m));
+    cJSON_AddStringToObject(o, "model_digest", digest);
     cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM ? "ddpm" : s->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);
     cJSON_AddNumberToObject(o, "td", s->td);
@@ -128,6 +133,20 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_sample_opt_t *s, const c
     cJSON_AddNumberToObject(o, "ema", s->use_ema);
     cJSON_AddNumberToObject(o, "threshold_baseline", s->threshold);
     cJSON_AddNumberToObject(o, "n_cells", (double)s->n_cells);
+    if (s->label) cJSON_AddStringToObject(o, "label", s->label);
+    if (s->n_label_counts > 0) { /* as given: LABEL=N,... (label names may hold '/') */
+        size_t len = 1;
+        char *lc;
+        for (int i = 0; i < s->n_label_counts; i++) len += strlen(s->count_labels[i]) + 24;
+        if ((lc = malloc(len))) {
+            size_t at = 0;
+            for (int i = 0; i < s->n_label_counts; i++)
+                at += (size_t)snprintf(lc + at, len - at, "%s%s=%lld", i ? "," : "", s->count_labels[i],
+                                       (long long)s->label_counts[i]);
+            cJSON_AddStringToObject(o, "label_counts", lc);
+            free(lc);
+        }
+    }
     return uns;
 }
 
@@ -143,14 +162,33 @@ int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, cons
     return rc < 0 ? cli_lib_error(ctx, rc) : CLI_OK;
 }
 
+/* --shard I/K: two integers, 1 <= I <= K. */
+static int parse_shard(const cli_ctx_t *ctx, const char *arg, int64_t *i, int64_t *k)
+{
+    const char *slash = strchr(arg, '/');
+    char num[32];
+    size_t len = slash ? (size_t)(slash - arg) : 0;
+    if (!slash || len == 0 || len >= sizeof num) {
+        cli_usage_error(ctx, "--shard takes I/K (shard I of K, from 1), not '%s'", arg);
+        return -1;
+    }
+    memcpy(num, arg, len);
+    num[len] = 0;
+    if (cli_opt_int(ctx, "--shard (K)", slash + 1, 1, INT64_C(100000000), k)) return -1;
+    if (cli_opt_int(ctx, "--shard (I)", num, 1, *k, i)) return -1;
+    return 0;
+}
+
 int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     static struct option longopts[48];
     static const struct option own[] = {
         {"output", required_argument, NULL, 'o'}, {"cells", required_argument, NULL, 'n'},
         {"steps", required_argument, NULL, CLI_O_SSTEPS}, {"label", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"shard", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_sample_opt_t so;
+    int64_t shard_i = 0, shard_k = 0;
+    const char *shard = NULL;
     cli_label_counts_t lc = {0};
     sdd_model_t *m = NULL;
     sdd_dataset_t *ds = NULL;
@@ -171,6 +209,7 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
         case 'o': out = optarg; break;
         case 'n': if (cli_opt_int(ctx, "-n", optarg, 1, INT64_C(100000000), &so.n_cells)) goto fail; break;
         case 'L': so.label = optarg; break;
+        case 'S': shard = optarg; break;
         case 'h': cli_label_counts_free(&lc); return cli_print_usage(ctx, stdout);
         case ':': cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]); goto fail;
         case '?': cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]); goto fail;
@@ -190,6 +229,13 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
         cli_usage_error(ctx, "%s is required", out ? "-n N" : "-o OUT.h5ad");
         goto fail;
     }
+    if (shard) {
+        if (parse_shard(ctx, shard, &shard_i, &shard_k)) goto fail;
+        if (sdd_sample_shard(so.n_cells, shard_i, shard_k, &so.first, &so.count) < 0) {
+            cli_usage_error(ctx, "--shard %s: I/K needs 1 <= I <= K <= N (%lld cells)", shard, (long long)so.n_cells);
+            goto fail;
+        }
+    }
     so.seed = ctx->seed;
     if ((rc = sdd_sample_opt_check(&so)) < 0) goto lib_fail;
     if ((rc = sdd_model_load(argv[optind], &m)) < 0) goto lib_fail;
@@ -197,11 +243,16 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     if ((rc = sdd_sample(m, &so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
     t0 = sdd_realtime() - t0;
     if (!ctx->quiet)
-        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)so.n_cells,
-                (long long)so.steps, t0, (double)so.n_cells / (t0 > 0 ? t0 : 1e-9));
-    if (!(uns = cli_sample_uns(argv[optind], &so, ctx))) {
+        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)ds->n_cells,
+                (long long)so.steps, t0, (double)ds->n_cells / (t0 > 0 ? t0 : 1e-9));
+    if (!(uns = cli_sample_uns(argv[optind], m, &so, ctx))) {
         cli_error(ctx, "out of memory");
         goto fail;
+    }
+    if (shard_k > 0) {
+        char sh[48];
+        snprintf(sh, sizeof sh, "%lld/%lld", (long long)shard_i, (long long)shard_k);
+        cJSON_AddStringToObject(cJSON_GetObjectItem(uns, "sddcell"), "shard", sh);
     }
     rc = cli_sample_write(ctx, out, m, ds, uns, counts, so.seed, NULL);
     cJSON_Delete(uns);

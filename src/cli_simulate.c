@@ -323,7 +323,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     t0 = sdd_realtime();
     if ((rc = sdd_sample(m, &s.so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
     secs[2] = sdd_realtime() - t0;
-    if (!(uns = cli_sample_uns(out.model ? out.model : "", &s.so, ctx))) {
+    if (!(uns = cli_sample_uns(out.model ? out.model : "", m, &s.so, ctx))) {
         crc = cli_error(ctx, "out of memory");
         goto done;
     }

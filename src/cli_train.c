@@ -10,6 +10,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
 
 typedef struct {
     sdd_prep_opt_t prep;
@@ -70,37 +72,68 @@ static int get_model(cli_ctx_t *ctx, const train_args_t *a, const sdd_trainset_t
     return 0;
 }
 
-int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
+/* Under mpirun: has any rank failed since the last check? All ranks call this at the same
+ * points; *show is set on the lowest failing rank, the one whose message is shown. */
+static int any_failed(int size, int rank, int failed, int *show)
+{
+    int first;
+    if (size < 2) {
+        *show = failed;
+        return failed;
+    }
+    first = cli_mpi_agree(failed);
+    *show = first == rank;
+    return first >= 0;
+}
+
+static int train_run(int argc, char **argv, cli_ctx_t *ctx, int rank, int size, int *show)
 {
     train_args_t a;
     sdd_trainset_t *ts = NULL;
     sdd_model_t *m = NULL;
-    int rc, st;
+    int rc, st = CLI_OK;
     memset(&a, 0, sizeof a);
     sdd_prep_opt_init(&a.prep);
     sdd_train_opt_init(&a.train);
-    if ((st = parse_args(argc, argv, ctx, &a)) != 0) return st < 0 ? CLI_OK : st;
+    st = parse_args(argc, argv, ctx, &a);
+    if (any_failed(size, rank, st > 0, show)) return st > 0 ? st : CLI_FAIL;
+    if (st < 0) return CLI_OK; /* --help */
     a.train.seed = ctx->seed;
     a.train.checkpoint_path = a.out;
     a.prep.threads = ctx->threads;
     a.prep.progress = cli_progress;
     a.prep.progress_user = ctx;
-    if ((rc = sdd_train_opt_check(&a.train)) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
+    if ((rc = sdd_train_opt_check(&a.train)) < 0) st = cli_usage_error(ctx, "%s", sdd_errdetail());
+    else if (size > 1 && (a.train.grad_slices < size || a.train.grad_slices % size || (size & (size - 1))))
+        st = cli_usage_error(ctx, "%d MPI processes need --grad-slices S, a power of two that is a multiple of %d "
+                             "(%d processes), e.g. --grad-slices %d; one process with the same S gives the same model",
+                             size, size, size, size > 4 ? size : 4);
+    if (any_failed(size, rank, st != CLI_OK, show)) return st != CLI_OK ? st : CLI_FAIL;
     sdd_model_set_threads(ctx->threads);
-    if ((rc = sdd_prep_run(a.input, &a.prep, &ts)) < 0) return cli_lib_error(ctx, rc);
-    if ((st = get_model(ctx, &a, ts, &m)) != 0) goto done;
-    if (!ctx->quiet)
-        fprintf(stderr, "[M::train] %lld cells, %lld genes, %lld parameters, steps %lld to %lld\n",
-                (long long)ts->n_cells, (long long)ts->G, (long long)sdd_model_n_params(m),
-                (long long)sdd_model_step(m), (long long)sdd_model_total_steps(m));
-    rc = sdd_model_train(m, ts, cli_progress, ctx);
-    if (rc < 0 && rc != SDD_EINTR) {
+    if ((rc = sdd_prep_run(a.input, &a.prep, &ts)) < 0) st = cli_lib_error(ctx, rc);
+    else if ((st = get_model(ctx, &a, ts, &m)) == 0 && size > 1 &&
+             (rc = sdd_model_set_parallel(m, rank, size, cli_mpi_reduce, NULL)) < 0)
         st = cli_lib_error(ctx, rc);
+    if (any_failed(size, rank, st != CLI_OK, show)) {
+        if (st == CLI_OK) st = CLI_FAIL;
         goto done;
     }
+    if (!ctx->quiet)
+        fprintf(stderr, "[M::train] %lld cells, %lld genes, %lld parameters, steps %lld to %lld%s\n",
+                (long long)ts->n_cells, (long long)ts->G, (long long)sdd_model_n_params(m),
+                (long long)sdd_model_step(m), (long long)sdd_model_total_steps(m),
+                size > 1 ? ", data-parallel over MPI" : "");
+    rc = sdd_model_train(m, ts, cli_progress, ctx);
+    if (rc < 0 && rc != SDD_EINTR) st = cli_lib_error(ctx, rc);
+    if (any_failed(size, rank, rc < 0 && rc != SDD_EINTR, show)) {
+        if (st == CLI_OK) st = CLI_FAIL;
+        goto done;
+    }
+    if (rank > 0) goto done; /* rank 0 writes the model */
     if (rc == SDD_EINTR) cli_signal_grace(); /* the checkpoint is written in full; a second signal skips it */
     if (sdd_model_save(m, a.out) < 0) {
         st = cli_lib_error(ctx, SDD_EIO);
+        *show = 1;
         goto done;
     }
     if (rc == SDD_EINTR) {
@@ -114,6 +147,45 @@ int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
 done:
     sdd_model_destroy(m);
     sdd_trainset_destroy(ts);
+    return st;
+}
+
+int cli_train_main(int argc, char **argv, cli_ctx_t *ctx)
+{
+    int rank = 0, size = 1, show = 0, saved = -1, st;
+    FILE *held = NULL;
+    if ((st = cli_mpi_start(&argc, &argv, &rank, &size)) == -2) {
+        /* rank 0 says why and fails the job; the others end quietly with 0, since a
+         * non-zero exit would have mpirun kill rank 0 before it has said it */
+        if (rank > 0) return CLI_OK;
+        return cli_error(ctx, "mpirun started %d processes, but this sddcell was built without MPI "
+                         "(./configure --with-mpi); run it as one process", size);
+    }
+    if (st < 0) return cli_error(ctx, "MPI failed to start");
+    if (size > 1) {
+        /* an interrupt ends every rank (mpirun passes it on) without a checkpoint: the
+         * ranks could not agree on the step to save */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sdd_set_interrupt_hook(NULL, NULL);
+    }
+    if (rank > 0) { /* the other ranks hold their messages until it is known who speaks */
+        fflush(stderr);
+        ctx->quiet = 1;
+        if ((held = tmpfile()) && (saved = dup(2)) >= 0) dup2(fileno(held), 2);
+    }
+    st = train_run(argc, argv, ctx, rank, size, &show);
+    if (saved >= 0) {
+        char buf[4096];
+        size_t k;
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        rewind(held);
+        while (show && (k = fread(buf, 1, sizeof buf, held)) > 0) fwrite(buf, 1, k, stderr);
+    }
+    if (held) fclose(held);
+    cli_mpi_end();
     return st;
 }
 

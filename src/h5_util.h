@@ -48,6 +48,11 @@ int sdd_h5_open_dataset(hid_t loc, const char *path, hid_t *out);
 /* Names of the links directly under a group, in name order (*out owned, n entries). */
 int sdd_h5_list(hid_t group, char ***out, int64_t *n);
 
+/* Create dataset loc/name of file type ftype, rank 0-2, as the .h5ad writer lays them
+ * out: chunked (at most 2^18 elements a chunk), byte-shuffled (not strings) and deflated
+ * once it holds 32 elements or more; contiguous below. Returns the dataset or < 0. */
+hid_t sdd_h5_create_dataset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims);
+
 /* ---- attributes (on an open object) */
 
 /* 1 if the attribute exists, else 0 (1 when the object's header is corrupt, so that

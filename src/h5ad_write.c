@@ -99,8 +99,7 @@ static int tag(const wr_t *w, hid_t obj, const char *type, const char *version)
 
 /* ------------------------------------------------------------- datasets */
 
-/* Create a dataset of rank 0-2; chunked and deflated once it holds SMALL_ELEMS or more. */
-static hid_t ds_create(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims)
+hid_t sdd_h5_create_dataset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims)
 {
     hid_t sp, dcpl = H5Pcreate(H5P_DATASET_CREATE), d = H5I_INVALID_HID;
     hsize_t total = 1, chunk[2];
@@ -131,7 +130,7 @@ done:
 static int ds_write(const wr_t *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                     int rank, const hsize_t *dims, const void *buf, const char *enc)
 {
-    hid_t d = ds_create(loc, name, ftype, rank, dims);
+    hid_t d = sdd_h5_create_dataset(loc, name, ftype, rank, dims);
     hsize_t total = 1;
     int rc;
     for (int i = 0; i < rank; i++) total *= dims[i];
@@ -386,8 +385,8 @@ static int write_X(const wr_t *w, hid_t file, const sdd_csr_t *X)
                        H5T_NATIVE_INT64, 1, dims, ip, "array")) < 0)
         goto done;
     dims[0] = (hsize_t)nnz;
-    if ((dd = ds_create(g, "data", H5T_IEEE_F32LE, 1, dims)) < 0 ||
-        (di = ds_create(g, "indices", H5T_STD_I32LE, 1, dims)) < 0) {
+    if ((dd = sdd_h5_create_dataset(g, "data", H5T_IEEE_F32LE, 1, dims)) < 0 ||
+        (di = sdd_h5_create_dataset(g, "indices", H5T_STD_I32LE, 1, dims)) < 0) {
         rc = h5fail(w, g, dd < 0 ? "data" : "indices");
         goto done;
     }

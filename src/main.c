@@ -37,6 +37,22 @@ const cli_cmd_t cli_commands[] = {
      "  --genome G        10x: genome to read when the file holds several\n"
      "  --feature-type T  10x: feature type to keep (default 'Gene Expression'; 'all')\n"
      "  -h, --help        show this help\n"},
+    {"concat", cli_concat_main, "join .h5ad files with the same genes (e.g. sample shards)",
+     "Usage: sddcell concat OUT.h5ad PART.h5ad...\n"
+     "\n"
+     "Join the PARTs into OUT.h5ad, cells in the order given: X and the layers (sparse or\n"
+     "dense), obs (names and columns) and obsm are joined along the cells; var, uns and\n"
+     "the rest come from the first part. The shards 1..K of one 'sddcell sample --shard'\n"
+     "run join into the file the whole run writes. Data stream through fixed-size\n"
+     "buffers, so memory does not grow with the parts.\n"
+     "\n"
+     "Refused, with one line naming the first part that differs and no output: parts\n"
+     "with other genes (var names, in order), obs columns (or categories), layers or\n"
+     "obsm; uns['sddcell'] of another model or other settings; shards that are not\n"
+     "1..K of one split in order; raw, obsp and dense X, which are not joined.\n"
+     "\n"
+     "Options:\n"
+     "  -h, --help        show this help\n"},
     {"hvg", cli_hvg_main, "QC, normalisation and highly variable genes (scanpy / Seurat)",
      "Usage: sddcell hvg [options] FILE\n"
      "\n"
@@ -176,12 +192,19 @@ const cli_cmd_t cli_commands[] = {
      "                       x0-hat itself (the paper); --precond: x0-hat = c_skip x_t +\n"
      "                       c_out F + c_mean mu (EDM form; measured worse)\n"
      "  --self-cond X        fraction of each batch trained with self-conditioning (0.5)\n"
+     "  --grad-slices S      compute each batch's gradient in S slices added pairwise in\n"
+     "                       a fixed order (a power of two dividing the batch; default 1)\n"
      "  --checkpoint-every N also write MODEL.sdd every N steps\n"
      "  --resume MODEL       continue the run saved in MODEL (same FILE and preprocessing);\n"
      "                       --steps then sets the new total\n"
-     "  -h, --help           show this help\n"},
+     "  -h, --help           show this help\n"
+     "\n"
+     "Data-parallel (built with --with-mpi): mpirun -np R sddcell train ... --grad-slices S\n"
+     "shares each batch between R processes (R a power of two dividing S); the model is\n"
+     "byte-identical to one process's with the same seed, batch size and S. Rank 0 writes\n"
+     "it; any failure ends the job with one line and no model.\n"},
     {"sample", cli_sample_main, "generate synthetic cells from a trained model",
-     "Usage: sddcell sample [options] MODEL.sdd -n N -o OUT.h5ad\n"
+     "Usage: sddcell sample [options] MODEL.sdd -n N [--shard I/K] -o OUT.h5ad\n"
      "\n"
      "Generate N cells by reverse diffusion with the model's EMA weights, decode the\n"
      "sparsity bits into exact zeros, and write OUT.h5ad: X csr float32 of log1p-normalised\n"
@@ -214,10 +237,15 @@ const cli_cmd_t cli_commands[] = {
      "  --no-ema               use the raw training weights instead of the EMA\n"
      "  --threshold            baseline: zero the smallest values until the training\n"
      "                         sparsity is reached\n"
-     "  --sample-batch B       cells per batch (default: sized to memory, at most 1024)\n"
+     "  --sample-batch B       cells per batch, a multiple of 128 (default: sized to memory,\n"
+     "                         at most 1024); the cells do not depend on it\n"
+     "  --shard I/K            make only the I-th of K contiguous slices of the N cells\n"
+     "                         (1 <= I <= K <= N), each cell as the whole run makes it at\n"
+     "                         its position; 'sddcell concat' joins shards 1..K into the run\n"
      "  -h, --help             show this help\n"
      "\n"
-     "The global --seed fixes the output; --threads N gives the same cells with any N.\n"},
+     "The global --seed fixes the output: cell i is drawn from its own stream of the seed,\n"
+     "so --threads, --sample-batch and --shard do not change it.\n"},
     {"simulate", cli_simulate_main, "QC, HVG, train, sample and evaluate in one go",
      "Usage: sddcell simulate [options] FILE (-o OUT.h5ad | --prefix P)\n"
      "\n"

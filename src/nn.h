@@ -116,6 +116,11 @@ struct sdd_model {
     double *lib_sizes;                 /* [n_lib] training library sizes (for --counts) */
     int64_t n_lib;
     sdd_train_opt_t opt;               /* options of the run (steps resolved) */
+    /* data-parallel training (sdd_model_set_parallel; not saved) */
+    int rank, n_ranks;
+    sdd_reduce_f reduce;
+    void *reduce_user;
+    float *slots;                      /* [S/R][n_params + 1] slice gradients and loss */
     char opt_ckpt_path[4096];
 };
 

@@ -32,10 +32,19 @@
  * embedding and the seven blocks' projections of it once per label rather than once
  * per cell, which saves about a quarter of the work of a forward at G = 1000.
  *
- * Determinism: batch b draws its noise, its DDPM noise and its Bernoulli masks from
- * sdd_rng_split(seed stream, b); the batch size does not depend on the thread count and
- * every product goes through sdd_gemm, whose results do not depend on it either, so a
- * seed gives the same cells with any --threads.
+ * Determinism: cell g (its global position among the n_cells of a run, 0-based) draws
+ * its starting noise, its DDPM or DDIM noise, its drawn bits and its Bernoulli masks from
+ * its own stream sdd_rng_split(seed stream, g), in that order, and its label is a
+ * function of g and n_cells alone (blocks by label). The network treats rows
+ * independently, but OpenBLAS does not round a row the same way in products of
+ * different row counts (measured: rows of 16- and 32-row products differ from the same
+ * rows of a 64-row product). So every product of the sampling forward has exactly
+ * SAMPLE_TILE rows, batches hold whole tiles and start at multiples of SAMPLE_TILE
+ * (rows outside the wanted range are computed and dropped), and a cell always sits at
+ * the same row of a product of the same shape. A cell's values therefore depend on the seed, the model, the
+ * options and g only: not on the thread count, the batch size, nor on which range of
+ * the run (sdd_sample_opt_t first/count: a shard) is being made, so shards of a run,
+ * put together, are the run.
  */
 #include "nn.h"
 #include "h5ad_extra.h"
@@ -47,6 +56,7 @@
 
 #define SAMPLE_MEM_BYTES (256.0 * 1024 * 1024) /* activation budget of one batch */
 #define SAMPLE_MAX_BATCH 1024
+#define SAMPLE_TILE 128 /* rows of every product; batches start at multiples of it */
 
 void sdd_sample_opt_init(sdd_sample_opt_t *o)
 {
@@ -91,6 +101,23 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *o)
         return sdd_error(SDD_EINVAL, "give either one label or per-label counts, not both");
     if (o->n_label_counts < 0 || (o->n_label_counts > 0 && (!o->count_labels || !o->label_counts)))
         return sdd_error(SDD_EINVAL, "per-label counts are incomplete");
+    if (o->first < 0 || o->count < 0 || o->first >= o->n_cells || o->count > o->n_cells - o->first)
+        return sdd_error(SDD_EINVAL, "cells %lld to %lld are not a range of the %lld cells", (long long)o->first + 1,
+                         (long long)(o->first + (o->count ? o->count : o->n_cells - o->first)), (long long)o->n_cells);
+    if (o->threshold && (o->first > 0 || (o->count > 0 && o->count < o->n_cells)))
+        return sdd_error(SDD_EINVAL, "the DDIM-T baseline (threshold) zeroes values over the whole matrix: "
+                                     "it cannot make a part of a run");
+    return SDD_OK;
+}
+
+int sdd_sample_shard(int64_t n_cells, int64_t i, int64_t k, int64_t *first, int64_t *count)
+{
+    if (n_cells < 1 || n_cells > INT64_C(3000000000) || k < 1 || k > n_cells || i < 1 || i > k)
+        return sdd_error(SDD_EINVAL, "shard %lld/%lld: need 1 <= I <= K <= %lld cells", (long long)i, (long long)k,
+                         (long long)n_cells);
+    /* i n <= n^2 < 2^63 for n <= 3e9 */
+    *first = (i - 1) * n_cells / k;
+    *count = i * n_cells / k - *first;
     return SDD_OK;
 }
 
@@ -235,6 +262,27 @@ static void fwd_norm(sdd_fwd_t *f, int i, int B, const int32_t *labels)
     }
 }
 
+/* y [B][N] = (beta y +) x [B][K] W^T, W [N][K] (row stride ldw), in products of
+ * SAMPLE_TILE rows (the last one shorter when B is not a multiple of it). */
+static void tile_gemm(int B, int N, int K, const float *x, int ldx, const float *w, int ldw, float beta, float *y,
+                      int ldy)
+{
+    for (int r = 0; r < B; r += SAMPLE_TILE) {
+        int n = B - r < SAMPLE_TILE ? B - r : SAMPLE_TILE;
+        sdd_gemm(0, 1, n, N, K, 1.0f, x + (size_t)r * ldx, ldx, w, ldw, beta, y + (size_t)r * ldy, ldy);
+    }
+}
+
+/* sdd_linear_forward in products of SAMPLE_TILE rows. */
+static void tile_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw, const float *b, int B,
+                        int I, int O)
+{
+    for (int r = 0; r < B; r += SAMPLE_TILE) {
+        int n = B - r < SAMPLE_TILE ? B - r : SAMPLE_TILE;
+        sdd_linear_forward(y + (size_t)r * ldy, ldy, x + (size_t)r * ldx, ldx, w, ldw, b, n, I, O);
+    }
+}
+
 const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, int n_sc, float t,
                          const int32_t *labels)
 {
@@ -246,9 +294,8 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
         for (int r = 0; r < B; r++) n_lab = labels[r] + 1 > n_lab ? labels[r] + 1 : n_lab;
     sdd_net_use_precision(f->m);
     fwd_embed(f, t, n_lab);
-    sdd_gemm(0, 1, B, s->H[0], D, 1.0f, xt, D, v->rb[0].l.w, 2 * D, 0.0f, f->y, s->H[0]);
-    if (n_sc > 0)
-        sdd_gemm(0, 1, n_sc, s->H[0], D, 1.0f, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, f->y, s->H[0]);
+    tile_gemm(B, s->H[0], D, xt, D, v->rb[0].l.w, 2 * D, 0.0f, f->y, s->H[0]);
+    if (n_sc > 0) tile_gemm(n_sc, s->H[0], D, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, f->y, s->H[0]);
     fwd_norm(f, 0, B, labels);
     for (int i = 1; i < SDD_N_RB; i++) {
         const sdd_rb_t *r = &v->rb[i];
@@ -259,16 +306,16 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
             for (size_t k = 0; k < n; k++) f->u[k] = a[k] + b[k];
             x = f->u;
         }
-        sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, r->I, r->l.w, r->I, 0.0f, f->y, r->O);
+        tile_gemm(B, r->O, r->I, x, r->I, r->l.w, r->I, 0.0f, f->y, r->O);
         fwd_norm(f, i, B, labels);
     }
     {
         size_t n = (size_t)B * s->H[0];
         for (size_t k = 0; k < n; k++) f->u[k] = f->h[6][k] + f->h[0][k];
     }
-    sdd_linear_forward(f->y, s->F, f->u, s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
+    tile_linear(f->y, s->F, f->u, s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
     sdd_lnsilu_forward(f->oa, f->y, f->xhat, f->rstd, f->y, v->o1.b, NULL, 0, v->og, v->obeta, B, s->F);
-    sdd_linear_forward(f->out, D, f->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
+    tile_linear(f->out, D, f->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
     return f->out;
 }
 
@@ -281,6 +328,7 @@ typedef struct {
     int batch, D, G;
     float *x, *sc, *x0, *cond, *dense; /* [batch][D] x4, [batch][G] */
     int32_t *lab, *null_lab; /* [batch] */
+    sdd_rng_t *rng;          /* [batch] each row's cell's own stream */
 } sampler_t;
 
 /* Bytes one cell of a batch needs: forward buffers and the sampler's own rows. */
@@ -302,8 +350,9 @@ static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt
     S->D = m->shape.D;
     S->G = (int)m->shape.G;
     if (bmax > SAMPLE_MAX_BATCH) bmax = SAMPLE_MAX_BATCH;
-    if (bmax < 16) bmax = 16;
+    if (bmax < SAMPLE_TILE) bmax = SAMPLE_TILE;
     S->batch = (int)(o->batch > 0 ? o->batch : bmax);
+    S->batch = (S->batch + SAMPLE_TILE - 1) / SAMPLE_TILE * SAMPLE_TILE;
     if ((rc = sdd_fwd_init(&S->fwd, m, o->use_ema ? m->ema : m->params, S->batch)) < 0) return rc;
     size_t bd = (size_t)S->batch * S->D;
     S->x = sdd_malloc(bd * sizeof(float));
@@ -313,7 +362,8 @@ static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt
     S->dense = sdd_malloc((size_t)S->batch * S->G * sizeof(float));
     S->lab = sdd_malloc((size_t)S->batch * sizeof(int32_t));
     S->null_lab = sdd_malloc((size_t)S->batch * sizeof(int32_t));
-    if (!S->x || !S->sc || !S->x0 || !S->cond || !S->dense || !S->lab || !S->null_lab)
+    S->rng = sdd_malloc((size_t)S->batch * sizeof *S->rng);
+    if (!S->x || !S->sc || !S->x0 || !S->cond || !S->dense || !S->lab || !S->null_lab || !S->rng)
         return SDD_ENOMEM;
     for (int r = 0; r < S->batch; r++) S->null_lab[r] = m->shape.n_labels;
     return SDD_OK;
@@ -329,6 +379,7 @@ static void sampler_free(sampler_t *S)
     free(S->dense);
     free(S->lab);
     free(S->null_lab);
+    free(S->rng);
 }
 
 /* A bit-logit model's x0-hat bits from its outputs, in place over y [n][D]. */
@@ -380,7 +431,7 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
  * data it stands for: (v, +bs) where on, (-1, -bs) where off. The mean of the two
  * cases lies between them, where no training x_t at low noise ever is; a drawn x0 keeps
  * every x_t a noised copy of one possible cell. */
-static const float *update_target(sampler_t *S, int n, sdd_rng_t *rng)
+static const float *update_target(sampler_t *S, int n)
 {
     int G = S->G, D = S->D, draw = S->o->update == SDD_UPDATE_DRAW;
     float bs = (float)S->m->bit_scale, ibs = 1.0f / bs;
@@ -392,7 +443,7 @@ static const float *update_target(sampler_t *S, int n, sdd_rng_t *rng)
             float p = (v[G + j] * ibs + 1.0f) * 0.5f;
             p = p < 0 ? 0 : p > 1 ? 1 : p;
             if (draw) {
-                int on = sdd_rng_uniform(rng) < p;
+                int on = sdd_rng_uniform(&S->rng[r]) < p;
                 o[j] = on ? v[j] : -1.0f;
                 o[G + j] = on ? bs : -bs;
             } else {
@@ -404,13 +455,14 @@ static const float *update_target(sampler_t *S, int n, sdd_rng_t *rng)
     return S->cond;
 }
 
-/* One update from x_t (time tn) to x at time tx given x0-hat. */
-static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
+/* One update from x_t (time tn) to x at time tx given x0-hat; row r draws from
+ * S->rng[r]. */
+static void update(sampler_t *S, int n, double tn, double tx)
 {
     double gn = sdd_gamma(tn), gx = sdd_gamma(tx);
     double sn = sqrt(gn), s1n = sqrt(1.0 - gn);
-    size_t nd = (size_t)n * S->D;
-    const float *x0 = update_target(S, n, rng);
+    int D = S->D;
+    const float *x0 = update_target(S, n);
     if (S->o->sampler == SDD_SAMPLER_DDIM) {
         /* sigma = eta sqrt((1 - g_next)/(1 - g_now)) sqrt(1 - g_now/g_next) */
         double sg2 = S->o->eta > 0 ? S->o->eta * S->o->eta * (1.0 - gx) / (1.0 - gn) * (1.0 - gn / gx) : 0;
@@ -418,34 +470,40 @@ static void update(sampler_t *S, int n, double tn, double tx, sdd_rng_t *rng)
         sg2 = sg2 < 0 ? 0 : sg2 > 1.0 - gx ? 1.0 - gx : sg2;
         b = (float)sqrt(1.0 - gx - sg2);
         sg = (float)sqrt(sg2);
-        for (size_t i = 0; i < nd; i++) {
-            float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
-            S->x[i] = a * x0[i] + b * eps + (sg > 0 ? sg * (float)sdd_rng_normal(rng) : 0.0f);
-        }
+        for (int r = 0; r < n; r++)
+            for (size_t i = (size_t)r * D; i < (size_t)(r + 1) * D; i++) {
+                float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
+                S->x[i] = a * x0[i] + b * eps + (sg > 0 ? sg * (float)sdd_rng_normal(&S->rng[r]) : 0.0f);
+            }
     } else if (S->o->sampler == SDD_SAMPLER_RENOISE) {
         float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
-        for (size_t i = 0; i < nd; i++) S->x[i] = a * x0[i] + b * (float)sdd_rng_normal(rng);
+        for (int r = 0; r < n; r++)
+            for (size_t i = (size_t)r * D; i < (size_t)(r + 1) * D; i++)
+                S->x[i] = a * x0[i] + b * (float)sdd_rng_normal(&S->rng[r]);
     } else {
         double al = gn / gx;
         al = al < 0 ? 0 : al > 1 ? 1 : al;
         float c = (float)((1.0 - al) / s1n), ia = (float)(1.0 / sqrt(al)), sg = (float)sqrt(1.0 - al);
-        for (size_t i = 0; i < nd; i++) {
-            float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
-            S->x[i] = (S->x[i] - c * eps) * ia + sg * (float)sdd_rng_normal(rng);
-        }
+        for (int r = 0; r < n; r++)
+            for (size_t i = (size_t)r * D; i < (size_t)(r + 1) * D; i++) {
+                float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
+                S->x[i] = (S->x[i] - c * eps) * ia + sg * (float)sdd_rng_normal(&S->rng[r]);
+            }
     }
 }
 
-/* Generate n <= batch cells with labels lab (or NULL) into S->dense [n][G]. */
-static int run_batch(sampler_t *S, int n, const int32_t *lab, sdd_rng_t *rng, int64_t bi,
-                     int64_t n_batches, sdd_progress_f progress, void *user)
+/* Generate n <= batch cells with labels lab (or NULL) into S->dense [n][G], row r
+ * drawing from S->rng[r]. */
+static int run_batch(sampler_t *S, int n, const int32_t *lab, int64_t bi, int64_t n_batches,
+                     sdd_progress_f progress, void *user)
 {
     const sdd_sample_opt_t *o = S->o;
     int64_t steps = o->steps;
     size_t nd = (size_t)n * S->D;
     sdd_decode_t d;
     char status[64];
-    for (size_t i = 0; i < nd; i++) S->x[i] = (float)sdd_rng_normal(rng);
+    for (int r = 0; r < n; r++)
+        for (size_t i = (size_t)r * S->D; i < (size_t)(r + 1) * S->D; i++) S->x[i] = (float)sdd_rng_normal(&S->rng[r]);
     for (int64_t k = 0; k < steps; k++) {
         double tn = 1.0 - (double)k / steps, tx = 1.0 - (k + 1 + o->td) / steps;
         if (tx < 0) tx = 0;
@@ -455,7 +513,7 @@ static int run_batch(sampler_t *S, int n, const int32_t *lab, sdd_rng_t *rng, in
         }
         predict(S, n, (k == 0 && o->self_cond == SDD_SC_PREVIOUS) || o->self_cond == SDD_SC_NONE ? 0 : n,
                 (float)tn, lab);
-        if (k + 1 < steps) update(S, n, tn, tx, rng);
+        if (k + 1 < steps) update(S, n, tn, tx);
         memcpy(S->sc, S->x0, nd * sizeof(float));
         snprintf(status, sizeof status, "batch %lld/%lld", (long long)bi + 1, (long long)n_batches);
         if (progress && progress("sample", bi * steps + k + 1, n_batches * steps, status, user))
@@ -463,24 +521,21 @@ static int run_batch(sampler_t *S, int n, const int32_t *lab, sdd_rng_t *rng, in
                              (long long)n_batches);
     }
     decode_params(S->m, o->bit_decode, &d);
-    return sdd_decode_rows(&d, S->x0, n, rng, S->dense);
+    for (int r = 0; r < n; r++) {
+        int rc = sdd_decode_rows(&d, S->x0 + (size_t)r * S->D, 1, &S->rng[r], S->dense + (size_t)r * S->G);
+        if (rc < 0) return rc;
+    }
+    return SDD_OK;
 }
 
 /* ------------------------------------------------------------------- labels */
 
-/* Per-cell label codes [n], in blocks by category: one label, the given counts, or the
- * training proportions by largest remainders. */
-static int assign_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int64_t n, int32_t *lab)
+/* Cells per label code cnt [nl] of a run of n cells, which gets them in blocks by
+ * code: one label, the given counts, or the training proportions by largest remainders. */
+static int assign_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int64_t n, int64_t *cnt)
 {
     int nl = m->shape.n_labels;
-    int64_t *cnt = NULL, pos = 0;
     int rc = SDD_OK;
-    if (nl == 0) {
-        if (o->label || o->n_label_counts > 0)
-            return sdd_error(SDD_EINVAL, "the model is not conditional: it was trained without --label");
-        return SDD_OK;
-    }
-    if (!(cnt = sdd_calloc((size_t)nl, sizeof *cnt))) return SDD_ENOMEM;
     if (o->label) {
         int k = 0;
         while (k < nl && strcmp(m->label_names[k], o->label)) k++;
@@ -535,10 +590,7 @@ static int assign_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int64_
             given++;
         }
     }
-    for (int k = 0; k < nl; k++)
-        for (int64_t i = 0; i < cnt[k]; i++) lab[pos++] = k;
 done:
-    free(cnt);
     return rc;
 }
 
@@ -599,7 +651,8 @@ static int threshold_matrix(sdd_csr_t *X, double sp)
 
 /* ------------------------------------------------------------- the dataset */
 
-static int make_dataset(const sdd_model_t *m, int64_t n, const int32_t *lab, sdd_dataset_t *ds)
+/* Cells first .. first + n - 1 of a run, named after their position in it. */
+static int make_dataset(const sdd_model_t *m, int64_t first, int64_t n, const int32_t *lab, sdd_dataset_t *ds)
 {
     int64_t G = m->shape.G;
     char buf[32];
@@ -607,7 +660,7 @@ static int make_dataset(const sdd_model_t *m, int64_t n, const int32_t *lab, sdd
     ds->n_genes = G;
     if (!(ds->cell_names = sdd_calloc((size_t)(n > 0 ? n : 1), sizeof(char *)))) return SDD_ENOMEM;
     for (int64_t i = 0; i < n; i++) {
-        snprintf(buf, sizeof buf, "syn_%06lld", (long long)i + 1);
+        snprintf(buf, sizeof buf, "syn_%06lld", (long long)(first + i) + 1);
         if (!(ds->cell_names[i] = sdd_strdup(buf))) return SDD_ENOMEM;
     }
     if (!(ds->gene_names = sdd_calloc((size_t)G, sizeof(char *)))) return SDD_ENOMEM;
@@ -638,62 +691,105 @@ static int make_dataset(const sdd_model_t *m, int64_t n, const int32_t *lab, sdd
     return SDD_OK;
 }
 
-/* Label codes of the cells: the caller's (checked), or assign_labels. */
-static int cell_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, int32_t *lab)
+/* Check the label request of o and, for a conditional model without the caller's codes,
+ * return the cells per code of the whole run in *cnt ([n_labels], caller frees; NULL
+ * otherwise). */
+static int label_plan(const sdd_model_t *m, const sdd_sample_opt_t *o, int64_t **cnt)
 {
-    int nl = m->shape.n_labels;
-    if (!o->labels) return assign_labels(m, o, o->n_cells, lab);
-    if (o->label || o->n_label_counts > 0)
-        return sdd_error(SDD_EINVAL, "give label codes, one label or per-label counts, not several");
-    for (int64_t i = 0; i < o->n_cells; i++) {
-        if (nl == 0 || o->labels[i] < 0 || o->labels[i] > nl)
-            return sdd_error(SDD_EINVAL, "label code %d is not one of the model's %d labels", o->labels[i], nl);
-        if (lab) lab[i] = o->labels[i];
+    int nl = m->shape.n_labels, rc;
+    *cnt = NULL;
+    if (o->labels) {
+        if (o->label || o->n_label_counts > 0)
+            return sdd_error(SDD_EINVAL, "give label codes, one label or per-label counts, not several");
+        for (int64_t i = 0; i < o->n_cells; i++)
+            if (nl == 0 || o->labels[i] < 0 || o->labels[i] > nl)
+                return sdd_error(SDD_EINVAL, "label code %d is not one of the model's %d labels", o->labels[i], nl);
+        return SDD_OK;
     }
-    return SDD_OK;
+    if (nl == 0) {
+        if (o->label || o->n_label_counts > 0)
+            return sdd_error(SDD_EINVAL, "the model is not conditional: it was trained without --label");
+        return SDD_OK;
+    }
+    if (!(*cnt = sdd_calloc((size_t)nl, sizeof **cnt))) return SDD_ENOMEM;
+    if ((rc = assign_labels(m, o, o->n_cells, *cnt)) < 0) {
+        free(*cnt);
+        *cnt = NULL;
+    }
+    return rc;
+}
+
+/* Codes of cells first .. first + count - 1 into lab [count]: the caller's, or the
+ * blocks of cnt. A cell's code depends on its position and the run alone; positions
+ * past the run (rows that only fill a tile) repeat the last cell's. */
+static void fill_labels(const sdd_model_t *m, const sdd_sample_opt_t *o, const int64_t *cnt, int64_t first,
+                        int64_t count, int32_t *lab)
+{
+    int nl = m->shape.n_labels, k = 0;
+    int64_t end = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int64_t g = first + i < o->n_cells ? first + i : o->n_cells - 1;
+        if (o->labels) {
+            lab[i] = o->labels[g];
+            continue;
+        }
+        while (k < nl - 1 && end + cnt[k] <= g) end += cnt[k++];
+        lab[i] = k;
+    }
+}
+
+/* Rows [lo, hi) of the run (0, n_cells when o makes no range). */
+static void run_range(const sdd_sample_opt_t *o, int64_t *lo, int64_t *hi)
+{
+    *lo = o->first;
+    *hi = o->count > 0 ? o->first + o->count : o->n_cells;
 }
 
 int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *o, sdd_csr_t *X, int32_t *labels_out,
                      sdd_progress_f progress, void *user)
 {
     sampler_t S;
-    sdd_rng_t base, rng;
+    sdd_rng_t base;
     sdd_sample_opt_t resolved = *o;
-    int32_t *lab = NULL;
-    int64_t n = o->n_cells, nb;
+    int64_t *cnt = NULL, lo, hi, a0, a1, nb;
     double sp = 0;
     int rc, nl = m->shape.n_labels;
     memset(X, 0, sizeof *X);
     memset(&S, 0, sizeof S);
     if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
-    if (!resolved.steps) resolved.steps = sdd_sample_default_steps(n);
+    /* steps 0: by the number of cells of the whole run, so every shard takes the same */
+    if (!resolved.steps) resolved.steps = sdd_sample_default_steps(o->n_cells);
     o = &resolved;
     if ((rc = sdd_net_check_finite(m, o->use_ema ? m->ema : m->params, o->use_ema ? "EMA weights" : "training weights")) < 0)
         return rc;
     if (o->threshold && (rc = training_sparsity(m, &sp)) < 0) return rc;
-    if (nl > 0 && !(lab = sdd_malloc((size_t)n * sizeof *lab))) return SDD_ENOMEM;
-    if ((rc = cell_labels(m, o, lab)) < 0) goto fail;
+    if ((rc = label_plan(m, o, &cnt)) < 0) return rc;
     if ((rc = sampler_init(&S, m, o)) < 0) goto fail;
     if ((rc = sdd_csr_alloc(X, 0, m->shape.G, 0)) < 0) goto fail;
     sdd_rng_seed(&base, o->seed);
-    nb = (n + S.batch - 1) / S.batch;
+    run_range(o, &lo, &hi);
+    a0 = lo / SAMPLE_TILE * SAMPLE_TILE;
+    a1 = (hi + SAMPLE_TILE - 1) / SAMPLE_TILE * SAMPLE_TILE;
+    nb = (a1 - a0 + S.batch - 1) / S.batch;
     for (int64_t b = 0; b < nb; b++) {
-        int nr = (int)(n - b * S.batch < S.batch ? n - b * S.batch : S.batch);
+        int64_t p = a0 + b * S.batch, q = p + S.batch < a1 ? p + S.batch : a1;
+        int64_t k0 = (lo > p ? lo : p) - p, k1 = (hi < q ? hi : q) - p;
+        int nr = (int)(q - p);
         sdd_csr_t part = {0};
-        sdd_rng_split(&base, (uint64_t)b, &rng);
-        if ((rc = run_batch(&S, nr, lab ? lab + b * S.batch : NULL, &rng, b, nb, progress, user)) < 0)
-            goto fail;
-        if ((rc = sdd_csr_from_dense(S.dense, nr, m->shape.G, &part)) < 0) goto fail;
+        for (int r = 0; r < nr; r++) sdd_rng_split(&base, (uint64_t)(p + r), &S.rng[r]);
+        if (nl > 0) fill_labels(m, o, cnt, p, nr, S.lab);
+        if ((rc = run_batch(&S, nr, nl > 0 ? S.lab : NULL, b, nb, progress, user)) < 0) goto fail;
+        if ((rc = sdd_csr_from_dense(S.dense + (size_t)k0 * S.G, k1 - k0, m->shape.G, &part)) < 0) goto fail;
         rc = sdd_csr_append_rows(X, &part);
         sdd_csr_free(&part);
         if (rc < 0) goto fail;
+        if (labels_out && nl > 0) memcpy(labels_out + (p + k0 - lo), S.lab + k0, (size_t)(k1 - k0) * sizeof *S.lab);
     }
     if (o->threshold && (rc = threshold_matrix(X, sp)) < 0) goto fail;
-    if (labels_out && lab) memcpy(labels_out, lab, (size_t)n * sizeof *lab);
     rc = SDD_OK;
 fail:
     sampler_free(&S);
-    free(lab);
+    free(cnt);
     if (rc < 0) sdd_csr_free(X);
     return rc;
 }
@@ -703,17 +799,19 @@ int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *o, sdd_progress_f p
 {
     sdd_dataset_t *ds = NULL;
     int32_t *lab = NULL;
+    int64_t lo, hi;
     int rc, nl = m->shape.n_labels;
     *out = NULL;
     if ((rc = sdd_sample_opt_check(o)) < 0) return rc;
-    if (nl > 0 && !(lab = sdd_malloc((size_t)o->n_cells * sizeof *lab))) return SDD_ENOMEM;
+    run_range(o, &lo, &hi);
+    if (nl > 0 && !(lab = sdd_malloc((size_t)(hi - lo) * sizeof *lab))) return SDD_ENOMEM;
     if (!(ds = sdd_dataset_init())) {
         free(lab);
         return SDD_ENOMEM;
     }
     /* the sampler only reads the model */
     if ((rc = sdd_model_sample((sdd_model_t *)m, o, &ds->X, lab, progress, user)) < 0) goto fail;
-    if ((rc = make_dataset(m, o->n_cells, lab, ds)) < 0) goto fail;
+    if ((rc = make_dataset(m, lo, hi - lo, lab, ds)) < 0) goto fail;
     free(lab);
     *out = ds;
     return SDD_OK;
@@ -721,6 +819,21 @@ fail:
     free(lab);
     sdd_dataset_destroy(ds);
     return rc;
+}
+
+uint64_t sdd_model_digest(const sdd_model_t *m)
+{
+    /* FNV-1a over both weight sets and the gene names: parts of a run must come from
+     * the same model, wherever its file was read from */
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    const float *w[2] = {m->params, m->ema};
+    for (int k = 0; k < 2; k++) {
+        const unsigned char *p = (const unsigned char *)w[k];
+        for (size_t i = 0; p && i < (size_t)m->n_params * sizeof(float); i++) h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    }
+    for (int64_t j = 0; j < m->shape.G; j++)
+        for (const char *c = m->gene_names[j]; c && *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+    return h;
 }
 
 /* ------------------------------------------------------------------ counts */

@@ -414,6 +414,11 @@ typedef struct {
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
     int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
     int precision;            /* SDD_PRECISION_*: the network's matrix products (FP32) */
+    int grad_slices;          /* the batch's gradient is computed over this many equal
+                                 slices and summed pairwise in a fixed order (1: whole;
+                                 a power of two dividing batch): R processes that each
+                                 take S/R of the slices (sdd_model_set_parallel) then
+                                 give the model one process gives */
 } sdd_train_opt_t;
 
 /* Precision of the network's matrix products in training and sampling. FP32: OpenBLAS
@@ -454,6 +459,22 @@ void sdd_model_destroy(sdd_model_t *m);
 int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress,
                     void *user);
 int sdd_model_set_steps(sdd_model_t *m, int64_t steps);
+
+/* Reduction of data-parallel training: replace buf [n] on every process by the pairwise
+ * sum of the processes' buffers in rank order (sdd_pairwise_sum over b_0 .. b_{R-1}),
+ * the same bits everywhere; non-zero when the exchange failed. */
+typedef int (*sdd_reduce_f)(float *buf, int64_t n, void *user);
+/* Data-parallel training: this process is rank `rank` of n_ranks (a power of two that
+ * divides opt.grad_slices) and computes the gradients of slices rank S/R .. (rank+1) S/R
+ * - 1 of every batch; reduce sums them over the processes. Every process draws the same
+ * batches from the same RNG, so all hold the same model after every step; only rank 0
+ * writes checkpoints. n_ranks = 1 (reduce NULL) is one process. SDD_EINVAL when R does
+ * not fit the slices. */
+int sdd_model_set_parallel(sdd_model_t *m, int rank, int n_ranks, sdd_reduce_f reduce, void *user);
+/* out [len] = pairwise sum of parts[0..n-1] (n a power of two): ((p0 + p1) + (p2 + p3))
+ * + ..., the one order in which sliced and data-parallel training add gradients. out may
+ * be parts[0]; the other parts are overwritten. */
+void sdd_pairwise_sum(float *const *parts, int n, int64_t len, float *out);
 /* Periodic checkpoints of the coming sdd_model_train: every `every` steps to `path`
  * (copied; every = 0 or path NULL: none). */
 int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path);
@@ -540,8 +561,13 @@ typedef struct {
     const char *const *count_labels; /* conditional: cells per label, label names ... */
     const int64_t *label_counts;     /* ... and counts adding up to n_cells */
     int n_label_counts;       /* 0 = cells per label follow the training proportions */
-    int64_t batch;            /* cells per batch; 0 = sized to a 256 MB activation budget
-                                 (at most 1024), whatever the thread count */
+    int64_t batch;            /* cells per batch, rounded up to a multiple of 128; 0 = sized
+                                 to a 256 MB activation budget (at most 1024); the cells do
+                                 not depend on it */
+    int64_t first;            /* make only cells first .. first + count - 1 (0-based) of the
+                                 run of n_cells (0): each is the cell the whole run makes
+                                 at that position */
+    int64_t count;            /* cells of that range (0 = through the last cell) */
 } sdd_sample_opt_t;
 
 void sdd_sample_opt_init(sdd_sample_opt_t *opt);
@@ -554,19 +580,25 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
 #define SDD_SAMPLE_BUDGET INT64_C(450000)
 int64_t sdd_sample_default_steps(int64_t n_cells);
 
+/* Shard i of k (1 <= i <= k <= n_cells) of a run of n_cells: the contiguous range
+ * [floor((i - 1) n / k), floor(i n / k)) as first and count; shards 1..k tile the run
+ * in order and differ in size by at most one cell. SDD_EINVAL otherwise. */
+int sdd_sample_shard(int64_t n_cells, int64_t i, int64_t k, int64_t *first, int64_t *count);
+
 /* Recipes: "fast" (the defaults: the measured best within minutes, bench/fidelity/
  * RESULTS.md) or "paper" (Ostheimer et al.: 300K steps at lr 2e-4, plain x0 loss, 1000
  * DDIM steps, threshold decoding). Sets the recipe fields of t and s (either may be NULL),
  * leaving the others. SDD_EINVAL for an unknown name. */
 int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s);
 
-/* Generate opt->n_cells cells with model m (doc/method.md §7) into *X (allocated CSR,
- * n_cells x G, log1p values; free with sdd_csr_free): where the decoded mask is on, the
- * value (v + 1)/2 M clamped to [m_g, M] (M_g with per-gene scaling); elsewhere an exact
- * zero that is not stored. Models without sparsity bits give max(value, 0). labels_out
- * (may be NULL) receives [n_cells] label codes of conditional models. Cells are made
- * in batches (opt->batch); progress (may be NULL) gets stage "sample". Invalid label
- * codes give SDD_EINVAL. */
+/* Generate opt->n_cells cells with model m (doc/method.md §7), or the range opt->first,
+ * opt->count of them, into *X (allocated CSR, cells of the range x G, log1p values; free
+ * with sdd_csr_free): where the decoded mask is on, the value (v + 1)/2 M clamped to
+ * [m_g, M] (M_g with per-gene scaling); elsewhere an exact zero that is not stored.
+ * Models without sparsity bits give max(value, 0). labels_out (may be NULL) receives
+ * the range's label codes of conditional models. Cells are made in batches
+ * (opt->batch); progress (may be NULL) gets stage "sample". Invalid label codes give
+ * SDD_EINVAL. */
 int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_csr_t *X,
                      int32_t *labels_out, sdd_progress_f progress, void *user);
 
@@ -1011,16 +1043,31 @@ int sdd_multiqc_json(const sdd_report_t *r, const char *sample, char **general, 
  * sdd_xreader_next calls; results do not depend on the count. */
 void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
 
+/* Join the .h5ad files parts[0..n_parts-1] into `out` (concat.c), cells in the order
+ * given: X and every layer (csr_matrix or dense), obs (index and columns; categorical
+ * columns must have the same categories in every part) and obsm are joined along the
+ * cells; var, varm, varp, uns and the attributes come from the first part, without
+ * uns['sddcell']['shard']. Refused with SDD_EINVAL, naming the first part that
+ * differs: other genes (var index, in order), other obs columns, layers or obsm, other
+ * uns['sddcell'] settings or model (all but the model's file name and the shard), or
+ * shards (`sample --shard I/K`) that are not 1..K of one split in order. Elements that
+ * cannot be joined (raw, obsp pairs, dense X) give SDD_EUNSUPPORTED. Streams through
+ * fixed-size buffers, one part open at a time; builds the file under a temporary name
+ * renamed into place, so a failure leaves no `out`. */
+int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts);
+
 /* ---- sampling: datasets, decoding, counts (sample.c; options in the model section) */
 
 /* Generate opt->n_cells cells from model m (doc/method.md §7) and return them as a new
  * dataset (*out, free with sdd_dataset_destroy): X is CSR float32 of log1p-normalised
  * values over the model's genes, every zero exact and every non-zero in [m_g, M]; var
- * names and ids are the model's genes; obs names syn_000001, ...; obs `source` is the
- * categorical "synthetic"; a conditional model adds the label column (named after the
- * training label key, categories in the model's order, cells in blocks by label).
- * Cells come in batches; batch b draws from sdd_rng_split(seed, b), so a seed gives the
- * same output with any thread count. progress (may be NULL) gets stage "sample" after
+ * names and ids are the model's genes; obs names syn_000001, ... (the cell's 1-based
+ * position in the run); obs `source` is the categorical "synthetic"; a conditional model
+ * adds the label column (named after the training label key, categories in the model's
+ * order, cells in blocks by label). With opt->first/count only that range is made.
+ * Cell g (0-based position) draws from its own stream sdd_rng_split(seed, g), so a seed
+ * gives the same cell at a position with any thread count, batch size or range: the
+ * ranges of a run put together in order are the run. progress (may be NULL) gets stage "sample" after
  * every reverse step; a non-zero return stops with SDD_EINTR. An unknown label gives
  * SDD_ENOTFOUND, labels for an unconditional model SDD_EINVAL. */
 int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_progress_f progress,
@@ -1053,6 +1100,11 @@ int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t
  * zeros are exactly the values' zeros. Deterministic; seed is not used. out is allocated
  * (float values). */
 int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out);
+
+/* A 64-bit fingerprint of model m (FNV-1a over its weights, EMA weights and gene names):
+ * equal for the same model wherever its file lies, recorded by `sample` so that parts
+ * of one run can be told from parts of another. */
+uint64_t sdd_model_digest(const sdd_model_t *m);
 
 /* Write a sampled dataset as sdd_h5ad_write does, with `counts` (may be NULL) as
  * layers/counts (csr_matrix, float32 integer values), through a temporary file renamed

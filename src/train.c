@@ -44,6 +44,7 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     o->self_cond = 0.5;
     o->checkpoint_every = 0;
     o->checkpoint_path = NULL;
+    o->grad_slices = 1;
 }
 
 int sdd_train_opt_check(const sdd_train_opt_t *o)
@@ -69,6 +70,10 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
     if (!(o->self_cond >= 0 && o->self_cond <= 1))
         return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
     if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
+    if (o->grad_slices < 1 || o->grad_slices > 1024 || (o->grad_slices & (o->grad_slices - 1)) ||
+        o->batch % o->grad_slices)
+        return sdd_error(SDD_EINVAL, "gradient slices must be a power of two in [1, 1024] that divides the batch size "
+                         "(%lld), not %d", (long long)o->batch, o->grad_slices);
     if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
         return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
     return SDD_OK;
@@ -109,17 +114,15 @@ int64_t sdd_train_scratch_floats(const sdd_model_t *m, int B)
     return (int64_t)B * (3 * m->shape.D + 1);
 }
 
-/* One optimiser step on x0 [B][D]. Scratch: t [B], xt [B][D], sc [B][D], dout [B][D]. */
-int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B,
-                   float *scratch, double *loss)
+/* Forward, loss and backward of rows [0, B) of a batch whose first n_sc rows get the
+ * self-conditioning pass; gradients accumulate into m->grads. t [B], xt [B][D], sc and
+ * dout [B][D] are the rows' scratch. Returns the mean loss over the B rows. */
+static int grad_rows(sdd_model_t *m, const float *x0, const int32_t *labels, int B, int n_sc, const float *t,
+                     const float *xt, float *sc, float *dout, double *loss)
 {
     const sdd_train_opt_t *o = &m->opt;
-    int D = m->shape.D, G = (int)m->shape.G, n_sc = (int)floor(o->self_cond * B + 0.5);
-    float *t = scratch, *xt = t + B, *sc = xt + (size_t)B * D, *dout = sc + (size_t)B * D;
+    int D = m->shape.D, G = (int)m->shape.G;
     float bs = (float)m->bit_scale;
-    double lr;
-    for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
-    sdd_noise_rows(&m->rng, x0, t, B, D, xt);
     /* both passes share the embedding and the x_t half of the first product */
     sdd_net_prepare(m, m->params, B, xt, t, labels);
     if (sdd_interrupt_requested()) return SDD_EINTR;
@@ -146,7 +149,97 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
         *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
                              dout);
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
-    if (sdd_interrupt_requested()) return SDD_EINTR;
+    return sdd_interrupt_requested() ? SDD_EINTR : SDD_OK;
+}
+
+/* The slices of this process, one after the other: slice s holds rows [s B/S, (s+1) B/S)
+ * (the first n_sc rows of the batch keep their self-conditioning). Each slice's mean
+ * gradient and loss, times 1/S (a power of two: exact), go into a slot of n_params + 1
+ * floats; the slots are summed pairwise, then over the processes; m->grads gets the sum.
+ * Every process then holds the same gradient and takes the same optimiser step. */
+static int grad_slices(sdd_model_t *m, const float *x0, const int32_t *labels, int B, int n_sc, const float *t,
+                       const float *xt, float *sc, float *dout, double *loss)
+{
+    int S = m->opt.grad_slices, per = S / m->n_ranks, Bs = B / S, D = m->shape.D, rc;
+    int64_t n = m->n_params, w = n + 1;
+    float *parts[1024], inv = 1.0f / (float)S;
+    for (int j = 0; j < per; j++) {
+        int s0 = (m->rank * per + j) * Bs, nsc = n_sc - s0 < 0 ? 0 : n_sc - s0 > Bs ? Bs : n_sc - s0;
+        float *slot = m->slots + (size_t)j * w;
+        double l = 0;
+        memset(m->grads, 0, (size_t)n * sizeof *m->grads);
+        if ((rc = grad_rows(m, x0 + (size_t)s0 * D, labels ? labels + s0 : NULL, Bs, nsc, t + s0,
+                            xt + (size_t)s0 * D, sc + (size_t)s0 * D, dout + (size_t)s0 * D, &l)) < 0)
+            return rc;
+        for (int64_t i = 0; i < n; i++) slot[i] = m->grads[i] * inv;
+        slot[n] = (float)l * inv;
+        parts[j] = slot;
+    }
+    sdd_pairwise_sum(parts, per, w, m->slots);
+    if (m->n_ranks > 1 && m->reduce && m->reduce(m->slots, w, m->reduce_user) != 0)
+        return sdd_error(SDD_EIO, "data-parallel training: the exchange of gradients failed at step %lld",
+                         (long long)m->step + 1);
+    memcpy(m->grads, m->slots, (size_t)n * sizeof *m->grads);
+    *loss = m->slots[n];
+    return SDD_OK;
+}
+
+void sdd_pairwise_sum(float *const *parts, int n, int64_t len, float *out)
+{
+    for (int step = 1; step < n; step *= 2)
+        for (int i = 0; i + step < n; i += 2 * step) {
+            float *a = parts[i];
+            const float *b = parts[i + step];
+            for (int64_t k = 0; k < len; k++) a[k] += b[k];
+        }
+    if (n > 0 && out != parts[0]) memcpy(out, parts[0], (size_t)len * sizeof *out);
+}
+
+int sdd_model_set_parallel(sdd_model_t *m, int rank, int n_ranks, sdd_reduce_f reduce, void *user)
+{
+    int S = m->opt.grad_slices;
+    if (n_ranks < 1 || (n_ranks & (n_ranks - 1)) || S % n_ranks || rank < 0 || rank >= n_ranks ||
+        (n_ranks > 1 && !reduce))
+        return sdd_error(SDD_EINVAL, "%d processes cannot share %d gradient slices: the number of processes must be "
+                         "a power of two that divides the slices (--grad-slices)", n_ranks, S);
+    m->rank = rank;
+    m->n_ranks = n_ranks;
+    m->reduce = reduce;
+    m->reduce_user = user;
+    return SDD_OK;
+}
+
+/* Slot memory of the sliced step, allocated before a run rather than inside a step. */
+static int ensure_slots(sdd_model_t *m)
+{
+    int per;
+    if (m->n_ranks < 1) m->n_ranks = 1;
+    per = m->opt.grad_slices / m->n_ranks;
+    if ((m->opt.grad_slices > 1 || m->n_ranks > 1) && !m->slots &&
+        !(m->slots = sdd_malloc((size_t)(per > 0 ? per : 1) * (size_t)(m->n_params + 1) * sizeof *m->slots)))
+        return SDD_ENOMEM;
+    return SDD_OK;
+}
+
+/* One optimiser step on x0 [B][D]. Scratch: t [B], xt [B][D], sc [B][D], dout [B][D]. */
+int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B,
+                   float *scratch, double *loss)
+{
+    const sdd_train_opt_t *o = &m->opt;
+    int D = m->shape.D, n_sc = (int)floor(o->self_cond * B + 0.5), rc;
+    float *t = scratch, *xt = t + B, *sc = xt + (size_t)B * D, *dout = sc + (size_t)B * D;
+    double lr;
+    if ((rc = ensure_slots(m)) < 0) return rc;
+    for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
+    sdd_noise_rows(&m->rng, x0, t, B, D, xt);
+    if (o->grad_slices > 1 || m->n_ranks > 1) {
+        if (B % o->grad_slices)
+            return sdd_error(SDD_EINVAL, "a batch of %d rows cannot be cut into %d slices", B, o->grad_slices);
+        rc = grad_slices(m, x0, labels, B, n_sc, t, xt, sc, dout, loss);
+    } else {
+        rc = grad_rows(m, x0, labels, B, n_sc, t, xt, sc, dout, loss);
+    }
+    if (rc < 0) return rc;
     lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
     sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
                    m->step + 1, o->ema);
@@ -210,6 +303,7 @@ int sdd_model_alloc(sdd_model_t **out, const sdd_netshape_t *s, const sdd_train_
     *out = NULL;
     if (!m) return SDD_ENOMEM;
     m->opt = *o;
+    m->n_ranks = 1;
     if (o->checkpoint_path) snprintf(m->opt_ckpt_path, sizeof m->opt_ckpt_path, "%s", o->checkpoint_path);
     m->opt.checkpoint_path = o->checkpoint_path ? m->opt_ckpt_path : NULL;
     m->bit_scale = o->bit_scale;
@@ -275,6 +369,7 @@ void sdd_model_destroy(sdd_model_t *m)
     free(m->label_key);
     free(m->prep_json);
     free(m->lib_sizes);
+    free(m->slots);
     free(m);
 }
 
@@ -315,7 +410,7 @@ int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f pro
     float *x0 = NULL, *scratch = NULL;
     char status[64];
     double loss = 0;
-    if ((rc = check_trainset(m, ts)) < 0) return rc;
+    if ((rc = check_trainset(m, ts)) < 0 || (rc = ensure_slots(m)) < 0) return rc;
     idx = sdd_malloc((size_t)B * sizeof *idx);
     lab = sdd_malloc((size_t)B * sizeof *lab);
     x0 = sdd_malloc((size_t)B * D * sizeof *x0);
@@ -335,7 +430,7 @@ int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f pro
             goto fail;
         }
         if (rc < 0) goto fail;
-        if (m->opt.checkpoint_every > 0 && m->opt.checkpoint_path &&
+        if (m->rank == 0 && m->opt.checkpoint_every > 0 && m->opt.checkpoint_path &&
             m->step % m->opt.checkpoint_every == 0 && m->step < m->opt.steps &&
             (rc = sdd_model_save(m, m->opt.checkpoint_path)) < 0)
             goto fail;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# nextflow_contract: the command-line contract the Nextflow module SDDCELL_SIMULATE relies on.
+# nextflow_contract: the command-line contract the Nextflow modules rely on.
 #  - `sddcell --version` prints exactly "sddcell X.Y.Z" and exits 0;
 #  - `--threads N` is never exceeded, OpenBLAS's pool included (threads counted in /proc);
 #    without --threads no more threads run than the CPUs the process may use (nproc), and
@@ -7,7 +7,12 @@
 #  - `--multiqc .`, as the module passes it, writes the prefix-named *_mqc.json files;
 #  - outputs are named by --prefix in the working directory, and nothing else is written
 #    outside it and TMPDIR (HOME is not touched);
-#  - a failure exits non-zero with a message on stderr and leaves no output behind.
+#  - a failure exits non-zero with a message on stderr and leaves no output behind;
+#  - each module (simulate, train, sample, concat, evaluate): its stub creates exactly the
+#    outputs it declares; and the command lines of train, sample (three shards), concat
+#    and evaluate, rendered from main.nf (tests/nf_render.py) with small settings and run
+#    as Nextflow would (inputs staged as links, sddcell on PATH), exit 0 and leave exactly
+#    the declared outputs and versions.yml; the joined shards equal one sample run.
 # Fails without example_data; skipped (77) without /proc.
 set -u
 SDD="$SDD_BUILDDIR/sddcell"
@@ -65,12 +70,18 @@ for n in 1 2 default; do
   t test ! -e "$work/t$n/home-not-there"
 done
 
-# 3b. the module's stub creates every output the process declares
-NF="$SDD_SRCDIR/nextflow/modules/sddcell/simulate/main.nf"
-declared=$(sed -n '/^ *output:/,/^ *when:/p' "$NF" | grep -Eo 'path[( ]+"[^"]*"' | sed 's/^path[( ]*"//; s/"$//' | sort)
-stubbed=$(sed -n '/^ *stub:/,$p' "$NF" | grep -Eo 'touch [^ ]+|> versions.yml' | sed 's/^touch //; s/^> //' | sort)
-[ -n "$declared" ] && [ "$declared" = "$stubbed" ] || {
-  echo "FAIL: stub outputs ($stubbed) differ from declared outputs ($declared)" >&2; fail=1; }
+# 3b. every module's stub creates every output the process declares
+for mod in simulate train sample concat evaluate; do
+  NF="$SDD_SRCDIR/nextflow/modules/sddcell/$mod/main.nf"
+  [ -f "$NF" ] || { echo "FAIL: $NF is missing" >&2; fail=1; continue; }
+  for f in meta.yml environment.yml; do
+    [ -s "$SDD_SRCDIR/nextflow/modules/sddcell/$mod/$f" ] || { echo "FAIL: $mod/$f is missing" >&2; fail=1; }
+  done
+  declared=$(sed -n '/^ *output:/,/^ *when:/p' "$NF" | grep -Eo 'path[( ]+"[^"]*"' | sed 's/^path[( ]*"//; s/"$//' | sort)
+  stubbed=$(sed -n '/^ *stub:/,$p' "$NF" | grep -Eo 'touch [^ ]+|> versions.yml' | sed 's/^touch //; s/^> //' | sort)
+  [ -n "$declared" ] && [ "$declared" = "$stubbed" ] || {
+    echo "FAIL: $mod: stub outputs ($stubbed) differ from declared outputs ($declared)" >&2; fail=1; }
+done
 
 # 4. failure: non-zero exit, a message on stderr, no outputs left
 mkdir -p "$work/bad" && cd "$work/bad" || exit 1
@@ -79,4 +90,62 @@ printf 'not a count file' > bad.h5ad
 t test "$rc" -ne 0
 t test -s err.txt
 t test "$(ls -A | grep -v -x -e bad.h5ad -e err.txt)" = ""
+# 5. the modules' command lines, rendered from main.nf and run as a task would run them
+PY="${SDD_PYTHON:-python3}"
+MODS="$SDD_SRCDIR/nextflow/modules/sddcell"
+mkdir -p "$work/bin" && ln -s "$SDD" "$work/bin/sddcell"
+# task MODULE DIR NAME=VALUE...: stage nothing itself; renders the script and the stub,
+# runs the script in DIR (HOME absent, TMPDIR inside), checks the declared outputs
+task() {
+  mod=$1; dir=$2; shift 2
+  NF="$MODS/$mod/main.nf"
+  m="$dir.nf"; mkdir -p "$m/tmp"
+  (cd "$dir" && ls -A) > "$m/before"
+  "$PY" "$SDD_SRCDIR/tests/nf_render.py" "$NF" script task.process="SDDCELL_$mod" "$@" > "$m/script" &&
+    "$PY" "$SDD_SRCDIR/tests/nf_render.py" "$NF" outputs "$@" > "$m/outputs" || {
+      echo "FAIL: $mod: cannot render main.nf" >&2; fail=1; return; }
+  (cd "$dir" && PATH="$work/bin:$PATH" HOME="$m/home-not-there" TMPDIR="$m/tmp" bash "$m/script" > "$m/out" 2> "$m/err")
+  rc=$?
+  [ "$rc" = 0 ] || { echo "FAIL: $mod: the task's script exits $rc:" >&2; tail -3 "$m/err" >&2; fail=1; return; }
+  while read -r f; do
+    [ -s "$dir/$f" ] || { echo "FAIL: $mod: declared output $f is missing or empty" >&2; fail=1; }
+  done < "$m/outputs"
+  grep -Eq "^ +sddcell: [0-9]+\.[0-9]+\.[0-9]+$" "$dir/versions.yml" ||
+    { echo "FAIL: $mod: versions.yml has no sddcell version" >&2; fail=1; }
+  cat "$m/outputs" "$m/before" > "$m/allowed"
+  extra=$(cd "$dir" && ls -A | grep -v -x -F -f "$m/allowed")
+  [ -z "$extra" ] || { echo "FAIL: $mod: files other than the declared outputs: $extra" >&2; fail=1; }
+  t test ! -e "$m/home-not-there"
+  echo "ok: module $mod runs its command line ($(tr '\n' ' ' < "$m/outputs"))"
+}
+stage() { mkdir -p "$1" && ln -sf "$2" "$1/${3:-$(basename "$2")}"; }
+SMALL="--steps 10 --n-top-genes 100 --hidden 32,32,16,8 --head 32 --emb 16 --batch-size 32"
+stage "$work/train" "$DATA" counts.h5ad
+task train "$work/train" task.cpus=2 args="$SMALL" meta.id=pbmc counts=counts.h5ad
+for i in 1 2 3; do
+  stage "$work/sample$i" "$work/train/pbmc.sdd"
+  task sample "$work/sample$i" task.cpus=1 args="--steps 4 --seed 7" meta.id=pbmc model=pbmc.sdd \
+    n_cells=70 shard=$i n_shards=3
+done
+mkdir -p "$work/concat/parts"
+for i in 1 2 3; do stage "$work/concat/parts" "$work/sample$i/pbmc.shard${i}of3.h5ad"; done
+task concat "$work/concat" args= meta.id=pbmc \
+  files="parts/pbmc.shard1of3.h5ad parts/pbmc.shard2of3.h5ad parts/pbmc.shard3of3.h5ad"
+stage "$work/evaluate" "$DATA" real.h5ad
+stage "$work/evaluate" "$work/concat/pbmc.h5ad" synth.h5ad
+task evaluate "$work/evaluate" task.cpus=1 args="--n-sub 60" meta.id=pbmc real=real.h5ad synth=synth.h5ad
+grep -q '"mmd"' "$work/evaluate/pbmc.metrics.json" 2>/dev/null || { echo "FAIL: evaluate: no MMD in the JSON" >&2; fail=1; }
+# the joined shards are the single run
+"$SDD" --quiet --seed 7 sample "$work/train/pbmc.sdd" -n 70 --steps 4 -o "$work/single.h5ad" 2>/dev/null
+if "$PY" -c "import h5py" 2>/dev/null; then
+  "$PY" - "$work/concat/pbmc.h5ad" "$work/single.h5ad" <<'PYEOF' || { echo "FAIL: joined shards differ from one run" >&2; fail=1; }
+import sys, h5py, numpy as np
+a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+for k in ("X/data", "X/indices", "X/indptr", "obs/_index"):
+    assert np.array_equal(a[k][()], b[k][()]), k
+PYEOF
+else
+  echo "skip: h5py not available to compare the joined shards"
+fi
+
 exit $fail

@@ -429,6 +429,107 @@ done:
     sdd_trainset_destroy(ts);
 }
 
+/* Rows [r0, r0 + n) of a equal all of b (values, columns, names, label codes). */
+static int same_rows(const sdd_dataset_t *a, int64_t r0, const sdd_dataset_t *b)
+{
+    const sdd_csr_t *x = &a->X, *y = &b->X;
+    int64_t base = x->indptr[r0];
+    if (y->n_rows != b->n_cells || r0 + y->n_rows > x->n_rows || a->n_obs != b->n_obs) return 0;
+    for (int64_t i = 0; i <= y->n_rows; i++)
+        if (x->indptr[r0 + i] - base != y->indptr[i]) return 0;
+    if (memcmp(x->indices + base, y->indices, (size_t)y->nnz * sizeof *y->indices) ||
+        memcmp(x->data + base, y->data, (size_t)y->nnz * sizeof *y->data))
+        return 0;
+    for (int64_t i = 0; i < y->n_rows; i++) {
+        if (strcmp(a->cell_names[r0 + i], b->cell_names[i])) return 0;
+        for (int c = 0; c < a->n_obs; c++)
+            if (a->obs[c].codes[r0 + i] != b->obs[c].codes[i]) return 0;
+    }
+    return 1;
+}
+
+/* Shards 1..K of a run, put together, are the run: for K in {1, 2, 3, 7}, with another
+ * batch size and thread count than the run's, for an unconditional model whose products
+ * are cut into pieces and for a conditional one (labels follow the cell's position). */
+static void test_shards(void)
+{
+    static const int64_t Ks[] = {1, 2, 3, 7};
+    for (int cond = 0; cond < 2; cond++) {
+        sdd_trainset_t *ts = cond ? make_trainset(200, 12, 3, 5) : make_trainset(300, 200, 0, 8);
+        sdd_train_opt_t o;
+        sdd_sample_opt_t so;
+        sdd_model_t *m = NULL;
+        sdd_dataset_t *full = NULL;
+        int64_t first, count;
+        sdd_train_opt_init(&o);
+        o.hidden[0] = cond ? 32 : 256; o.hidden[1] = cond ? 32 : 128; o.hidden[2] = cond ? 16 : 64;
+        o.hidden[3] = cond ? 8 : 32;
+        o.head = cond ? 64 : 256;
+        o.emb = 32;
+        o.batch = 32;
+        o.steps = 10;
+        if (sdd_model_create(ts, &o, &m) < 0 || sdd_model_train(m, ts, NULL, NULL) < 0) {
+            CHECK_MSG(0, "training the %s model", cond ? "conditional" : "unconditional");
+            goto next;
+        }
+        sdd_sample_opt_init(&so);
+        so.n_cells = 101;
+        so.steps = 4;
+        so.seed = 17;
+        so.eta = 0.5;        /* the reverse steps draw noise too */
+        so.batch = 48;
+        sdd_model_set_threads(1);
+        CHECK(sdd_sample(m, &so, NULL, NULL, &full) == 0);
+        if (!full) goto next;
+        CHECK(full->n_cells == 101 && strcmp(full->cell_names[100], "syn_000101") == 0);
+        if (cond) { /* several labels, in blocks in code order */
+            const int32_t *c = full->obs[1].codes;
+            int changes = 0, down = 0;
+            for (int i = 1; i < 101; i++) changes += c[i] != c[i - 1], down += c[i] < c[i - 1];
+            CHECK_MSG(changes >= 1 && down == 0, "label blocks: %d changes, %d down", changes, down);
+        }
+        for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++) {
+            int64_t K = Ks[ki], at = 0;
+            int ok = 1;
+            for (int64_t i = 1; i <= K; i++) {
+                sdd_dataset_t *part = NULL;
+                sdd_sample_opt_t sh = so;
+                CHECK(sdd_sample_shard(so.n_cells, i, K, &first, &count) == 0);
+                CHECK_MSG(first == at && count >= so.n_cells / K && count <= so.n_cells / K + 1,
+                          "shard %lld/%lld: first %lld count %lld", (long long)i, (long long)K,
+                          (long long)first, (long long)count);
+                sh.first = first;
+                sh.count = count;
+                sh.batch = i % 2 ? 16 : 0; /* other batch sizes, other threads */
+                sdd_model_set_threads(1 + (int)(i % 2));
+                if (sdd_sample(m, &sh, NULL, NULL, &part) < 0 || !part || part->n_cells != count ||
+                    !same_rows(full, first, part))
+                    ok = 0;
+                sdd_dataset_destroy(part);
+                at += count;
+            }
+            sdd_model_set_threads(1);
+            CHECK_MSG(ok && at == so.n_cells, "%s model: shards 1..%lld differ from the run",
+                      cond ? "conditional" : "unconditional", (long long)K);
+        }
+        /* bad ranges */
+        CHECK(sdd_sample_shard(101, 0, 3, &first, &count) == SDD_EINVAL);
+        CHECK(sdd_sample_shard(101, 4, 3, &first, &count) == SDD_EINVAL);
+        CHECK(sdd_sample_shard(3, 1, 4, &first, &count) == SDD_EINVAL);
+        so.first = 100;
+        so.count = 2;
+        CHECK(sdd_sample_opt_check(&so) == SDD_EINVAL);
+        so.first = 1;
+        so.count = 0;
+        so.threshold = 1;
+        CHECK(sdd_sample_opt_check(&so) == SDD_EINVAL);
+    next:
+        sdd_dataset_destroy(full);
+        sdd_model_destroy(m);
+        sdd_trainset_destroy(ts);
+    }
+}
+
 int main(void)
 {
     sdd_init();
@@ -438,6 +539,7 @@ int main(void)
     test_sampling();
     test_conditional();
     test_threads();
+    test_shards();
     test_forward();
     return tap_done();
 }

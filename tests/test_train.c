@@ -298,6 +298,56 @@ static void test_options(void)
     CHECK(sdd_sample_default_steps(22500) == 20 && sdd_sample_default_steps(10000000) == 20);
 }
 
+/* A batch's gradient computed in 4 slices (each slice's mean gradient / 4, summed
+ * pairwise) is the whole batch's up to rounding: Adam's first moment after one step,
+ * (1 - b1) g, agrees between the two; the slice count must divide the batch, and
+ * processes must divide the slices. */
+static void test_slices(void)
+{
+    sdd_trainset_t *ts = make_trainset(120, 30, 2, 4);
+    sdd_train_opt_t o;
+    sdd_model_t *m[2] = {NULL, NULL};
+    int64_t idx[32];
+    int32_t lab[32];
+    float *x0 = NULL, *scratch[2] = {NULL, NULL};
+    double loss[2] = {0, 0}, worst = 0, big = 0;
+    small_opt(&o);
+    o.batch = 32;
+    o.steps = 5;
+    o.self_cond = 0.4; /* the self-conditioned rows end inside a slice */
+    for (int k = 0; k < 2; k++) {
+        o.grad_slices = k ? 4 : 1;
+        CHECK(sdd_model_create(ts, &o, &m[k]) == 0);
+    }
+    if (!m[0] || !m[1]) goto done;
+    x0 = malloc(sizeof(float) * 32 * m[0]->shape.D);
+    for (int k = 0; k < 2; k++) scratch[k] = malloc(sizeof(float) * sdd_train_scratch_floats(m[k], 32));
+    for (int r = 0; r < 32; r++) idx[r] = (r * 7) % ts->n_cells, lab[r] = ts->labels[idx[r]];
+    sdd_encode_rows(m[0], &ts->X, idx, 32, x0);
+    for (int k = 0; k < 2; k++) CHECK(sdd_train_step(m[k], x0, lab, 32, scratch[k], &loss[k]) == 0);
+    for (int64_t i = 0; i < m[0]->n_params; i++) {
+        double d = fabs((double)m[0]->adam_m[i] - m[1]->adam_m[i]);
+        worst = d > worst ? d : worst;
+        big = fabs(m[0]->adam_m[i]) > big ? fabs(m[0]->adam_m[i]) : big;
+    }
+    CHECK_MSG(big > 0 && worst <= 1e-4 * big, "sliced gradient differs by %g (largest %g)", worst, big);
+    CHECK_MSG(fabs(loss[0] - loss[1]) <= 1e-5 * fabs(loss[0]), "loss %g whole, %g sliced", loss[0], loss[1]);
+    CHECK(sdd_model_set_parallel(m[1], 0, 3, NULL, NULL) == SDD_EINVAL); /* not a power of two */
+    CHECK(sdd_model_set_parallel(m[1], 0, 8, NULL, NULL) == SDD_EINVAL); /* more than the slices */
+    CHECK(sdd_model_set_parallel(m[1], 0, 1, NULL, NULL) == 0);
+    o.grad_slices = 3;
+    CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);
+    o.grad_slices = 64; /* more than the batch of 32 */
+    CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);
+done:
+    free(x0);
+    free(scratch[0]);
+    free(scratch[1]);
+    sdd_model_destroy(m[0]);
+    sdd_model_destroy(m[1]);
+    sdd_trainset_destroy(ts);
+}
+
 int main(void)
 {
     const char *b = getenv("SDD_BUILDDIR");
@@ -308,6 +358,7 @@ int main(void)
     test_learning_and_metadata();
     test_damaged();
     test_determinism();
+    test_slices();
     char p[4200];
     snprintf(p, sizeof p, "%s/m.sdd", tmpdir);
     remove(p);

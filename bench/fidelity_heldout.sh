@@ -1,5 +1,5 @@
 #!/bin/sh
-# Held-out fidelity over the training and sampling budget (SPEC section 5, held-out
+# Held-out fidelity over the training and sampling budget (doc/method.md §10, the held-out
 # protocol): for each seed the cells are split (seeded, HOLDOUT of them held out), a
 # model is trained on the training cells only and extended run by run with --resume to
 # each training budget, and at each budget cells are sampled with each number of

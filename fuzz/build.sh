@@ -17,14 +17,20 @@ H5C=$(pc --cflags hdf5-serial); H5L=$(pc --libs hdf5-serial)
 BLC=$(pc --cflags openblas); BLL=$(pc --libs openblas)
 [ -n "$BLL" ] || BLL="-lopenblas"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link -I$SRC/src $H5C $BLC $(pc --cflags libcjson)"
+# the version header, as configure writes it (the tree need not be configured)
+mkdir -p "$B/include"
+v=$(sed -n 's/^AC_INIT(\[sddcell\], \[\([^]]*\)\].*/\1/p' "$SRC/configure.ac")
+sed "s/@PACKAGE_VERSION@/$v/" "$SRC/src/sddcell_version.h.in" > "$B/include/sddcell_version.h.new"
+cmp -s "$B/include/sddcell_version.h.new" "$B/include/sddcell_version.h" 2>/dev/null &&
+  rm "$B/include/sddcell_version.h.new" || mv "$B/include/sddcell_version.h.new" "$B/include/sddcell_version.h"
+CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link -I$SRC/src -I$B/include $H5C $BLC $(pc --cflags libcjson)"
 LIBS="$H5L -lgsl $BLL -lcjson -lz -lm -lpthread"
 objs="" changed=0
 for f in "$SRC"/src/*.c; do
   b=$(basename "$f" .c)
   case $b in main|cli*) continue ;; esac
   o="$B/obj/$b.o"
-  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find "$SRC/src" -name '*.h' -newer "$o")" ]; then
+  if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find "$SRC/src" "$B/include" -name '*.h' -newer "$o")" ]; then
     echo "  CC $b.c"
     $CC $CFLAGS -c "$f" -o "$o"
     changed=1

@@ -1,6 +1,6 @@
 /*
  * cli_evaluate.c: `sddcell evaluate REAL SYNTH [--train TRAIN]`. Loads both sides into
- * SYNTH's gene space (sdd_pair_load), runs the SPEC section 5 metrics (sdd_evaluate) or,
+ * SYNTH's gene space (sdd_pair_load), runs the metrics of doc/method.md §8 (sdd_evaluate) or,
  * with the training cells, the held-out protocol (sdd_pair_load_train,
  * sdd_evaluate_heldout: REAL is then the held-out cells), prints a table on stdout and,
  * with --json, writes every figure to a JSON file (temporary name, then rename, so a

@@ -1,6 +1,6 @@
 /*
  * cli_hvg.c: `sddcell hvg FILE`: QC, normalize_total, log1p and highly variable genes as
- * scanpy computes them (SPEC section 1), streamed over FILE in row chunks. Writes a TSV
+ * scanpy computes them (doc/method.md §2), streamed over FILE in row chunks. Writes a TSV
  * with one row per gene of the input (scanpy's var columns; genes removed by QC have
  * 'nan' statistics and are never selected) to -o FILE or stdout, and with --h5ad the input
  * written back with those var columns and uns['hvg'] = {'flavor': ...}. Every output goes

@@ -3,7 +3,7 @@
  * QC, normalisation and HVG (sdd_prep_run) with a held-out share of the cells kept out of
  * all of it (--holdout, default SDD_HOLDOUT_DEFAULT), training (sdd_model_train),
  * sampling as many cells as trained (or -n) (sdd_sample), the synthetic cells written as
- * .h5ad, and the SPEC section 5 metrics written to OUT.metrics.json beside the output,
+ * .h5ad, and the metrics of doc/method.md §8 written to OUT.metrics.json beside the output,
  * with the timings of each stage and the recipe: against the held-out cells beside the
  * floor, with the memorisation share (sdd_evaluate_heldout), or, when nothing is held
  * out, against the training cells (sdd_evaluate). --prefix P names P.h5ad,

@@ -1,5 +1,5 @@
 /*
- * diffusion.c: the data side of SPEC sections 1 (steps 5-6) and 3.
+ * diffusion.c: the data side of doc/method.md §3 and §5.
  *
  *   scaling:  v = 2 x / M - 1, M the global maximum of the log1p matrix (or M_g per gene),
  *             so a zero maps to -1 and the largest value to +1;

@@ -1,5 +1,5 @@
 /*
- * holdout.c: the held-out protocol (SPEC section 5), the figures that count: real cells
+ * holdout.c: the held-out protocol (doc/method.md §10), the figures that count: real cells
  * the model never saw, compared with the synthetic cells, beside the floor a perfect
  * generator reaches with as many cells, and a test of copying.
  *

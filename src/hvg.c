@@ -1,6 +1,6 @@
 /*
  * hvg.c: highly variable genes, as scanpy's pp.highly_variable_genes(n_top_genes = n)
- * computes them (SPEC section 1, step 4), from per-gene sums over the QC-kept cells.
+ * computes them (doc/method.md §2.5), from per-gene sums over the QC-kept cells.
  *
  * seurat (on log1p data; the sums are of y = expm1(log1p x), i.e. normalised values):
  *   m = S/n, v = (SS/n - m^2) n/(n-1); m[m == 0] = 1e-12; d = v/m; d[d == 0] = NaN;

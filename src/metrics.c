@@ -1,5 +1,5 @@
 /*
- * metrics.c: real-vs-synthetic evaluation (SPEC section 5), both sides log1p-normalised
+ * metrics.c: real-vs-synthetic evaluation (doc/method.md §8), both sides log1p-normalised
  * over the same genes in the same order.
  *
  *   sparsity      fraction of exact zeros of each matrix (stored zeros count as zeros);

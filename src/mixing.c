@@ -1,6 +1,7 @@
 /*
- * mixing.c: how well real and synthetic cells mix in the joint PC space (SPEC section 5):
- * MMD with a multi-bandwidth Gaussian kernel, LISI, and a cross-validated kNN classifier.
+ * mixing.c: how well real and synthetic cells mix in the joint PC space (doc/method.md
+ * §8.5-§8.7): MMD with a multi-bandwidth Gaussian kernel, LISI, and a cross-validated kNN
+ * classifier.
  *
  * MMD. With D_ij = |x_i - x_j|^2 over all N = n_a + n_b rows,
  *     b = sum_{i != j} D_ij / (N (N - 1)),  K_ij = sum_{q=-2..2} exp(-D_ij / (b 2^q)),

@@ -1,5 +1,5 @@
 /*
- * model.c: the denoiser of SPEC section 2, a skip-connected MLP (scDiffusion backbone),
+ * model.c: the denoiser of doc/method.md §4, a skip-connected MLP (scDiffusion backbone),
  * with its hand-written backward pass.
  *
  *   emb = t2(SiLU(t1(sinusoid(1000 t)))) [+ label[y]]      sinusoid: cos(a f_k) | sin(a f_k),

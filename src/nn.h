@@ -3,7 +3,7 @@
  * sampling stages. Not part of the public interface (sddcell.h has the opaque
  * sdd_model_t and the functions front ends call).
  *
- * Layout of the network (SPEC section 2), B batch, G genes, D = 2G output width (G with
+ * Layout of the network (doc/method.md §4), B batch, G genes, D = 2G output width (G with
  * --no-sparsity-bits), E embedding width, H0..H3 hidden widths, F head width:
  *   emb  = t2(SiLU(t1(sinusoid(1000 t)))) [+ label[y]]               [B][E]
  *   h0 = RB(2D, H0)(x) h1 = RB(H0,H1)(h0) h2 = RB(H1,H2)(h1) h3 = RB(H2,H3)(h2)
@@ -102,7 +102,7 @@ struct sdd_model {
     /* training state */
     int64_t step;
     sdd_rng_t rng;
-    /* data constants and metadata (SPEC section 1, steps 5-6) */
+    /* data constants and metadata (doc/method.md §3.3) */
     int scale_gene;                    /* 0: global M; 1: per-gene M_g */
     double M;                          /* global maximum of the log1p values */
     float *Mg;                         /* [G] per-gene maxima (used when scale_gene) */

@@ -1,6 +1,6 @@
 /*
  * normalize.c: library-size normalisation and log1p, as scanpy's normalize_total and
- * log1p compute them (SPEC section 1, steps 2-3):
+ * log1p compute them (doc/method.md §2.3-§2.4):
  *   x_ij <- x_ij * T / sum_j x_ij,  T = target_sum or the median of non-zero totals;
  *   x_ij <- ln(1 + x_ij).
  * scanpy works on float32 data: the row total is summed in double and stored as float32

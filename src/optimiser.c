@@ -1,6 +1,6 @@
 /*
  * optimiser.c: Adam, global-norm gradient clipping and the EMA of the weights
- * (SPEC section 3), each one loop over a parameter-sized blob.
+ * (doc/method.md §6.4-§6.6), each one loop over a parameter-sized blob.
  *
  *   clip:  c = max_norm / (||g|| + 1e-6); g <- c g when c < 1   (torch clip_grad_norm_)
  *   Adam:  m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;

@@ -3,7 +3,7 @@
  * space, for evaluation (metrics.c) and the joint embedding (embed.c).
  *
  * REAL is raw counts, brought to the space SYNTH lives in exactly as preprocessing does
- * (SPEC section 1, steps 2-3): x <- log(1 + x T / sum_g x_g) with the totals over all of
+ * (doc/method.md §2.3-§2.4, §8.1): x <- log(1 + x T / sum_g x_g) with the totals over all of
  * REAL's genes, before any gene is dropped. SYNTH is already log1p-normalised over its
  * (highly variable) genes. Genes are matched by name; the result keeps SYNTH's gene order
  * and drops SYNTH genes REAL lacks (logged). Labels from one obs column of both files

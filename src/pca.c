@@ -1,5 +1,5 @@
 /*
- * pca.c: principal component analysis of a cells x genes matrix (SPEC section 5, the
+ * pca.c: principal component analysis of a cells x genes matrix (doc/method.md §8.4, the
  * joint PCA of real and synthetic cells behind MMD, LISI, the kNN classifier and the
  * UMAP-ready export).
  *

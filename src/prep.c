@@ -1,5 +1,5 @@
 /*
- * prep.c: the preprocessing driver (SPEC section 1, steps 1-4) in bounded memory.
+ * prep.c: the preprocessing driver (doc/method.md §2) in bounded memory.
  * X is read in row chunks (opt->chunk_rows) from a file (sdd_xreader) or from memory,
  * in passes that each keep only per-gene and per-cell vectors:
  *
@@ -15,7 +15,7 @@
  *   pass 3  trainset.c: the log1p-normalised values of the selected genes, the only
  *           part of the matrix ever materialised (sdd_trainset_t)
  *
- * With a held-out fraction (SPEC section 5, holdout.c) a pass 0 first finds the cells
+ * With a held-out fraction (doc/method.md §10.1, holdout.c) a pass 0 first finds the cells
  * that pass the per-cell QC on all genes and splits them; the held-out rows are then
  * skipped by passes 1-2 (so the gene filter, the median target and the HVG statistics
  * see the training cells only) and come back in pass 3, normalised by what the training

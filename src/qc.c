@@ -2,7 +2,7 @@
  * qc.c: quality control of a count matrix, as scanpy's
  *   pp.filter_genes(min_cells = 3)   keep gene j if #{i : x_ij > 0} >= min_cells
  *   pp.filter_cells(min_genes = 10)  then keep cell i if #{kept j : x_ij > 0} >= min_genes
- * in that order (SPEC section 1, step 1), accumulated over row chunks so that the matrix
+ * in that order (doc/method.md §2.2), accumulated over row chunks so that the matrix
  * is read once and never held.
  *
  * The same pass validates the input as counts (no negative, NaN or infinite value) and

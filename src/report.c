@@ -6,7 +6,7 @@
  *
  * Sections (each a <section id=...> that tests look for):
  *   summary       the verdict line: each figure beside its floor
- *   metrics       the SPEC section 5 metrics; under the held-out protocol beside the floor
+ *   metrics       the metrics of doc/method.md §8; under the held-out protocol beside the floor
  *                 (m training cells against the same m held-out cells) and the
  *                 memorisation share; every value also in data-value for machines
  *   umap          real and synthetic cells in one UMAP (embed.c), drawn by plot.c: coloured

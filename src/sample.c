@@ -1,5 +1,5 @@
 /*
- * sample.c: generation and decoding of SPEC section 4.
+ * sample.c: generation and decoding of doc/method.md §7.
  *
  * Reverse diffusion in x0 form (Analog Bits), cells in batches:
  *   x_1 ~ N(0, I_D), estimate e = 0; for k = 0..S-1:

@@ -21,7 +21,8 @@
 extern "C" {
 #endif
 
-#define SDD_VERSION "0.1.0"
+/* SDD_VERSION, the version string "X.Y.Z" (sddcell_version.h, written by configure) */
+#include "sddcell_version.h"
 
 /* ------------------------------------------------------------------ errors */
 
@@ -290,7 +291,7 @@ void sdd_log1p(sdd_csr_t *X);
 
 /* ------------------------------------------------------------ training set */
 
-/* What preprocessing hands to training (SPEC section 1, steps 1-4): the log1p-normalised
+/* What preprocessing hands to training (doc/method.md §2): the log1p-normalised
  * values of the G selected genes, with what the model must remember about them. */
 typedef struct {
     int64_t n_cells, G;
@@ -325,7 +326,7 @@ int sdd_trainset_counts(const sdd_trainset_t *ts, int heldout, sdd_csr_t *out);
 
 enum { SDD_HVG_SEURAT = 0, SDD_HVG_CELL_RANGER = 1, SDD_HVG_SEURAT_V3 = 2 };
 
-/* Options of SPEC section 1, steps 1-4. Fill with sdd_prep_opt_init, then set fields. */
+/* Options of preprocessing (doc/method.md §2). Fill with sdd_prep_opt_init, then set fields. */
 typedef struct {
     int64_t min_cells;        /* QC: keep genes with count > 0 in >= min_cells cells (3) */
     int64_t min_genes;        /* QC: keep cells with >= min_genes expressed genes (10) */
@@ -370,7 +371,7 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt);
  * a warning is logged and every cell trains. */
 int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
 
-/* The held-out split (SPEC section 5): among the n cells with eligible[i] != 0 (NULL =
+/* The held-out split (doc/method.md §10.1): among the n cells with eligible[i] != 0 (NULL =
  * all), round(frac * eligible cells) are held out, stratified by strata[i] (any int32
  * codes, -1 included; NULL = one stratum): stratum s gets floor(frac n_s) cells and the
  * remaining ones go to the strata with the largest remainders frac n_s - floor(frac n_s)
@@ -381,7 +382,7 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
 int64_t sdd_holdout_split(const uint8_t *eligible, const int32_t *strata, int64_t n, double frac,
                           uint64_t seed, uint8_t *held);
 
-/* ---- model and training (SPEC sections 2-3) */
+/* ---- model and training (doc/method.md §3-§6) */
 
 /* Training options. Fill with sdd_train_opt_init, then set fields. */
 typedef struct {
@@ -400,8 +401,8 @@ typedef struct {
     double label_dropout;     /* probability of the null label during training (0.1) */
     double bit_weight;        /* loss weight of the bit half (1.0) */
     int value_mask;           /* 1: value loss only where the cell's value is non-zero (1) */
-    int precond;              /* 0: the network's output is x0-hat (SPEC); 1: the residual F
-                                 of x0-hat = c_skip(t) x_t + c_out(t) F + c_mean(t) mu
+    int precond;              /* doc/method.md §3.4. 0: the network's output is x0-hat; 1: the
+                                 residual F of x0-hat = c_skip(t) x_t + c_out(t) F + c_mean(t) mu
                                  (diffusion.c, sdd_precond); 2 (bit logits): values as 0,
                                  bits x0-hat = bs tanh((L + F)/2) with L the log-odds of the
                                  bit's own noised value, so that near t = 0 the bits pass
@@ -524,7 +525,7 @@ int sdd_model_load(const char *path, sdd_model_t **out);
  * ...). The caller frees the string with free(). NULL on out-of-memory. */
 char *sdd_model_json(const sdd_model_t *m);
 
-/* ---- sampling (SPEC section 4) */
+/* ---- sampling (doc/method.md §7) */
 
 enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1, SDD_SAMPLER_RENOISE = 2 };
 enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
@@ -590,7 +591,7 @@ int sdd_sample_shard(int64_t n_cells, int64_t i, int64_t k, int64_t *first, int6
  * leaving the others. SDD_EINVAL for an unknown name. */
 int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s);
 
-/* Generate opt->n_cells cells with model m (SPEC section 4), or the range opt->first,
+/* Generate opt->n_cells cells with model m (doc/method.md §7), or the range opt->first,
  * opt->count of them, into *X (allocated CSR, cells of the range x G, log1p values; free
  * with sdd_csr_free): where the decoded mask is on, the value (v + 1)/2 M clamped to
  * [m_g, M] (M_g with per-gene scaling); elsewhere an exact zero that is not stored.
@@ -647,7 +648,7 @@ int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_tra
  * Hermite interpolation between them). fitted[n] receives the fitted values at x. */
 int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted);
 /* ------------------------------------------------------------------ metrics */
-/* Joint PCA, exact kNN and the real-vs-synthetic metrics of SPEC section 5. Inputs are
+/* Joint PCA, exact kNN and the real-vs-synthetic metrics of doc/method.md §8. Inputs are
  * log1p-normalised matrices over the same genes in the same order. */
 
 /* Principal components of the rows of a cells x genes matrix, mean-centred: for up to
@@ -688,7 +689,7 @@ int sdd_pca_transform(const sdd_pca_t *p, const sdd_csr_t *X, double *scores);
 int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
             const int64_t *self, int64_t *idx, double *dist2);
 
-/* MMD of SPEC section 5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
+/* MMD of doc/method.md §8.5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
  * D = squared Euclidean distances, b = mean off-diagonal D, K = sum_{q=-2..2}
  * exp(-D / (b 2^q)), MMD = mean K_aa + mean K_bb - 2 mean K_ab (biased, diagonals
  * included; rounding below 0 is clamped to 0). Accumulated in double over blocks.
@@ -811,7 +812,7 @@ int sdd_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, const int32_t *r
                  sdd_eval_t **out);
 void sdd_eval_destroy(sdd_eval_t *e);
 
-/* Memorisation test of the held-out protocol (SPEC section 5): a PCA of n_pcs components
+/* Memorisation test of the held-out protocol (doc/method.md §10.3): a PCA of n_pcs components
  * is fitted on the rows of train and heldout pooled (give equal numbers), the rows of
  * synth are projected on it, and each synthetic cell's nearest pooled cell (Euclidean
  * distance in PC space) is looked up. *share = the fraction of synthetic cells whose
@@ -1059,7 +1060,7 @@ int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts);
 
 /* ---- sampling: datasets, decoding, counts (sample.c; options in the model section) */
 
-/* Generate opt->n_cells cells from model m (SPEC section 4) and return them as a new
+/* Generate opt->n_cells cells from model m (doc/method.md §7) and return them as a new
  * dataset (*out, free with sdd_dataset_destroy): X is CSR float32 of log1p-normalised
  * values over the model's genes, every zero exact and every non-zero in [m_g, M]; var
  * names and ids are the model's genes; obs names syn_000001, ... (the cell's 1-based

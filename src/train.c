@@ -1,5 +1,5 @@
 /*
- * train.c: the training loop of SPEC section 3.
+ * train.c: the training loop of doc/method.md §6.
  *
  * A step: draw B cells uniformly with replacement from the one seeded RNG, encode them
  * to x0 = [v | s], draw t ~ U(0,1) and eps ~ N(0, I) per example, x_t = sqrt(gamma) x0 +

@@ -1,5 +1,5 @@
 /*
- * trainset.c: pass 3 of preprocessing (SPEC section 1, step 4), the training set: one more
+ * trainset.c: pass 3 of preprocessing (doc/method.md §2.6), the training set: one more
  * pass over the counts that materialises only the selected genes' values,
  *     x_ig <- log1p(x_ig / d_i),  d_i = normalize_total's divisor of cell i (normalize.c),
  * for the cells QC kept, with their library sizes (totals over the kept genes) and labels.

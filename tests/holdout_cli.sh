@@ -1,5 +1,5 @@
 #!/bin/sh
-# holdout_cli: the held-out protocol end to end (SPEC section 5).
+# holdout_cli: the held-out protocol end to end (doc/method.md §10).
 #   simulate --holdout: the metrics JSON carries synthetic_vs_heldout, training_vs_heldout
 #     and memorisation; the held-out cells are named, the model's recorded training cells
 #     are the others, and its genes are exactly what `sddcell hvg` selects on a file of

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """make_metrics_reference.py: fixtures and independent reference values for test_metrics.
 
-Builds a small real-vs-synthetic pair from pbmc3k and computes every metric of SPEC
-section 5 with numpy / scipy / scikit-learn, independently of the C code:
+Builds a small real-vs-synthetic pair from pbmc3k and computes every metric of
+doc/method.md §8 with numpy / scipy / scikit-learn, independently of the C code:
 
   real   700 cells x 200 genes: log1p(normalize_total(counts, 1e4)) of pbmc3k cells,
          the 200 genes of highest variance;
@@ -11,8 +11,8 @@ section 5 with numpy / scipy / scikit-learn, independently of the C code:
   labels 4 KMeans clusters of all 1300 cells (names c0..c3).
 
 Only the subsample and the cross-validation folds are shared with the C side by
-definition (SPEC: "seeded subsample"): they are drawn here with a re-implementation of
-the library's RNG (xoshiro256** seeded by splitmix64, sdd_rng_below, Fisher-Yates).
+definition (doc/method.md §8.4, §8.7: seeded draws): they are drawn here with a
+re-implementation of the library's RNG (xoshiro256** seeded by splitmix64, sdd_rng_below, Fisher-Yates).
 
 Writes tests/data/metrics_real.bin.gz, metrics_synth.bin.gz (CSR, see write_csr) and
 tests/data/metrics_expected.json. Also usable on any two h5ad files for timing:
@@ -102,7 +102,7 @@ def folds(rng, n, F):
 
 
 def mmd(X, na, block=2048):
-    """SPEC section 5 MMD, straight from the definition with scipy's cdist, over row
+    """The MMD of doc/method.md §8.5, straight from the definition with scipy's cdist, over row
     blocks of the distance matrix so that 2 x 10000 cells fit in memory."""
     N = len(X)
     nb = N - na

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Write tests/data/torch_fixture.txt: the SDD skip-MLP of SPEC section 2 in PyTorch, with
+"""Write tests/data/torch_fixture.txt: the SDD skip-MLP of doc/method.md §4 in PyTorch, with
 weights and inputs from a hash formula that tests/test_torch.c reproduces exactly, and its
 outputs, loss, sampled parameter gradients, and sampled weights and EMA weights after 10
 steps of clip + Adam + EMA on one fixed batch.

@@ -21,6 +21,7 @@ for f in "$SDD_SRCDIR"/src/*.c "$SDD_SRCDIR"/src/*.h; do
   case "$(basename "$f")" in main.c|cli*) continue ;; esac
   cp "$f" "$tmp/sddcell/src/"
 done
+cp "$SDD_BUILDDIR/src/sddcell_version.h" "$tmp/sddcell/src/" || exit 1
 cd "$tmp" || exit 1
 for p in SeuratObject SingleCellExperiment hdf5r; do
   Rscript -e "quit(status = !requireNamespace('$p', quietly = TRUE))" 2>/dev/null ||

@@ -1,4 +1,4 @@
-/* test_holdout: the held-out protocol (SPEC section 5).
+/* test_holdout: the held-out protocol (doc/method.md §10).
  *   1. the split: exact totals, strata within one cell of their share, eligibility,
  *      determinism by seed;
  *   2. memorisation: copies of training cells give 1, copies of held-out cells 0, fresh

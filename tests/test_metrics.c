@@ -1,4 +1,4 @@
-/* test_metrics: PCA, kNN and the SPEC section 5 metrics against brute force, hand-computed
+/* test_metrics: PCA, kNN and the metrics of doc/method.md §8 against brute force, hand-computed
  * values and the independent numpy / scipy / scikit-learn reference of
  * tests/make_metrics_reference.py (fixtures in tests/data), plus sanity checks on real
  * data: two halves of one dataset mix, gene-shuffled cells do not. */

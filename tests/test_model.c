@@ -1,6 +1,6 @@
 /* test_model: the network's hand-written backward pass against central finite differences
  * of an independent double-precision forward (per layer and for the whole network), the
- * GEMM against its reference, the parameter count of SPEC section 2, and the
+ * GEMM against its reference, the parameter count of doc/method.md §4.6, and the
  * optimiser formulas against hand-computed values. */
 #include "nn.h"
 #include "tap.h"

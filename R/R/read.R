@@ -19,5 +19,5 @@ sdd_read <- function(path, layer = NULL, raw = FALSE, genome = NULL) {
 }
 
 #' The version of the sddcell library
-#' @return a string such as "0.1.0".
+#' @return the version string, the one `sddcell --version` prints.
 sdd_version <- function() .Call(C_sdd_r_version)

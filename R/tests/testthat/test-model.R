@@ -1,7 +1,7 @@
 # Training here is short (a few dozen steps): these tests check the interface and the
 # contracts of the outputs, not the fidelity of the model.
 
-test_that("a model trained from a file has SPEC's parameter count and samples exact zeros", {
+test_that("a model trained from a file has the parameter count of doc/method.md section 4.6 and samples exact zeros", {
   m <- sdd_train(small_file(), n_top_genes = 300, steps = 20, seed = 1)
   s <- sdd_model_summary(m)
   G <- 300

@@ -6,7 +6,9 @@
 # numpy, scipy, pandas, scikit-learn (reference values); R with Matrix and testthat (the R
 # package is built and checked by make check), Seurat and SingleCellExperiment (the objects
 # the package takes and returns), hdf5r (R reads every file sddcell writes), knitr,
-# rmarkdown and pandoc (the vignette).
+# rmarkdown and pandoc (the vignette); qpdf and checkbashisms (devscripts), which `R CMD
+# check --as-cran` needs for a complete check; chromium (the report rendered headless) and
+# multiqc (reads the --multiqc files with --lint).
 set -e
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -20,4 +22,5 @@ $SUDO apt-get install -y -q --no-install-recommends \
   python3-sklearn \
   r-base-dev r-cran-matrix r-cran-testthat \
   r-cran-seurat r-bioc-singlecellexperiment r-cran-hdf5r r-cran-knitr r-cran-rmarkdown pandoc \
+  qpdf devscripts chromium multiqc \
   ${SDD_EXTRA_PACKAGES:-}

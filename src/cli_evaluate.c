@@ -274,6 +274,7 @@ static int build_report(cli_ctx_t *ctx, const cli_report_opt_t *ro, const char *
     r.title = title, r.command = cmd, r.recipe = recipe;
     r.eval = e, r.heldout = h;
     r.real = &p->real, r.synth = &p->synth, r.gene_names = p->gene_names;
+    r.train = h ? &p->train : NULL;
     r.real_labels = p->real_labels, r.synth_labels = p->synth_labels;
     r.label_names = p->label_names, r.n_labels = p->n_labels, r.label_key = po->label_key;
     r.seed = eo->seed;

@@ -250,6 +250,7 @@ static int build_report(cli_ctx_t *ctx, const sim_opt_t *s, const char *input, c
     r.eval = e, r.heldout = h;
     r.real = h ? &ts->heldout_X : &ts->X;
     r.synth = &ds->X;
+    r.train = h ? &ts->X : NULL;
     r.gene_names = ts->gene_names;
     if (ts->labels && sl && (h ? ts->heldout_labels != NULL : 1)) {
         r.real_labels = h ? ts->heldout_labels : ts->labels;

@@ -6,12 +6,14 @@
  *   general statistics  {"id", "plot_type": "generalstats", "pconfig": [{COL: {title,
  *                        description, namespace, min, max, scale, format, suffix}}, ...],
  *                        "data": {SAMPLE: {COL: value}}}
- *   table section       {"id", "section_name", "description", "plot_type": "table",
- *                        "pconfig": {"id", "title", "col1_header"}, "headers": {COL: {...}},
- *                        "data": {SAMPLE: {COL: value}}}
+ *   table section       {"id", "section_name", "section_anchor", "description",
+ *                        "plot_type": "table", "pconfig": {"id", "title", "col1_header"},
+ *                        "headers": {COL: {...}}, "data": {SAMPLE: {COL: value}}}
  *
  * (MultiQC's custom_content module: general statistics take their columns from pconfig,
- * tables from headers.) Sections with the same id from several runs merge into one table
+ * tables from headers. The module's anchor is section_anchor, else the id, and its one
+ * section's anchor the id: without a section_anchor of its own the two anchors clash and
+ * `multiqc --lint` fails.) Sections with the same id from several runs merge into one table
  * with a row per sample. Under the held-out protocol the table puts the floor beside each
  * figure; undefined figures (NaN) are left out of a row.
  */
@@ -102,6 +104,7 @@ static cJSON *section(const sdd_report_t *r, const char *sample, int general)
     cJSON_AddStringToObject(o, "id", general ? "sddcell_general_stats" : "sddcell_metrics");
     if (!general) {
         cJSON_AddStringToObject(o, "section_name", "sddcell: synthetic cells");
+        cJSON_AddStringToObject(o, "section_anchor", "sddcell");
         cJSON_AddStringToObject(o, "description", r->heldout ?
             "Synthetic cells against real cells the model never saw (held out before training), beside the "
             "floor: as many training cells against the same held-out cells, what a perfect generator reaches." :

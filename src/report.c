@@ -17,12 +17,13 @@
  *                 invents a population shows a share near 0 on one side
  *   labels        per-label figures of the evaluation, when there are labels
  *   gene-means    mean log1p value of each gene, real (x) against synthetic (y)
- *   zero-fraction histogram of the per-cell zero fraction, real and synthetic (and the
- *                 training cells of the floor)
+ *   zero-fraction histogram of the per-cell zero fraction of every real and synthetic
+ *                 cell (and training cell of the floor), over the range the cells occupy
  *   recipe        the options of the run (a JSON object given by the caller) and its command
  *
  * The picture and the clusters use at most max_cells cells a side, drawn with the seed;
- * the metrics, gene means and histograms are those of the whole evaluation.
+ * the metrics and gene means are those of the whole evaluation, the histogram is of all
+ * the cells given. Charts have round ticks and their legends above the plot area.
  */
 #include "sdd_internal.h"
 #include <cjson/cJSON.h>
@@ -113,7 +114,7 @@ static void metrics_section(FILE *f, const sdd_report_t *r)
     else
         fprintf(f, "<p>%lld real against %lld synthetic cells (%lld a side in MMD, LISI and the "
                 "classifier).</p>\n", (long long)e->n_real, (long long)e->n_synth, (long long)e->n_sub);
-    fprintf(f, "<table class=\"metrics\"><thead><tr><th>metric</th><th>%s</th>%s<th>reading</th></tr></thead><tbody>\n",
+    fprintf(f, "<table class=\"metrics\"><thead><tr><th>metric</th><th>%s</th>%s<th class=\"note\">reading</th></tr></thead><tbody>\n",
             h ? "synthetic vs held-out" : "synthetic vs real", h ? "<th>floor: training vs held-out</th>" : "");
     for (int k = 0; k < N_METRICS; k++) {
         const metric_t *m = &metrics[k];
@@ -177,46 +178,111 @@ static void labels_section(FILE *f, const sdd_report_t *r)
 /* ------------------------------------------------------------ SVG charts */
 
 #define CW 440 /* chart width and height, pixels */
-#define CH 360
-#define CL 56  /* left margin */
+#define CH 380
+#define CL 60  /* left margin */
 #define CB 44  /* bottom margin */
-#define CT 14  /* top margin */
 #define CR 16  /* right margin */
+#define LEG_ROW 16 /* height of a legend row, above the plot area */
 
 static const char *series_colour[] = {"#1f77b4", "#ff7f0e", "#7f7f7f"};
 
-/* Frame, ticks and axis names of a chart with x in [x0, x1] and y in [y0, y1]. */
-static void axes(FILE *f, double x0, double x1, double y0, double y1, const char *xname, const char *yname,
-                 int xticks)
+/* A chart: the data ranges and the top margin (room for the legend rows). */
+typedef struct {
+    double x0, x1, y0, y1;
+    int top;
+} chart_t;
+
+static double px_x(const chart_t *c, double v) { return CL + (v - c->x0) / (c->x1 - c->x0) * (CW - CL - CR); }
+static double px_y(const chart_t *c, double v) { return CH - CB - (v - c->y0) / (c->y1 - c->y0) * (CH - c->top - CB); }
+
+/* A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about `target` steps
+ * over span. */
+static double nice_step(double span, int target)
 {
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#000\"/>\n", CL, CT,
-            CW - CL - CR, CH - CT - CB);
-    for (int k = 0; k <= 4; k++) {
-        double fx = CL + k / 4.0 * (CW - CL - CR), fy = CH - CB - k / 4.0 * (CH - CT - CB);
-        if (xticks)
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\"/>"
-                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.3g</text>\n",
-                    fx, CH - CB, fx, CH - CB + 4, fx, CH - CB + 16, x0 + k / 4.0 * (x1 - x0));
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#000\"/>"
-                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
-                CL - 4, fy, CL, fy, CL - 6, fy + 4, y0 + k / 4.0 * (y1 - y0));
-    }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (CW + CL - CR) / 2, CH - 8);
-    esc(f, xname);
-    fprintf(f, "</text>\n<text x=\"14\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">",
-            (CH - CB + CT) / 2, (CH - CB + CT) / 2);
-    esc(f, yname);
-    fputs("</text>\n", f);
+    double raw = span / target, p, m;
+    if (!(raw > 0) || !isfinite(raw)) return 1;
+    p = pow(10, floor(log10(raw)));
+    m = raw / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * p;
 }
 
-static double px_x(double v, double x0, double x1) { return CL + (v - x0) / (x1 - x0) * (CW - CL - CR); }
-static double px_y(double v, double y0, double y1) { return CH - CB - (v - y0) / (y1 - y0) * (CH - CT - CB); }
-
-static void legend(FILE *f, char *const *names, int n)
+/* An axis range [*lo, *hi] widened to whole steps of a round step over [lo, hi]. */
+static double nice_range(double *lo, double *hi, int target)
 {
-    for (int k = 0; k < n; k++)
-        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
-                CL + 10, CT + 8 + 16 * k, series_colour[k], CL + 26, CT + 17 + 16 * k, names[k]);
+    double s;
+    if (!(*hi > *lo)) *hi = *lo + 1;
+    s = nice_step(*hi - *lo, target);
+    *lo = floor(*lo / s + 1e-9) * s;
+    *hi = ceil(*hi / s - 1e-9) * s;
+    return s;
+}
+
+/* A tick label: v with as many decimals as the step needs (as a percentage: pct). */
+static void tick_label(char *buf, size_t n, double v, double step, int pct)
+{
+    int d;
+    if (pct) v *= 100, step *= 100;
+    d = (int)ceil(-log10(step) - 1e-9);
+    if (fabs(step * pow(10, d > 0 ? d : 0) - round(step * pow(10, d > 0 ? d : 0))) > 1e-6) d++; /* 2.5, 0.25 */
+    if (d < 0) d = 0;
+    snprintf(buf, n, "%.*f%s", d, fabs(v) < 0.5 * step ? 0.0 : v, pct ? "%" : "");
+}
+
+/* Legend rows needed for these names in the width of the plot area. */
+static int legend_rows(char *const *names, int n)
+{
+    int rows = n > 0, x = 0;
+    for (int k = 0; k < n; k++) {
+        int w = 18 + (int)(6.5 * strlen(names[k])) + 14;
+        if (x > 0 && x + w > CW - CL - CR) rows++, x = 0;
+        x += w;
+    }
+    return rows;
+}
+
+/* Open a chart: the SVG element, the frame, round ticks on both axes (x ticks unless
+ * xticks is 0; y tick labels as percentages when ypct), the axis names, and the legend
+ * in rows above the plot area, where it covers nothing. */
+static void chart_open(FILE *f, chart_t *c, const char *label, const char *xname, const char *yname, int xticks,
+                       int ypct, char *const *names, int n)
+{
+    double xs = nice_step(c->x1 - c->x0, 4), ys = nice_step(c->y1 - c->y0, 4);
+    char buf[32];
+    int x = 0, row = 0;
+    c->top = 10 + LEG_ROW * legend_rows(names, n);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"sans-serif\" font-size=\"11\" role=\"img\" aria-label=\"", CW, CH, CW, CH);
+    esc(f, label);
+    fprintf(f, "\">\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#000\"/>\n", CL,
+            c->top, CW - CL - CR, CH - c->top - CB);
+    for (double v = ceil(c->x0 / xs - 1e-9) * xs; xticks && v <= c->x1 + 1e-9 * xs; v += xs) {
+        double fx = px_x(c, v);
+        tick_label(buf, sizeof buf, v, xs, 0);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#000\"/>"
+                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", fx, CH - CB, fx, CH - CB + 4, fx,
+                CH - CB + 16, buf);
+    }
+    for (double v = ceil(c->y0 / ys - 1e-9) * ys; v <= c->y1 + 1e-9 * ys; v += ys) {
+        double fy = px_y(c, v);
+        tick_label(buf, sizeof buf, v, ys, ypct);
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#000\"/>"
+                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", CL - 4, fy, CL, fy, CL - 6, fy + 4, buf);
+    }
+    fprintf(f, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (CW + CL - CR) / 2, CH - 8);
+    esc(f, xname);
+    fprintf(f, "</text>\n<text class=\"axis\" x=\"14\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">",
+            (CH - CB + c->top) / 2, (CH - CB + c->top) / 2);
+    esc(f, yname);
+    fputs("</text>\n", f);
+    for (int k = 0; k < n; k++) {
+        int w = 18 + (int)(6.5 * strlen(names[k])) + 14;
+        if (x > 0 && x + w > CW - CL - CR) row++, x = 0;
+        fprintf(f, "<g class=\"legend\"><rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">", CL + x, 4 + LEG_ROW * row, series_colour[k], CL + x + 16, 13 + LEG_ROW * row);
+        esc(f, names[k]);
+        fputs("</text></g>\n", f);
+        x += w;
+    }
 }
 
 /* Column means of X [n x G] (log1p values), in double. */
@@ -252,6 +318,7 @@ static int gene_means_section(FILE *f, const sdd_report_t *r)
     double *a = sdd_malloc((size_t)G * sizeof *a + 1), *b = sdd_malloc((size_t)G * sizeof *b + 1);
     double *top = sdd_malloc((size_t)G * sizeof *top + 1), hi = 0;
     int64_t *idx = sdd_malloc((size_t)G * sizeof *idx + 1);
+    chart_t c;
     if (!a || !b || !top || !idx) {
         free(a), free(b), free(top), free(idx);
         return SDD_ENOMEM;
@@ -264,20 +331,20 @@ static int gene_means_section(FILE *f, const sdd_report_t *r)
         qsort(idx, (size_t)G, sizeof *idx, by_key_desc);
         qsort(idx, (size_t)shown, sizeof *idx, by_index);
     }
-    hi = hi > 0 ? 1.05 * hi : 1;
+    c.x0 = c.y0 = 0, c.x1 = hi > 0 ? hi : 1;
+    nice_range(&c.x0, &c.x1, 4);
+    c.y1 = c.x1;
     fprintf(f, "<section id=\"gene-means\"><h2>Gene means</h2>\n<p>Mean log1p-normalised value of each of the "
             "%lld genes in the real (x) and synthetic (y) cells", (long long)G);
     if (shown < G) fprintf(f, " (the %lld most expressed drawn)", (long long)shown);
-    fprintf(f, "; on the diagonal a gene is as expressed in both. SCC %.4f, PCC %.4f.</p>\n<svg "
-            "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
-            "font-size=\"11\" role=\"img\" aria-label=\"gene means\">\n", e->scc, e->pcc, CW, CH);
-    axes(f, 0, hi, 0, hi, "mean, real cells", "mean, synthetic cells", 1);
+    fprintf(f, "; on the dashed diagonal a gene is as expressed in both. SCC %.4f, PCC %.4f.</p>\n", e->scc, e->pcc);
+    chart_open(f, &c, "gene means", "mean, real cells", "mean, synthetic cells", 1, 0, NULL, 0);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
-            px_x(0, 0, hi), px_y(0, 0, hi), px_x(hi, 0, hi), px_y(hi, 0, hi));
+            px_x(&c, 0), px_y(&c, 0), px_x(&c, c.x1), px_y(&c, c.y1));
     fputs("<g fill=\"#1f77b4\" fill-opacity=\"0.55\">\n", f);
     for (int64_t k = 0; k < shown; k++) {
         int64_t g = idx[k];
-        fprintf(f, "<circle class=\"gene\" cx=\"%.1f\" cy=\"%.1f\" r=\"2\"><title>", px_x(a[g], 0, hi), px_y(b[g], 0, hi));
+        fprintf(f, "<circle class=\"gene\" cx=\"%.1f\" cy=\"%.1f\" r=\"2\"><title>", px_x(&c, a[g]), px_y(&c, b[g]));
         esc(f, r->gene_names ? r->gene_names[g] : "");
         fprintf(f, " %.3g / %.3g</title></circle>\n", a[g], b[g]);
     }
@@ -289,35 +356,75 @@ static int gene_means_section(FILE *f, const sdd_report_t *r)
     return SDD_OK;
 }
 
-static void zero_fraction_section(FILE *f, const sdd_report_t *r)
+/* Per-cell zero fractions of X [n x G] (a stored 0 counts as a zero) into zf [n]. */
+static void cell_zero_fractions(const sdd_csr_t *X, double *zf)
 {
-    const sdd_eval_t *e = r->heldout ? r->heldout->synth : r->eval, *fl = r->heldout ? r->heldout->floor : NULL;
-    static char *names3[] = {"real (held-out) cells", "synthetic cells", "training cells (floor)"};
-    static char *names2[] = {"real cells", "synthetic cells"};
-    const double *series[3] = {e->zero_hist_real, e->zero_hist_synth, fl ? fl->zero_hist_synth : NULL};
-    int B = e->hist_bins, ns = fl ? 3 : 2;
-    double hi = 0;
-    for (int s = 0; s < ns; s++)
-        for (int b = 0; b < B; b++) hi = fmax(hi, series[s][b]);
-    hi = hi > 0 ? 1.1 * hi : 1;
-    fprintf(f, "<section id=\"zero-fraction\"><h2>Zero fraction per cell</h2>\n<p>Histogram of the fraction of "
-            "the %lld genes that are exactly zero in a cell (%d bins; the share of cells in each). Sparsity: "
-            "real %.2f%%, synthetic %.2f%%; W1 distance %.4f.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
-            "width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\" "
-            "aria-label=\"zero fraction\">\n", (long long)e->n_genes, B, 100 * e->sparsity_real,
-            100 * e->sparsity_synth, e->zero_frac_w1, CW, CH);
-    axes(f, 0, 1, 0, hi, "zero fraction of the cell", "share of cells", 1);
+    for (int64_t i = 0; i < X->n_rows; i++) {
+        int64_t c = 0;
+        for (int64_t p = X->indptr[i]; p < X->indptr[i + 1]; p++) c += X->data[p] != 0;
+        zf[i] = X->n_cols > 0 ? 1.0 - (double)c / (double)X->n_cols : 1.0;
+    }
+}
+
+#define ZF_BINS 40
+
+/* Histogram of the per-cell zero fraction of every cell on each side (the real cells,
+ * the synthetic cells and, under the held-out protocol, the training cells of the
+ * floor), in ZF_BINS bins over the round range the cells occupy: the evaluation's
+ * figures are over [0, 1], where the cells of a sparse data set fill a bin or two. */
+static int zero_fraction_section(FILE *f, const sdd_report_t *r)
+{
+    const sdd_eval_t *e = r->heldout ? r->heldout->synth : r->eval;
+    static char *names_heldout[] = {"real (held-out) cells", "synthetic cells", "training cells (floor)"};
+    static char *names_plain[] = {"real cells", "synthetic cells"};
+    const sdd_csr_t *side[3] = {r->real, r->synth, r->heldout ? r->train : NULL};
+    int ns = side[2] ? 3 : 2;
+    double *zf[3] = {NULL, NULL, NULL}, hist[3][ZF_BINS], lo = 1, hi = 0, top = 0, w;
+    chart_t c;
+    int rc = SDD_ENOMEM;
     for (int s = 0; s < ns; s++) {
-        fprintf(f, "<polyline class=\"hist\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-                series_colour[s]);
-        for (int b = 0; b < B; b++) {
-            double y = px_y(series[s][b], 0, hi);
-            fprintf(f, "%.1f,%.1f %.1f,%.1f ", px_x((double)b / B, 0, 1), y, px_x((double)(b + 1) / B, 0, 1), y);
+        if (!(zf[s] = sdd_malloc((size_t)side[s]->n_rows * sizeof *zf[s] + 1))) goto done;
+        cell_zero_fractions(side[s], zf[s]);
+        for (int64_t i = 0; i < side[s]->n_rows; i++) lo = fmin(lo, zf[s][i]), hi = fmax(hi, zf[s][i]);
+    }
+    if (hi < lo) lo = 0, hi = 1;
+    if (hi - lo < 0.02) lo -= 0.01, hi += 0.01;
+    c.x0 = lo, c.x1 = hi;
+    nice_range(&c.x0, &c.x1, 5);
+    c.x0 = fmax(c.x0, 0), c.x1 = fmin(c.x1, 1);
+    w = (c.x1 - c.x0) / ZF_BINS;
+    for (int s = 0; s < ns; s++) {
+        int64_t n = side[s]->n_rows;
+        for (int b = 0; b < ZF_BINS; b++) hist[s][b] = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int b = (int)floor((zf[s][i] - c.x0) / w);
+            hist[s][b < 0 ? 0 : b >= ZF_BINS ? ZF_BINS - 1 : b] += 1.0 / (double)(n > 0 ? n : 1);
+        }
+        for (int b = 0; b < ZF_BINS; b++) top = fmax(top, hist[s][b]);
+    }
+    c.y0 = 0, c.y1 = top > 0 ? top : 1;
+    nice_range(&c.y0, &c.y1, 4);
+    fprintf(f, "<section id=\"zero-fraction\"><h2>Zero fraction per cell</h2>\n<p>Histogram of the fraction of "
+            "the %lld genes that are exactly zero in a cell: %lld real%s and %lld synthetic cells", (long long)e->n_genes,
+            (long long)side[0]->n_rows, r->heldout ? " (held-out)" : "", (long long)side[1]->n_rows);
+    if (ns == 3) fprintf(f, ", and the %lld training cells of the floor", (long long)side[2]->n_rows);
+    fprintf(f, "; %d bins between %.2f and %.2f, the share of each side's cells in each. Sparsity: real %.2f%%, "
+            "synthetic %.2f%%; W1 distance %.4f.</p>\n", ZF_BINS, c.x0, c.x1, 100 * e->sparsity_real,
+            100 * e->sparsity_synth, e->zero_frac_w1);
+    chart_open(f, &c, "zero fraction", "zero fraction of the cell", "share of cells", 1, 1, r->heldout ? names_heldout : names_plain, ns);
+    for (int s = 0; s < ns; s++) {
+        fprintf(f, "<polyline class=\"hist\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", series_colour[s]);
+        for (int b = 0; b < ZF_BINS; b++) {
+            double y = px_y(&c, hist[s][b]);
+            fprintf(f, "%.1f,%.1f %.1f,%.1f ", px_x(&c, c.x0 + b * w), y, px_x(&c, c.x0 + (b + 1) * w), y);
         }
         fputs("\"/>\n", f);
     }
-    legend(f, fl ? names3 : names2, ns);
     fputs("</svg></section>\n", f);
+    rc = SDD_OK;
+done:
+    for (int s = 0; s < 3; s++) free(zf[s]);
+    return rc;
 }
 
 /* ---------------------------------------------- embedding and clusters */
@@ -463,25 +570,25 @@ static int clusters_section(FILE *f, const picture_t *p)
         fputs("</tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
-    /* the shares as paired bars */
+    /* the shares as paired bars, every cluster named under its pair (every k-th when many) */
     {
         static char *names[] = {"share of the real cells", "share of the synthetic cells"};
         double w = (double)(CW - CL - CR) / (K > 0 ? K : 1);
-        hi = hi > 0 ? 1.1 * hi : 1;
-        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
-                "font-size=\"11\" role=\"img\" aria-label=\"cluster shares\">\n", CW, CH);
-        axes(f, 0, K, 0, hi, "cluster", "share of the side's cells", 0);
+        int every = K > 25 ? (K + 24) / 25 : 1;
+        chart_t ch = {0, K > 0 ? K : 1, 0, hi > 0 ? hi : 1, 0};
+        nice_range(&ch.y0, &ch.y1, 4);
+        chart_open(f, &ch, "cluster shares", "cluster", "share of the side's cells", 0, 1, names, 2);
         for (int c = 0; c < K; c++) {
-            fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", CL + (c + 0.5) * w,
-                    CH - CB + 16, c);
+            if (c % every == 0)
+                fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", CL + (c + 0.5) * w,
+                        CH - CB + 16, c);
             for (int s = 0; s < 2; s++) {
                 int64_t side = s ? n - nr : nr;
-                double v = side > 0 ? (double)cnt[2 * c + s] / side : 0, y = px_y(v, 0, hi);
+                double v = side > 0 ? (double)cnt[2 * c + s] / side : 0, y = px_y(&ch, v);
                 fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
                         CL + c * w + w * (0.1 + 0.4 * s), y, 0.4 * w, CH - CB - y, series_colour[s]);
             }
         }
-        legend(f, names, 2);
         fputs("</svg>", f);
     }
     fputs("</section>\n", f);
@@ -534,7 +641,7 @@ static const char style[] =
     "body{font-family:sans-serif;margin:1.5em auto;max-width:1640px;padding:0 1em;color:#222}"
     "h1{margin-bottom:0}.sub{color:#555;margin-top:.2em}nav a{margin-right:1em}"
     "section{margin:1.6em 0}table{border-collapse:collapse}th,td{padding:.25em .7em;border-bottom:1px solid #ddd;"
-    "text-align:right}th:first-child{text-align:left}td.note{text-align:left;color:#555}"
+    "text-align:right}th:first-child{text-align:left}td.note,th.note{text-align:left;color:#555}"
     "table.recipe td{text-align:left}.verdict{font-size:1.1em;background:#f3f6fa;padding:.6em 1em;border-left:4px "
     "solid #1f77b4}img.umap{max-width:100%;border:1px solid #ccc}.charts{display:flex;flex-wrap:wrap;gap:2em}"
     ".charts section{flex:0 1 480px;margin-top:0}"
@@ -555,8 +662,7 @@ static int page(FILE *f, const sdd_report_t *r, const picture_t *p)
     if ((rc = umap_section(f, r, p)) < 0 || (rc = clusters_section(f, p)) < 0) return rc;
     labels_section(f, r);
     fputs("<div class=\"charts\">\n", f);
-    if ((rc = gene_means_section(f, r)) < 0) return rc;
-    zero_fraction_section(f, r);
+    if ((rc = gene_means_section(f, r)) < 0 || (rc = zero_fraction_section(f, r)) < 0) return rc;
     fputs("</div>\n", f);
     recipe_section(f, r);
     fprintf(f, "<footer><p class=\"sub\">sddcell %s</p></footer>\n</body></html>\n", SDD_VERSION);

@@ -1013,6 +1013,8 @@ typedef struct {
     const sdd_csr_t *real;    /* the real cells evaluated (the held-out cells under the
                                  protocol), log1p, cells x G */
     const sdd_csr_t *synth;   /* the synthetic cells, the same G genes */
+    const sdd_csr_t *train;   /* the training cells (the floor's side under the held-out
+                                 protocol: a series of the zero-fraction histogram), or NULL */
     char *const *gene_names;  /* [G], or NULL */
     const int32_t *real_labels, *synth_labels; /* codes into label_names, or both NULL */
     char *const *label_names; /* [n_labels] */

@@ -6,15 +6,21 @@
       gene-means, zero-fraction, recipe; labels when asked); it references nothing outside
       itself (no http(s) URL in src/href, no <script src>, no <link>); the UMAP image is a
       PNG data URI that decodes with the PNG signature, IHDR size and a good CRC; the inline
-      SVGs parse as XML; the metric cells carry the figures of the metrics JSON (and the
+      SVGs parse as XML, with every legend above its plot area and the zero-fraction
+      histogram's series (the floor's training cells under the held-out protocol); the
+      metric cells carry the figures of the metrics JSON (and the
       floor and memorisation under the held-out protocol); one gene point per gene; the
       cluster shares add up to 100% a side.
+  check_report.py dom DOM.html METRICS.json heldout|plain [labels]
+      The same checks on the DOM a browser built from the page (headless Chromium's
+      --dump-dom, tests/report_browser.sh), where the DOCTYPE may be left out; the rest is
+      as above.
   check_report.py multiqc GENERAL_mqc.json TABLE_mqc.json METRICS.json SAMPLE heldout|plain
       Both files hold MultiQC custom content as its custom_content module reads it:
       general statistics with plot_type "generalstats", columns in pconfig (a list of
       {column: header}) and data {SAMPLE: {column: value}}; a table with id, section_name,
-      plot_type "table", pconfig.id, headers {column: header} and data; every header has a
-      title, and every value equals the metrics JSON's figure.
+      section_anchor (not the id), plot_type "table", pconfig.id, headers {column: header}
+      and data; every header has a title, and every value equals the metrics JSON's figure.
 """
 import base64, binascii, json, math, struct, sys
 import xml.etree.ElementTree as ET
@@ -32,6 +38,8 @@ class Page(HTMLParser):
         self.sections, self.imgs, self.cells, self.external = [], [], [], []
         self.svg_depth, self.svgs, self.cur_svg = 0, [], None
         self.gene_points = 0
+        self.hist_lines = 0
+        self.frames, self.legend_bottoms, self.in_legend = [], [], 0
         self.stack = []
 
     def handle_starttag(self, tag, attrs):
@@ -58,8 +66,18 @@ class Page(HTMLParser):
             self.cur_svg.append("<%s%s>" % (tag, attr))
             if tag == "circle" and a.get("class") == "gene":
                 self.gene_points += 1
+            if tag == "polyline" and a.get("class") == "hist":
+                self.hist_lines += 1
+            if tag == "g" and a.get("class") == "legend":
+                self.in_legend += 1
+            if tag == "rect" and a.get("fill") == "none" and len(self.frames) < len(self.svgs) + 1:
+                self.frames.append(float(a["y"]))  # the plot area's frame, the chart's first such rect
+            if tag == "rect" and (self.in_legend or (a.get("width"), a.get("height")) == ("10", "10")):  # a swatch
+                self.legend_bottoms.append((len(self.svgs), float(a["y"]) + float(a["height"])))
 
     def handle_endtag(self, tag):
+        if tag == "g" and self.in_legend:
+            self.in_legend -= 1
         if self.svg_depth:
             self.cur_svg.append("</%s>" % tag)
             if tag == "svg":
@@ -95,13 +113,14 @@ def close(a, b):
     return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
 
-def check_html(path, metrics_path, mode, want_labels):
+def check_html(path, metrics_path, mode, want_labels, dom=False):
     text = open(path, encoding="utf-8").read()
     m = json.load(open(metrics_path))
     p = Page()
     p.feed(text)
     p.close()
-    if not text.startswith("<!DOCTYPE html>") or "</html>" not in text:
+    start = ("<!DOCTYPE html>", "<html") if dom else ("<!DOCTYPE html>",)
+    if not text.lstrip().startswith(start) or "</html>" not in text:
         fail("not a complete HTML document")
     need = ["summary", "metrics", "umap", "clusters", "gene-means", "zero-fraction", "recipe"]
     if want_labels:
@@ -139,6 +158,14 @@ def check_html(path, metrics_path, mode, want_labels):
             fail("memorisation: page %s" % v)
     elif ("scc", "floor") in side:
         fail("a floor column without held-out cells")
+    # every legend above its chart's plot area, covering none of it
+    for k, bottom in p.legend_bottoms:
+        if k >= len(p.frames) or bottom > p.frames[k]:
+            fail("a legend of chart %d reaches into the plot area" % k)
+    # the zero-fraction histogram: real and synthetic, and the floor's training cells
+    want_hist = 3 if mode == "heldout" else 2
+    if p.hist_lines != want_hist:
+        fail("zero-fraction histogram has %d series, expected %d" % (p.hist_lines, want_hist))
     # one point per gene in the gene-mean scatter
     if p.gene_points != min(m["n_genes"], 5000):
         fail("gene-mean scatter has %d points for %d genes" % (p.gene_points, m["n_genes"]))
@@ -187,6 +214,8 @@ def check_multiqc(general, table, metrics_path, sample, mode):
         fail("general statistics: data columns %s vs pconfig %s" % (set(grow), set(cols)))
     if t.get("plot_type") != "table" or not t.get("id") or not t.get("section_name"):
         fail("table: plot_type/id/section_name")
+    if not t.get("section_anchor") or t["section_anchor"] == t["id"]:
+        fail("table: section_anchor must be set and differ from the id (else two anchors clash)")
     if not isinstance(t.get("pconfig"), dict) or not t["pconfig"].get("id"):
         fail("table: pconfig.id")
     heads = t.get("headers")
@@ -210,8 +239,9 @@ def check_multiqc(general, table, metrics_path, sample, mode):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "html":
-        check_html(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "labels")
+    if sys.argv[1] in ("html", "dom"):
+        check_html(sys.argv[2], sys.argv[3], sys.argv[4], len(sys.argv) > 5 and sys.argv[5] == "labels",
+                   dom=sys.argv[1] == "dom")
     elif sys.argv[1] == "multiqc":
         check_multiqc(*sys.argv[2:7])
     else:

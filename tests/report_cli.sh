@@ -3,7 +3,8 @@
 # on the example data with a small network:
 #   - simulate under the held-out protocol writes the page (every section, nothing
 #     external, the UMAP PNG, the figures of the metrics JSON beside the floor) and the two
-#     MultiQC custom-content files (their documented keys, the same figures);
+#     MultiQC custom-content files (their documented keys, the same figures), which
+#     MultiQC itself reads with --lint when it is installed (Debian's multiqc);
 #   - evaluate with labels and without TRAIN writes the same kinds of files (per-label rows,
 #     no floor);
 #   - bad destinations end with one line on stderr, a non-zero status, before any work,
@@ -62,6 +63,38 @@ fi
 "$PY" "$CHECK" html "$tmp/e.html" "$tmp/e.json" plain labels || bad "evaluate report"
 "$PY" "$CHECK" multiqc "$tmp/mqc/synlab_sddcell_general_stats_mqc.json" "$tmp/mqc/synlab_sddcell_mqc.json" \
   "$tmp/e.json" synlab plain || bad "evaluate MultiQC files"
+
+# ---- MultiQC itself reads both runs' files, strictly (--lint), when it is installed
+if command -v multiqc > /dev/null 2>&1; then
+  printf 'no_version_check: true\n' > "$tmp/mq.yaml"
+  if multiqc --lint -c "$tmp/mq.yaml" -f -q -o "$tmp/mq" "$tmp/mqc" > "$tmp/mq.log" 2>&1; then
+    "$PY" - "$tmp/mq/multiqc_data" <<'PYEOF' && ok "multiqc --lint reads the files" || bad "multiqc output"
+import csv, glob, sys
+d = sys.argv[1]
+def rows(pattern):
+    names = sorted(glob.glob("%s/%s" % (d, pattern)))
+    if not names:
+        sys.exit("no %s in %s" % (pattern, d))
+    with open(names[0]) as f:
+        return {r["Sample"]: r for r in csv.DictReader(f, delimiter="\t")}
+gs = rows("multiqc_general_stats.txt")
+tab = rows("multiqc_*sddcell_metrics*.txt")
+for s in ("a", "synlab"):
+    cols = [k for k, v in gs.get(s, {}).items() if "sddcell" in k and v not in ("", None)]
+    if not any(c.endswith("-scc") for c in cols) or not any(c.endswith("-knn_auc") for c in cols):
+        sys.exit("general statistics of %s: %s" % (s, cols))
+    if s not in tab or not tab[s].get("scc"):
+        sys.exit("table row of %s missing" % s)
+if not tab["a"].get("scc_floor") or tab["synlab"].get("scc_floor"):
+    sys.exit("the floor belongs to the held-out run only")
+print("multiqc: general statistics %s, table %d rows" % (sorted(gs), len(tab)))
+PYEOF
+  else
+    bad "multiqc --lint"; cat "$tmp/mq.log"
+  fi
+else
+  echo "skip: multiqc is not installed (apt-get install multiqc); its own reading of the files is not run"
+fi
 
 # ---- bad destinations: one line, non-zero, nothing written, no work done
 expect_fail() { # name, then the command

@@ -13,7 +13,9 @@
 # EXTRA_SAMPLE (more options for train / sample), and CONTINUE (1: keep a model left in
 # OUTDIR by an earlier run and skip the budgets it has already trained past, whose rows
 # are in the table).
-# Each evaluation appends one row to bench/fidelity/heldout.tsv;
+# Each evaluation appends one row to bench/fidelity/heldout.tsv, and each budget a row to
+# bench/fidelity/heldout_steps.tsv with the steps the run trained (the validation rule
+# can end it early) and the step whose weights it kept;
 # bench/fidelity/summarise.py prints the medians and spreads over the seeds.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +34,8 @@ PY=${PYTHON:-/usr/bin/python3}
 TSV=$here/bench/fidelity/heldout.tsv
 mkdir -p "$OUTDIR"
 name=$(basename "$DATA" .h5ad)
+STEPS_TSV=$here/bench/fidelity/heldout_steps.tsv
+[ -f "$STEPS_TSV" ] || printf 'tag\tdata\tseed\ttrain_steps\ttrained\tkept_step\n' > "$STEPS_TSV"
 [ -f "$TSV" ] || printf 'tag\tdata\tseed\ttrain_steps\tsample_steps\tside\tsparsity_real\tsparsity_synth\tscc\tpcc\tmmd\tlisi_scaled\tknn_auc\tmemorisation\ttrain_seconds\n' > "$TSV"
 
 for seed in $SEEDS; do
@@ -41,6 +45,8 @@ for seed in $SEEDS; do
     n_ho=$("$PY" -c "import anndata,sys; print(anndata.read_h5ad(sys.argv[1], backed='r').n_obs)" "$ho")
     model=$OUTDIR/${name}_${TAG}_s${seed}.sdd
     done_steps=0
+    prev_at=
+    prev_T=
     if [ "${CONTINUE:-0}" = 1 ] && [ -f "$model" ]; then
         done_steps=$("$SDDCELL" info "$model" | sed -n 's/^steps\t\([0-9]*\) of.*/\1/p')
     else
@@ -58,6 +64,20 @@ for seed in $SEEDS; do
         fi
         secs=$(( $(date +%s) - t0 ))
         done_steps=$T
+        # the validation rule may end a run before its budget: record where, and when a
+        # larger budget trained no further (same model), its rows are the previous budget's
+        at=$("$SDDCELL" info "$model" | sed -n 's/^steps\t\([0-9]*\) of.*/\1/p')
+        kept=$("$SDDCELL" info --json "$model" | "$PY" -c 'import json,sys; v=json.load(sys.stdin).get("validation"); print(v["kept_step"] if v and v["stopped"] else "-")')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$TAG" "$name" "$seed" "$T" "$at" "$kept" >> "$STEPS_TSV"
+        if [ "${prev_at:-}" = "$at" ] && [ "$kept" != "-" ]; then
+            awk -F'\t' -v OFS='\t' -v tag="$TAG" -v d="$name" -v s="$seed" -v p="$prev_T" -v t="$T" \
+                '$1 == tag && $2 == d && $3 == s && $4 == p { $4 = t; print }' "$TSV" > "$OUTDIR/rows.tmp"
+            cat "$OUTDIR/rows.tmp" >> "$TSV"
+            prev_T=$T
+            continue
+        fi
+        prev_at=$at
+        prev_T=$T
         for S in $SAMPLE_STEPS; do
             syn=$OUTDIR/${name}_${TAG}_s${seed}_T${T}_S${S}.h5ad
             # shellcheck disable=SC2086

@@ -9,7 +9,10 @@
  *   u64 rng[4]  i32 rng_has_spare  f64 rng_spare  u64 json_bytes  i64 n_lib
  *   json (metadata written with cJSON: genes, scaling, labels, options, preprocessing)
  *   f32 params[n]  f32 ema[n]  f32 adam_m[n]  f32 adam_v[n]  f32 M_g[G]  f32 m_g[G]
- *   f64 library_sizes[n_lib]  u64 checksum (FNV-1a over the sections after the header)
+ *   f64 library_sizes[n_lib]  [f32 kept[n] when sections & 1]
+ *   u64 checksum (FNV-1a over the sections after the header)
+ * `sections` flags optional sections: bit 0, the EMA weights the validation rule keeps
+ * while a run is in progress (train.c, validation.c). Files without them read as before.
  * The sizes in the header are checked against the file size before anything is read,
  * so a truncated or padded file is reported as such rather than misread.
  */
@@ -31,7 +34,7 @@ typedef struct {
     int32_t bits, D, H[4], F, E, n_labels;
     int64_t n_params, step;
     uint64_t rng[4];
-    int32_t rng_has_spare, pad;
+    int32_t rng_has_spare, sections;
     double rng_spare;
     uint64_t json_bytes;
     int64_t n_lib;
@@ -91,6 +94,10 @@ static cJSON *json_options(const sdd_train_opt_t *o)
     cJSON_AddNumberToObject(t, "checkpoint_every", (double)o->checkpoint_every);
     cJSON_AddStringToObject(t, "precision", sdd_precision_name(o->precision));
     if (o->grad_slices > 1) cJSON_AddNumberToObject(t, "grad_slices", o->grad_slices);
+    cJSON_AddNumberToObject(t, "validation", o->validation);
+    cJSON_AddNumberToObject(t, "val_every", (double)o->val_every);
+    cJSON_AddNumberToObject(t, "patience", o->patience);
+    cJSON_AddNumberToObject(t, "val_tol", o->val_tol);
     return t;
 }
 
@@ -124,6 +131,16 @@ char *sdd_model_json(const sdd_model_t *m)
         cJSON_AddNullToObject(root, "labels");
     }
     cJSON_AddItemToObject(root, "train", json_options(&m->opt));
+    if (m->val.checks > 0) {
+        cJSON *v = cJSON_AddObjectToObject(root, "validation");
+        cJSON_AddNumberToObject(v, "checks", (double)m->val.checks);
+        cJSON_AddNumberToObject(v, "best_loss", m->val.best_loss);
+        cJSON_AddNumberToObject(v, "best_step", (double)m->val.best_step);
+        cJSON_AddNumberToObject(v, "kept_loss", m->val.kept_loss);
+        cJSON_AddNumberToObject(v, "kept_step", (double)m->val.kept_step);
+        cJSON_AddNumberToObject(v, "bad", m->val.bad);
+        cJSON_AddNumberToObject(v, "stopped", (double)m->val.stopped);
+    }
     prep = m->prep_json ? cJSON_Parse(m->prep_json) : NULL;
     cJSON_AddItemToObject(root, "preprocessing", prep ? prep : cJSON_CreateObject());
     txt = cJSON_PrintUnformatted(root);
@@ -163,6 +180,7 @@ int sdd_model_save(const sdd_model_t *m, const char *path)
     hd.rng_has_spare = m->rng.has_spare;
     hd.rng_spare = m->rng.spare;
     hd.n_lib = m->n_lib;
+    hd.sections = m->kept ? 1 : 0;
     if (!(json = sdd_model_json(m))) return sdd_error(SDD_ENOMEM, "out of memory writing model metadata");
     hd.json_bytes = strlen(json);
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
@@ -180,6 +198,7 @@ int sdd_model_save(const sdd_model_t *m, const char *path)
     bad |= write_section(f, m->Mg, g, &h);
     bad |= write_section(f, m->mg, g, &h);
     bad |= write_section(f, m->lib_sizes, (size_t)m->n_lib * sizeof(double), &h);
+    if (m->kept) bad |= write_section(f, m->kept, n, &h);
     bad |= fwrite(&h, sizeof h, 1, f) != 1;
     bad |= fclose(f) != 0;
     f = NULL;
@@ -244,6 +263,11 @@ static void options_from_json(const cJSON *t, sdd_train_opt_t *o)
     o->precision = cJSON_IsString(s) && sdd_precision_parse(s->valuestring) >= 0 ? sdd_precision_parse(s->valuestring)
                                                                                 : SDD_PRECISION_FP32;
     o->grad_slices = (int)jint(t, "grad_slices", 1, 1, 1024); /* absent: the whole batch at once */
+    /* absent in models trained before the validation rule: none */
+    o->validation = jnum(t, "validation", 0);
+    o->val_every = jint(t, "val_every", o->val_every, 0, big);
+    o->patience = (int)jint(t, "patience", o->patience, 0, 1001);
+    o->val_tol = jnum(t, "val_tol", o->val_tol);
 }
 
 static char **strv_from_json(const cJSON *a, int64_t n)
@@ -296,6 +320,27 @@ static int labels_from_json(sdd_model_t *m, const cJSON *lab, const char *path)
     return SDD_OK;
 }
 
+/* The validation rule's state: absent before the first check. Steps beyond the model's. */
+static int validation_from_json(sdd_model_t *m, const cJSON *v, const char *path)
+{
+    sdd_valstate_t *s = &m->val;
+    const int64_t big = INT64_C(1) << 62;
+    if (!v) return m->kept ? sdd_error(SDD_EFORMAT, "%s: damaged model: kept weights without a validation state",
+                                       path) : SDD_OK;
+    s->checks = jint(v, "checks", 0, 0, big);
+    s->best_loss = jnum(v, "best_loss", NAN);
+    s->best_step = jint(v, "best_step", 0, 0, big);
+    s->kept_loss = jnum(v, "kept_loss", NAN);
+    s->kept_step = jint(v, "kept_step", 0, 0, big);
+    s->bad = (int)jint(v, "bad", 0, 0, 1001);
+    s->stopped = jint(v, "stopped", 0, 0, big);
+    if (s->checks < 1 || !isfinite(s->best_loss) || !isfinite(s->kept_loss) || s->best_step > s->kept_step ||
+        s->kept_step > m->step || s->stopped > m->step || (!s->stopped && !m->kept) ||
+        (s->stopped && m->kept))
+        return sdd_error(SDD_EFORMAT, "%s: damaged metadata: validation state", path);
+    return SDD_OK;
+}
+
 /* Metadata that is not in the binary sections: names, labels, options, preprocessing. */
 static int metadata_from_json(sdd_model_t *m, const cJSON *root, const char *path)
 {
@@ -313,6 +358,7 @@ static int metadata_from_json(sdd_model_t *m, const cJSON *root, const char *pat
     m->M = jnum(sc, "M", 0);
     if (!(m->M > 0 && isfinite(m->M))) return sdd_error(SDD_EFORMAT, "%s: damaged metadata: scaling M", path);
     if (m->shape.n_labels > 0 && (rc = labels_from_json(m, lab, path)) < 0) return rc;
+    if ((rc = validation_from_json(m, cJSON_GetObjectItemCaseSensitive(root, "validation"), path)) < 0) return rc;
     m->prep_json = prep ? cJSON_PrintUnformatted(prep) : sdd_strdup("{}");
     return m->prep_json ? SDD_OK : SDD_ENOMEM;
 }
@@ -333,6 +379,8 @@ static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *ex
                          got < 16 ? 0u : hd->version, SDD_VERSION, SDD_MODEL_FORMAT);
     if (got < sizeof *hd || hd->header_bytes != sizeof *hd)
         return sdd_error(SDD_EFORMAT, "%s: truncated or damaged model header", path);
+    if (hd->sections & ~1)
+        return sdd_error(SDD_EFORMAT, "%s: damaged model header (unknown sections %d)", path, hd->sections);
     if (fstat(fileno(f), &st) != 0) return sdd_error(SDD_EIO, "%s: %s", path, strerror(errno));
     size = (int64_t)st.st_size;
     if (hd->G < 1 || hd->G > INT32_MAX / 4 || hd->n_params < 1 || hd->n_lib < 0 || hd->E < 2 ||
@@ -342,7 +390,7 @@ static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *ex
         return sdd_error(SDD_EFORMAT, "%s: damaged model header: %lld parameters, %lld library sizes (out of range)",
                          path, (long long)hd->n_params, (long long)hd->n_lib);
     *expect = (int64_t)sizeof *hd + (int64_t)hd->json_bytes + 4 * 4 * hd->n_params + 2 * 4 * hd->G +
-              8 * hd->n_lib + 8;
+              8 * hd->n_lib + 8 + (hd->sections & 1 ? 4 * hd->n_params : 0);
     if (size < *expect)
         return sdd_error(SDD_EFORMAT, "%s: truncated model file: %lld bytes, its header says %lld",
                          path, (long long)size, (long long)*expect);
@@ -403,7 +451,8 @@ static int values_finite(const sdd_model_t *m, const char *path)
     int rc;
     char why[600];
     if ((rc = sdd_net_check_finite(m, m->params, "training weights")) < 0 ||
-        (rc = sdd_net_check_finite(m, m->ema, "EMA weights")) < 0) {
+        (rc = sdd_net_check_finite(m, m->ema, "EMA weights")) < 0 ||
+        (m->kept && (rc = sdd_net_check_finite(m, m->kept, "kept weights")) < 0)) {
         snprintf(why, sizeof why, "%s", sdd_errdetail()); /* the detail is rewritten below */
         return sdd_error(rc, "%s: %s", path, why);
     }
@@ -457,13 +506,20 @@ int sdd_model_load(const char *path, sdd_model_t **out)
     bad |= read_section(f, m->Mg, g, &h);
     bad |= read_section(f, m->mg, g, &h);
     bad |= read_section(f, m->lib_sizes, (size_t)hd.n_lib * sizeof(double), &h);
+    if (hd.sections & 1) {
+        if (!(m->kept = sdd_malloc(n))) {
+            rc = SDD_ENOMEM;
+            goto fail;
+        }
+        bad |= read_section(f, m->kept, n, &h);
+    }
     bad |= fread(&stored, sizeof stored, 1, f) != 1;
     if (bad || stored != h) {
         rc = sdd_error(SDD_EFORMAT, "%s: damaged model file (checksum mismatch)", path);
         goto fail;
     }
-    if ((rc = metadata_from_json(m, root, path)) < 0 || (rc = values_finite(m, path)) < 0) goto fail;
     m->step = hd.step;
+    if ((rc = metadata_from_json(m, root, path)) < 0 || (rc = values_finite(m, path)) < 0) goto fail;
     memcpy(m->rng.s, hd.rng, sizeof hd.rng);
     m->rng.has_spare = hd.rng_has_spare;
     m->rng.spare = hd.rng_spare;

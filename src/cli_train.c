@@ -65,7 +65,11 @@ static int get_model(cli_ctx_t *ctx, const train_args_t *a, const sdd_trainset_t
     }
     if ((rc = sdd_model_load(a->resume, m)) < 0) return cli_lib_error(ctx, rc);
     if (a->steps_set && (rc = sdd_model_set_steps(*m, a->train.steps)) < 0) return cli_lib_error(ctx, rc);
-    if (sdd_model_step(*m) >= sdd_model_total_steps(*m))
+    if (sdd_model_stopped(*m, NULL) > 0)
+        fprintf(stderr, "sddcell train: warning: the validation rule ended the training of %s at step %lld; it trains "
+                "no further (train a new model with --validation 0 to run all the steps)\n", a->resume,
+                (long long)sdd_model_stopped(*m, NULL));
+    else if (sdd_model_step(*m) >= sdd_model_total_steps(*m))
         fprintf(stderr, "sddcell train: warning: %s has done all its %lld steps; give --steps N to train further\n",
                 a->resume, (long long)sdd_model_total_steps(*m));
     sdd_model_set_checkpoint(*m, a->train.checkpoint_every, a->out);
@@ -204,6 +208,7 @@ static void print_model(FILE *fp, const char *path, const cJSON *j, const sdd_mo
 {
     const cJSON *t = cJSON_GetObjectItem(j, "train"), *lab = cJSON_GetObjectItem(j, "labels");
     const cJSON *sc = cJSON_GetObjectItem(j, "scaling"), *h = cJSON_GetObjectItem(t, "hidden");
+    const cJSON *v = cJSON_GetObjectItem(j, "validation");
     fprintf(fp, "file\t%s\nformat\tsddcell model (format %d), written by sddcell %s\n", path,
             cJSON_GetObjectItem(j, "format_version")->valueint, cJSON_GetObjectItem(j, "tool_version")->valuestring);
     fprintf(fp, "parameters\t%lld\ngenes\t%lld\n", (long long)sdd_model_n_params(m), (long long)sdd_model_n_genes(m));
@@ -217,6 +222,16 @@ static void print_model(FILE *fp, const char *path, const cJSON *j, const sdd_mo
             cJSON_GetObjectItem(t, "seed")->valuedouble);
     fprintf(fp, "scaling\t%s, M %g, bit scale %g\n", cJSON_GetObjectItem(sc, "mode")->valuestring,
             cJSON_GetObjectItem(sc, "M")->valuedouble, cJSON_GetObjectItem(sc, "bit_scale")->valuedouble);
+    if (cJSON_IsObject(v) && cJSON_GetObjectItem(v, "stopped")->valuedouble > 0)
+        fprintf(fp, "validation\tended training at step %.0f: the loss on %g of the cells rose; weights of step %.0f "
+                "(loss %.5f, lowest %.5f at step %.0f)\n", cJSON_GetObjectItem(v, "stopped")->valuedouble,
+                cJSON_GetObjectItem(t, "validation")->valuedouble, cJSON_GetObjectItem(v, "kept_step")->valuedouble,
+                cJSON_GetObjectItem(v, "kept_loss")->valuedouble, cJSON_GetObjectItem(v, "best_loss")->valuedouble,
+                cJSON_GetObjectItem(v, "best_step")->valuedouble);
+    else if (cJSON_IsObject(v))
+        fprintf(fp, "validation\t%.0f checks on %g of the cells; lowest loss %.5f at step %.0f\n",
+                cJSON_GetObjectItem(v, "checks")->valuedouble, cJSON_GetObjectItem(t, "validation")->valuedouble,
+                cJSON_GetObjectItem(v, "best_loss")->valuedouble, cJSON_GetObjectItem(v, "best_step")->valuedouble);
     if (cJSON_IsObject(lab))
         fprintf(fp, "labels\t%s (%d categories)\n", cJSON_GetObjectItem(lab, "key")->valuestring,
                 cJSON_GetArraySize(cJSON_GetObjectItem(lab, "categories")));

@@ -88,6 +88,27 @@ typedef struct {
     float *part;           /* [B/ROWS_PER_PIECE][3][max width] per-piece LayerNorm sums */
 } sdd_acts_t;
 
+/* The validation rule (validation.c, doc/method.md §6.3). */
+#define SDD_VAL_MAX_CELLS 500 /* cells set aside at most */
+#define SDD_VAL_MIN_CELLS 50  /* fewer (or fewer left to fit): no validation */
+#define SDD_VAL_TIMES 4       /* times t = k / (SDD_VAL_TIMES + 1) of each check */
+/* Which training cells are set aside (val) and which the batches are drawn from (fit),
+ * in file order; n_val = 0 and both NULL without validation. */
+typedef struct {
+    int64_t n_val, n_fit;
+    int64_t *val, *fit;
+} sdd_valset_t;
+/* The rule's state, saved with the model. */
+typedef struct {
+    int64_t checks;          /* checks made */
+    double best_loss;        /* lowest validation loss so far, at best_step */
+    int64_t best_step;
+    double kept_loss;        /* loss of the kept weights (m->kept), at kept_step */
+    int64_t kept_step;
+    int bad;                 /* checks in a row above the band since kept_step */
+    int64_t stopped;         /* step at which the rule ended training (0: it has not) */
+} sdd_valstate_t;
+
 struct sdd_model {
     sdd_netshape_t shape;
     int Esum;                          /* sum of block output widths */
@@ -116,6 +137,8 @@ struct sdd_model {
     double *lib_sizes;                 /* [n_lib] training library sizes (for --counts) */
     int64_t n_lib;
     sdd_train_opt_t opt;               /* options of the run (steps resolved) */
+    sdd_valstate_t val;                /* the validation rule's state */
+    float *kept;                       /* [n_params] EMA weights the rule keeps, or NULL */
     /* data-parallel training (sdd_model_set_parallel; not saved) */
     int rank, n_ranks;
     sdd_reduce_f reduce;
@@ -123,6 +146,18 @@ struct sdd_model {
     float *slots;                      /* [S/R][n_params + 1] slice gradients and loss */
     char opt_ckpt_path[4096];
 };
+
+/* The cells of ts that the rule sets aside for model m (m->opt.validation, seeded by
+ * m->opt.seed, stratified by the labels of a conditional model); none when too few. */
+int sdd_valset_make(const sdd_model_t *m, const sdd_trainset_t *ts, sdd_valset_t *v);
+void sdd_valset_free(sdd_valset_t *v);
+/* The EMA network's mean loss on the set-aside cells (fixed times and noise). Uses the
+ * model's activation arena, like a training step. */
+int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v, double *loss);
+/* Record a check of loss at the current step: returns 1 when training is to end (the
+ * kept weights are then the EMA weights and m->val.stopped is set), 0 to go on, or a
+ * negative code. */
+int sdd_val_check(sdd_model_t *m, double loss);
 
 /* Build the parameter table and views for `shape`; allocate parameters, gradients, Adam
  * state and EMA (zeroed) and an activation arena for max_batch rows. */

@@ -414,6 +414,12 @@ typedef struct {
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
     int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
     int precision;            /* SDD_PRECISION_*: the network's matrix products (FP32) */
+    double validation;        /* share of the training cells set aside to end training when
+                                 the loss on them rises (0.1; 0 = none; at most 500 cells,
+                                 none when fewer than 50 would be): doc/method.md §6.3 */
+    int64_t val_every;        /* steps between validation checks (250) */
+    int patience;             /* checks in a row above the band that end training (2) */
+    double val_tol;           /* the band: within this share of the lowest loss (0.002) */
     int grad_slices;          /* the batch's gradient is computed over this many equal
                                  slices and summed pairwise in a fixed order (1: whole;
                                  a power of two dividing batch): R processes that each
@@ -480,6 +486,9 @@ void sdd_pairwise_sum(float *const *parts, int n, int64_t len, float *out);
 int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path);
 /* Steps done so far, total steps, parameter count, genes. */
 int64_t sdd_model_step(const sdd_model_t *m);
+/* The step at which the validation rule ended training (0: it has not; the model then
+ * trains no further, whatever its step count), and the step whose EMA weights it kept. */
+int64_t sdd_model_stopped(const sdd_model_t *m, int64_t *kept_step);
 int64_t sdd_model_total_steps(const sdd_model_t *m);
 int64_t sdd_model_n_params(const sdd_model_t *m);
 int64_t sdd_model_n_genes(const sdd_model_t *m);

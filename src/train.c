@@ -45,6 +45,10 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     o->checkpoint_every = 0;
     o->checkpoint_path = NULL;
     o->grad_slices = 1;
+    o->validation = 0.1;
+    o->val_every = 250;
+    o->patience = 2;
+    o->val_tol = 0.002;
 }
 
 int sdd_train_opt_check(const sdd_train_opt_t *o)
@@ -74,6 +78,14 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
         o->batch % o->grad_slices)
         return sdd_error(SDD_EINVAL, "gradient slices must be a power of two in [1, 1024] that divides the batch size "
                          "(%lld), not %d", (long long)o->batch, o->grad_slices);
+    if (!(o->validation >= 0 && o->validation <= 0.5))
+        return sdd_error(SDD_EINVAL, "validation share must be in [0, 0.5], not %g", o->validation);
+    if (o->val_every < 1 || o->val_every > INT64_C(1000000000))
+        return sdd_error(SDD_EINVAL, "validation interval must be in [1, 1e9] steps, not %lld", (long long)o->val_every);
+    if (o->patience < 1 || o->patience > 1000)
+        return sdd_error(SDD_EINVAL, "patience must be in [1, 1000] checks, not %d", o->patience);
+    if (!(o->val_tol >= 0 && o->val_tol <= 1))
+        return sdd_error(SDD_EINVAL, "validation tolerance must be in [0, 1], not %g", o->val_tol);
     if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
         return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
     return SDD_OK;
@@ -100,6 +112,7 @@ int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s)
         t->value_mask = paper ? 0 : td.value_mask;
         t->precond = paper ? 0 : td.precond;
         t->lr_decay = td.lr_decay;
+        t->validation = paper ? 0 : td.validation;
     }
     if (s) {
         s->sampler = SDD_SAMPLER_DDIM;
@@ -370,15 +383,20 @@ void sdd_model_destroy(sdd_model_t *m)
     free(m->prep_json);
     free(m->lib_sizes);
     free(m->slots);
+    free(m->kept);
     free(m);
 }
 
-/* Draw the minibatch: cell indices with replacement, labels with dropout to the null class. */
-static void draw_batch(sdd_model_t *m, const sdd_trainset_t *ts, int B, int64_t *idx,
+/* Draw the minibatch: cell indices with replacement (from the cells the validation rule
+ * did not set aside), labels with dropout to the null class. */
+static void draw_batch(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *vs, int B, int64_t *idx,
                        int32_t *lab)
 {
     int nl = m->shape.n_labels;
-    for (int r = 0; r < B; r++) idx[r] = (int64_t)sdd_rng_below(&m->rng, (uint64_t)ts->n_cells);
+    if (vs->n_val > 0)
+        for (int r = 0; r < B; r++) idx[r] = vs->fit[sdd_rng_below(&m->rng, (uint64_t)vs->n_fit)];
+    else
+        for (int r = 0; r < B; r++) idx[r] = (int64_t)sdd_rng_below(&m->rng, (uint64_t)ts->n_cells);
     if (nl > 0)
         for (int r = 0; r < B; r++) {
             int32_t y = ts->labels[idx[r]];
@@ -402,6 +420,22 @@ static int check_trainset(const sdd_model_t *m, const sdd_trainset_t *ts)
     return SDD_OK;
 }
 
+/* After a step: the periodic checkpoint and the validation check. 1: training ends. */
+static int after_step(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *vs)
+{
+    double vl;
+    int rc, stop = 0;
+    if (vs->n_val > 0 && m->step % m->opt.val_every == 0) {
+        if ((rc = sdd_val_loss(m, ts, vs, &vl)) < 0 || (rc = sdd_val_check(m, vl)) < 0) return rc;
+        stop = rc;
+    }
+    if (m->rank == 0 && m->opt.checkpoint_every > 0 && m->opt.checkpoint_path && !stop &&
+        m->step % m->opt.checkpoint_every == 0 && m->step < m->opt.steps &&
+        (rc = sdd_model_save(m, m->opt.checkpoint_path)) < 0)
+        return rc;
+    return stop;
+}
+
 int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f progress, void *user)
 {
     int B = (int)m->opt.batch, D = m->shape.D, rc;
@@ -410,7 +444,10 @@ int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f pro
     float *x0 = NULL, *scratch = NULL;
     char status[64];
     double loss = 0;
+    sdd_valset_t vs = {0};
     if ((rc = check_trainset(m, ts)) < 0 || (rc = ensure_slots(m)) < 0) return rc;
+    if (m->val.stopped) return SDD_OK; /* the validation rule ended this run */
+    if ((rc = sdd_valset_make(m, ts, &vs)) < 0) return rc;
     idx = sdd_malloc((size_t)B * sizeof *idx);
     lab = sdd_malloc((size_t)B * sizeof *lab);
     x0 = sdd_malloc((size_t)B * D * sizeof *x0);
@@ -421,7 +458,7 @@ int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f pro
     }
     while (m->step < m->opt.steps) {
         sdd_rng_t at_start = m->rng; /* an abandoned step leaves the model as it was */
-        draw_batch(m, ts, B, idx, lab);
+        draw_batch(m, ts, &vs, B, idx, lab);
         sdd_encode_rows(m, &ts->X, idx, B, x0);
         if ((rc = sdd_train_step(m, x0, m->shape.n_labels > 0 ? lab : NULL, B, scratch, &loss)) == SDD_EINTR) {
             m->rng = at_start;
@@ -429,20 +466,19 @@ int sdd_model_train(sdd_model_t *m, const sdd_trainset_t *ts, sdd_progress_f pro
                            (long long)m->opt.steps);
             goto fail;
         }
-        if (rc < 0) goto fail;
-        if (m->rank == 0 && m->opt.checkpoint_every > 0 && m->opt.checkpoint_path &&
-            m->step % m->opt.checkpoint_every == 0 && m->step < m->opt.steps &&
-            (rc = sdd_model_save(m, m->opt.checkpoint_path)) < 0)
-            goto fail;
+        if (rc < 0 || (rc = after_step(m, ts, &vs)) < 0) goto fail;
         snprintf(status, sizeof status, "loss %.5f", loss);
+        if (rc == 1) break;
         if (progress && progress("train", m->step, m->opt.steps, status, user)) {
             rc = sdd_error(SDD_EINTR, "training interrupted at step %lld of %lld",
                            (long long)m->step, (long long)m->opt.steps);
             goto fail;
         }
     }
+    if (rc == 1 && progress) progress("train", m->step, m->step, status, user);
     rc = SDD_OK;
 fail:
+    sdd_valset_free(&vs);
     free(idx);
     free(lab);
     free(x0);
@@ -470,6 +506,11 @@ int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path)
 }
 
 int64_t sdd_model_step(const sdd_model_t *m) { return m->step; }
+int64_t sdd_model_stopped(const sdd_model_t *m, int64_t *kept_step)
+{
+    if (kept_step) *kept_step = m->val.kept_step;
+    return m->val.stopped;
+}
 int64_t sdd_model_total_steps(const sdd_model_t *m) { return m->opt.steps; }
 int64_t sdd_model_n_params(const sdd_model_t *m) { return m->n_params; }
 int64_t sdd_model_n_genes(const sdd_model_t *m) { return m->shape.G; }

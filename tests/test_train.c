@@ -348,6 +348,72 @@ done:
     sdd_trainset_destroy(ts);
 }
 
+/* The validation rule (validation.c): which cells are set aside, and the rule itself on
+ * a hand-made sequence of losses. */
+static void test_validation(void)
+{
+    sdd_trainset_t *ts = make_trainset(600, 12, 2, 5), *big = make_trainset(8000, 4, 0, 6);
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL, *mb = NULL;
+    sdd_valset_t v = {0}, w = {0};
+    int64_t per[2] = {0, 0}, tot[2] = {0, 0};
+    small_opt(&o);
+    o.validation = 0.1;
+    CHECK(sdd_model_create(ts, &o, &m) == 0 && m);
+    if (!m) goto done;
+    /* 60 of 600 cells, disjoint from the 540 fitted, both in file order, 30 of each label */
+    CHECK(sdd_valset_make(m, ts, &v) == 0 && v.n_val == 60 && v.n_fit == 540);
+    if (v.n_val == 60 && v.n_fit == 540) {
+        int64_t a = 0, b = 0, ok = 1;
+        for (int64_t i = 0; i < 600; i++) {
+            int in_v = a < 60 && v.val[a] == i, in_f = b < 540 && v.fit[b] == i;
+            ok &= in_v + in_f == 1;
+            a += in_v;
+            b += in_f;
+            tot[ts->labels[i]]++;
+            if (in_v) per[ts->labels[i]]++;
+        }
+        CHECK_MSG(ok, "validation and fitted cells must split the cells");
+        CHECK_MSG(per[0] == (tot[0] + 5) / 10 && per[1] == (tot[1] + 5) / 10, "stratified: %lld of %lld, %lld of %lld",
+                  (long long)per[0], (long long)tot[0], (long long)per[1], (long long)tot[1]);
+        CHECK(sdd_valset_make(m, ts, &w) == 0 && w.n_val == 60 && !memcmp(v.val, w.val, 60 * sizeof *v.val));
+    }
+    sdd_valset_free(&w);
+    m->opt.seed = 8; /* another seed, other cells */
+    CHECK(sdd_valset_make(m, ts, &w) == 0 && w.n_val == 60 && memcmp(v.val, w.val, 60 * sizeof *v.val));
+    sdd_valset_free(&w);
+    m->opt.validation = 0.05; /* 30 cells: too few, none */
+    CHECK(sdd_valset_make(m, ts, &w) == 0 && w.n_val == 0 && !w.val && !w.fit);
+    o.validation = 0.2; /* 1600 of 8000 capped at 500 */
+    CHECK(sdd_model_create(big, &o, &mb) == 0 && mb && sdd_valset_make(mb, big, &w) == 0 && w.n_val == 500 &&
+          w.n_fit == 7500);
+    sdd_valset_free(&w);
+    /* the rule, tolerance 1 %, patience 2; the EMA weights carry the step as a marker */
+    m->opt.val_tol = 0.01;
+    m->opt.patience = 2;
+    static const double loss[] = {1.0, 0.9, 0.905, 0.95, 0.8, 0.85, 0.86};
+    static const int want[] = {0, 0, 0, 0, 0, 0, 1}, kept[] = {10, 20, 30, 30, 50, 50, 50};
+    for (int k = 0; k < 7; k++) {
+        m->step = 10 * (k + 1);
+        for (int64_t i = 0; i < m->n_params; i++) m->ema[i] = (float)m->step;
+        int r = sdd_val_check(m, loss[k]);
+        CHECK_MSG(r == want[k] && m->val.kept_step == kept[k], "check %d: %d, kept step %lld", k, r,
+                  (long long)m->val.kept_step);
+    }
+    CHECK(m->val.stopped == 70 && m->val.best_step == 50 && m->val.best_loss == 0.8 && m->val.kept_loss == 0.8);
+    CHECK_MSG(m->ema[0] == 50.0f && m->ema[m->n_params - 1] == 50.0f && !m->kept,
+              "the kept weights (step 50) become the EMA weights");
+    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0 && m->step == 70); /* a stopped run trains no further */
+    o.validation = 0.6;
+    CHECK(sdd_train_opt_check(&o) == SDD_EINVAL && strstr(sdd_errdetail(), "validation"));
+done:
+    sdd_valset_free(&v);
+    sdd_model_destroy(m);
+    sdd_model_destroy(mb);
+    sdd_trainset_destroy(ts);
+    sdd_trainset_destroy(big);
+}
+
 int main(void)
 {
     const char *b = getenv("SDD_BUILDDIR");
@@ -359,6 +425,7 @@ int main(void)
     test_damaged();
     test_determinism();
     test_slices();
+    test_validation();
     char p[4200];
     snprintf(p, sizeof p, "%s/m.sdd", tmpdir);
     remove(p);

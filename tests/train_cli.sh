@@ -51,6 +51,30 @@ else
     echo "FAIL: no checkpoint after SIGINT"; fail=1
 fi
 
+# The validation rule: 100 of the 1000 cells set aside; the loss on them rises after
+# about 1000 steps of this small network, and training ends with the weights of the last
+# check within the band. A run saved between the kept check and the end (at 1060, one
+# check above the band at 1050) and resumed ends as the straight run does: the kept
+# weights come back from the file. A stopped model trains no further.
+V="-n 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --val-every 50 --seed 3"
+"$BIN" --threads 1 train $V --steps 4000 -o "$T/v.sdd" "$DATA" 2>"$T/v.err"
+ck 'grep -q "validation loss rose for 2 checks: training ends at step" "$T/v.err"' "the rule ends training"
+vstop=$("$BIN" info "$T/v.sdd" | sed -n 's/^steps\t\([0-9]*\) of 4000.*/\1/p')
+vkept=$("$BIN" info --json "$T/v.sdd" | sed -n 's/.*"kept_step":[[:space:]]*\([0-9]*\).*/\1/p' | head -1)
+ck '[ -n "$vstop" ] && [ "$vstop" -lt 4000 ] && [ -n "$vkept" ] && [ "$vkept" -eq $((vstop - 100)) ]' \
+   "stopped at '$vstop' with the weights of '$vkept' (patience 2, a check every 50 steps)"
+ck '"$BIN" info "$T/v.sdd" | grep -q "^validation	ended training at step $vstop"' "info says where training ended"
+if [ -n "$vstop" ]; then
+    mid=$((vstop - 40))
+    "$BIN" --threads 2 --quiet train $V --steps $mid -o "$T/w.sdd" "$DATA"
+    "$BIN" --threads 1 --quiet train $V --resume "$T/w.sdd" --steps 4000 -o "$T/w.sdd" "$DATA"
+    ck 'cmp -s "$T/v.sdd" "$T/w.sdd"' "saved at $mid (kept weights in the file) and resumed differs from the straight run"
+    "$BIN" --quiet train $V --resume "$T/w.sdd" --steps 5000 -o "$T/w2.sdd" "$DATA" 2>"$T/w.err"
+    ck 'grep -q "the validation rule ended the training" "$T/w.err"' "resuming a stopped model says so"
+    ck '"$BIN" info "$T/w2.sdd" | grep -q "^steps	$vstop of 5000"' "a stopped model trains no further"
+fi
+"$BIN" train $V --validation 0.7 -o "$T/z.sdd" "$DATA" 2>"$T/err"; ck '[ $? -eq 1 ]' "--validation above 0.5"
+
 # misuse
 "$BIN" train "$DATA" >/dev/null 2>&1; ck '[ $? -eq 1 ]' "missing -o"
 "$BIN" train --hidden 1,2 -o x "$DATA" >/dev/null 2>&1; ck '[ $? -eq 1 ]' "bad --hidden"

@@ -63,6 +63,7 @@ static cJSON *recipe_json(const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
     cJSON *r = cJSON_CreateObject();
     if (!r) return NULL;
     cJSON_AddNumberToObject(r, "train_steps", (double)to->steps);
+    cJSON_AddNumberToObject(r, "validation", to->validation);
     cJSON_AddNumberToObject(r, "batch", (double)to->batch);
     cJSON_AddNumberToObject(r, "lr", to->lr);
     cJSON_AddNumberToObject(r, "value_mask", to->value_mask);
@@ -352,6 +353,11 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     crc = CLI_FAIL;
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
     if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
+    if (mj && cJSON_GetObjectItem(mj, "recipe")) { /* the steps the run took: the validation rule may end it early */
+        int64_t kept = 0, stopped = sdd_model_stopped(m, &kept);
+        cJSON_AddNumberToObject(cJSON_GetObjectItem(mj, "recipe"), "trained_steps", (double)sdd_model_step(m));
+        cJSON_AddNumberToObject(cJSON_GetObjectItem(mj, "recipe"), "kept_step", (double)(stopped ? kept : sdd_model_step(m)));
+    }
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
         crc = CLI_FAIL;

@@ -88,7 +88,7 @@ typedef struct {
     float *part;           /* [B/ROWS_PER_PIECE][3][max width] per-piece LayerNorm sums */
 } sdd_acts_t;
 
-/* The validation rule (validation.c, doc/method.md §6.3). */
+/* The validation rule (validation.c, doc/method.md §6.9). */
 #define SDD_VAL_MAX_CELLS 500 /* cells set aside at most */
 #define SDD_VAL_MIN_CELLS 50  /* fewer (or fewer left to fit): no validation */
 #define SDD_VAL_TIMES 4       /* times t = k / (SDD_VAL_TIMES + 1) of each check */

@@ -416,7 +416,7 @@ typedef struct {
     int precision;            /* SDD_PRECISION_*: the network's matrix products (FP32) */
     double validation;        /* share of the training cells set aside to end training when
                                  the loss on them rises (0.1; 0 = none; at most 500 cells,
-                                 none when fewer than 50 would be): doc/method.md §6.3 */
+                                 none when fewer than 50 would be): doc/method.md §6.9 */
     int64_t val_every;        /* steps between validation checks (250) */
     int patience;             /* checks in a row above the band that end training (2) */
     double val_tol;           /* the band: within this share of the lowest loss (0.002) */

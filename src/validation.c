@@ -1,6 +1,6 @@
 /*
  * validation.c: the validation rule that ends training before the model fits its
- * training cells at the cost of cells it has not seen (doc/method.md §6.3).
+ * training cells at the cost of cells it has not seen (doc/method.md §6.9).
  *
  * A share of the training set (opt.validation, at most SDD_VAL_MAX_CELLS cells, chosen
  * by sdd_holdout_split with a seed derived from the training seed and stratified by the

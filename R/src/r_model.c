@@ -118,6 +118,13 @@ static void fill_train(SEXP opts, sdd_train_opt_t *to)
     opt_dbl(opts, "ema", &to->ema);
     opt_dbl(opts, "bit_scale", &to->bit_scale);
     opt_dbl(opts, "clip", &to->clip);
+    opt_dbl(opts, "validation", &to->validation);
+    opt_int(opts, "val_every", &to->val_every);
+    {
+        int64_t p = to->patience;
+        opt_int(opts, "patience", &p);
+        to->patience = p < 1 || p > 1000 ? 0 : (int)p; /* the option check says what is wrong */
+    }
     to->sparsity_bits = opt_flag(opts, "sparsity_bits", to->sparsity_bits);
     if (scale) {
         if (strcmp(scale, "global") && strcmp(scale, "gene")) Rf_error("scale must be 'global' or 'gene'");

@@ -42,6 +42,8 @@ test_that("a dgCMatrix of counts trains like the file it came from", {
   expect_equal(sdd_model_genes(a), sdd_model_genes(b))
   expect_identical(sdd_sample(a, 10, steps = 3), sdd_sample(b, 10, steps = 3))
   expect_error(sdd_train(unname(x)), "names")
+  expect_error(sdd_train(x, steps = 3, validation = 0.7), "validation share")
+  expect_error(sdd_train(x, steps = 3, patience = 0), "patience")
 })
 
 test_that("labels make a conditional model and labelled samples", {

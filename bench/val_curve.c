@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     sdd_preset_apply("fast", &to, NULL);
     to.seed = (uint64_t)seed;
     to.steps = every;
-    sdd_model_set_threads((int)th);
+    sdd_set_threads((int)th);
     if (sdd_prep_run(argv[1], &po, &ts) < 0 || sdd_model_create(ts, &to, &m) < 0) {
         fprintf(stderr, "val_curve: %s\n", sdd_errdetail());
         return 1;

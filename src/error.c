@@ -108,6 +108,15 @@ void sdd_set_interrupt_hook(int (*poll)(void *user), void *user)
 
 int sdd_interrupt_requested(void) { return interrupt_poll && interrupt_poll(interrupt_user) != 0; }
 
+char *sdd_tmp_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0, n = strlen(path) + 32;
+    char *t = sdd_malloc(n);
+    if (t) snprintf(t, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, path + dirlen, (long)getpid());
+    return t;
+}
+
 /* Temporary files in flight, for sdd_tmp_remove_all in a signal handler: a slot is
  * claimed atomically (threads may write files at the same time), marked in use only
  * after its name is complete, and the remover only reads. */

@@ -62,9 +62,12 @@ void sdd_error_clear(void);
 void sdd_set_interrupt_hook(int (*poll)(void *user), void *user);
 
 /* Temporary files. Every writer creates its output under a temporary name beside it and
- * renames it when complete. sdd_tmp_track / sdd_tmp_untrack record the names in flight
+ * renames it when complete. sdd_tmp_path gives that name for `path`: ".NAME.tmp.PID" in
+ * path's directory (a hidden file; allocated, free with free(); NULL on out-of-memory).
+ * sdd_tmp_track / sdd_tmp_untrack record the names in flight
  * (up to 8 at a time; more are not recorded); sdd_tmp_remove_all unlinks them and is
  * async-signal-safe, for a front end that must end at once on a signal. */
+char *sdd_tmp_path(const char *path);
 void sdd_tmp_track(const char *path);
 void sdd_tmp_untrack(const char *path);
 void sdd_tmp_remove_all(void);
@@ -499,7 +502,7 @@ int64_t sdd_model_n_genes(const sdd_model_t *m);
  * (process-wide: the last call wins). Reading and writing files goes through libhdf5,
  * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
  * one thread at a time unless H5is_library_threadsafe says otherwise. */
-void sdd_model_set_threads(int threads);
+void sdd_set_threads(int threads);
 /* The CPUs this process may use: the CPUs of its affinity mask (sched_getaffinity),
  * capped by the CPU bandwidth limit of its cgroup or an ancestor's (cgroup v2 cpu.max,
  * v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded up; at least 1, at most 1024. The

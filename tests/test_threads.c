@@ -7,6 +7,7 @@
  * the setting.
  */
 #include "blas.h"
+#include "sample_internal.h"
 #include "tap.h"
 #include "trainset_fixture.h"
 #include <dirent.h>

@@ -4,6 +4,7 @@
  * a bit-identical model with 1 and 2 BLAS threads; an interrupted and resumed run equals
  * the uninterrupted one bit for bit. */
 #include "nn.h"
+#include "sample_internal.h"
 #include "tap.h"
 #include "trainset_fixture.h"
 #include <math.h>

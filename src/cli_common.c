@@ -130,8 +130,7 @@ int cli_lib_error(const cli_ctx_t *ctx, int rc)
 
 int cli_print_usage(const cli_ctx_t *ctx, FILE *fp)
 {
-    const cli_cmd_t *c = cli_find(ctx->cmd);
-    if (c) fputs(c->usage, fp);
+    if (ctx->usage) fputs(ctx->usage, fp);
     return CLI_OK;
 }
 

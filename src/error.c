@@ -9,8 +9,6 @@
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hdf5.h>
-#include <gsl/gsl_errno.h>
 
 static _Thread_local char err_detail[1024];
 
@@ -178,22 +176,4 @@ int sdd_tmp_commit(const char *tmp, const char *path)
         close(fd);
     }
     return 0;
-}
-
-/* Registered by the reading stage (lzf.c); weak so the core links without it. */
-int sdd_lzf_register(void) __attribute__((weak));
-
-int sdd_init(void)
-{
-    static int done;
-    if (done) return SDD_OK;
-    if (H5open() < 0) return sdd_error(SDD_EIO, "HDF5 library failed to initialise");
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    gsl_set_error_handler_off();
-    if (sdd_lzf_register) {
-        int rc = sdd_lzf_register();
-        if (rc < 0) return rc;
-    }
-    done = 1;
-    return SDD_OK;
 }

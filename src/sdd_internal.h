@@ -80,6 +80,15 @@ int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const
  * (Mann-Whitney with average ranks). NaN if a class is empty. */
 double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n);
 
+/* mixing.c: a value with its index, ordered by value then index (qsort with sdd_vi_cmp),
+ * and average ranks (1-based) of x[n] into r[n], ties sharing the mean of their ranks. */
+typedef struct {
+    double v;
+    int64_t i;
+} sdd_vi_t;
+int sdd_vi_cmp(const void *a, const void *b);
+int sdd_average_ranks(const double *x, int64_t n, double *r);
+
 /* embed.c: UMAP's graph and layout for sdd_embed_run. */
 /* UMAP's fuzzy simplicial set from kNN lists that start with the cell itself (umap-learn
  * smooth_knn_dist, local_connectivity 1, then compute_membership_strengths and the fuzzy

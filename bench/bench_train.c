@@ -95,7 +95,7 @@ static double sgemm_rate(double flops, int reps, int native, int threads)
         if (r > 0 && rate > best) best = rate; /* first round warms up */
     }
     free(A); free(Bm); free(C);
-    sdd_blas_set_threads(threads);
+    sdd_set_threads(threads);
     return best;
 }
 
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
     ts.gene_names = calloc((size_t)G, sizeof(char *));
     for (int64_t j = 0; j < G; j++) ts.gene_names[j] = "g";
     free(dense);
-    sdd_blas_set_threads((int)T);
+    sdd_set_threads((int)T);
     sdd_train_opt_t o;
     sdd_train_opt_init(&o);
     o.batch = B;

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     to.steps = steps;
     to.lr = lr;
     win.w = (int)w;
-    sdd_model_set_threads((int)th);
+    sdd_set_threads((int)th);
     double t0 = sdd_realtime();
     if (sdd_prep_run(argv[1], &po, &ts) < 0 || sdd_model_create(ts, &to, &m) < 0 ||
         sdd_model_train(m, ts, record, &win) < 0) {

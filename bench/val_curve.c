@@ -141,7 +141,7 @@ int main(int argc, char **argv)
     to.seed = (uint64_t)seed;
     to.steps = every;
     to.validation = 0; /* the whole curve: the validation rule would end it */
-    sdd_model_set_threads((int)th);
+    sdd_set_threads((int)th);
     if (sdd_prep_run(argv[1], &po, &ts) < 0 || sdd_model_create(ts, &to, &m) < 0) {
         fprintf(stderr, "val_curve: %s\n", sdd_errdetail());
         return 1;

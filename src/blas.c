@@ -240,7 +240,7 @@ void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float 
         }
 }
 
-void sdd_blas_set_threads(int n)
+void sdd_set_threads(int n)
 {
     n = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
     pthread_mutex_lock(&pool.mu);
@@ -303,11 +303,6 @@ void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx)
     j.ctx = ctx;
     j.n_pieces = n_pieces;
     run_job(&j);
-}
-
-void sdd_model_set_threads(int threads)
-{
-    sdd_blas_set_threads(threads);
 }
 
 int sdd_blas_get_threads(void)

@@ -43,10 +43,8 @@ double sdd_gemm_seconds(int reset);
 /* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
  * returns when all are done. Callers cut work by shape only, never by thread count. */
 void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
-/* The compute threads (sdd_model_set_threads in sddcell.h has the contract): set the
- * count (>= 1, the caller's thread included; lowering it ends and joins the workers
- * beyond it), and read the setting. */
-void sdd_blas_set_threads(int n);
+/* The compute threads' setting (sdd_set_threads in sddcell.h sets it and has the
+ * contract). */
 int sdd_blas_get_threads(void);
 /* Workers running now (tests: never more than the setting minus one). */
 int sdd_blas_running_workers(void);

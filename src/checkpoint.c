@@ -157,8 +157,7 @@ static int write_section(FILE *f, const void *p, size_t n, uint64_t *h)
 int sdd_model_save(const sdd_model_t *m, const char *path)
 {
     ckpt_header_t hd;
-    char tmp[4200];
-    char *json = NULL;
+    char *tmp = NULL, *json = NULL;
     FILE *f = NULL;
     uint64_t h = 0xcbf29ce484222325ULL;
     size_t n = (size_t)m->n_params * sizeof(float), g = (size_t)m->shape.G * sizeof(float);
@@ -183,7 +182,10 @@ int sdd_model_save(const sdd_model_t *m, const char *path)
     hd.sections = m->kept ? 1 : 0;
     if (!(json = sdd_model_json(m))) return sdd_error(SDD_ENOMEM, "out of memory writing model metadata");
     hd.json_bytes = strlen(json);
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    if (!(tmp = sdd_tmp_path(path))) {
+        free(json);
+        return SDD_ENOMEM;
+    }
     sdd_tmp_track(tmp);
     if (!(f = fopen(tmp, "wb"))) {
         rc = sdd_error(SDD_EIO, "%s: cannot create: %s", tmp, strerror(errno));
@@ -214,6 +216,7 @@ fail:
         remove(tmp);
     }
     sdd_tmp_untrack(tmp);
+    free(tmp);
     free(json);
     return rc;
 }

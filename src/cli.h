@@ -19,6 +19,7 @@ typedef struct {
     int verbose;        /* -v: debug log and a closing resource line */
     int quiet;          /* --quiet: errors and warnings only, no progress */
     const char *cmd;    /* subcommand name, for messages */
+    const char *usage;  /* its usage text, for --help and misuse */
     int argc;           /* the original command line, for the closing line and uns */
     char **argv;
 } cli_ctx_t;
@@ -44,8 +45,6 @@ int cli_lib_error(const cli_ctx_t *ctx, int rc);
 int cli_usage_error(const cli_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the usage of the current command on stdout (for --help); returns CLI_OK. */
 int cli_print_usage(const cli_ctx_t *ctx, FILE *fp);
-/* Look up a command by name (NULL if unknown). */
-const cli_cmd_t *cli_find(const char *name);
 
 /* Progress callback for library stages: a redrawn bar on a terminal, a log line every
  * few seconds otherwise, nothing with --quiet. `user` is the cli_ctx_t. Returns non-zero

@@ -106,7 +106,7 @@ int cli_setup(cli_ctx_t *ctx)
     cli_catch_signals(ctx);
     sdd_log_set_sink(stderr_sink, NULL);
     sdd_log_set_level(ctx->verbose ? SDD_LOG_DEBUG : ctx->quiet ? SDD_LOG_WARNING : SDD_LOG_INFO);
-    sdd_model_set_threads(ctx->threads);
+    sdd_set_threads(ctx->threads);
     return 0;
 }
 
@@ -130,8 +130,7 @@ int cli_lib_error(const cli_ctx_t *ctx, int rc)
 
 int cli_print_usage(const cli_ctx_t *ctx, FILE *fp)
 {
-    const cli_cmd_t *c = cli_find(ctx->cmd);
-    if (c) fputs(c->usage, fp);
+    if (ctx->usage) fputs(ctx->usage, fp);
     return CLI_OK;
 }
 
@@ -234,12 +233,10 @@ cJSON *cli_provenance(const cli_ctx_t *ctx, cJSON **section)
 
 int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json)
 {
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len), *text = cJSON_Print(json);
+    char *tmp = sdd_tmp_path(path), *text = cJSON_Print(json);
     FILE *f = NULL;
     int ok = 0;
     if (tmp && text) {
-        snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
         sdd_tmp_track(tmp);
         if ((f = fopen(tmp, "w"))) {
             ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;

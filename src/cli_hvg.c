@@ -53,12 +53,10 @@ static int write_tsv(FILE *fp, const sdd_hvg_t *h, const sdd_dataset_t *md)
 static int write_tsv_file(const cli_ctx_t *ctx, const char *path, const sdd_hvg_t *h,
                           const sdd_dataset_t *md)
 {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
+    char *tmp = sdd_tmp_path(path);
     FILE *fp;
     int bad;
     if (!tmp) return cli_error(ctx, "out of memory");
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
     sdd_tmp_track(tmp);
     if (!(fp = fopen(tmp, "w"))) {
         cli_error(ctx, "%s: cannot write: %s", tmp, strerror(errno));

@@ -57,12 +57,10 @@ void cli_report_abandon(const cli_report_opt_t *o)
 /* Write len bytes to path through a temporary name; 0 or -1 (errno kept). */
 static int write_file(const char *path, const char *data, size_t len)
 {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
+    char *tmp = sdd_tmp_path(path);
     FILE *f;
     int ok = 0;
     if (!tmp) return -1;
-    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
     sdd_tmp_track(tmp);
     if ((f = fopen(tmp, "wb"))) {
         ok = fwrite(data, 1, len, f) == len;

@@ -82,6 +82,16 @@ static cJSON *recipe_json(const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
     return r;
 }
 
+/* The steps the run took into the recipe: the validation rule may end training early. */
+static void add_trained_steps(cJSON *mj, const sdd_model_t *m)
+{
+    cJSON *r = mj ? cJSON_GetObjectItem(mj, "recipe") : NULL;
+    int64_t kept = 0, stopped = sdd_model_stopped(m, &kept);
+    if (!r) return;
+    cJSON_AddNumberToObject(r, "trained_steps", (double)sdd_model_step(m));
+    cJSON_AddNumberToObject(r, "kept_step", (double)(stopped ? kept : sdd_model_step(m)));
+}
+
 /* The figures (held-out protocol or against the training cells), then the run's own keys. */
 static cJSON *metrics_json(const sdd_eval_t *e, const sdd_heldout_eval_t *h, const char *input,
                            const outputs_t *out, const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
@@ -265,6 +275,35 @@ static int build_report(cli_ctx_t *ctx, const sim_opt_t *s, const char *input, c
     return rc;
 }
 
+/* The integer counts cnt against the real counts: the held-out cells' (with the
+ * training cells' as the floor, *cf) when heldout, else the training cells'. */
+static int evaluate_counts(const sdd_trainset_t *ts, int heldout, const sdd_csr_t *cnt, sdd_csr_t *real_cnt,
+                           sdd_csr_t *floor_cnt, sdd_counts_eval_t *ce, sdd_counts_eval_t *cf)
+{
+    int rc;
+    if ((rc = sdd_trainset_counts(ts, heldout, real_cnt)) < 0 || (rc = sdd_counts_evaluate(real_cnt, cnt, ce)) < 0)
+        return rc;
+    if (heldout && ((rc = sdd_trainset_counts(ts, 0, floor_cnt)) < 0 ||
+                    (rc = sdd_counts_evaluate(real_cnt, floor_cnt, cf)) < 0))
+        return rc;
+    return SDD_OK;
+}
+
+/* The closing lines on stderr: the held-out figures, or those against the training cells,
+ * then the counts' (ce NULL: none). */
+static void summary(cli_ctx_t *ctx, const sdd_eval_t *e, const sdd_heldout_eval_t *h, const sdd_counts_eval_t *ce,
+                    const sdd_counts_eval_t *cf, double secs)
+{
+    if (h) cli_heldout_summary(ctx, h, secs);
+    else if (!ctx->quiet)
+        fprintf(stderr,
+                "[M::simulate] against the training cells: sparsity real %.2f%% synthetic %.2f%%; SCC %.4f "
+                "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
+                100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
+                e->knn_auc, secs);
+    if (ce) cli_counts_summary(ctx, ce, h ? cf : NULL);
+}
+
 int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     sim_opt_t s;
@@ -336,11 +375,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
         unlink(out.h5ad);
         goto lib_fail;
     }
-    /* counts against the real counts: held-out (floor: the training cells), else training */
-    if (s.counts && ((rc = sdd_trainset_counts(ts, h != NULL, &real_cnt)) < 0 ||
-                     (rc = sdd_counts_evaluate(&real_cnt, &cnt, &ce)) < 0 ||
-                     (h && ((rc = sdd_trainset_counts(ts, 0, &floor_cnt)) < 0 ||
-                            (rc = sdd_counts_evaluate(&real_cnt, &floor_cnt, &cf)) < 0)))) {
+    if (s.counts && (rc = evaluate_counts(ts, h != NULL, &cnt, &real_cnt, &floor_cnt, &ce, &cf)) < 0) {
         unlink(out.h5ad);
         goto lib_fail;
     }
@@ -353,11 +388,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     crc = CLI_FAIL;
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
     if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
-    if (mj && cJSON_GetObjectItem(mj, "recipe")) { /* the steps the run took: the validation rule may end it early */
-        int64_t kept = 0, stopped = sdd_model_stopped(m, &kept);
-        cJSON_AddNumberToObject(cJSON_GetObjectItem(mj, "recipe"), "trained_steps", (double)sdd_model_step(m));
-        cJSON_AddNumberToObject(cJSON_GetObjectItem(mj, "recipe"), "kept_step", (double)(stopped ? kept : sdd_model_step(m)));
-    }
+    add_trained_steps(mj, m);
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
         crc = CLI_FAIL;
@@ -368,14 +399,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
         unlink(out.json);
         goto done;
     }
-    if (h) cli_heldout_summary(ctx, h, secs[0] + secs[1] + secs[2] + secs[3]);
-    else if (!ctx->quiet)
-        fprintf(stderr,
-                "[M::simulate] against the training cells: sparsity real %.2f%% synthetic %.2f%%; SCC %.4f "
-                "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
-                100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
-                e->knn_auc, secs[0] + secs[1] + secs[2] + secs[3]);
-    if (s.counts) cli_counts_summary(ctx, &ce, h ? &cf : NULL);
+    summary(ctx, e, h, s.counts ? &ce : NULL, &cf, secs[0] + secs[1] + secs[2] + secs[3]);
     crc = CLI_OK;
     goto done;
 lib_fail:

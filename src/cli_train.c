@@ -113,7 +113,7 @@ static int train_run(int argc, char **argv, cli_ctx_t *ctx, int rank, int size, 
                              "(%d processes), e.g. --grad-slices %d; one process with the same S gives the same model",
                              size, size, size, size > 4 ? size : 4);
     if (any_failed(size, rank, st != CLI_OK, show)) return st != CLI_OK ? st : CLI_FAIL;
-    sdd_model_set_threads(ctx->threads);
+    sdd_set_threads(ctx->threads);
     if ((rc = sdd_prep_run(a.input, &a.prep, &ts)) < 0) st = cli_lib_error(ctx, rc);
     else if ((st = get_model(ctx, &a, ts, &m)) == 0 && size > 1 &&
              (rc = sdd_model_set_parallel(m, rank, size, cli_mpi_reduce, NULL)) < 0)

@@ -772,16 +772,6 @@ static int write_all(cat_t *c)
     return SDD_OK;
 }
 
-/* ".NAME.tmp.PID" beside path. */
-static char *temp_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0, n = strlen(path) + 40;
-    char *t = sdd_malloc(n);
-    if (t) snprintf(t, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, path + dirlen, (long)getpid());
-    return t;
-}
-
 int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts)
 {
     cat_t c = {.out = out, .parts = parts, .n = n_parts, .fout = H5I_INVALID_HID};
@@ -792,7 +782,7 @@ int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts)
         if (strcmp(parts[p], out) == 0)
             return sdd_error(SDD_EINVAL, "%s: is both the output and part %d", out, p + 1);
     if ((rc = sdd_init()) < 0) return rc;
-    if (!(c.rows = sdd_calloc((size_t)n_parts, sizeof *c.rows)) || !(tmp = temp_name(out))) {
+    if (!(c.rows = sdd_calloc((size_t)n_parts, sizeof *c.rows)) || !(tmp = sdd_tmp_path(out))) {
         free(c.rows);
         return SDD_ENOMEM;
     }

@@ -146,7 +146,6 @@ int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_emb
     cJSON *uns = NULL;
     char *tmp = NULL;
     float *pcs = NULL;
-    size_t len = strlen(path) + 40;
     int rc = SDD_ENOMEM, n_obs = 0;
 
     memset(&ds, 0, sizeof ds);
@@ -155,12 +154,11 @@ int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_emb
     obsm[0].name = "X_pca", obsm[0].rows = e->n, obsm[0].cols = e->pca.k;
     obsm[1].name = "X_umap", obsm[1].rows = e->n, obsm[1].cols = 2, obsm[1].data = e->umap;
     ds.obsm = obsm, ds.n_obsm = e->umap ? 2 : 1;
-    if (!(tmp = sdd_malloc(len)) || !(ds.cell_names = unique_names(pair, e->n)) ||
+    if (!(tmp = sdd_tmp_path(path)) || !(ds.cell_names = unique_names(pair, e->n)) ||
         !(obsm[0].data = to_float(e->pca.scores, e->n * e->pca.k)) || !(pcs = loadings(&e->pca)) ||
         !(uns = make_uns(e, uns_extra)) || (rc = make_obs(pair, e, label_key, obs, &n_obs)) < 0)
         goto fail;
     ds.obs = obs, ds.n_obs = n_obs;
-    snprintf(tmp, len, "%s.partial%ld.h5ad", path, (long)getpid());
     sdd_tmp_track(tmp);
     if ((rc = sdd_h5ad_write(tmp, &ds, uns)) < 0) goto fail;
     if ((rc = sdd_h5ad_add_dense(tmp, "varm", "PCs", pcs, pair->G, e->pca.k)) < 0 ||
@@ -190,11 +188,9 @@ fail:
 int sdd_embed_write_tsv(const char *path, const sdd_pair_t *pair, const sdd_embed_t *e)
 {
     char **names = unique_names(pair, e->n), *tmp = NULL;
-    size_t len = strlen(path) + 40;
     FILE *f = NULL;
     int ok = 0;
-    if (!names || !(tmp = sdd_malloc(len))) goto done;
-    snprintf(tmp, len, "%s.partial%ld", path, (long)getpid());
+    if (!names || !(tmp = sdd_tmp_path(path))) goto done;
     sdd_tmp_track(tmp);
     if (!(f = fopen(tmp, "w"))) goto done;
     fputs("cell_id\tsource\tlabel", f);

@@ -9,8 +9,6 @@
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hdf5.h>
-#include <gsl/gsl_errno.h>
 
 static _Thread_local char err_detail[1024];
 
@@ -108,6 +106,15 @@ void sdd_set_interrupt_hook(int (*poll)(void *user), void *user)
 
 int sdd_interrupt_requested(void) { return interrupt_poll && interrupt_poll(interrupt_user) != 0; }
 
+char *sdd_tmp_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0, n = strlen(path) + 32;
+    char *t = sdd_malloc(n);
+    if (t) snprintf(t, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, path + dirlen, (long)getpid());
+    return t;
+}
+
 /* Temporary files in flight, for sdd_tmp_remove_all in a signal handler: a slot is
  * claimed atomically (threads may write files at the same time), marked in use only
  * after its name is complete, and the remover only reads. */
@@ -169,22 +176,4 @@ int sdd_tmp_commit(const char *tmp, const char *path)
         close(fd);
     }
     return 0;
-}
-
-/* Registered by the reading stage (lzf.c); weak so the core links without it. */
-int sdd_lzf_register(void) __attribute__((weak));
-
-int sdd_init(void)
-{
-    static int done;
-    if (done) return SDD_OK;
-    if (H5open() < 0) return sdd_error(SDD_EIO, "HDF5 library failed to initialise");
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    gsl_set_error_handler_off();
-    if (sdd_lzf_register) {
-        int rc = sdd_lzf_register();
-        if (rc < 0) return rc;
-    }
-    done = 1;
-    return SDD_OK;
 }

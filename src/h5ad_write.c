@@ -580,17 +580,6 @@ static int write_file(const wr_t *w, hid_t file, const sdd_dataset_t *ds, const 
     return SDD_OK;
 }
 
-/* ".NAME.tmp.PID" beside path. */
-static char *temp_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0, n = strlen(path) + 40;
-    char *t = sdd_malloc(n);
-    if (!t) return NULL;
-    snprintf(t, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, path + dirlen, (long)getpid());
-    return t;
-}
-
 /* Create the temporary file ourselves first: errno gives a clearer message than HDF5
  * ("No such file or directory", "Permission denied"). */
 static int create_temp(const char *path, const char *tmp)
@@ -633,7 +622,7 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
 
     if (!path || !*path || !ds) return sdd_error(SDD_EINVAL, "h5ad writer: no path or dataset");
     if ((rc = check_input(path, ds, uns_json)) < 0 || (rc = sdd_init()) < 0) return rc;
-    if (!(tmp = temp_name(path))) return SDD_ENOMEM;
+    if (!(tmp = sdd_tmp_path(path))) return SDD_ENOMEM;
     sdd_tmp_track(tmp);
     if ((rc = create_temp(path, tmp)) < 0) goto fail;
     created = 1;

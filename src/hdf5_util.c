@@ -15,6 +15,7 @@
  *  - messages: every error names the file and the element ("a.h5ad: X/indptr: ...").
  */
 #include "h5_util.h"
+#include <gsl/gsl_errno.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -777,4 +778,19 @@ int sdd_h5_load_strings(hid_t loc, const char *path, int64_t expect, char ***out
     rc = sdd_h5_read_strings(d, expect, out, n);
     sdd_h5_close(d);
     return rc;
+}
+
+/* The libraries under libsddcell, set up once: HDF5 quiet (its errors come back as codes
+ * and the detail string), GSL's abort handler off, the LZF filter registered. */
+int sdd_init(void)
+{
+    static int done;
+    int rc;
+    if (done) return SDD_OK;
+    if (H5open() < 0) return sdd_error(SDD_EIO, "HDF5 library failed to initialise");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    gsl_set_error_handler_off();
+    if ((rc = sdd_lzf_register()) < 0) return rc;
+    done = 1;
+    return SDD_OK;
 }

@@ -296,7 +296,8 @@ const cli_cmd_t cli_commands[] = {
      "  -h, --help             show this help\n"},
     {NULL, NULL, NULL, NULL}};
 
-const cli_cmd_t *cli_find(const char *name)
+/* Look up a command by name (NULL if unknown). */
+static const cli_cmd_t *cli_find(const char *name)
 {
     for (const cli_cmd_t *c = cli_commands; c->name; c++)
         if (strcmp(c->name, name) == 0) return c;
@@ -432,6 +433,7 @@ int main(int argc, char **argv)
         return CLI_FAIL;
     }
     ctx.cmd = cmd->name;
+    ctx.usage = cmd->usage;
     if (cli_setup(&ctx) != 0) {
         free(args);
         return CLI_FAIL;

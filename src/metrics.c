@@ -28,18 +28,6 @@
 #include "sdd_internal.h"
 #include <math.h>
 
-typedef struct {
-    double v;
-    int64_t i;
-} vi_t;
-
-static int cmp_vi(const void *a, const void *b)
-{
-    const vi_t *x = a, *y = b;
-    if (x->v != y->v) return x->v < y->v ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -50,23 +38,6 @@ static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
-}
-
-/* Average ranks (1-based) of x[n] into r[n]; ties share the mean of their ranks. */
-static int average_ranks(const double *x, int64_t n, double *r)
-{
-    vi_t *p = sdd_malloc((size_t)n * sizeof *p + 1);
-    if (!p) return SDD_ENOMEM;
-    for (int64_t i = 0; i < n; i++) p[i].v = x[i], p[i].i = i;
-    qsort(p, (size_t)n, sizeof *p, cmp_vi);
-    for (int64_t a = 0; a < n;) {
-        int64_t b = a;
-        while (b + 1 < n && p[b + 1].v == p[a].v) b++;
-        for (int64_t t = a; t <= b; t++) r[p[t].i] = 0.5 * (double)(a + b) + 1.0;
-        a = b + 1;
-    }
-    free(p);
-    return SDD_OK;
 }
 
 double sdd_pearson(const double *x, const double *y, int64_t n)
@@ -86,24 +57,10 @@ double sdd_pearson(const double *x, const double *y, int64_t n)
 double sdd_spearman(const double *x, const double *y, int64_t n)
 {
     double *rx = sdd_malloc((size_t)n * sizeof *rx + 1), *ry = sdd_malloc((size_t)n * sizeof *ry + 1), c = NAN;
-    if (rx && ry && average_ranks(x, n, rx) == 0 && average_ranks(y, n, ry) == 0) c = sdd_pearson(rx, ry, n);
+    if (rx && ry && sdd_average_ranks(x, n, rx) == 0 && sdd_average_ranks(y, n, ry) == 0) c = sdd_pearson(rx, ry, n);
     free(rx);
     free(ry);
     return c;
-}
-
-double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n)
-{
-    double *r = sdd_malloc((size_t)n * sizeof *r + 1), s = 0, np = 0, nn = 0, auc = NAN;
-    if (!r || average_ranks(score, n, r) < 0) goto fail;
-    for (int64_t i = 0; i < n; i++) {
-        if (cls[i] == 1) s += r[i], np++;
-        else nn++;
-    }
-    if (np > 0 && nn > 0) auc = (s - np * (np + 1) / 2) / (np * nn);
-fail:
-    free(r);
-    return auc;
 }
 
 void sdd_eval_opt_init(sdd_eval_opt_t *opt)
@@ -352,12 +309,12 @@ static int64_t tested_genes(const double *det, const int64_t *cnt, int nl, int l
 static int marker_pcc(const double *a, const double *b, int64_t G, double *out)
 {
     int64_t m = G < SDD_EVAL_MARKERS ? G : SDD_EVAL_MARKERS;
-    vi_t *p = sdd_malloc((size_t)G * sizeof *p);
+    sdd_vi_t *p = sdd_malloc((size_t)G * sizeof *p);
     double *x = sdd_malloc((size_t)m * sizeof *x), *y = sdd_malloc((size_t)m * sizeof *y);
     int rc = SDD_ENOMEM;
     if (p && x && y) {
         for (int64_t g = 0; g < G; g++) p[g].v = -a[g], p[g].i = g;
-        qsort(p, (size_t)G, sizeof *p, cmp_vi);
+        qsort(p, (size_t)G, sizeof *p, sdd_vi_cmp);
         for (int64_t t = 0; t < m; t++) x[t] = a[p[t].i], y[t] = b[p[t].i];
         *out = sdd_pearson(x, y, m);
         rc = SDD_OK;

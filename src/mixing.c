@@ -229,3 +229,42 @@ int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const
     *auc = sum / n_folds;
     return SDD_OK;
 }
+
+/* ---- ranks: the AUC of the classifier above, and Spearman's correlation (metrics.c) */
+
+int sdd_vi_cmp(const void *a, const void *b)
+{
+    const sdd_vi_t *x = a, *y = b;
+    if (x->v != y->v) return x->v < y->v ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+int sdd_average_ranks(const double *x, int64_t n, double *r)
+{
+    sdd_vi_t *p = sdd_malloc((size_t)n * sizeof *p + 1);
+    if (!p) return SDD_ENOMEM;
+    for (int64_t i = 0; i < n; i++) p[i].v = x[i], p[i].i = i;
+    qsort(p, (size_t)n, sizeof *p, sdd_vi_cmp);
+    for (int64_t a = 0; a < n;) {
+        int64_t b = a;
+        while (b + 1 < n && p[b + 1].v == p[a].v) b++;
+        for (int64_t t = a; t <= b; t++) r[p[t].i] = 0.5 * (double)(a + b) + 1.0;
+        a = b + 1;
+    }
+    free(p);
+    return SDD_OK;
+}
+
+double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n)
+{
+    double *r = sdd_malloc((size_t)n * sizeof *r + 1), s = 0, np = 0, nn = 0, auc = NAN;
+    if (!r || sdd_average_ranks(score, n, r) < 0) goto fail;
+    for (int64_t i = 0; i < n; i++) {
+        if (cls[i] == 1) s += r[i], np++;
+        else nn++;
+    }
+    if (np > 0 && nn > 0) auc = (s - np * (np + 1) / 2) / (np * nn);
+fail:
+    free(r);
+    return auc;
+}

@@ -282,8 +282,7 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
     char *tmp = NULL;
 
     if (!svg && !png) return sdd_error(SDD_EINVAL, "%s: the plot file must end in .png or .svg", path);
-    if (!(tmp = sdd_malloc(len + 32))) return SDD_ENOMEM;
-    snprintf(tmp, len + 32, "%s.partial%ld", path, (long)getpid());
+    if (!(tmp = sdd_tmp_path(path))) return SDD_ENOMEM;
     sdd_tmp_track(tmp);
     if (!(f = fopen(tmp, "wb"))) {
         rc = sdd_error(SDD_EIO, "%s: cannot create the plot file", path);

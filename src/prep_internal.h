@@ -51,6 +51,14 @@ static inline float sdd_norm_value(float x, float d)
 float sdd_log1pf(float x);
 float sdd_expm1f(float x);
 
+/* ---- loess.c: the trend of seurat_v3's variances */
+
+/* R's loess(y ~ x, span, degree = 2) for one predictor with R's defaults (gaussian
+ * family, surface = "interpolate": local quadratic fits with tricube weights at the
+ * vertices of a k-d tree with cells of at most floor(n * span * 0.2) points, cubic
+ * Hermite interpolation between them). fitted[n] receives the fitted values at x. */
+int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted);
+
 /* ---- prep.c */
 
 /* Rows of a count matrix, in chunks: an in-memory matrix (mem) or a file (xr). */

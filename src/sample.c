@@ -882,12 +882,10 @@ int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, s
 
 int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns, const sdd_csr_t *counts)
 {
-    size_t len = strlen(path) + 48;
     char *tmp;
     int rc;
     if (!counts) return sdd_h5ad_write(path, ds, uns);
-    if (!(tmp = sdd_malloc(len))) return SDD_ENOMEM;
-    snprintf(tmp, len, "%s.partial%ld.h5ad", path, (long)getpid());
+    if (!(tmp = sdd_tmp_path(path))) return SDD_ENOMEM;
     sdd_tmp_track(tmp);
     if ((rc = sdd_h5ad_write(tmp, ds, uns)) < 0) goto done;
     if ((rc = sdd_h5ad_add_csr(tmp, "layers", "counts", counts)) < 0) {

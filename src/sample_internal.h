@@ -1,6 +1,8 @@
 /*
- * sample_internal.h: the sampling forward pass (sample.c), exposed for its test against
- * the training forward of model.c. Not part of the public interface.
+ * sample_internal.h: the parts of sampling (sample.c) below sdd_sample: the forward pass
+ * (tested against the training forward of model.c), the decoding of x0-hat and the
+ * generation of a CSR matrix. Used by sample.c, the tests and bench/. Not part of the
+ * public interface.
  */
 #ifndef SDD_SAMPLE_INTERNAL_H
 #define SDD_SAMPLE_INTERNAL_H
@@ -23,5 +25,34 @@ void sdd_fwd_free(sdd_fwd_t *f);
  * returned buffer belongs to f and is overwritten by the next call. */
 const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, int n_sc, float t,
                          const int32_t *labels);
+
+/* Decoding of a final x0-hat. G genes; bits = 0 for a model without
+ * sparsity bits (rows of G values, output max(value, 0)), else rows [v (G) | b (G)]. */
+typedef struct {
+    int64_t G;
+    int bits;                 /* 1: rows carry sparsity bits */
+    double bit_scale;         /* magnitude of the bits (> 0) */
+    double M;                 /* global maximum of the training log1p values */
+    const float *Mg;          /* [G] per-gene maxima (per-gene scaling) or NULL (global) */
+    const float *mg;          /* [G] smallest non-zero training value per gene */
+    int mode;                 /* SDD_BITS_THRESHOLD or SDD_BITS_BERNOULLI */
+} sdd_decode_t;
+
+/* out [B][G] from x0 [B][D]: value = (v + 1)/2 * M (M_g), mask = [b > 0] or a draw with
+ * probability clamp((b/bit_scale + 1)/2, 0, 1) from rng (one uniform per entry, row by
+ * row); where the mask is on the value is clamped to [m_g, M] (M_g), elsewhere exactly 0. */
+int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t *rng, float *out);
+
+/* The matrix behind sdd_sample, without names or labels as a dataset: generate
+ * opt->n_cells cells with model m (doc/method.md §7), or the range opt->first,
+ * opt->count of them, into *X (allocated CSR, cells of the range x G, log1p values; free
+ * with sdd_csr_free): where the decoded mask is on, the value (v + 1)/2 M clamped to
+ * [m_g, M] (M_g with per-gene scaling); elsewhere an exact zero that is not stored.
+ * Models without sparsity bits give max(value, 0). labels_out (may be NULL) receives
+ * the range's label codes of conditional models. Cells are made in batches
+ * (opt->batch); progress (may be NULL) gets stage "sample". Invalid label codes give
+ * SDD_EINVAL. */
+int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_csr_t *X,
+                     int32_t *labels_out, sdd_progress_f progress, void *user);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * sdd_internal.h: cross-module internals of libsddcell. Not installed; front ends
- * use sddcell.h only.
+ * sdd_internal.h: cross-module internals of libsddcell. Not installed; the front ends (the
+ * CLI, the R shim) use sddcell.h only. The tests and bench/ include this header too, for
+ * the kernels they check one by one.
  */
 #ifndef SDD_INTERNAL_H
 #define SDD_INTERNAL_H
@@ -32,6 +33,75 @@ int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);
 double sdd_ks_distance(const double *a, int64_t na, const double *b, int64_t nb);
 /* 1 when the interrupt hook (sdd_set_interrupt_hook) asks to stop, else 0. */
 int sdd_interrupt_requested(void);
+
+/* ---- kernels behind the stages: called by the library's own files and, directly, by
+ * the tests, which check them against reference implementations. */
+
+/* cpus.c: the cgroup part of sdd_cpus_available. */
+/* self_cgroup is a file in the format of /proc/self/cgroup and
+ * cgroup_root the cgroup mount (/sys/fs/cgroup; v1 controllers in subdirectories such as
+ * cpu,cpuacct, v2 at the root or under unified/). Returns ceil(quota / period) of the
+ * tightest limit on the process's cgroup and its ancestors, or 0 when none is set. */
+int sdd_cgroup_cpu_limit(const char *self_cgroup, const char *cgroup_root);
+
+/* knn.c, mixing.c: the neighbour search and the mixing metrics of sdd_evaluate. */
+/* Exact k nearest neighbours by Euclidean distance: for each row q of Q [nq x d] the k
+ * rows of R [nr x d] closest to it, ascending by distance, ties to the lower index.
+ * self (may be NULL): self[q] >= 0 names a row of R never returned for query q (the
+ * query itself). idx [nq x k] and dist2 [nq x k] (squared distances) are caller-owned.
+ * Distances come from blocked GEMM; no nq x nr matrix is held. Needs k <= nr - 1 when
+ * self is given, else k <= nr. */
+int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+            const int64_t *self, int64_t *idx, double *dist2);
+
+/* MMD of doc/method.md §8.5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
+ * D = squared Euclidean distances, b = mean off-diagonal D, K = sum_{q=-2..2}
+ * exp(-D / (b 2^q)), MMD = mean K_aa + mean K_bb - 2 mean K_ab (biased, diagonals
+ * included; rounding below 0 is clamped to 0). Accumulated in double over blocks.
+ * *bandwidth (may be NULL) receives b. */
+int sdd_mmd(const double *X, int64_t n_a, int64_t n_b, int64_t d, double *mmd, double *bandwidth);
+
+/* Per-cell LISI as the R lisi package computes it: the 3*perplexity nearest cells
+ * including the cell itself, the cell dropped; Gaussian weights exp(-beta d) on the
+ * Euclidean distances d with beta bisected until the entropy is within tol (1e-5) of
+ * ln(perplexity) (50 tries); LISI = 1 / sum_label p_label^2 (-1 where all weights
+ * vanish, as lisi does). X [n x d], labels [n] in [0, n_labels). lisi [n] caller-owned. */
+int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n_labels,
+             double perplexity, double *lisi);
+
+/* Cross-validated ROC AUC of a k-NN classifier separating class 1 from class 0: rows
+ * with fold[i] = f are scored by the fraction of class-1 cells among their k nearest
+ * rows of the other folds (all of them when there are fewer than k); the result is the
+ * mean over folds of the per-fold AUC. */
+int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
+                int n_folds, int k, double *auc);
+
+/* ROC AUC of scores for positives (cls 1) against negatives (cls 0), ties counted half
+ * (Mann-Whitney with average ranks). NaN if a class is empty. */
+double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n);
+
+/* mixing.c: a value with its index, ordered by value then index (qsort with sdd_vi_cmp),
+ * and average ranks (1-based) of x[n] into r[n], ties sharing the mean of their ranks. */
+typedef struct {
+    double v;
+    int64_t i;
+} sdd_vi_t;
+int sdd_vi_cmp(const void *a, const void *b);
+int sdd_average_ranks(const double *x, int64_t n, double *r);
+
+/* embed.c: UMAP's graph and layout for sdd_embed_run. */
+/* UMAP's fuzzy simplicial set from kNN lists that start with the cell itself (umap-learn
+ * smooth_knn_dist, local_connectivity 1, then compute_membership_strengths and the fuzzy
+ * union with set_op_mix_ratio 1): knn_idx / knn_dist [n x k] row-major. sigma / rho [n]
+ * may be NULL. *out (n x n, sorted rows, zero diagonal) is allocated. */
+int sdd_fuzzy_simplicial_set(const int64_t *knn_idx, const double *knn_dist, int64_t n, int k,
+                             double *sigma, double *rho, sdd_csr_t *out);
+
+/* UMAP SGD layout (umap-learn optimize_layout_euclidean: a = 0.583, b = 1.334 for
+ * min_dist 0.5 and spread 1, negative sample rate 5, gamma 1, alpha from 1 down
+ * linearly) of the graph G (n x n) from init [n x 2] (rescaled to [0, 10]); the result
+ * replaces init. Sequential and seeded: the same seed gives the same layout. */
+int sdd_umap_layout(const sdd_csr_t *G, int n_epochs, uint64_t seed, float *init);
 
 #define SDD_LOG_E(...) sdd_log(SDD_LOG_ERROR, __func__, __VA_ARGS__)
 #define SDD_LOG_W(...) sdd_log(SDD_LOG_WARNING, __func__, __VA_ARGS__)

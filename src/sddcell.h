@@ -1,11 +1,36 @@
 /*
  * sddcell.h: the public interface of libsddcell, the Sparse Data Diffusion library.
  *
- * Every front end (the sddcell CLI, the R shim, the tests) includes this header and
- * nothing else from src/. The library never prints, exits, aborts or calls rand():
- * functions return 0 (SDD_OK) or a negative SDD_E* code, or NULL, and leave a
- * one-line description in a thread-local detail string (sdd_errdetail()).
- * Diagnostics and progress go through the replaceable log sink (sdd_log_*).
+ * The library learns a generator of synthetic cells from a single-cell count matrix. The
+ * sections of this header are its stages, in the order a program calls them:
+ *
+ *   core      errors, logging, threads, the RNG, the CSR matrix and the dataset type
+ *   read      an .h5ad, a 10x .h5 or a 10x MTX directory into an sdd_dataset_t
+ *   prepare   QC, normalize_total, log1p and highly variable genes: an sdd_trainset_t
+ *   model     the network, its options, and its file (save, load)
+ *   train     fitting a model to a training set
+ *   sample    synthetic cells from a model, as an sdd_dataset_t
+ *   evaluate  real against synthetic cells: sparsity, gene means, MMD, LISI, kNN AUC,
+ *             the held-out protocol, integer counts
+ *   embed     real and synthetic cells in one PCA / kNN / UMAP space, and its plots
+ *   write     .h5ad output, joining sampled shards, the HTML report, MultiQC files
+ *
+ * README.md ("Library") shows a whole program that reads a file, trains, samples and
+ * evaluates with this header alone. Equations and section numbers (§N) refer to
+ * doc/method.md.
+ *
+ * Every front end (the sddcell CLI, the R shim) includes this header and nothing else from
+ * src/. The library never prints, exits, aborts or calls rand(): functions return 0
+ * (SDD_OK) or a negative SDD_E* code, or NULL, and leave a one-line description in a
+ * thread-local detail string (sdd_errdetail()). Diagnostics and progress go through the
+ * replaceable log sink (sdd_log_*).
+ *
+ * Memory: an object handed back through `**out` (or a struct filled through `*out`) is
+ * allocated by the library and belongs to the caller, who frees it with the destroy or
+ * free function named beside it; destroy and free functions accept NULL and half-built
+ * objects. Pointers passed in are borrowed for the call only, unless a comment says the
+ * object keeps them. Output arrays called caller-owned are allocated by the caller at the
+ * size given.
  *
  * Dimension names used everywhere: B batch, G genes, H hidden width, E embedding width,
  * N cells. Matrices are row-major; a cells x genes count matrix is CSR.
@@ -24,7 +49,14 @@ extern "C" {
 /* SDD_VERSION, the version string "X.Y.Z" (sddcell_version.h, written by configure) */
 #include "sddcell_version.h"
 
-/* ------------------------------------------------------------------ errors */
+/* ========================================================================= core */
+/* What every stage shares. Errors: codes, the thread's detail string, the interrupt hook.
+ * Temporary files: every output is built under a temporary name and renamed into place.
+ * Logging and progress callbacks. The compute threads (one setting for the whole
+ * library). The seeded RNG that every stage that draws takes. The CSR matrix and the
+ * dataset (a matrix with its annotations), which the caller owns and frees. */
+
+/* ---- errors */
 
 enum {
     SDD_OK = 0,
@@ -62,9 +94,12 @@ void sdd_error_clear(void);
 void sdd_set_interrupt_hook(int (*poll)(void *user), void *user);
 
 /* Temporary files. Every writer creates its output under a temporary name beside it and
- * renames it when complete. sdd_tmp_track / sdd_tmp_untrack record the names in flight
+ * renames it when complete. sdd_tmp_path gives that name for `path`: ".NAME.tmp.PID" in
+ * path's directory (a hidden file; allocated, free with free(); NULL on out-of-memory).
+ * sdd_tmp_track / sdd_tmp_untrack record the names in flight
  * (up to 8 at a time; more are not recorded); sdd_tmp_remove_all unlinks them and is
  * async-signal-safe, for a front end that must end at once on a signal. */
+char *sdd_tmp_path(const char *path);
 void sdd_tmp_track(const char *path);
 void sdd_tmp_untrack(const char *path);
 void sdd_tmp_remove_all(void);
@@ -76,7 +111,7 @@ int sdd_tmp_commit(const char *tmp, const char *path);
  * handler, registers the LZF filter. Safe to call more than once. Returns 0 or code. */
 int sdd_init(void);
 
-/* ----------------------------------------------------------------- logging */
+/* ---- logging and progress */
 
 enum { SDD_LOG_ERROR = 1, SDD_LOG_WARNING = 2, SDD_LOG_INFO = 3, SDD_LOG_DEBUG = 4 };
 
@@ -106,14 +141,39 @@ double sdd_cputime(void);
 /* Peak resident set size of this process in bytes (0 if unknown). */
 int64_t sdd_peak_rss(void);
 
-/* ----------------------------------------------------------- strict parsing */
+/* ---- strict parsing */
 
 /* Parse a whole string as a number; reject empty strings, trailing junk, overflow and
  * values outside [min, max]. Return 0 or SDD_EINVAL (detail names `what`). */
 int sdd_parse_int64(const char *s, int64_t min, int64_t max, const char *what, int64_t *out);
 int sdd_parse_double(const char *s, double min, double max, const char *what, double *out);
 
-/* ------------------------------------------------------------------- RNG */
+/* ---- compute threads */
+
+/* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
+ * the network's products (training, sampling), the PCA and neighbour products of the
+ * metrics, and the decoding of compressed chunks. Products are cut by shape only, so
+ * results do not depend on the count.
+ * Threads: the pool is process-wide and serves one job (one product or parallel loop)
+ * at a time; a caller on another thread that finds it busy runs its own job's pieces on
+ * its own thread, with the same results. So two threads may train, sample or evaluate
+ * different models at once and get what each would get alone; the library starts at
+ * most threads - 1 workers whatever the number of callers. Lowering the count ends and
+ * joins the workers beyond it before returning (it waits for the job in flight); the
+ * workers are joined when the library is unloaded, and a fork()ed child starts without
+ * any. Not shared safely between threads: one sdd_model_t (train, sample, save one model
+ * from one thread at a time), the interrupt hook, the log sink and this setting itself
+ * (process-wide: the last call wins). Reading and writing files goes through libhdf5,
+ * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
+ * one thread at a time unless H5is_library_threadsafe says otherwise. */
+void sdd_set_threads(int threads);
+/* The CPUs this process may use: the CPUs of its affinity mask (sched_getaffinity),
+ * capped by the CPU bandwidth limit of its cgroup or an ancestor's (cgroup v2 cpu.max,
+ * v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded up; at least 1, at most 1024. The
+ * default thread count of the CLI. */
+int sdd_cpus_available(void);
+
+/* ---- RNG */
 
 /* Counter-free xoshiro256** generator seeded by splitmix64. Deterministic across
  * platforms; one object is passed to every stage that draws. */
@@ -136,7 +196,7 @@ int64_t sdd_rng_poisson(sdd_rng_t *r, double lambda);
 /* Fisher-Yates shuffle of idx[0..n). */
 void sdd_rng_shuffle(sdd_rng_t *r, int64_t *idx, int64_t n);
 
-/* ------------------------------------------------------------ CSR matrix */
+/* ---- CSR matrix */
 
 /* Compressed sparse rows: rows = cells, cols = genes. indptr has n_rows + 1 entries,
  * indptr[0] = 0, indptr[n_rows] = nnz; indices are column numbers in [0, n_cols),
@@ -172,7 +232,7 @@ int sdd_csr_select_cols(const sdd_csr_t *m, const int64_t *cols, int64_t n_keep,
 /* Keep the listed rows in the given order. */
 int sdd_csr_select_rows(const sdd_csr_t *m, const int64_t *rows, int64_t n_keep, sdd_csr_t *out);
 
-/* ------------------------------------------------- annotations and datasets */
+/* ---- annotations and datasets */
 
 enum {
     SDD_COL_STRING = 1,      /* strings[n] */
@@ -233,7 +293,12 @@ sdd_dataset_t *sdd_dataset_init(void);
 /* Free everything; accepts NULL and half-built datasets. */
 void sdd_dataset_destroy(sdd_dataset_t *ds);
 
-/* ------------------------------------------------------------------ reading */
+/* ========================================================================= read */
+/* An input file into a dataset. sdd_dataset_read detects the format and reads everything
+ * into a new sdd_dataset_t (the caller's, freed with sdd_dataset_destroy); the row reader
+ * (sdd_xreader_*) gives X in chunks for statistics in bounded memory, each chunk the
+ * caller's to free. Every structure is validated before use: a malformed file gives
+ * SDD_EFORMAT naming the file and the element. */
 
 typedef struct {
     const char *layer;        /* h5ad: read layers/<layer> instead of X (NULL = X) */
@@ -264,22 +329,19 @@ int64_t sdd_xreader_next(sdd_xreader_t *r, int64_t max_rows, sdd_csr_t *chunk);
 int sdd_xreader_rewind(sdd_xreader_t *r);
 void sdd_xreader_close(sdd_xreader_t *r);
 
-/* ------------------------------------------------------------------ writing */
+/* Decode the compressed chunks of X on `threads` threads (default 1) in the following
+ * sdd_xreader_next calls; results do not depend on the count. */
+void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
 
-/* Write `ds` as an .h5ad readable by anndata >= 0.8: X csr_matrix float32 (exact zeros
- * not stored), obs / var dataframes, obsm dense, uns from a cJSON object (may be NULL;
- * objects become dicts, numbers numeric-scalars, strings string scalars, arrays of
- * numbers 1-d arrays, arrays of strings string-arrays), gzip compressed. Written to a
- * temporary name beside `path` and renamed: a failure never leaves `path` behind.
- * `uns_json` is a `cJSON *` passed as void * so this header needs no cJSON include.
- * ds->gene_ids, when set, become var column "gene_ids" (first) unless var has one.
- * NULL cell / gene names mean anndata's default index "0", "1", ...; NULL strings are
- * written as ""; a bool column holding NaN is written as float64; JSON nulls in uns are
- * skipped. Returns SDD_EINVAL for inconsistent input (lengths, codes out of range,
- * duplicate categories or names, names with '/'), SDD_EIO when writing fails. */
-int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_json);
+/* ====================================================================== prepare */
+/* Counts into a training set (doc/method.md §2), with scanpy's numbers:
+ * filter_genes(min_cells) then filter_cells(min_genes), normalize_total and log1p in
+ * float32, highly_variable_genes(n_top_genes, flavor); optionally a held-out split made
+ * first and cell clusters as labels. sdd_prep_run streams a file in bounded memory;
+ * sdd_prep_dataset does the same for a dataset in memory. The sdd_trainset_t returned is
+ * the caller's (sdd_trainset_destroy); the model copies what it needs from it. */
 
-/* ------------------------------------------------------------ normalisation */
+/* ---- normalisation */
 
 /* scanpy's normalize_total: each row i is scaled by target_sum / sum_j x_ij (sum in
  * double). target_sum <= 0 means scanpy's default, the median of the non-zero row totals.
@@ -289,7 +351,7 @@ int sdd_normalize_total(sdd_csr_t *X, double target_sum, double *lib_size);
 /* x <- log(1 + x) (natural log), elementwise on the stored values. */
 void sdd_log1p(sdd_csr_t *X);
 
-/* ------------------------------------------------------------ training set */
+/* ---- training set */
 
 /* What preprocessing hands to training (doc/method.md §2): the log1p-normalised
  * values of the G selected genes, with what the model must remember about them. */
@@ -322,7 +384,7 @@ void sdd_trainset_destroy(sdd_trainset_t *ts);
  * normalize_total's divisor of the cell (its library size over T). *out is new. */
 int sdd_trainset_counts(const sdd_trainset_t *ts, int heldout, sdd_csr_t *out);
 
-/* ------------------------------------------------------------ preprocessing */
+/* ---- preprocessing */
 
 enum { SDD_HVG_SEURAT = 0, SDD_HVG_CELL_RANGER = 1, SDD_HVG_SEURAT_V3 = 2 };
 
@@ -382,7 +444,71 @@ int sdd_prep_run(const char *path, const sdd_prep_opt_t *opt, sdd_trainset_t **o
 int64_t sdd_holdout_split(const uint8_t *eligible, const int32_t *strata, int64_t n, double frac,
                           uint64_t seed, uint8_t *held);
 
-/* ---- model and training (doc/method.md §3-§6) */
+/* Per-gene outcome of QC and HVG selection over ALL genes of the input, in file order
+ * (scanpy's var columns). Genes removed by QC have NaN statistics and are not selected;
+ * cells removed by QC take no part in the statistics. Free with sdd_hvg_destroy. */
+typedef struct {
+    int flavor;                /* SDD_HVG_* */
+    int64_t n_cells, n_genes;  /* input shape */
+    int64_t n_cells_kept, n_genes_kept, n_selected;
+    double target_sum;         /* the normalize_total target actually used */
+    uint8_t *gene_kept;        /* [n_genes] 1 = passed QC */
+    uint8_t *cell_kept;        /* [n_cells] 1 = passed QC */
+    double *lib_size;          /* [n_cells] raw counts of the cell over QC-kept genes */
+    double *means;             /* [n_genes] 'means' */
+    double *dispersions;       /* [n_genes] seurat / cell_ranger, else NULL */
+    double *dispersions_norm;  /* [n_genes] seurat / cell_ranger, else NULL */
+    double *variances;         /* [n_genes] seurat_v3, else NULL */
+    double *variances_norm;    /* [n_genes] seurat_v3, else NULL */
+    double *rank;              /* [n_genes] seurat_v3 'highly_variable_rank': 0-based rank
+                                  among the selected genes, NaN for the others */
+    uint8_t *highly_variable;  /* [n_genes] */
+} sdd_hvg_t;
+
+void sdd_hvg_destroy(sdd_hvg_t *h);
+
+/* QC, normalisation and HVG statistics over an in-memory cells x genes count matrix
+ * (rows read in chunks of opt->chunk_rows, exactly as from a file). *out is new. */
+int sdd_hvg_csr(const sdd_csr_t *X, const sdd_prep_opt_t *opt, sdd_hvg_t **out);
+
+/* The same over a file, streaming X through sdd_xreader: only per-gene and per-cell
+ * vectors are held. If meta is not NULL it receives the file's annotations (names, obs;
+ * X empty; free with sdd_dataset_destroy). */
+int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out,
+                 sdd_dataset_t **meta);
+
+/* Training set of an in-memory dataset (ds->X holds counts), as sdd_prep_run. */
+int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
+
+/* ---- cell clusters (also used by evaluate and the report) */
+
+/* Cell clusters (cluster.c): Louvain communities of the UMAP-weighted kNN graph on the
+ * first n_pcs principal components, as scanpy's pp.pca + pp.neighbors + tl.louvain. */
+typedef struct {
+    int n_pcs;                /* principal components (50) */
+    int n_neighbors;          /* neighbours counting the cell itself (15) */
+    double resolution;        /* modularity resolution r (1.0): larger gives more clusters */
+    int64_t min_size;         /* clusters with fewer cells are dissolved into their
+                                 best-connected large neighbour (20) */
+    uint64_t seed;            /* order of the local moves (0) */
+} sdd_cluster_opt_t;
+
+void sdd_cluster_opt_init(sdd_cluster_opt_t *opt);
+int sdd_cluster_opt_check(const sdd_cluster_opt_t *opt);
+/* Cluster the rows of X (cells x genes, log1p): labels [n_rows] (caller-owned) receive
+ * codes 0..*n_labels-1, code 0 the largest cluster. The same seed gives the same labels
+ * with any thread count. */
+int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels);
+/* Label a training set by the clusters of its cells (replacing any labels it had):
+ * label_key "cluster", label names "c0", "c1", ... with c0 the largest cluster. */
+int sdd_trainset_cluster(sdd_trainset_t *ts, const sdd_cluster_opt_t *opt);
+
+/* ======================================================================== model */
+/* The network of doc/method.md §3-§4 and everything a trained model carries (weights, EMA
+ * weights, Adam state, RNG state, scaling constants, genes, labels). sdd_train_opt_t
+ * fixes both the network's shape and the training recipe. sdd_model_t is opaque and the
+ * caller's (sdd_model_destroy); it copies the options and the training set's genes, so
+ * neither need outlive it. */
 
 /* Training options. Fill with sdd_train_opt_init, then set fields. */
 typedef struct {
@@ -440,10 +566,6 @@ int sdd_precision_parse(const char *name);
 void sdd_train_opt_init(sdd_train_opt_t *opt);
 /* Validate ranges; returns 0 or SDD_EINVAL with a detail naming the option. */
 int sdd_train_opt_check(const sdd_train_opt_t *opt);
-/* The default number of steps for n_cells training cells and batch B:
- * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 1200] (bench/fidelity/HELDOUT.md:
- * the held-out figures over the training budget, and the 10-minute budget of simulate). */
-int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
 
 /* A trained (or training) SDD model: network weights, EMA weights, Adam state, RNG state,
  * data scaling constants, gene names, label categories and metadata. Opaque. */
@@ -453,10 +575,48 @@ typedef struct sdd_model sdd_model_t;
  * steps = 0 is resolved to the default rule). Free with sdd_model_destroy. */
 int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_model_t **out);
 void sdd_model_destroy(sdd_model_t *m);
+/* Parameter count of the network for G genes and options opt (conditional with n_labels
+ * categories when n_labels > 0), without building it. */
+int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);
+/* Steps done so far, total steps, parameter count, genes. */
+int64_t sdd_model_step(const sdd_model_t *m);
+/* The step at which the validation rule ended training (0: it has not; the model then
+ * trains no further, whatever its step count), and the step whose EMA weights it kept. */
+int64_t sdd_model_stopped(const sdd_model_t *m, int64_t *kept_step);
+int64_t sdd_model_total_steps(const sdd_model_t *m);
+int64_t sdd_model_n_params(const sdd_model_t *m);
+int64_t sdd_model_n_genes(const sdd_model_t *m);
+
+/* Write the model to `path` (binary: magic "SDDCELL\0", format version, sizes, JSON
+ * metadata, parameters, EMA, Adam moments, step and RNG state, checksum), via a
+ * temporary file renamed into place. */
+int sdd_model_save(const sdd_model_t *m, const char *path);
+/* Read a model written by sdd_model_save. Wrong magic, another format version, a
+ * truncated or damaged file give SDD_EFORMAT with a detail saying what is wrong. */
+int sdd_model_load(const char *path, sdd_model_t **out);
+/* The model's metadata as a JSON text (genes, scaling, options, step, parameter count,
+ * ...). The caller frees the string with free(). NULL on out-of-memory. */
+char *sdd_model_json(const sdd_model_t *m);
+
+/* A 64-bit fingerprint of model m (FNV-1a over its weights, EMA weights and gene names):
+ * equal for the same model wherever its file lies, recorded by `sample` so that parts
+ * of one run can be told from parts of another. */
+uint64_t sdd_model_digest(const sdd_model_t *m);
+
+/* ======================================================================== train */
+/* Fitting a model (doc/method.md §5-§6): Adam on the diffusion loss over minibatches of
+ * the training set, with an EMA of the weights, periodic checkpoints and optional
+ * data-parallel processes. Training runs in place on the model; the training set is
+ * borrowed for the call. */
+
+/* The default number of steps for n_cells training cells and batch B:
+ * 150 epochs, i.e. ceil(150 n_cells / B), clamped to [500, 1200] (bench/fidelity/HELDOUT.md:
+ * the held-out figures over the training budget, and the 10-minute budget of simulate). */
+int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch);
 /* Train from the model's current step up to its options' step count (set a new total with
  * sdd_model_set_steps to extend a resumed run). progress (may be NULL) is called after
  * every step with stage "train" and status "loss X"; a non-zero return stops training
- * at a step boundary with SDD_EINTR, and so does the interrupt hook (below) between the
+ * at a step boundary with SDD_EINTR, and so does the interrupt hook (core section) between the
  * phases of a step, the step in progress then abandoned: either way the model is that of
  * the last whole step, which sdd_model_save can write and a later call can resume
  * bit-identically. With opt.checkpoint_every and
@@ -484,57 +644,13 @@ void sdd_pairwise_sum(float *const *parts, int n, int64_t len, float *out);
 /* Periodic checkpoints of the coming sdd_model_train: every `every` steps to `path`
  * (copied; every = 0 or path NULL: none). */
 int sdd_model_set_checkpoint(sdd_model_t *m, int64_t every, const char *path);
-/* Steps done so far, total steps, parameter count, genes. */
-int64_t sdd_model_step(const sdd_model_t *m);
-/* The step at which the validation rule ended training (0: it has not; the model then
- * trains no further, whatever its step count), and the step whose EMA weights it kept. */
-int64_t sdd_model_stopped(const sdd_model_t *m, int64_t *kept_step);
-int64_t sdd_model_total_steps(const sdd_model_t *m);
-int64_t sdd_model_n_params(const sdd_model_t *m);
-int64_t sdd_model_n_genes(const sdd_model_t *m);
-/* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
- * the network's products (training, sampling), the PCA and neighbour products of the
- * metrics, and the decoding of compressed chunks. Products are cut by shape only, so
- * results do not depend on the count.
- * Threads: the pool is process-wide and serves one job (one product or parallel loop)
- * at a time; a caller on another thread that finds it busy runs its own job's pieces on
- * its own thread, with the same results. So two threads may train, sample or evaluate
- * different models at once and get what each would get alone; the library starts at
- * most threads - 1 workers whatever the number of callers. Lowering the count ends and
- * joins the workers beyond it before returning (it waits for the job in flight); the
- * workers are joined when the library is unloaded, and a fork()ed child starts without
- * any. Not shared safely between threads: one sdd_model_t (train, sample, save one model
- * from one thread at a time), the interrupt hook, the log sink and this setting itself
- * (process-wide: the last call wins). Reading and writing files goes through libhdf5,
- * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
- * one thread at a time unless H5is_library_threadsafe says otherwise. */
-void sdd_model_set_threads(int threads);
-/* The CPUs this process may use: the CPUs of its affinity mask (sched_getaffinity),
- * capped by the CPU bandwidth limit of its cgroup or an ancestor's (cgroup v2 cpu.max,
- * v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded up; at least 1, at most 1024. The
- * default thread count of the CLI. */
-int sdd_cpus_available(void);
-/* The cgroup part of it: self_cgroup is a file in the format of /proc/self/cgroup and
- * cgroup_root the cgroup mount (/sys/fs/cgroup; v1 controllers in subdirectories such as
- * cpu,cpuacct, v2 at the root or under unified/). Returns ceil(quota / period) of the
- * tightest limit on the process's cgroup and its ancestors, or 0 when none is set. */
-int sdd_cgroup_cpu_limit(const char *self_cgroup, const char *cgroup_root);
-/* Parameter count of the network for G genes and options opt (conditional with n_labels
- * categories when n_labels > 0), without building it. */
-int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *opt, int n_labels);
 
-/* Write the model to `path` (binary: magic "SDDCELL\0", format version, sizes, JSON
- * metadata, parameters, EMA, Adam moments, step and RNG state, checksum), via a
- * temporary file renamed into place. */
-int sdd_model_save(const sdd_model_t *m, const char *path);
-/* Read a model written by sdd_model_save. Wrong magic, another format version, a
- * truncated or damaged file give SDD_EFORMAT with a detail saying what is wrong. */
-int sdd_model_load(const char *path, sdd_model_t **out);
-/* The model's metadata as a JSON text (genes, scaling, options, step, parameter count,
- * ...). The caller frees the string with free(). NULL on out-of-memory. */
-char *sdd_model_json(const sdd_model_t *m);
-
-/* ---- sampling (doc/method.md §7) */
+/* ======================================================================= sample */
+/* Synthetic cells from a model (doc/method.md §7): the reverse diffusion from noise,
+ * then the sparsity bits decoded into exact zeros. sdd_sample is the one entry point: it
+ * returns a new dataset (the caller's, sdd_dataset_destroy) with the model's genes, cell
+ * names and labels. The options say how many cells, with which sampler and labels, and
+ * which range of a run (shards); sdd_sample_counts turns the values into integer counts. */
 
 enum { SDD_SAMPLER_DDIM = 0, SDD_SAMPLER_DDPM = 1, SDD_SAMPLER_RENOISE = 2 };
 enum { SDD_BITS_THRESHOLD = 0, SDD_BITS_BERNOULLI = 1 };
@@ -563,7 +679,6 @@ typedef struct {
     double guidance;          /* classifier-free guidance weight w (1 = plain conditional) */
     const int32_t *labels;    /* [n_cells] label codes to generate, or NULL: drawn from the
                                  training proportions (conditional models only) */
-    /* sdd_sample (sample.c) also reads: */
     int threshold;            /* DDIM-T baseline: zero the smallest values of the synthetic
                                  matrix until its sparsity reaches the training data's */
     const char *label;        /* conditional: every cell gets this label (or NULL) */
@@ -600,65 +715,88 @@ int sdd_sample_shard(int64_t n_cells, int64_t i, int64_t k, int64_t *first, int6
  * leaving the others. SDD_EINVAL for an unknown name. */
 int sdd_preset_apply(const char *name, sdd_train_opt_t *t, sdd_sample_opt_t *s);
 
-/* Generate opt->n_cells cells with model m (doc/method.md §7), or the range opt->first,
- * opt->count of them, into *X (allocated CSR, cells of the range x G, log1p values; free
- * with sdd_csr_free): where the decoded mask is on, the value (v + 1)/2 M clamped to
- * [m_g, M] (M_g with per-gene scaling); elsewhere an exact zero that is not stored.
- * Models without sparsity bits give max(value, 0). labels_out (may be NULL) receives
- * the range's label codes of conditional models. Cells are made in batches
- * (opt->batch); progress (may be NULL) gets stage "sample". Invalid label codes give
- * SDD_EINVAL. */
-int sdd_model_sample(sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_csr_t *X,
-                     int32_t *labels_out, sdd_progress_f progress, void *user);
+/* Generate opt->n_cells cells from model m (doc/method.md §7) and return them as a new
+ * dataset (*out, free with sdd_dataset_destroy): X is CSR float32 of log1p-normalised
+ * values over the model's genes, every zero exact and every non-zero in [m_g, M]; var
+ * names and ids are the model's genes; obs names syn_000001, ... (the cell's 1-based
+ * position in the run); obs `source` is the categorical "synthetic"; a conditional model
+ * adds the label column (named after the training label key, categories in the model's
+ * order, cells in blocks by label). With opt->first/count only that range is made.
+ * Cell g (0-based position) draws from its own stream sdd_rng_split(seed, g), so a seed
+ * gives the same cell at a position with any thread count, batch size or range: the
+ * ranges of a run put together in order are the run. progress (may be NULL) gets stage "sample" after
+ * every reverse step; a non-zero return stops with SDD_EINTR. An unknown label gives
+ * SDD_ENOTFOUND, labels for an unconditional model SDD_EINVAL. */
+int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_progress_f progress,
+               void *user, sdd_dataset_t **out);
 
-/* ---- preprocessing: QC, normalisation and highly variable genes (qc.c, hvg.c, loess.c,
- * prep.c). The numbers follow scanpy: filter_genes(min_cells) then filter_cells(min_genes),
- * normalize_total and log1p in float32, highly_variable_genes(n_top_genes, flavor). */
+/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes).
+ * expm1(x) is a gene's normalised expression (a cell's values sum to T, the normalize_total
+ * target of the training data, over all its genes), so a cell of library size L has
+ * counts expm1(x) L / T; in real cells the smallest expressed value is nearly always one
+ * count. So each cell's L is read from its own values, L = T / expm1(min x) over its
+ * non-zero entries (clamped to the training cells' range of library sizes when the model
+ * records them), and every non-zero entry becomes max(1, round(expm1(x) L / T)): the
+ * zeros are exactly the values' zeros. Deterministic; seed is not used. out is allocated
+ * (float values). */
+int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out);
 
-/* Per-gene outcome of QC and HVG selection over ALL genes of the input, in file order
- * (scanpy's var columns). Genes removed by QC have NaN statistics and are not selected;
- * cells removed by QC take no part in the statistics. Free with sdd_hvg_destroy. */
+/* ===================================================================== evaluate */
+/* Real against synthetic cells (doc/method.md §8, §10): sdd_pair_load reads both files
+ * and matches their genes; sdd_evaluate computes the metrics from two log1p matrices
+ * over the same genes; sdd_evaluate_heldout adds the held-out protocol's floor and the
+ * memorisation test; sdd_counts_evaluate compares integer counts. Inputs are borrowed;
+ * every result struct is the caller's, freed with its destroy function. */
+
+/* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
 typedef struct {
-    int flavor;                /* SDD_HVG_* */
-    int64_t n_cells, n_genes;  /* input shape */
-    int64_t n_cells_kept, n_genes_kept, n_selected;
-    double target_sum;         /* the normalize_total target actually used */
-    uint8_t *gene_kept;        /* [n_genes] 1 = passed QC */
-    uint8_t *cell_kept;        /* [n_cells] 1 = passed QC */
-    double *lib_size;          /* [n_cells] raw counts of the cell over QC-kept genes */
-    double *means;             /* [n_genes] 'means' */
-    double *dispersions;       /* [n_genes] seurat / cell_ranger, else NULL */
-    double *dispersions_norm;  /* [n_genes] seurat / cell_ranger, else NULL */
-    double *variances;         /* [n_genes] seurat_v3, else NULL */
-    double *variances_norm;    /* [n_genes] seurat_v3, else NULL */
-    double *rank;              /* [n_genes] seurat_v3 'highly_variable_rank': 0-based rank
-                                  among the selected genes, NaN for the others */
-    uint8_t *highly_variable;  /* [n_genes] */
-} sdd_hvg_t;
+    int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
+    double target_sum;        /* normalize_total target for raw REAL (1e4); <= 0 = median */
+    const char *label_key;    /* obs column of both files holding cell labels, or NULL */
+} sdd_pair_opt_t;
 
-void sdd_hvg_destroy(sdd_hvg_t *h);
+void sdd_pair_opt_init(sdd_pair_opt_t *opt);
 
-/* QC, normalisation and HVG statistics over an in-memory cells x genes count matrix
- * (rows read in chunks of opt->chunk_rows, exactly as from a file). *out is new. */
-int sdd_hvg_csr(const sdd_csr_t *X, const sdd_prep_opt_t *opt, sdd_hvg_t **out);
+typedef struct {
+    int64_t G;                /* matched genes */
+    char **gene_names;        /* [G] in SYNTH's order */
+    sdd_csr_t real, synth;    /* n_real x G, n_synth x G, log1p space, sorted rows */
+    char **real_cells, **synth_cells; /* obs names [n_real], [n_synth] */
+    int32_t *real_labels, *synth_labels; /* codes into label_names, -1 missing; NULL
+                                 without label_key */
+    char **label_names;       /* [n_labels]: REAL's categories first, then SYNTH's others */
+    int n_labels;
+    int64_t n_synth_genes;    /* SYNTH's genes before matching (G <= this) */
+    /* The training cells of the held-out protocol (sdd_pair_load_train), else empty. */
+    sdd_csr_t train;          /* n_train x G, normalised as REAL */
+    char **train_cells;       /* [n_train] obs names */
+    int32_t *train_labels;    /* [n_train] codes into label_names, or NULL */
+    /* Raw counts over the pair's genes (sdd_pair_load_counts), else empty. */
+    sdd_csr_t real_counts;    /* n_real x G: REAL's X as read */
+    sdd_csr_t synth_counts;   /* n_synth x G: SYNTH's layers/counts */
+    sdd_csr_t train_counts;   /* n_train x G: TRAIN's X as read, when given */
+} sdd_pair_t;
 
-/* The same over a file, streaming X through sdd_xreader: only per-gene and per-cell
- * vectors are held. If meta is not NULL it receives the file's annotations (names, obs;
- * X empty; free with sdd_dataset_destroy). */
-int sdd_hvg_file(const char *path, const sdd_prep_opt_t *opt, sdd_hvg_t **out,
-                 sdd_dataset_t **meta);
-
-/* Training set of an in-memory dataset (ds->X holds counts), as sdd_prep_run. */
-int sdd_prep_dataset(const sdd_dataset_t *ds, const sdd_prep_opt_t *opt, sdd_trainset_t **out);
-
-/* R's loess(y ~ x, span, degree = 2) for one predictor with R's defaults (gaussian
- * family, surface = "interpolate": local quadratic fits with tricube weights at the
- * vertices of a k-d tree with cells of at most floor(n * span * 0.2) points, cubic
- * Hermite interpolation between them). fitted[n] receives the fitted values at x. */
-int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted);
-/* ------------------------------------------------------------------ metrics */
-/* Joint PCA, exact kNN and the real-vs-synthetic metrics of doc/method.md §8. Inputs are
- * log1p-normalised matrices over the same genes in the same order. */
+/* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
+ * and log1p'd, unless opt->real_normalized) and SYNTH (log1p-normalised, e.g. the
+ * output of `sddcell simulate`), and keep SYNTH's genes that REAL also has, matched by
+ * name, in SYNTH's order (SDD_EDATA if fewer than 2 match). With a label key both files
+ * need that obs column (categorical, string or numeric). *out is allocated; free with
+ * sdd_pair_destroy. */
+int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
+                  sdd_pair_t **out);
+void sdd_pair_destroy(sdd_pair_t *p);
+/* Add TRAIN, the real cells a model was trained on, to a loaded pair for
+ * sdd_evaluate_heldout: read as REAL is (normalised unless opt->real_normalized), its
+ * columns matched by name to p's genes (SDD_EDATA naming the first missing gene when
+ * TRAIN lacks any), its labels (same opt->label_key) coded into p->label_names, names
+ * new to p appended. */
+int sdd_pair_load_train(sdd_pair_t *p, const char *train_path, const sdd_pair_opt_t *opt);
+/* Add the raw counts for sdd_counts_evaluate: REAL's X and TRAIN's (when not NULL; integer
+ * counts, SDD_EDATA otherwise, SDD_EINVAL when opt->real_normalized) and SYNTH's
+ * layers/counts (SDD_ENOTFOUND when it has none), all matched by name to p's genes. */
+int sdd_pair_load_counts(sdd_pair_t *p, const char *real_path, const char *synth_path, const char *train_path,
+                         const sdd_pair_opt_t *opt);
 
 /* Principal components of the rows of a cells x genes matrix, mean-centred: for up to
  * SDD_PCA_EXACT_GENES genes from the exact eigendecomposition of the G x G covariance
@@ -689,66 +827,10 @@ void sdd_pca_free(sdd_pca_t *p);
  * (caller-owned) = (X - p->mean) p->components^T. */
 int sdd_pca_transform(const sdd_pca_t *p, const sdd_csr_t *X, double *scores);
 
-/* Exact k nearest neighbours by Euclidean distance: for each row q of Q [nq x d] the k
- * rows of R [nr x d] closest to it, ascending by distance, ties to the lower index.
- * self (may be NULL): self[q] >= 0 names a row of R never returned for query q (the
- * query itself). idx [nq x k] and dist2 [nq x k] (squared distances) are caller-owned.
- * Distances come from blocked GEMM; no nq x nr matrix is held. Needs k <= nr - 1 when
- * self is given, else k <= nr. */
-int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
-            const int64_t *self, int64_t *idx, double *dist2);
-
-/* MMD of doc/method.md §8.5 between rows [0, n_a) and [n_a, n_a + n_b) of X [(n_a+n_b) x d]:
- * D = squared Euclidean distances, b = mean off-diagonal D, K = sum_{q=-2..2}
- * exp(-D / (b 2^q)), MMD = mean K_aa + mean K_bb - 2 mean K_ab (biased, diagonals
- * included; rounding below 0 is clamped to 0). Accumulated in double over blocks.
- * *bandwidth (may be NULL) receives b. */
-int sdd_mmd(const double *X, int64_t n_a, int64_t n_b, int64_t d, double *mmd, double *bandwidth);
-
-/* Per-cell LISI as the R lisi package computes it: the 3*perplexity nearest cells
- * including the cell itself, the cell dropped; Gaussian weights exp(-beta d) on the
- * Euclidean distances d with beta bisected until the entropy is within tol (1e-5) of
- * ln(perplexity) (50 tries); LISI = 1 / sum_label p_label^2 (-1 where all weights
- * vanish, as lisi does). X [n x d], labels [n] in [0, n_labels). lisi [n] caller-owned. */
-int sdd_lisi(const double *X, int64_t n, int64_t d, const int32_t *labels, int n_labels,
-             double perplexity, double *lisi);
-
-/* Cross-validated ROC AUC of a k-NN classifier separating class 1 from class 0: rows
- * with fold[i] = f are scored by the fraction of class-1 cells among their k nearest
- * rows of the other folds (all of them when there are fewer than k); the result is the
- * mean over folds of the per-fold AUC. */
-int sdd_knn_auc(const double *X, int64_t n, int64_t d, const int32_t *cls, const int32_t *fold,
-                int n_folds, int k, double *auc);
-
-/* Cell clusters (cluster.c): Louvain communities of the UMAP-weighted kNN graph on the
- * first n_pcs principal components, as scanpy's pp.pca + pp.neighbors + tl.louvain. */
-typedef struct {
-    int n_pcs;                /* principal components (50) */
-    int n_neighbors;          /* neighbours counting the cell itself (15) */
-    double resolution;        /* modularity resolution r (1.0): larger gives more clusters */
-    int64_t min_size;         /* clusters with fewer cells are dissolved into their
-                                 best-connected large neighbour (20) */
-    uint64_t seed;            /* order of the local moves (0) */
-} sdd_cluster_opt_t;
-
-void sdd_cluster_opt_init(sdd_cluster_opt_t *opt);
-int sdd_cluster_opt_check(const sdd_cluster_opt_t *opt);
-/* Cluster the rows of X (cells x genes, log1p): labels [n_rows] (caller-owned) receive
- * codes 0..*n_labels-1, code 0 the largest cluster. The same seed gives the same labels
- * with any thread count. */
-int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels);
-/* Label a training set by the clusters of its cells (replacing any labels it had):
- * label_key "cluster", label names "c0", "c1", ... with c0 the largest cluster. */
-int sdd_trainset_cluster(sdd_trainset_t *ts, const sdd_cluster_opt_t *opt);
-
 /* Spearman (average ranks for ties) and Pearson correlation of x[n] and y[n]. NaN when
  * a side is constant. */
 double sdd_spearman(const double *x, const double *y, int64_t n);
 double sdd_pearson(const double *x, const double *y, int64_t n);
-
-/* ROC AUC of scores for positives (cls 1) against negatives (cls 0), ties counted half
- * (Mann-Whitney with average ranks). NaN if a class is empty. */
-double sdd_roc_auc(const double *score, const int32_t *cls, int64_t n);
 
 /* Options of `sddcell evaluate`. Fill with sdd_eval_opt_init, then set fields. */
 typedef struct {
@@ -893,60 +975,11 @@ typedef struct {
 
 int sdd_counts_evaluate(const sdd_csr_t *real, const sdd_csr_t *synth, sdd_counts_eval_t *out);
 
-/* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
-typedef struct {
-    int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
-    double target_sum;        /* normalize_total target for raw REAL (1e4); <= 0 = median */
-    const char *label_key;    /* obs column of both files holding cell labels, or NULL */
-} sdd_pair_opt_t;
-
-void sdd_pair_opt_init(sdd_pair_opt_t *opt);
-
-typedef struct {
-    int64_t G;                /* matched genes */
-    char **gene_names;        /* [G] in SYNTH's order */
-    sdd_csr_t real, synth;    /* n_real x G, n_synth x G, log1p space, sorted rows */
-    char **real_cells, **synth_cells; /* obs names [n_real], [n_synth] */
-    int32_t *real_labels, *synth_labels; /* codes into label_names, -1 missing; NULL
-                                 without label_key */
-    char **label_names;       /* [n_labels]: REAL's categories first, then SYNTH's others */
-    int n_labels;
-    int64_t n_synth_genes;    /* SYNTH's genes before matching (G <= this) */
-    /* The training cells of the held-out protocol (sdd_pair_load_train), else empty. */
-    sdd_csr_t train;          /* n_train x G, normalised as REAL */
-    char **train_cells;       /* [n_train] obs names */
-    int32_t *train_labels;    /* [n_train] codes into label_names, or NULL */
-    /* Raw counts over the pair's genes (sdd_pair_load_counts), else empty. */
-    sdd_csr_t real_counts;    /* n_real x G: REAL's X as read */
-    sdd_csr_t synth_counts;   /* n_synth x G: SYNTH's layers/counts */
-    sdd_csr_t train_counts;   /* n_train x G: TRAIN's X as read, when given */
-} sdd_pair_t;
-
-/* Read REAL (raw counts, normalised with normalize_total(target_sum) over all its genes
- * and log1p'd, unless opt->real_normalized) and SYNTH (log1p-normalised, e.g. the
- * output of `sddcell simulate`), and keep SYNTH's genes that REAL also has, matched by
- * name, in SYNTH's order (SDD_EDATA if fewer than 2 match). With a label key both files
- * need that obs column (categorical, string or numeric). *out is allocated; free with
- * sdd_pair_destroy. */
-int sdd_pair_load(const char *real_path, const char *synth_path, const sdd_pair_opt_t *opt,
-                  sdd_pair_t **out);
-void sdd_pair_destroy(sdd_pair_t *p);
-/* Add TRAIN, the real cells a model was trained on, to a loaded pair for
- * sdd_evaluate_heldout: read as REAL is (normalised unless opt->real_normalized), its
- * columns matched by name to p's genes (SDD_EDATA naming the first missing gene when
- * TRAIN lacks any), its labels (same opt->label_key) coded into p->label_names, names
- * new to p appended. */
-int sdd_pair_load_train(sdd_pair_t *p, const char *train_path, const sdd_pair_opt_t *opt);
-/* Add the raw counts for sdd_counts_evaluate: REAL's X and TRAIN's (when not NULL; integer
- * counts, SDD_EDATA otherwise, SDD_EINVAL when opt->real_normalized) and SYNTH's
- * layers/counts (SDD_ENOTFOUND when it has none), all matched by name to p's genes. */
-int sdd_pair_load_counts(sdd_pair_t *p, const char *real_path, const char *synth_path, const char *train_path,
-                         const sdd_pair_opt_t *opt);
-
-/* ------------------------------------------------------------------ embedding */
+/* ======================================================================== embed */
 /* Real and synthetic cells in one space, laid out as scanpy does (FORMATS.md,
  * "UMAP-ready export"): joint PCA, the kNN graph with UMAP's fuzzy weights, an
- * optional 2-D UMAP layout, written as .h5ad / TSV, and drawn as PNG or SVG. */
+ * optional 2-D UMAP layout, written as .h5ad / TSV, and drawn as PNG or SVG.
+ * The embedding is the caller's (sdd_embed_destroy); the pair is borrowed. */
 
 typedef struct {
     int n_pcs;                /* principal components (50) */
@@ -977,19 +1010,6 @@ int sdd_embed_run(const sdd_pair_t *pair, const sdd_embed_opt_t *opt, sdd_progre
                   void *user, sdd_embed_t **out);
 void sdd_embed_destroy(sdd_embed_t *e);
 
-/* UMAP's fuzzy simplicial set from kNN lists that start with the cell itself (umap-learn
- * smooth_knn_dist, local_connectivity 1, then compute_membership_strengths and the fuzzy
- * union with set_op_mix_ratio 1): knn_idx / knn_dist [n x k] row-major. sigma / rho [n]
- * may be NULL. *out (n x n, sorted rows, zero diagonal) is allocated. */
-int sdd_fuzzy_simplicial_set(const int64_t *knn_idx, const double *knn_dist, int64_t n, int k,
-                             double *sigma, double *rho, sdd_csr_t *out);
-
-/* UMAP SGD layout (umap-learn optimize_layout_euclidean: a = 0.583, b = 1.334 for
- * min_dist 0.5 and spread 1, negative sample rate 5, gamma 1, alpha from 1 down
- * linearly) of the graph G (n x n) from init [n x 2] (rescaled to [0, 10]); the result
- * replaces init. Sequential and seeded: the same seed gives the same layout. */
-int sdd_umap_layout(const sdd_csr_t *G, int n_epochs, uint64_t seed, float *init);
-
 /* Write the embedding as .h5ad: X = joint matrix, obs names (made unique), obs source
  * {real, synthetic} and the label column `label_key` (when pair has labels), var names,
  * obsm X_pca (and X_umap), varm PCs, uns pca and neighbors, obsp distances and
@@ -1010,7 +1030,45 @@ int sdd_plot_write(const char *path, const float *xy, int64_t n, const int32_t *
  * with free()), *len bytes. */
 int sdd_plot_render(int svg, const float *xy, int64_t n, const int32_t *source, const int32_t *labels,
                     char *const *label_names, int n_labels, const char *axis, char **out, size_t *len);
-/* ------------------------------------------------------------ report */
+
+/* ======================================================================== write */
+/* Output files. Every writer builds its file under sdd_tmp_path's name and renames it into
+ * place when it is complete, so a failure or a kill never leaves a partial file at the
+ * output's name. The datasets and results written are borrowed. */
+
+/* Write `ds` as an .h5ad readable by anndata >= 0.8: X csr_matrix float32 (exact zeros
+ * not stored), obs / var dataframes, obsm dense, uns from a cJSON object (may be NULL;
+ * objects become dicts, numbers numeric-scalars, strings string scalars, arrays of
+ * numbers 1-d arrays, arrays of strings string-arrays), gzip compressed. Written to a
+ * temporary name beside `path` and renamed: a failure never leaves `path` behind.
+ * `uns_json` is a `cJSON *` passed as void * so this header needs no cJSON include.
+ * ds->gene_ids, when set, become var column "gene_ids" (first) unless var has one.
+ * NULL cell / gene names mean anndata's default index "0", "1", ...; NULL strings are
+ * written as ""; a bool column holding NaN is written as float64; JSON nulls in uns are
+ * skipped. Returns SDD_EINVAL for inconsistent input (lengths, codes out of range,
+ * duplicate categories or names, names with '/'), SDD_EIO when writing fails. */
+int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_json);
+
+/* Write a sampled dataset as sdd_h5ad_write does, with `counts` (may be NULL) as
+ * layers/counts (csr_matrix, float32 integer values), through a temporary file renamed
+ * into place: a failure leaves no `path`. */
+int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns_json,
+                          const sdd_csr_t *counts);
+
+/* Join the .h5ad files parts[0..n_parts-1] into `out` (concat.c), cells in the order
+ * given: X and every layer (csr_matrix or dense), obs (index and columns; categorical
+ * columns must have the same categories in every part) and obsm are joined along the
+ * cells; var, varm, varp, uns and the attributes come from the first part, without
+ * uns['sddcell']['shard']. Refused with SDD_EINVAL, naming the first part that
+ * differs: other genes (var index, in order), other obs columns, layers or obsm, other
+ * uns['sddcell'] settings or model (all but the model's file name and the shard), or
+ * shards (`sample --shard I/K`) that are not 1..K of one split in order. Elements that
+ * cannot be joined (raw, obsp pairs, dense X) give SDD_EUNSUPPORTED. Streams through
+ * fixed-size buffers, one part open at a time; builds the file under a temporary name
+ * renamed into place, so a failure leaves no `out`. */
+int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts);
+
+/* ---- report */
 /* What a person and a pipeline read about a synthetic data set: one self-contained HTML
  * page (report.c) and MultiQC custom-content files (multiqc.c). */
 
@@ -1048,80 +1106,6 @@ int sdd_report_html(const sdd_report_t *r, sdd_progress_f progress, void *user, 
  * table section (plot_type "table", columns in headers), both JSON texts with one row
  * named `sample`, for files named *_mqc.json. Free both with free(). */
 int sdd_multiqc_json(const sdd_report_t *r, const char *sample, char **general, char **table);
-/* ---- reading: decoding threads */
-
-/* Decode the compressed chunks of X on `threads` threads (default 1) in the following
- * sdd_xreader_next calls; results do not depend on the count. */
-void sdd_xreader_set_threads(sdd_xreader_t *r, int threads);
-
-/* Join the .h5ad files parts[0..n_parts-1] into `out` (concat.c), cells in the order
- * given: X and every layer (csr_matrix or dense), obs (index and columns; categorical
- * columns must have the same categories in every part) and obsm are joined along the
- * cells; var, varm, varp, uns and the attributes come from the first part, without
- * uns['sddcell']['shard']. Refused with SDD_EINVAL, naming the first part that
- * differs: other genes (var index, in order), other obs columns, layers or obsm, other
- * uns['sddcell'] settings or model (all but the model's file name and the shard), or
- * shards (`sample --shard I/K`) that are not 1..K of one split in order. Elements that
- * cannot be joined (raw, obsp pairs, dense X) give SDD_EUNSUPPORTED. Streams through
- * fixed-size buffers, one part open at a time; builds the file under a temporary name
- * renamed into place, so a failure leaves no `out`. */
-int sdd_h5ad_concat(const char *out, const char *const *parts, int n_parts);
-
-/* ---- sampling: datasets, decoding, counts (sample.c; options in the model section) */
-
-/* Generate opt->n_cells cells from model m (doc/method.md §7) and return them as a new
- * dataset (*out, free with sdd_dataset_destroy): X is CSR float32 of log1p-normalised
- * values over the model's genes, every zero exact and every non-zero in [m_g, M]; var
- * names and ids are the model's genes; obs names syn_000001, ... (the cell's 1-based
- * position in the run); obs `source` is the categorical "synthetic"; a conditional model
- * adds the label column (named after the training label key, categories in the model's
- * order, cells in blocks by label). With opt->first/count only that range is made.
- * Cell g (0-based position) draws from its own stream sdd_rng_split(seed, g), so a seed
- * gives the same cell at a position with any thread count, batch size or range: the
- * ranges of a run put together in order are the run. progress (may be NULL) gets stage "sample" after
- * every reverse step; a non-zero return stops with SDD_EINTR. An unknown label gives
- * SDD_ENOTFOUND, labels for an unconditional model SDD_EINVAL. */
-int sdd_sample(const sdd_model_t *m, const sdd_sample_opt_t *opt, sdd_progress_f progress,
-               void *user, sdd_dataset_t **out);
-
-/* Decoding of a final x0-hat (exposed for tests). G genes; bits = 0 for a model without
- * sparsity bits (rows of G values, output max(value, 0)), else rows [v (G) | b (G)]. */
-typedef struct {
-    int64_t G;
-    int bits;                 /* 1: rows carry sparsity bits */
-    double bit_scale;         /* magnitude of the bits (> 0) */
-    double M;                 /* global maximum of the training log1p values */
-    const float *Mg;          /* [G] per-gene maxima (per-gene scaling) or NULL (global) */
-    const float *mg;          /* [G] smallest non-zero training value per gene */
-    int mode;                 /* SDD_BITS_THRESHOLD or SDD_BITS_BERNOULLI */
-} sdd_decode_t;
-
-/* out [B][G] from x0 [B][D]: value = (v + 1)/2 * M (M_g), mask = [b > 0] or a draw with
- * probability clamp((b/bit_scale + 1)/2, 0, 1) from rng (one uniform per entry, row by
- * row); where the mask is on the value is clamped to [m_g, M] (M_g), elsewhere exactly 0. */
-int sdd_decode_rows(const sdd_decode_t *d, const float *x0, int64_t B, sdd_rng_t *rng, float *out);
-
-/* Integer counts for log1p-normalised synthetic cells X (cells x the model's G genes).
- * expm1(x) is a gene's normalised expression (a cell's values sum to T, the normalize_total
- * target of the training data, over all its genes), so a cell of library size L has
- * counts expm1(x) L / T; in real cells the smallest expressed value is nearly always one
- * count. So each cell's L is read from its own values, L = T / expm1(min x) over its
- * non-zero entries (clamped to the training cells' range of library sizes when the model
- * records them), and every non-zero entry becomes max(1, round(expm1(x) L / T)): the
- * zeros are exactly the values' zeros. Deterministic; seed is not used. out is allocated
- * (float values). */
-int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, sdd_csr_t *out);
-
-/* A 64-bit fingerprint of model m (FNV-1a over its weights, EMA weights and gene names):
- * equal for the same model wherever its file lies, recorded by `sample` so that parts
- * of one run can be told from parts of another. */
-uint64_t sdd_model_digest(const sdd_model_t *m);
-
-/* Write a sampled dataset as sdd_h5ad_write does, with `counts` (may be NULL) as
- * layers/counts (csr_matrix, float32 integer values), through a temporary file renamed
- * into place: a failure leaves no `path`. */
-int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns_json,
-                          const sdd_csr_t *counts);
 
 #ifdef __cplusplus
 }

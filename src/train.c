@@ -19,78 +19,6 @@
 #include "nn.h"
 #include <math.h>
 
-void sdd_train_opt_init(sdd_train_opt_t *o)
-{
-    memset(o, 0, sizeof *o);
-    o->steps = 0;
-    o->batch = 256;
-    o->lr = 1e-3;
-    o->ema = 0.9999;
-    o->bit_scale = 1.0;
-    o->scale_gene = 0;
-    o->clip = 1.0;
-    o->seed = 0;
-    o->hidden[0] = 512;
-    o->hidden[1] = 512;
-    o->hidden[2] = 256;
-    o->hidden[3] = 128;
-    o->head = 1024;
-    o->emb = 512;
-    o->sparsity_bits = 1;
-    o->label_dropout = 0.1;
-    o->bit_weight = 1.0;
-    o->value_mask = 1;
-    o->precond = 2;
-    o->self_cond = 0.5;
-    o->checkpoint_every = 0;
-    o->checkpoint_path = NULL;
-    o->grad_slices = 1;
-    o->validation = 0.1;
-    o->val_every = 250;
-    o->patience = 2;
-    o->val_tol = 0.002;
-}
-
-int sdd_train_opt_check(const sdd_train_opt_t *o)
-{
-    if (o->steps < 0 || o->steps > INT64_C(1000000000))
-        return sdd_error(SDD_EINVAL, "steps must be in [0, 1e9] (0 = default), not %lld", (long long)o->steps);
-    if (o->batch < 1 || o->batch > 65536)
-        return sdd_error(SDD_EINVAL, "batch size must be in [1, 65536], not %lld", (long long)o->batch);
-    if (!(o->lr > 0 && o->lr < 1)) return sdd_error(SDD_EINVAL, "learning rate must be in (0, 1)");
-    if (!(o->ema >= 0 && o->ema < 1)) return sdd_error(SDD_EINVAL, "EMA decay must be in [0, 1)");
-    if (!(o->bit_scale > 0 && o->bit_scale <= 100)) return sdd_error(SDD_EINVAL, "bit scale must be in (0, 100]");
-    if (!(o->clip >= 0)) return sdd_error(SDD_EINVAL, "gradient clipping norm must be >= 0");
-    for (int i = 0; i < 4; i++)
-        if (o->hidden[i] < 1 || o->hidden[i] > 16384)
-            return sdd_error(SDD_EINVAL, "hidden width %d must be in [1, 16384]", o->hidden[i]);
-    if (o->head < 1 || o->head > 65536) return sdd_error(SDD_EINVAL, "head width must be in [1, 65536]");
-    if (o->emb < 2 || o->emb > 16384 || o->emb % 2)
-        return sdd_error(SDD_EINVAL, "embedding width must be even and in [2, 16384]");
-    if (!(o->label_dropout >= 0 && o->label_dropout <= 1))
-        return sdd_error(SDD_EINVAL, "label dropout must be in [0, 1]");
-    if (!(o->bit_weight >= 0)) return sdd_error(SDD_EINVAL, "bit weight must be >= 0");
-    if (o->precond < 0 || o->precond > 2) return sdd_error(SDD_EINVAL, "unknown output parametrisation %d", o->precond);
-    if (!(o->self_cond >= 0 && o->self_cond <= 1))
-        return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
-    if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
-    if (o->grad_slices < 1 || o->grad_slices > 1024 || (o->grad_slices & (o->grad_slices - 1)) ||
-        o->batch % o->grad_slices)
-        return sdd_error(SDD_EINVAL, "gradient slices must be a power of two in [1, 1024] that divides the batch size "
-                         "(%lld), not %d", (long long)o->batch, o->grad_slices);
-    if (!(o->validation >= 0 && o->validation <= 0.5))
-        return sdd_error(SDD_EINVAL, "validation share must be in [0, 0.5], not %g", o->validation);
-    if (o->val_every < 1 || o->val_every > INT64_C(1000000000))
-        return sdd_error(SDD_EINVAL, "validation interval must be in [1, 1e9] steps, not %lld", (long long)o->val_every);
-    if (o->patience < 1 || o->patience > 1000)
-        return sdd_error(SDD_EINVAL, "patience must be in [1, 1000] checks, not %d", o->patience);
-    if (!(o->val_tol >= 0 && o->val_tol <= 1))
-        return sdd_error(SDD_EINVAL, "validation tolerance must be in [0, 1], not %g", o->val_tol);
-    if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
-        return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
-    return SDD_OK;
-}
-
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch)
 {
     int64_t s = (150 * n_cells + batch - 1) / (batch > 0 ? batch : 1);
@@ -308,33 +236,6 @@ int64_t sdd_model_count_params(int64_t G, const sdd_train_opt_t *o, int n_labels
     return sdd_net_count(&s);
 }
 
-/* The parts of a model every path (create, load) needs: shape, buffers, scale arrays. */
-int sdd_model_alloc(sdd_model_t **out, const sdd_netshape_t *s, const sdd_train_opt_t *o)
-{
-    sdd_model_t *m = sdd_calloc(1, sizeof *m);
-    int rc;
-    *out = NULL;
-    if (!m) return SDD_ENOMEM;
-    m->opt = *o;
-    m->n_ranks = 1;
-    if (o->checkpoint_path) snprintf(m->opt_ckpt_path, sizeof m->opt_ckpt_path, "%s", o->checkpoint_path);
-    m->opt.checkpoint_path = o->checkpoint_path ? m->opt_ckpt_path : NULL;
-    m->bit_scale = o->bit_scale;
-    m->scale_gene = o->scale_gene;
-    if ((rc = sdd_net_alloc(m, s, (int)o->batch)) < 0) goto fail;
-    m->Mg = sdd_calloc((size_t)s->G, sizeof(float));
-    m->mg = sdd_calloc((size_t)s->G, sizeof(float));
-    if (!m->Mg || !m->mg) {
-        rc = SDD_ENOMEM;
-        goto fail;
-    }
-    *out = m;
-    return SDD_OK;
-fail:
-    sdd_model_destroy(m);
-    return rc;
-}
-
 int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_model_t **out)
 {
     sdd_model_t *m = NULL;
@@ -367,24 +268,6 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
 fail:
     sdd_model_destroy(m);
     return rc;
-}
-
-void sdd_model_destroy(sdd_model_t *m)
-{
-    if (!m) return;
-    sdd_net_free(m);
-    free(m->Mg);
-    free(m->mg);
-    sdd_strv_free(m->gene_names, m->shape.G);
-    sdd_strv_free(m->gene_ids, m->shape.G);
-    sdd_strv_free(m->label_names, m->shape.n_labels);
-    free(m->label_freq);
-    free(m->label_key);
-    free(m->prep_json);
-    free(m->lib_sizes);
-    free(m->slots);
-    free(m->kept);
-    free(m);
 }
 
 /* Draw the minibatch: cell indices with replacement (from the cells the validation rule

@@ -124,6 +124,7 @@ int sdd_val_check(sdd_model_t *m, double loss)
     size_t bytes = (size_t)m->n_params * sizeof(float);
     if (!m->kept && !(m->kept = sdd_malloc(bytes))) return SDD_ENOMEM;
     s->checks++;
+    sdd_log(SDD_LOG_DEBUG, "train", "validation loss %.6f at step %lld", loss, (long long)m->step);
     if (s->checks == 1 || loss < s->best_loss) {
         s->best_loss = loss;
         s->best_step = m->step;

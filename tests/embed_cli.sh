@@ -69,5 +69,5 @@ t test $? = 1
 t test $? = 1
 "$SDD" embed -o "$tmp/x.h5ad" "$D/eval_real_counts.h5ad" "$D/no_such.h5ad" 2>/dev/null; t test $? = 1
 t test ! -e "$tmp/x.h5ad"
-t test -z "$(ls "$tmp" | grep partial)"
+t test -z "$(ls -A "$tmp" | grep '\.tmp\.')"
 exit $fail

@@ -37,7 +37,7 @@ fi
 "$PY" "$CHECK" html "$tmp/a.html" "$tmp/a.metrics.json" heldout || bad "simulate report"
 "$PY" "$CHECK" multiqc "$tmp/mqc/a_sddcell_general_stats_mqc.json" "$tmp/mqc/a_sddcell_mqc.json" \
   "$tmp/a.metrics.json" a heldout || bad "simulate MultiQC files"
-[ -z "$(ls "$tmp" | grep -E '\.tmp[0-9]+$')" ] && [ -z "$(ls "$tmp/mqc" | grep -E '\.tmp[0-9]+$')" ] &&
+[ -z "$(ls -A "$tmp" | grep '\.tmp\.')" ] && [ -z "$(ls -A "$tmp/mqc" | grep '\.tmp\.')" ] &&
   ok "no temporary files left" || bad "temporary files left: $(ls "$tmp" "$tmp/mqc")"
 
 # ---- evaluate with labels, no TRAIN

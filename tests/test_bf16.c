@@ -58,11 +58,11 @@ static void gemm_case(int ta, int tb, int M, int N, int K, float beta)
     memcpy(C1, C0, sizeof(float) * mn);
     memcpy(C2, C0, sizeof(float) * mn);
     sdd_gemm_set_precision(SDD_GEMM_BF16_EMU);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     sdd_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, C1, N);
-    sdd_blas_set_threads(2);
+    sdd_set_threads(2);
     sdd_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, C2, N);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     CHECK_MSG(!memcmp(C1, C2, sizeof(float) * mn), "bf16 %dx%dx%d differs with 2 threads", M, N, K);
     ref(ta, tb, M, N, K, A, B, beta, C0, Cr, 1, mag);
     ref(ta, tb, M, N, K, A, B, beta, C0, Cf, 0, NULL);
@@ -82,9 +82,9 @@ static void gemm_case(int ta, int tb, int M, int N, int K, float beta)
         sdd_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, C2, N);
         for (size_t i = 0; i < mn; i++) CHECK_CLOSE(C2[i], C1[i], 0, 1e-6 * K * 0.25 * mag[i] + 1e-30);
         memcpy(C1, C0, sizeof(float) * mn);
-        sdd_blas_set_threads(2);
+        sdd_set_threads(2);
         sdd_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, beta, C1, N);
-        sdd_blas_set_threads(1);
+        sdd_set_threads(1);
         CHECK_MSG(!memcmp(C1, C2, sizeof(float) * mn), "AVX512_BF16 %dx%dx%d differs with 2 threads", M, N, K);
     }
     sdd_gemm_set_precision(SDD_GEMM_FP32);
@@ -237,11 +237,11 @@ static void test_training(const char *dir)
     CHECK(sdd_precision_parse("bf16") == SDD_PRECISION_BF16 && sdd_precision_parse("BF16") == -1);
     o.precision = SDD_PRECISION_BF16;
     sdd_gemm_bf16_emulate(1); /* the hardware kernel where there is one, else the emulation */
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     train_to(ts, &o, a);
-    sdd_blas_set_threads(2);
+    sdd_set_threads(2);
     train_to(ts, &o, b);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     CHECK_MSG(same_file(a, b), "bf16: 1 and 2 threads give different models");
     o.precision = SDD_PRECISION_FP32;
     train_to(ts, &o, c);
@@ -266,7 +266,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/test_bf16.%ld", bd ? bd : ".", (long)getpid());
     if (mkdir(dir, 0755)) return 1;
     sdd_rng_seed(&R, 9);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     test_gemm();
     test_network(0);
     if (sdd_cpu_bf16()) test_network(1);

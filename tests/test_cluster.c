@@ -67,7 +67,7 @@ static void test_planted(void)
     planted(sizes, 4, G, 7, &X, truth);
     sdd_cluster_opt_init(&o);
     o.n_pcs = 10;
-    sdd_model_set_threads(1);
+    sdd_set_threads(1);
     /* at resolution 1 a kNN graph of a uniform blob has communities of its own: every
      * cluster must still lie inside one planted group */
     CHECK(sdd_cluster_cells(&X, &o, lab, &nl) == 0);
@@ -79,10 +79,10 @@ static void test_planted(void)
     CHECK(same_partition(lab, truth, n, nl));
     /* codes by size: group 0 (120 cells) is code 0, group 3 (40 cells) code 3 */
     CHECK(lab[0] == 0 && lab[n - 1] == 3);
-    sdd_model_set_threads(2);
+    sdd_set_threads(2);
     CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);
     CHECK(nl2 == nl && memcmp(lab, lab2, sizeof lab) == 0);
-    sdd_model_set_threads(1);
+    sdd_set_threads(1);
     /* a smallest size above the last group's 40 cells folds it into another group */
     o.min_size = 50;
     CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);

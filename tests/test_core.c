@@ -1,5 +1,6 @@
 /* test_core: RNG, strict parsing, CSR operations and columns against hand-computed values. */
 #include "sddcell.h"
+#include "sdd_internal.h"
 #include "tap.h"
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
  * pbmc3k cells, 4 clusters): graph invariants, a hand-checked fuzzy set, and the UMAP
  * layout's determinism and faithfulness (it keeps PC-space neighbourhoods and clusters). */
 #include "sddcell.h"
+#include "sdd_internal.h"
 #include "tap.h"
 #include "fixture.h"
 #include <string.h>

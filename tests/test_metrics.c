@@ -3,6 +3,7 @@
  * tests/make_metrics_reference.py (fixtures in tests/data), plus sanity checks on real
  * data: two halves of one dataset mix, gene-shuffled cells do not. */
 #include "sddcell.h"
+#include "sdd_internal.h"
 #include "tap.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>

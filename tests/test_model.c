@@ -35,11 +35,11 @@ static void gemm_case(int ta, int tb, int M, int N, int K)
     fill(C1, (size_t)M * N, 1);
     memcpy(C2, C1, sizeof(float) * M * N);
     memcpy(C3, C1, sizeof(float) * M * N);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     sdd_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C1, N);
-    sdd_blas_set_threads(2);
+    sdd_set_threads(2);
     sdd_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C3, N);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     sdd_gemm_ref(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 0.25f, C2, N);
     for (int i = 0; i < M * N; i++) CHECK_CLOSE(C1[i], C2[i], 1e-5, 1e-5);
     CHECK_MSG(!memcmp(C1, C3, sizeof(float) * M * N), "%dx%dx%d differs with 2 threads", M, N, K);
@@ -410,7 +410,7 @@ static void test_optimiser(void)
 int main(void)
 {
     sdd_rng_seed(&R, 42);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     test_gemm();
     test_linear();
     test_silu();

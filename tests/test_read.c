@@ -22,7 +22,7 @@ static void compare_stream(const char *path, int64_t step, int threads)
     CHECK_MSG(rc == 0, "%s: %s", path, sdd_errdetail());
     if (rc) goto done;
     sdd_xreader_set_threads(r, threads);
-    sdd_model_set_threads(threads); /* the compute pool the decoder runs on */
+    sdd_set_threads(threads); /* the compute pool the decoder runs on */
     for (int pass = 0; pass < 2; pass++) { /* the second pass checks rewind */
         row = 0;
         while ((got = sdd_xreader_next(r, step, &c)) > 0) {

@@ -184,11 +184,11 @@ static void test_sampling(void)
     o.steps = 20;
     o.batch = 64; /* three batches, the last one partial */
     o.seed = 9;
-    sdd_model_set_threads(1);
+    sdd_set_threads(1);
     CHECK(sdd_sample(m, &o, NULL, NULL, &a) == 0);
-    sdd_model_set_threads(2);
+    sdd_set_threads(2);
     CHECK(sdd_sample(m, &o, NULL, NULL, &b) == 0);
-    sdd_model_set_threads(1);
+    sdd_set_threads(1);
     if (!a || !b) goto done;
     CHECK(a->n_cells == 150 && a->n_genes == 12 && a->X.n_rows == 150);
     CHECK(same_csr(&a->X, &b->X));
@@ -415,11 +415,11 @@ static void test_threads(void)
     so.n_cells = 300;
     so.steps = 4;
     so.seed = 2;
-    sdd_model_set_threads(1);
+    sdd_set_threads(1);
     CHECK(sdd_sample(m, &so, NULL, NULL, &a) == 0);
-    sdd_model_set_threads(2);
+    sdd_set_threads(2);
     CHECK(sdd_sample(m, &so, NULL, NULL, &b) == 0);
-    sdd_model_set_threads(1);
+    sdd_set_threads(1);
     if (a && b) CHECK(same_csr(&a->X, &b->X));
     if (a) check_valid(a, ts);
 done:
@@ -478,7 +478,7 @@ static void test_shards(void)
         so.seed = 17;
         so.eta = 0.5;        /* the reverse steps draw noise too */
         so.batch = 48;
-        sdd_model_set_threads(1);
+        sdd_set_threads(1);
         CHECK(sdd_sample(m, &so, NULL, NULL, &full) == 0);
         if (!full) goto next;
         CHECK(full->n_cells == 101 && strcmp(full->cell_names[100], "syn_000101") == 0);
@@ -501,14 +501,14 @@ static void test_shards(void)
                 sh.first = first;
                 sh.count = count;
                 sh.batch = i % 2 ? 16 : 0; /* other batch sizes, other threads */
-                sdd_model_set_threads(1 + (int)(i % 2));
+                sdd_set_threads(1 + (int)(i % 2));
                 if (sdd_sample(m, &sh, NULL, NULL, &part) < 0 || !part || part->n_cells != count ||
                     !same_rows(full, first, part))
                     ok = 0;
                 sdd_dataset_destroy(part);
                 at += count;
             }
-            sdd_model_set_threads(1);
+            sdd_set_threads(1);
             CHECK_MSG(ok && at == so.n_cells, "%s model: shards 1..%lld differ from the run",
                       cond ? "conditional" : "unconditional", (long long)K);
         }

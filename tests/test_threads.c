@@ -7,6 +7,7 @@
  * the setting.
  */
 #include "blas.h"
+#include "sample_internal.h"
 #include "tap.h"
 #include "trainset_fixture.h"
 #include <dirent.h>
@@ -113,7 +114,7 @@ int main(void)
     ts = make_fixture_trainset(300, 60, 2, 11, &fx);
 
     /* two trainings one after the other, then the same two at once, on 2 threads */
-    sdd_model_set_threads(2);
+    sdd_set_threads(2);
     memset(seq, 0, sizeof seq);
     memset(par, 0, sizeof par);
     for (int k = 0; k < 2; k++) {
@@ -139,7 +140,7 @@ int main(void)
         s_seq[k].model = s_par[k].model = seq[k].model;
         s_seq[k].seed = s_par[k].seed = (uint64_t)(3 + k);
     }
-    sdd_model_set_threads(3);
+    sdd_set_threads(3);
     for (int k = 0; k < 2; k++) {
         sample_one(&s_seq[k]);
         CHECK(s_seq[k].rc == 0);
@@ -160,11 +161,11 @@ int main(void)
         memset(&w1, 0, sizeof w1);
         w4.model = w1.model = seq[0].model;
         w4.seed = w1.seed = 3;
-        sdd_model_set_threads(4);
+        sdd_set_threads(4);
         sample_one(&w4);
         before = process_threads();
         CHECK_MSG(sdd_blas_running_workers() == 3, "%d workers with the setting 4", sdd_blas_running_workers());
-        sdd_model_set_threads(1);
+        sdd_set_threads(1);
         after = process_threads();
         CHECK_MSG(sdd_blas_running_workers() == 0, "%d workers with the setting 1", sdd_blas_running_workers());
         if (before > 0) CHECK_MSG(before - after == 3, "threads %d with 4, %d with 1", before, after);

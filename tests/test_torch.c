@@ -174,7 +174,7 @@ int main(void)
         fprintf(stderr, "%s is missing\n", path);
         return 1;
     }
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     if (fscanf(f, "#%*[^\n]") != 0) return 1;
     while (run_config(f)) n++;
     fclose(f);

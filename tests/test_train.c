@@ -4,6 +4,7 @@
  * a bit-identical model with 1 and 2 BLAS threads; an interrupted and resumed run equals
  * the uninterrupted one bit for bit. */
 #include "nn.h"
+#include "sample_internal.h"
 #include "tap.h"
 #include "trainset_fixture.h"
 #include <math.h>
@@ -239,14 +240,14 @@ static void test_determinism(void)
     snprintf(a, sizeof a, "%s/t1.sdd", tmpdir);
     snprintf(b, sizeof b, "%s/t2.sdd", tmpdir);
     snprintf(c, sizeof c, "%s/r.sdd", tmpdir);
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     train_to(ts, &o, a, 0);
-    sdd_blas_set_threads(2);
+    sdd_set_threads(2);
     train_to(ts, &o, b, 0);
     CHECK_MSG(same_file(a, b), "1 and 2 threads give different models");
     train_to(ts, &o, c, 2);
     CHECK_MSG(same_file(a, c), "interrupted + resumed differs from uninterrupted");
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     /* a conditional small model with periodic checkpoints, interrupted and resumed */
     sdd_trainset_destroy(ts);
     ts = make_trainset(80, 20, 2, 3);
@@ -419,7 +420,7 @@ int main(void)
     const char *b = getenv("SDD_BUILDDIR");
     snprintf(tmpdir, sizeof tmpdir, "%s/test_train.%ld", b ? b : ".", (long)getpid());
     if (mkdir(tmpdir, 0755)) return 1;
-    sdd_blas_set_threads(1);
+    sdd_set_threads(1);
     test_options();
     test_learning_and_metadata();
     test_damaged();

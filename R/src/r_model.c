@@ -140,7 +140,7 @@ static void fill_train(SEXP opts, sdd_train_opt_t *to)
 
 static void set_threads(SEXP opts)
 {
-    sdd_model_set_threads(opt_threads(opts));
+    sdd_set_threads(opt_threads(opts));
 }
 
 SEXP sdd_r_train(SEXP path, SEXP opts)

@@ -154,7 +154,8 @@ enum {
     CLI_O_GSLICES,
     CLI_O_VALIDATION,
     CLI_O_PATIENCE,
-    CLI_O_VALEVERY
+    CLI_O_VALEVERY,
+    CLI_O_VALTOL
 };
 
 /* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling

@@ -48,6 +48,7 @@ const struct option cli_train_longopts[] = {
     {"validation", required_argument, NULL, CLI_O_VALIDATION},
     {"patience", required_argument, NULL, CLI_O_PATIENCE},
     {"val-every", required_argument, NULL, CLI_O_VALEVERY},
+    {"val-tol", required_argument, NULL, CLI_O_VALTOL},
     {NULL, 0, NULL, 0}};
 
 static int parse_hidden(const cli_ctx_t *ctx, const char *arg, int *h)
@@ -142,6 +143,7 @@ int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_
     case CLI_O_SELFCOND: if (cli_opt_double(ctx, "--self-cond", arg, 0, 1, &t->self_cond)) return -1; break;
     case CLI_O_VALIDATION: if (cli_opt_double(ctx, "--validation", arg, 0, 0.5, &t->validation)) return -1; break;
     case CLI_O_PATIENCE: if (cli_opt_int(ctx, "--patience", arg, 1, 1000, &v)) return -1; t->patience = (int)v; break;
+    case CLI_O_VALTOL: if (cli_opt_double(ctx, "--val-tol", arg, 0, 1, &t->val_tol)) return -1; break;
     case CLI_O_VALEVERY: if (cli_opt_int(ctx, "--val-every", arg, 1, 1000000000, &t->val_every)) return -1; break;
     case CLI_O_PRECISION:
         if ((f = sdd_precision_parse(arg)) < 0) {

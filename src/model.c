@@ -794,10 +794,10 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     o->checkpoint_every = 0;
     o->checkpoint_path = NULL;
     o->grad_slices = 1;
-    o->validation = 0.1;
+    o->validation = 0.05;
     o->val_every = 250;
     o->patience = 2;
-    o->val_tol = 0.002;
+    o->val_tol = 0.01;
 }
 
 int sdd_train_opt_check(const sdd_train_opt_t *o)

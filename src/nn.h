@@ -89,7 +89,7 @@ typedef struct {
 } sdd_acts_t;
 
 /* The validation rule (validation.c, doc/method.md §6.9). */
-#define SDD_VAL_MAX_CELLS 500 /* cells set aside at most */
+#define SDD_VAL_MAX_CELLS 250 /* cells set aside at most */
 #define SDD_VAL_MIN_CELLS 50  /* fewer (or fewer left to fit): no validation */
 #define SDD_VAL_TIMES 4       /* times t = k / (SDD_VAL_TIMES + 1) of each check */
 /* Which training cells are set aside (val) and which the batches are drawn from (fit),

@@ -541,11 +541,11 @@ typedef struct {
     int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
     int precision;            /* SDD_PRECISION_*: the network's matrix products (FP32) */
     double validation;        /* share of the training cells set aside to end training when
-                                 the loss on them rises (0.1; 0 = none; at most 500 cells,
+                                 the loss on them rises (0.05; 0 = none; at most 250 cells,
                                  none when fewer than 50 would be): doc/method.md §6.9 */
     int64_t val_every;        /* steps between validation checks (250) */
     int patience;             /* checks in a row above the band that end training (2) */
-    double val_tol;           /* the band: within this share of the lowest loss (0.002) */
+    double val_tol;           /* the band: within this share of the lowest loss (0.01) */
     int grad_slices;          /* the batch's gradient is computed over this many equal
                                  slices and summed pairwise in a fixed order (1: whole;
                                  a power of two dividing batch): R processes that each

@@ -385,9 +385,9 @@ static void test_validation(void)
     sdd_valset_free(&w);
     m->opt.validation = 0.05; /* 30 cells: too few, none */
     CHECK(sdd_valset_make(m, ts, &w) == 0 && w.n_val == 0 && !w.val && !w.fit);
-    o.validation = 0.2; /* 1600 of 8000 capped at 500 */
-    CHECK(sdd_model_create(big, &o, &mb) == 0 && mb && sdd_valset_make(mb, big, &w) == 0 && w.n_val == 500 &&
-          w.n_fit == 7500);
+    o.validation = 0.2; /* 1600 of 8000 capped at 250 */
+    CHECK(sdd_model_create(big, &o, &mb) == 0 && mb && sdd_valset_make(mb, big, &w) == 0 && w.n_val == 250 &&
+          w.n_fit == 7750);
     sdd_valset_free(&w);
     /* the rule, tolerance 1 %, patience 2; the EMA weights carry the step as a marker */
     m->opt.val_tol = 0.01;

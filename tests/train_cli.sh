@@ -51,12 +51,12 @@ else
     echo "FAIL: no checkpoint after SIGINT"; fail=1
 fi
 
-# The validation rule: 100 of the 1000 cells set aside; the loss on them rises after
-# about 1000 steps of this small network, and training ends with the weights of the last
-# check within the band. A run saved between the kept check and the end (at 1060, one
-# check above the band at 1050) and resumed ends as the straight run does: the kept
-# weights come back from the file. A stopped model trains no further.
-V="-n 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --val-every 50 --seed 3"
+# The validation rule: 200 of the 1000 cells set aside, a check every 50 steps, and no
+# band (--val-tol 0): training ends two checks after the lowest validation loss, with
+# the weights of that check. A run saved between the kept check and the end (one check
+# above the band) and resumed ends as the straight run does: the kept weights come back
+# from the file. A stopped model trains no further.
+V="-n 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --val-every 50 --seed 3 --validation 0.2 --val-tol 0"
 "$BIN" --threads 1 train $V --steps 4000 -o "$T/v.sdd" "$DATA" 2>"$T/v.err"
 ck 'grep -q "validation loss rose for 2 checks: training ends at step" "$T/v.err"' "the rule ends training"
 vstop=$("$BIN" info "$T/v.sdd" | sed -n 's/^steps\t\([0-9]*\) of 4000.*/\1/p')

@@ -120,6 +120,7 @@ static void fill_train(SEXP opts, sdd_train_opt_t *to)
     opt_dbl(opts, "clip", &to->clip);
     opt_dbl(opts, "validation", &to->validation);
     opt_int(opts, "val_every", &to->val_every);
+    opt_dbl(opts, "val_tol", &to->val_tol);
     {
         int64_t p = to->patience;
         opt_int(opts, "patience", &p);

@@ -11,7 +11,9 @@
 #   bench/fidelity.sh acceptance_none   the same unconditional (--label none; rows
 #                                   pbmc3k, mouse_brain)
 #   bench/fidelity.sh grid          the budget table (bench/fidelity_heldout.sh: training
-#                                   steps x sampling steps x 3 seeds, held out)
+#                                   steps x sampling steps x 3 seeds, held out) of the
+#                                   default recipe (--label auto, the validation rule;
+#                                   rows auto_rule)
 #   bench/fidelity.sh [RUN...]      the earlier ablation (RESULTS.md), judged against the
 #                                   training cells (default: every run below)
 # Each run appends one row to bench/fidelity/results.tsv: run name, settings, metrics
@@ -87,7 +89,8 @@ run() {
         for seed in $SEEDS; do accept pbmc3k "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label none; done
         for seed in $SEEDS; do accept mouse_brain "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --label none; done
         ;;
-    grid) HOLDOUT=0.25 SDDCELL=$SDDCELL THREADS=$THREADS sh "$here/bench/fidelity_heldout.sh" "$TRAIN_DIR/pbmc3k_counts.h5ad" ;;
+    grid) HOLDOUT=0.25 TAG=${TAG:-auto_rule} EXTRA_TRAIN=${EXTRA_TRAIN:---label auto} SDDCELL=$SDDCELL THREADS=$THREADS \
+              sh "$here/bench/fidelity_heldout.sh" "$TRAIN_DIR/pbmc3k_counts.h5ad" ;;
     # screening: 800 training steps
     s_fast) simulate s_fast --steps 800 ;;
     s_fast_b) variant s_fast_b s_fast ;;

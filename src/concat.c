@@ -516,7 +516,7 @@ static int join_csr(const cat_t *c, const char *path)
             sdd_h5_close(o1);
             if ((rc = create_like(c, di, ipath, nnz, -1, &o2)) < 0) break;
             sdd_h5_close(o2);
-            if ((rc = create_like(c, dp, ppath, c->total + 1, nnz <= INT32_MAX ? H5T_STD_I32LE : H5T_STD_I64LE, &o3)) < 0)
+            if ((rc = create_like(c, dp, ppath, c->total + 1, sdd_h5_indptr_type(nnz), &o3)) < 0)
                 break;
             /* indptr[0] = 0; every part then adds its rows' ends */
             hid_t fs = H5Dget_space(o3), ms = H5Screate_simple(1, one, NULL);

@@ -1,8 +1,10 @@
 /*
  * dataset.c: the in-memory dataset (count matrix + names + obs/var columns) that
- * readers fill and the writer takes, and the column helpers.
+ * readers fill and the writer takes, the column helpers, and unique names as anndata
+ * makes them.
  */
 #include "sdd_internal.h"
+#include <stdio.h>
 
 void sdd_column_free(sdd_column_t *c)
 {
@@ -106,4 +108,111 @@ void sdd_trainset_destroy(sdd_trainset_t *ts)
     free(ts->heldout_labels);
     free(ts->heldout_library_size);
     free(ts);
+}
+
+/* ------------------------------------------------------------ names */
+
+/* Open-addressing set of strings (borrowed pointers), for make_unique. */
+typedef struct {
+    const char **slot;
+    uint64_t mask;
+} strset_t;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return h;
+}
+
+/* Insert s; returns 1 if it was new, 0 if present. */
+static int strset_add(strset_t *t, const char *s)
+{
+    uint64_t i = str_hash(s) & t->mask;
+    while (t->slot[i]) {
+        if (strcmp(t->slot[i], s) == 0) return 0;
+        i = (i + 1) & t->mask;
+    }
+    t->slot[i] = s;
+    return 1;
+}
+
+static int strset_has(const strset_t *t, const char *s)
+{
+    uint64_t i = str_hash(s) & t->mask;
+    while (t->slot[i]) {
+        if (strcmp(t->slot[i], s) == 0) return 1;
+        i = (i + 1) & t->mask;
+    }
+    return 0;
+}
+
+int sdd_names_make_unique(char **names, int64_t n)
+{
+    strset_t all = {0}, seen = {0};
+    uint64_t cap = 16;
+    char *dup = NULL, **made = NULL;
+    int64_t *counter = NULL, n_made = 0;
+    int rc = SDD_OK;
+    /* sized for the originals plus one new name per duplicate */
+    while (cap < 4 * (uint64_t)n + 16) cap <<= 1;
+    all.slot = sdd_calloc(cap, sizeof *all.slot);
+    seen.slot = sdd_calloc(cap, sizeof *seen.slot);
+    dup = sdd_calloc((size_t)n + 1, 1);
+    counter = sdd_calloc((size_t)n + 1, sizeof *counter);
+    made = sdd_calloc((size_t)n + 1, sizeof *made);
+    if (!all.slot || !seen.slot || !dup || !counter || !made) {
+        rc = SDD_ENOMEM;
+        goto done;
+    }
+    all.mask = seen.mask = cap - 1;
+    for (int64_t i = 0; i < n; i++) {
+        strset_add(&all, names[i]);
+        dup[i] = !strset_add(&seen, names[i]);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t first = -1;
+        if (!dup[i]) continue;
+        /* the counter lives with the first occurrence of the name */
+        for (int64_t j = 0; j < i && first < 0; j++)
+            if (!dup[j] && strcmp(names[j], names[i]) == 0) first = j;
+        for (;;) {
+            size_t len = strlen(names[i]) + 24;
+            char *cand = sdd_malloc(len);
+            if (!cand) {
+                rc = SDD_ENOMEM;
+                goto done;
+            }
+            snprintf(cand, len, "%s-%lld", names[i], (long long)++counter[first]);
+            if (!strset_has(&all, cand)) {
+                made[n_made++] = names[i];
+                names[i] = cand;
+                strset_add(&all, cand);
+                break;
+            }
+            free(cand);
+        }
+    }
+done:
+    for (int64_t k = 0; k < n_made; k++) free(made[k]);
+    free(made);
+    free(all.slot);
+    free(seen.slot);
+    free(dup);
+    free(counter);
+    return rc;
+}
+
+int sdd_cols_append(sdd_column_t **cols, int *n, sdd_column_t *c)
+{
+    sdd_column_t *v = sdd_realloc(*cols, (size_t)(*n + 1) * sizeof *v);
+    if (!v) {
+        sdd_column_free(c);
+        return SDD_ENOMEM;
+    }
+    v[*n] = *c;
+    memset(c, 0, sizeof *c);
+    *cols = v;
+    (*n)++;
+    return SDD_OK;
 }

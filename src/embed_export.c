@@ -14,10 +14,10 @@
  *   uns neighbors        {connectivities_key, distances_key, params {n_neighbors,
  *                        method "umap", metric "euclidean", n_pcs}}
  *   obsp distances, connectivities   csr_matrix
- * sdd_h5ad_write writes X, obs, var, obsm and uns; varm and obsp are added to the same
- * temporary file by h5ad_extra.c before it is renamed onto the requested name.
+ * All of it is written in one pass by sdd_h5ad_write_elems, under a temporary name
+ * renamed onto the requested one.
  */
-#include "h5ad_extra.h"
+#include "sdd_internal.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -142,9 +142,10 @@ int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_emb
 {
     sdd_dataset_t ds;
     sdd_column_t obs[2];
-    sdd_dense_t obsm[2];
+    sdd_dense_t obsm[2], varm;
+    sdd_h5ad_csr_t obsp[2] = {{"distances", &e->distances}, {"connectivities", &e->connectivities}};
+    sdd_h5ad_elems_t el = {.obsp = obsp, .n_obsp = 2, .varm = &varm, .n_varm = 1};
     cJSON *uns = NULL;
-    char *tmp = NULL;
     float *pcs = NULL;
     int rc = SDD_ENOMEM, n_obs = 0;
 
@@ -154,25 +155,14 @@ int sdd_embed_write_h5ad(const char *path, const sdd_pair_t *pair, const sdd_emb
     obsm[0].name = "X_pca", obsm[0].rows = e->n, obsm[0].cols = e->pca.k;
     obsm[1].name = "X_umap", obsm[1].rows = e->n, obsm[1].cols = 2, obsm[1].data = e->umap;
     ds.obsm = obsm, ds.n_obsm = e->umap ? 2 : 1;
-    if (!(tmp = sdd_tmp_path(path)) || !(ds.cell_names = unique_names(pair, e->n)) ||
+    if (!(ds.cell_names = unique_names(pair, e->n)) ||
         !(obsm[0].data = to_float(e->pca.scores, e->n * e->pca.k)) || !(pcs = loadings(&e->pca)) ||
         !(uns = make_uns(e, uns_extra)) || (rc = make_obs(pair, e, label_key, obs, &n_obs)) < 0)
         goto fail;
     ds.obs = obs, ds.n_obs = n_obs;
-    sdd_tmp_track(tmp);
-    if ((rc = sdd_h5ad_write(tmp, &ds, uns)) < 0) goto fail;
-    if ((rc = sdd_h5ad_add_dense(tmp, "varm", "PCs", pcs, pair->G, e->pca.k)) < 0 ||
-        (rc = sdd_h5ad_add_csr(tmp, "obsp", "distances", &e->distances)) < 0 ||
-        (rc = sdd_h5ad_add_csr(tmp, "obsp", "connectivities", &e->connectivities)) < 0) {
-        remove(tmp);
-        goto fail;
-    }
-    if (sdd_tmp_commit(tmp, path) != 0) {
-        remove(tmp);
-        rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
-        goto fail;
-    }
-    rc = SDD_OK;
+    varm.name = "PCs", varm.rows = pair->G, varm.cols = e->pca.k, varm.data = pcs;
+    el.uns = uns;
+    rc = sdd_h5ad_write_elems(path, &ds, &el);
 fail:
     free(obs[0].codes);
     free(obs[1].codes);
@@ -180,8 +170,6 @@ fail:
     free(obsm[0].data);
     free(pcs);
     cJSON_Delete(uns);
-    if (tmp) sdd_tmp_untrack(tmp);
-    free(tmp);
     return rc;
 }
 

@@ -52,6 +52,9 @@ int sdd_h5_list(hid_t group, char ***out, int64_t *n);
  * out: chunked (at most 2^18 elements a chunk), byte-shuffled (not strings) and deflated
  * once it holds 32 elements or more; contiguous below. Returns the dataset or < 0. */
 hid_t sdd_h5_create_dataset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims);
+/* The file type of a csr_matrix's indptr with nnz stored entries, as scipy keeps it:
+ * int32 while nnz <= INT32_MAX (the largest value indptr holds is nnz), int64 beyond. */
+hid_t sdd_h5_indptr_type(int64_t nnz);
 
 /* ---- attributes (on an open object) */
 

@@ -5,12 +5,17 @@
  *
  *   /              anndata 0.1.0
  *   X              csr_matrix 0.1.0, attribute shape = int64[2] {cells, genes};
- *                  data float32, indices int32, indptr int32 while nnz < 2^31 (as scipy
- *                  stores it), int64 beyond
+ *                  data float32, indices int32, indptr int32 while nnz <= INT32_MAX
+ *                  (as scipy stores it), int64 beyond
  *   obs, var       dataframe 0.2.0: attribute _index names the index dataset (a
  *                  string-array), column-order lists the columns (an empty float64 array
  *                  when there are none, as h5py writes an empty list)
- *   obsm, uns      dict 0.1.0; layers, obsp, varm, varp are written as empty dicts
+ *   obsm, varm     dict 0.1.0 of dense float32 arrays (array 0.2.0), cells resp. genes
+ *                  rows
+ *   layers, obsp   dict 0.1.0 of csr_matrix groups laid out as X, cells x genes resp.
+ *                  cells x cells; their stored zeros are kept (a distance of 0 between
+ *                  two identical cells is an edge)
+ *   uns            dict 0.1.0 built from a JSON object; varp is written as an empty dict
  *
  * Column kinds: string -> string-array 0.2.0 (vlen UTF-8); categorical -> categorical
  * 0.2.0 with codes as narrow as pandas makes them (int8 below 127 categories, then
@@ -98,6 +103,11 @@ static int tag(const wr_t *w, hid_t obj, const char *type, const char *version)
 }
 
 /* ------------------------------------------------------------- datasets */
+
+hid_t sdd_h5_indptr_type(int64_t nnz)
+{
+    return nnz <= INT32_MAX ? H5T_STD_I32LE : H5T_STD_I64LE;
+}
 
 hid_t sdd_h5_create_dataset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims)
 {
@@ -352,37 +362,43 @@ done:
 
 /* ----------------------------------------------------------------------- X */
 
-/* X without its exact zeros, streamed through X_BLOCK-sized buffers so that writing
- * needs no second copy of the matrix. */
-static int write_X(const wr_t *w, hid_t file, const sdd_csr_t *X)
+/* The csr_matrix group loc/name from X, streamed through X_BLOCK-sized buffers so that
+ * writing needs no second copy of the matrix. With drop_zeros (the count matrix X) the
+ * exact zeros are left out and indptr recomputed; otherwise every stored entry is kept. */
+static int write_csr(const wr_t *w, hid_t loc, const char *name, const sdd_csr_t *X, int drop_zeros)
 {
     hid_t g = H5I_INVALID_HID, dd = H5I_INVALID_HID, di = H5I_INVALID_HID;
     hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
     int64_t *ip = NULL, shape[2] = {X->n_rows, X->n_cols}, nnz, fill = 0, pos = 0;
+    const int64_t *indptr = X->indptr;
     float *bd = NULL;
     int32_t *bi = NULL;
     hsize_t dims[1], two[1] = {2};
     int rc = SDD_OK;
 
-    if (!(ip = sdd_malloc(((size_t)X->n_rows + 1) * sizeof *ip))) return SDD_ENOMEM;
-    ip[0] = 0;
-    for (int64_t r = 0; r < X->n_rows; r++) {
-        int64_t c = 0;
-        for (int64_t k = X->indptr[r]; k < X->indptr[r + 1]; k++) c += X->data[k] != 0.0f;
-        ip[r + 1] = ip[r] + c;
+    if (drop_zeros) {
+        if (!(ip = sdd_malloc(((size_t)X->n_rows + 1) * sizeof *ip))) return SDD_ENOMEM;
+        ip[0] = 0;
+        for (int64_t r = 0; r < X->n_rows; r++) {
+            int64_t c = 0;
+            for (int64_t k = X->indptr[r]; k < X->indptr[r + 1]; k++) c += X->data[k] != 0.0f;
+            ip[r + 1] = ip[r] + c;
+        }
+        indptr = ip;
     }
-    nnz = ip[X->n_rows];
-    if (nnz < X->nnz) SDD_LOG_D("%s: %lld stored zeros dropped from X", w->path, (long long)(X->nnz - nnz));
-    if ((g = H5Gcreate2(file, "X", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-        rc = h5fail(w, file, "X");
+    nnz = indptr[X->n_rows];
+    if (nnz < X->nnz)
+        SDD_LOG_D("%s: %lld stored zeros dropped from %s", w->path, (long long)(X->nnz - nnz), name);
+    if ((g = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        rc = h5fail(w, loc, name);
         goto done;
     }
     if ((rc = tag(w, g, "csr_matrix", "0.1.0")) < 0 ||
         (rc = attr_write(w, g, "shape", H5T_STD_I64LE, 1, two, shape)) < 0)
         goto done;
     dims[0] = (hsize_t)X->n_rows + 1;
-    if ((rc = ds_write(w, g, "indptr", nnz <= INT32_MAX ? H5T_STD_I32LE : H5T_STD_I64LE,
-                       H5T_NATIVE_INT64, 1, dims, ip, "array")) < 0)
+    if ((rc = ds_write(w, g, "indptr", sdd_h5_indptr_type(nnz), H5T_NATIVE_INT64, 1, dims, indptr,
+                       "array")) < 0)
         goto done;
     dims[0] = (hsize_t)nnz;
     if ((dd = sdd_h5_create_dataset(g, "data", H5T_IEEE_F32LE, 1, dims)) < 0 ||
@@ -411,7 +427,7 @@ static int write_X(const wr_t *w, hid_t file, const sdd_csr_t *X)
             pos += fill;
             fill = 0;
         }
-        if (k < X->nnz && X->data[k] != 0.0f) {
+        if (k < X->nnz && (!drop_zeros || X->data[k] != 0.0f)) {
             bd[fill] = X->data[k];
             bi[fill++] = X->indices[k];
         }
@@ -519,22 +535,42 @@ static int write_uns_value(const wr_t *w, hid_t g, const cJSON *it, int depth)
 
 /* -------------------------------------------------------------- the file */
 
-static int write_obsm(const wr_t *w, hid_t file, const sdd_dataset_t *ds)
+/* The dict `group` of n dense float32 arrays, each with `rows` rows (obsm, varm). */
+static int write_dense_dict(const wr_t *w, hid_t file, const char *group, const sdd_dense_t *v,
+                            int n, int64_t rows)
 {
-    hid_t g = group_dict(w, file, "obsm");
+    hid_t g = group_dict(w, file, group);
     int rc = SDD_OK;
     if (g < 0) return SDD_EIO;
-    for (int i = 0; i < ds->n_obsm && rc == SDD_OK; i++) {
-        const sdd_dense_t *m = &ds->obsm[i];
+    for (int i = 0; i < n && rc == SDD_OK; i++) {
+        const sdd_dense_t *m = &v[i];
         hsize_t dims[2] = {(hsize_t)m->rows, (hsize_t)m->cols};
-        if ((rc = check_key(w, "obsm", m->name)) < 0) break;
-        if (m->rows != ds->n_cells || m->cols < 0 || (m->rows * m->cols > 0 && !m->data))
-            rc = sdd_error(SDD_EINVAL, "%s: obsm '%s' is %lld x %lld, expected %lld rows", w->path,
-                           m->name, (long long)m->rows, (long long)m->cols, (long long)ds->n_cells);
+        if ((rc = check_key(w, group, m->name)) < 0) break;
+        if (m->rows != rows || m->cols < 0 || (m->rows * m->cols > 0 && !m->data))
+            rc = sdd_error(SDD_EINVAL, "%s: %s '%s' is %lld x %lld, expected %lld rows", w->path, group,
+                           m->name, (long long)m->rows, (long long)m->cols, (long long)rows);
         else if (H5Lexists(g, m->name, H5P_DEFAULT) > 0)
-            rc = sdd_error(SDD_EINVAL, "%s: obsm '%s' appears twice", w->path, m->name);
+            rc = sdd_error(SDD_EINVAL, "%s: %s '%s' appears twice", w->path, group, m->name);
         else
             rc = ds_write(w, g, m->name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, dims, m->data, "array");
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+/* The dict `group` of n csr_matrix groups, each rows x cols, stored zeros kept (layers,
+ * obsp). Shapes and structure were checked by check_input. */
+static int write_csr_dict(const wr_t *w, hid_t file, const char *group, const sdd_h5ad_csr_t *v, int n)
+{
+    hid_t g = group_dict(w, file, group);
+    int rc = SDD_OK;
+    if (g < 0) return SDD_EIO;
+    for (int i = 0; i < n && rc == SDD_OK; i++) {
+        if ((rc = check_key(w, group, v[i].name)) < 0) break;
+        if (H5Lexists(g, v[i].name, H5P_DEFAULT) > 0)
+            rc = sdd_error(SDD_EINVAL, "%s: %s '%s' appears twice", w->path, group, v[i].name);
+        else
+            rc = write_csr(w, g, v[i].name, v[i].m, 0);
     }
     H5Gclose(g);
     return rc;
@@ -555,25 +591,27 @@ static int write_var(const wr_t *w, hid_t file, const sdd_dataset_t *ds)
     return rc;
 }
 
-static int write_file(const wr_t *w, hid_t file, const sdd_dataset_t *ds, const cJSON *uns)
+static int write_file(const wr_t *w, hid_t file, const sdd_dataset_t *ds, const sdd_h5ad_elems_t *el)
 {
-    static const char *const empty[] = {"layers", "obsp", "varm", "varp"};
+    const cJSON *uns = el->uns;
     const sdd_column_t **cols = NULL;
     int rc;
     hid_t g;
 
-    if ((rc = tag(w, file, "anndata", "0.1.0")) < 0 || (rc = write_X(w, file, &ds->X)) < 0)
+    if ((rc = tag(w, file, "anndata", "0.1.0")) < 0 || (rc = write_csr(w, file, "X", &ds->X, 1)) < 0)
         return rc;
     if (!(cols = sdd_calloc((size_t)ds->n_obs + 1, sizeof *cols))) return SDD_ENOMEM;
     for (int i = 0; i < ds->n_obs; i++) cols[i] = &ds->obs[i];
     rc = write_dataframe(w, file, "obs", ds->cell_names, ds->n_cells, cols, ds->n_obs);
     free(cols);
-    if (rc < 0 || (rc = write_var(w, file, ds)) < 0 || (rc = write_obsm(w, file, ds)) < 0)
+    if (rc < 0 || (rc = write_var(w, file, ds)) < 0 ||
+        (rc = write_dense_dict(w, file, "obsm", ds->obsm, ds->n_obsm, ds->n_cells)) < 0 ||
+        (rc = write_csr_dict(w, file, "layers", el->layers, el->n_layers)) < 0 ||
+        (rc = write_csr_dict(w, file, "obsp", el->obsp, el->n_obsp)) < 0 ||
+        (rc = write_dense_dict(w, file, "varm", el->varm, el->n_varm, ds->n_genes)) < 0)
         return rc;
-    for (size_t i = 0; i < sizeof empty / sizeof *empty; i++) {
-        if ((g = group_dict(w, file, empty[i])) < 0) return SDD_EIO;
-        H5Gclose(g);
-    }
+    if ((g = group_dict(w, file, "varp")) < 0) return SDD_EIO;
+    H5Gclose(g);
     if (uns) return write_uns_dict(w, file, "uns", uns, 0);
     if ((g = group_dict(w, file, "uns")) < 0) return SDD_EIO;
     H5Gclose(g);
@@ -598,9 +636,33 @@ static int create_temp(const char *path, const char *tmp)
     return SDD_OK;
 }
 
-static int check_input(const char *path, const sdd_dataset_t *ds, const cJSON *uns)
+/* Each of the n sparse matrices in group is rows x cols and well formed. */
+static int check_csrs(const char *path, const char *group, const sdd_h5ad_csr_t *v, int n,
+                      int64_t rows, int64_t cols)
+{
+    char what[512];
+    int rc;
+    if (n > 0 && !v) return sdd_error(SDD_EINVAL, "%s: %d %s entries but no list", path, n, group);
+    for (int i = 0; i < n; i++) {
+        const sdd_csr_t *m = v[i].m;
+        if (!m || !m->indptr)
+            return sdd_error(SDD_EINVAL, "%s: %s '%s' has no matrix", path, group,
+                             v[i].name ? v[i].name : "");
+        if (m->n_rows != rows || m->n_cols != cols)
+            return sdd_error(SDD_EINVAL, "%s: %s '%s' is %lld x %lld, expected %lld x %lld", path,
+                             group, v[i].name ? v[i].name : "", (long long)m->n_rows,
+                             (long long)m->n_cols, (long long)rows, (long long)cols);
+        snprintf(what, sizeof what, "%s: %s '%s'", path, group, v[i].name ? v[i].name : "");
+        if ((rc = sdd_csr_validate(m, what)) < 0) return rc;
+    }
+    return SDD_OK;
+}
+
+static int check_input(const char *path, const sdd_dataset_t *ds, const sdd_h5ad_elems_t *el)
 {
     const sdd_csr_t *X = &ds->X;
+    const cJSON *uns = el->uns;
+    int rc;
     if (!X->indptr)
         return sdd_error(SDD_EINVAL, "%s: the dataset has no count matrix to write", path);
     if (X->n_rows != ds->n_cells || X->n_cols != ds->n_genes)
@@ -609,11 +671,23 @@ static int check_input(const char *path, const sdd_dataset_t *ds, const cJSON *u
                          (long long)ds->n_cells, (long long)ds->n_genes);
     if (uns && !cJSON_IsObject(uns))
         return sdd_error(SDD_EINVAL, "%s: uns must be a JSON object", path);
+    if ((rc = check_csrs(path, "layers", el->layers, el->n_layers, ds->n_cells, ds->n_genes)) < 0 ||
+        (rc = check_csrs(path, "obsp", el->obsp, el->n_obsp, ds->n_cells, ds->n_cells)) < 0)
+        return rc;
+    if (el->n_varm > 0 && !el->varm) return sdd_error(SDD_EINVAL, "%s: varm entries but no list", path);
     return sdd_csr_validate(X, path);
 }
 
 int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_json)
 {
+    sdd_h5ad_elems_t el = {.uns = uns_json};
+    return sdd_h5ad_write_elems(path, ds, &el);
+}
+
+int sdd_h5ad_write_elems(const char *path, const sdd_dataset_t *ds, const sdd_h5ad_elems_t *elems)
+{
+    static const sdd_h5ad_elems_t none;
+    const sdd_h5ad_elems_t *el = elems ? elems : &none;
     wr_t w = {.path = path, .str_t = H5I_INVALID_HID, .bool_t = H5I_INVALID_HID};
     hid_t fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     char *tmp = NULL;
@@ -621,7 +695,7 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
     int rc, created = 0;
 
     if (!path || !*path || !ds) return sdd_error(SDD_EINVAL, "h5ad writer: no path or dataset");
-    if ((rc = check_input(path, ds, uns_json)) < 0 || (rc = sdd_init()) < 0) return rc;
+    if ((rc = check_input(path, ds, el)) < 0 || (rc = sdd_init()) < 0) return rc;
     if (!(tmp = sdd_tmp_path(path))) return SDD_ENOMEM;
     sdd_tmp_track(tmp);
     if ((rc = create_temp(path, tmp)) < 0) goto fail;
@@ -638,7 +712,7 @@ int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_js
         sdd_error(SDD_EIO, "%s: HDF5 cannot create %s", path, tmp);
         goto fail;
     }
-    if ((rc = write_file(&w, file, ds, uns_json)) < 0) goto fail;
+    if ((rc = write_file(&w, file, ds, el)) < 0) goto fail;
     /* flush first: a failed flush leaves the file open and closable (see fail:), while a
      * failed H5Fclose leaves a half-closed file that must not be touched again */
     errno = 0;

@@ -12,7 +12,8 @@
  *    since HDF5 does not convert enums to integers;
  *  - strings: fixed-length (NUL- or space-padded) and variable-length, ASCII or UTF-8,
  *    scalar or 1-element attributes, and legacy compound tables' fields;
- *  - messages: every error names the file and the element ("a.h5ad: X/indptr: ...").
+ *  - messages: every error names the file and the element ("a.h5ad: X/indptr: ..."),
+ *    through h5_msg.c.
  */
 #include "h5_util.h"
 #include <gsl/gsl_errno.h>
@@ -23,38 +24,6 @@
 
 #define CHUNK_CACHE_BYTES ((size_t)64 << 20)
 #define CHUNK_CACHE_SLOTS 100003 /* prime, well above the chunks the cache can hold */
-
-static _Thread_local char h5_errmsg[256];
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-    (void)data;
-    if (n == 0 && e->desc) snprintf(h5_errmsg, sizeof h5_errmsg, "%s", e->desc);
-    return 0;
-}
-
-const char *sdd_h5_last_error(void)
-{
-    h5_errmsg[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, NULL);
-    return h5_errmsg;
-}
-
-const char *sdd_h5_where(hid_t loc, const char *name, char *buf, size_t n)
-{
-    char file[512] = "", obj[512] = "";
-    const char *base, *o;
-    if (H5Fget_name(loc, file, sizeof file) < 0) snprintf(file, sizeof file, "?");
-    if (H5Iget_name(loc, obj, sizeof obj) < 0) obj[0] = 0;
-    base = file;
-    o = obj[0] == '/' ? obj + 1 : obj;
-    if (name && name[0] == '/') name++;
-    if (*o && name && *name) snprintf(buf, n, "%s: %s/%s", base, o, name);
-    else if (name && *name) snprintf(buf, n, "%s: %s", base, name);
-    else if (*o) snprintf(buf, n, "%s: %s", base, o);
-    else snprintf(buf, n, "%s", base);
-    return buf;
-}
 
 int sdd_h5_open(const char *path, hid_t *fid)
 {

@@ -25,6 +25,13 @@
 #include "prep_internal.h"
 #include <math.h>
 
+const char *sdd_hvg_flavor_name(int f)
+{
+    return f == SDD_HVG_CELL_RANGER ? "cell_ranger"
+           : f == SDD_HVG_SEURAT_V3 ? "seurat_v3"
+                                    : "seurat";
+}
+
 /* scanpy: means and unbiased variances in float64 from sums over n cells. */
 static void mean_var(double S, double SS, int64_t n, double *m, double *v)
 {

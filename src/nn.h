@@ -224,11 +224,8 @@ void sdd_lnsilu_backward(float *dpre, int ldp, float *dg, float *dbeta, const fl
                          const float *y, const float *xhat, const float *rstd, const float *g,
                          int B, int O);
 
-/* x0 mean-squared loss over B rows and D outputs, in double. Value entries where the
- * target is a zero (x0 value -1 ... bit < 0) weigh w_zero_value (1 = plain MSE, 0 =
- * value loss masked to non-zero entries); bit entries weigh bit_weight. With
- * bits = 0 there are no bit entries and no masking. dout (may be NULL) receives
- * d loss / d out. The denominator is B * D. */
+/* The output parametrisations and the training loss (loss.c; sdd_precond and
+ * sdd_precond_means in diffusion.c). */
 #define SDD_PRECOND_SD 0.5
 /* c_skip, c_out and c_mean of the preconditioned x0-hat at time t (diffusion.c). */
 void sdd_precond(double t, float *c_skip, float *c_out, float *c_mean);
@@ -250,6 +247,11 @@ void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int 
  * sigmoid(L + F) against the bit (times bit_weight); dout receives d loss / d F. */
 double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const float *t, int B, int D, double bs,
                          double bit_weight, double w_zero_value, float *dout);
+/* x0 mean-squared loss over B rows and D outputs, in double. Value entries where the
+ * target is a zero (x0 value -1 ... bit < 0) weigh w_zero_value (1 = plain MSE, 0 =
+ * value loss masked to non-zero entries); bit entries weigh bit_weight. With
+ * bits = 0 there are no bit entries and no masking. dout (may be NULL) receives
+ * d loss / d out. The denominator is B * D. */
 double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
                     double bit_weight, double w_zero_value, float *dout);
 

@@ -77,13 +77,6 @@ int sdd_prep_opt_check(const sdd_prep_opt_t *opt)
     return SDD_OK;
 }
 
-const char *sdd_hvg_flavor_name(int f)
-{
-    return f == SDD_HVG_CELL_RANGER ? "cell_ranger"
-           : f == SDD_HVG_SEURAT_V3 ? "seurat_v3"
-                                    : "seurat";
-}
-
 void sdd_hvg_destroy(sdd_hvg_t *h)
 {
     if (!h) return;
@@ -98,64 +91,6 @@ void sdd_hvg_destroy(sdd_hvg_t *h)
     free(h->rank);
     free(h->highly_variable);
     free(h);
-}
-
-/* ---- row sources (prep_internal.h) */
-
-int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned)
-{
-    memset(c, 0, sizeof *c);
-    if (s->xr) {
-        int64_t k;
-        char status[32];
-        *owned = 1;
-        k = sdd_xreader_next(s->xr, s->chunk_rows, c);
-        if (k <= 0 || !s->progress || s->total <= s->chunk_rows) return k; /* one chunk: no display */
-        if (s->done == 0) {
-            s->pass++;
-            snprintf(status, sizeof status, "pass %d", s->pass);
-            s->progress("read", 0, s->total, status, s->progress_user); /* a new pass: restart the clock */
-        }
-        s->done += k;
-        snprintf(status, sizeof status, "pass %d", s->pass);
-        if (s->progress("read", s->done, s->total, status, s->progress_user)) {
-            sdd_csr_free(c);
-            return sdd_error(SDD_EINTR, "%s: reading interrupted", s->what);
-        }
-        return k;
-    }
-    int64_t k = s->mem->n_rows - s->pos;
-    if (k > s->chunk_rows) k = s->chunk_rows;
-    *owned = 0;
-    if (k <= 0) return 0;
-    if (!(c->indptr = sdd_malloc(((size_t)k + 1) * sizeof *c->indptr))) return SDD_ENOMEM;
-    int64_t base = s->mem->indptr[s->pos];
-    for (int64_t i = 0; i <= k; i++) c->indptr[i] = s->mem->indptr[s->pos + i] - base;
-    c->indices = s->mem->indices + base;
-    c->data = s->mem->data + base;
-    c->n_rows = k;
-    c->n_cols = s->mem->n_cols;
-    c->nnz = c->indptr[k];
-    s->pos += k;
-    return k;
-}
-
-void sdd_src_release(sdd_csr_t *c, int owned)
-{
-    if (owned) {
-        sdd_csr_free(c);
-    } else {
-        free(c->indptr);
-        memset(c, 0, sizeof *c);
-    }
-}
-
-int sdd_src_rewind(sdd_src_t *s)
-{
-    s->done = 0;
-    if (s->xr) return sdd_xreader_rewind(s->xr);
-    s->pos = 0;
-    return SDD_OK;
 }
 
 /* ---- the passes */

@@ -1,6 +1,6 @@
 /*
  * prep_internal.h: what the preprocessing stages (qc.c, normalize.c, hvg.c, loess.c,
- * prep.c) share and nothing else needs. Not installed.
+ * rowsrc.c, prep.c, trainset.c) share and nothing else needs. Not installed.
  */
 #ifndef SDD_PREP_INTERNAL_H
 #define SDD_PREP_INTERNAL_H
@@ -59,7 +59,7 @@ float sdd_expm1f(float x);
  * Hermite interpolation between them). fitted[n] receives the fitted values at x. */
 int sdd_loess(const double *x, const double *y, int64_t n, double span, double *fitted);
 
-/* ---- prep.c */
+/* ---- rowsrc.c: the passes' input */
 
 /* Rows of a count matrix, in chunks: an in-memory matrix (mem) or a file (xr). */
 typedef struct {
@@ -80,8 +80,8 @@ int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned);
 void sdd_src_release(sdd_csr_t *c, int owned);
 int sdd_src_rewind(sdd_src_t *s);
 
-/* "seurat", "cell_ranger" or "seurat_v3". */
-const char *sdd_hvg_flavor_name(int flavor);
+/* ---- prep.c */
+
 
 /* Labels of every input cell from one obs column. */
 typedef struct {
@@ -107,6 +107,9 @@ int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h
 extern int64_t sdd_prep_pending_budget;
 
 /* ---- hvg.c: from per-gene sums to the selection */
+
+/* "seurat", "cell_ranger" or "seurat_v3". */
+const char *sdd_hvg_flavor_name(int flavor);
 
 /* Per-gene accumulators over the kept cells (n of them). */
 typedef struct {

@@ -1,7 +1,7 @@
 /*
- * read_internal.h: what the format readers (h5ad_read.c, tenx_read.c, mtx_read.c) share
- * with the format-neutral front (read.c): the row reader they fill in, and small helpers.
- * Private to libsddcell.
+ * read_internal.h: the row reader (xreader.c) that the format readers (h5ad_read.c,
+ * tenx_read.c, mtx_read.c) set up, and their openers, which the format-neutral front
+ * (read.c) dispatches to. Private to libsddcell.
  */
 #ifndef SDD_READ_INTERNAL_H
 #define SDD_READ_INTERNAL_H
@@ -37,7 +37,7 @@ struct sdd_xreader {
     sdd_csr_t mem;           /* validated, cells x genes */
 };
 
-/* Set up r as SPARSE over group `grp` (datasets data, indices, indptr) holding n_rows
+/* Set up r (xreader.c) as SPARSE over group `grp` (datasets data, indices, indptr) holding n_rows
  * compressed rows whose stored indices lie in [0, n_src_cols). Loads indptr and checks:
  * n_rows + 1 entries, starts at 0, never decreases, ends at the length of data, which
  * equals the length of indices. Takes no ownership of grp. */
@@ -47,13 +47,6 @@ int sdd_xr_init_dense(sdd_xreader_t *r, hid_t dset, int64_t n_rows, int64_t n_co
 /* Read a whole compressed-sparse matrix from grp into m (n_major compressed rows,
  * indices in [0, n_minor)), validated. Used for csc_matrix X (then transposed). */
 int sdd_xr_load_compressed(hid_t grp, int64_t n_major, int64_t n_minor, sdd_csr_t *m);
-
-/* Make names unique as anndata's make_index_unique / scanpy's var_names_make_unique:
- * the first occurrence keeps its name, later ones become name-1, name-2, ... skipping
- * names already present. Strings are replaced in place. */
-int sdd_names_make_unique(char **names, int64_t n);
-/* Append a column to a dataset's obs or var table (takes ownership of *c's contents). */
-int sdd_cols_append(sdd_column_t **cols, int *n, sdd_column_t *c);
 
 /* The per-format openers: fill *meta (names, columns, format fields, shape) and set up r.
  * fid is the open file (HDF5 formats); the opener does not close it (r->fid owns it). */

@@ -47,7 +47,6 @@
  * put together, are the run.
  */
 #include "nn.h"
-#include "h5ad_extra.h"
 #include "sample_internal.h"
 #include <cjson/cJSON.h>
 #include <float.h>
@@ -882,22 +881,7 @@ int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, s
 
 int sdd_sample_write_h5ad(const char *path, const sdd_dataset_t *ds, const void *uns, const sdd_csr_t *counts)
 {
-    char *tmp;
-    int rc;
-    if (!counts) return sdd_h5ad_write(path, ds, uns);
-    if (!(tmp = sdd_tmp_path(path))) return SDD_ENOMEM;
-    sdd_tmp_track(tmp);
-    if ((rc = sdd_h5ad_write(tmp, ds, uns)) < 0) goto done;
-    if ((rc = sdd_h5ad_add_csr(tmp, "layers", "counts", counts)) < 0) {
-        remove(tmp);
-        goto done;
-    }
-    if (sdd_tmp_commit(tmp, path) != 0) {
-        remove(tmp);
-        rc = sdd_error(SDD_EIO, "%s: cannot rename the finished file onto it", path);
-    }
-done:
-    sdd_tmp_untrack(tmp);
-    free(tmp);
-    return rc;
+    sdd_h5ad_csr_t layer = {"counts", counts};
+    sdd_h5ad_elems_t el = {.uns = uns, .layers = &layer, .n_layers = counts != NULL};
+    return sdd_h5ad_write_elems(path, ds, &el);
 }

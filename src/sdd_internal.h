@@ -20,6 +20,13 @@ void sdd_strv_free(char **v, int64_t n);
 /* Index of a string of v[n] that equals an earlier one (the first such pair in sorted
  * order), or -1 when all are distinct (or on out-of-memory, which sets the detail). */
 int64_t sdd_strv_find_dup(char *const *v, int64_t n);
+/* dataset.c: make names unique as anndata's make_index_unique / scanpy's
+ * var_names_make_unique: the first occurrence keeps its name, later ones become name-1,
+ * name-2, ... skipping names already present. Strings are replaced in place. */
+int sdd_names_make_unique(char **names, int64_t n);
+/* dataset.c: append a column to a dataset's obs or var table (takes ownership of *c's
+ * contents). */
+int sdd_cols_append(sdd_column_t **cols, int *n, sdd_column_t *c);
 
 /* kNN lists of the rows of S [n x d] with each cell itself first (distance 0), then its
  * k - 1 nearest other rows ascending, as umap's nearest_neighbors: idx / dist [n x k]

@@ -1049,6 +1049,32 @@ int sdd_plot_render(int svg, const float *xy, int64_t n, const int32_t *source, 
  * duplicate categories or names, names with '/'), SDD_EIO when writing fails. */
 int sdd_h5ad_write(const char *path, const sdd_dataset_t *ds, const void *uns_json);
 
+/* A named sparse matrix written beside X: a layer (cells x genes) or an obsp pair matrix
+ * (cells x cells). Borrowed. */
+typedef struct {
+    const char *name;
+    const sdd_csr_t *m;
+} sdd_h5ad_csr_t;
+
+/* The optional elements of an .h5ad besides X, obs, var and obsm (which the dataset
+ * carries). Every list may be NULL with its count 0; everything is borrowed. */
+typedef struct {
+    const void *uns;              /* a cJSON object or NULL, as sdd_h5ad_write's uns_json */
+    const sdd_h5ad_csr_t *layers; /* [n_layers], each cells x genes */
+    int n_layers;
+    const sdd_h5ad_csr_t *obsp;   /* [n_obsp], each cells x cells */
+    int n_obsp;
+    const sdd_dense_t *varm;      /* [n_varm], each genes x cols float32 */
+    int n_varm;
+} sdd_h5ad_elems_t;
+
+/* sdd_h5ad_write with the elements in `el` (NULL: none) written in the same pass, before
+ * the one rename: layers and obsp as csr_matrix groups laid out like X but with their
+ * stored zeros kept, varm as dense arrays. A missing, misshapen or malformed matrix, a
+ * duplicate name or a name with '/' gives SDD_EINVAL and no file. sdd_h5ad_write(path,
+ * ds, uns) is sdd_h5ad_write_elems with only uns set. */
+int sdd_h5ad_write_elems(const char *path, const sdd_dataset_t *ds, const sdd_h5ad_elems_t *el);
+
 /* Write a sampled dataset as sdd_h5ad_write does, with `counts` (may be NULL) as
  * layers/counts (csr_matrix, float32 integer values), through a temporary file renamed
  * into place: a failure leaves no `path`. */

@@ -5,7 +5,10 @@
  * tests/check_written.py read it with anndata and h5py and compare every value with the
  * literals below. The failure cases check that a refused or failed write leaves neither
  * the output nor its temporary file behind, and leaves an existing output untouched.
+ * sdd_h5ad_write_elems adds a layer, an obsp matrix and a varm array in the same pass:
+ * their stored zeros stay, a misshapen one is refused; indptr is int32 up to INT32_MAX.
  */
+#include "h5_util.h"
 #include "sddcell.h"
 #include "tap.h"
 #include <cjson/cJSON.h>
@@ -214,6 +217,59 @@ static void test_failures(sdd_dataset_t *ds, cJSON *uns)
     unlink(out);
 }
 
+/* Number of elements of dataset `path` in file f, or -1. */
+static int64_t ds_len(hid_t f, const char *path)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT), sp = d < 0 ? -1 : H5Dget_space(d);
+    hssize_t n = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    return (int64_t)n;
+}
+
+static void test_elems(const sdd_dataset_t *ds)
+{
+    char out[320];
+    sdd_csr_t layer, pairs;
+    float pcs[NG * 2] = {1, 2, 3, 4, 5, 6, 7, 8};
+    sdd_dense_t varm = {.name = "PCs", .rows = NG, .cols = 2, .data = pcs};
+    sdd_h5ad_csr_t layers[1] = {{"counts", &layer}}, obsp[1] = {{"distances", &pairs}};
+    sdd_h5ad_elems_t el = {.layers = layers, .n_layers = 1, .obsp = obsp, .n_obsp = 1,
+                           .varm = &varm, .n_varm = 1};
+    hid_t f;
+
+    /* the indptr type: scipy's int32 holds every indptr value up to INT32_MAX itself */
+    CHECK(H5Tequal(sdd_h5_indptr_type(INT32_MAX), H5T_STD_I32LE) > 0);
+    CHECK(H5Tequal(sdd_h5_indptr_type((int64_t)INT32_MAX + 1), H5T_STD_I64LE) > 0);
+
+    CHECK(sdd_csr_alloc(&layer, NC, NG, 2) == 0);
+    CHECK(sdd_csr_alloc(&pairs, NC, NC, 1) == 0);
+    layer.indptr[1] = 2, layer.indices[0] = 0, layer.indices[1] = 3, layer.data[0] = 0, layer.data[1] = 7;
+    for (int i = 2; i <= NC; i++) layer.indptr[i] = 2;
+    for (int i = 1; i <= NC; i++) pairs.indptr[i] = 1;
+    pairs.indices[0] = 1, pairs.data[0] = 0; /* a distance of 0 is an edge */
+    snprintf(out, sizeof out, "%s/elems.h5ad", dir);
+    CHECK_MSG(sdd_h5ad_write_elems(out, ds, &el) == 0, "%s", sdd_errdetail());
+    CHECK(strays() == 0);
+    CHECK((f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT)) >= 0);
+    CHECK(ds_len(f, "layers/counts/data") == 2 && ds_len(f, "layers/counts/indptr") == NC + 1);
+    CHECK(ds_len(f, "obsp/distances/data") == 1 && ds_len(f, "varm/PCs") == NG * 2);
+    CHECK(ds_len(f, "X/data") == ds->X.nnz - 2); /* X alone loses its two stored zeros */
+    if (f >= 0) H5Fclose(f);
+    unlink(out);
+
+    pairs.n_cols = NG; /* obsp must be cells x cells */
+    CHECK(sdd_h5ad_write_elems(out, ds, &el) == SDD_EINVAL && !exists(out) && strays() == 0);
+    pairs.n_cols = NC;
+    varm.rows = NC; /* varm must have a row per gene */
+    CHECK(sdd_h5ad_write_elems(out, ds, &el) == SDD_EINVAL && !exists(out) && strays() == 0);
+    varm.rows = NG;
+    layers[0].name = "a/b";
+    CHECK(sdd_h5ad_write_elems(out, ds, &el) == SDD_EINVAL && !exists(out) && strays() == 0);
+    sdd_csr_free(&layer);
+    sdd_csr_free(&pairs);
+}
+
 int main(void)
 {
     const char *tmpdir = getenv("TMPDIR"), *py = getenv("SDD_PYTHON"), *src = getenv("SDD_SRCDIR");
@@ -233,6 +289,7 @@ int main(void)
     CHECK(uns != NULL);
 
     test_failures(ds, uns);
+    test_elems(ds);
 
     snprintf(out, sizeof out, "%s/out.h5ad", dir);
     CHECK_MSG(sdd_h5ad_write(out, ds, uns) == 0, "%s", sdd_errdetail());

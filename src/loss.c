@@ -1,0 +1,147 @@
+/*
+ * loss.c: the training loss of doc/method.md §6.3 and the output parametrisations of
+ * §3.4 it is measured through (declared in nn.h). With w_rg = 1 where cell r expresses
+ * gene g and w_0 where it does not, lambda the bit weight and the mean over all B D
+ * entries:
+ *
+ *   x0              L = 1/(BD) sum_r [ sum_g w_rg (v^_rg - v_rg)^2 + lambda sum_g (s^_rg - s_rg)^2 ]
+ *   preconditioned  the same with each error in units of c_out:
+ *                   (f - (x0 - c_skip x_t - c_mean mu) / c_out)^2
+ *   bit logits      the value half as for x0; each bit the binary cross-entropy of
+ *                   sigmoid(L_j + f_{G+j}), L_j = 2 alpha b_s y_j / sigma^2 clamped to [-60, 60]
+ *
+ * Each loss also writes d loss / d output when asked. Sums are in double; the x0 loss,
+ * which training calls on every step, runs over row pieces fixed by the batch shape and
+ * adds the pieces' sums in order, so its value does not depend on the thread count.
+ */
+#include "nn.h"
+#include <math.h>
+
+/* Log-odds that bit j is on from its own noised value y alone: y ~ N(+-alpha bs, sigma^2),
+ * equal prior odds, L = 2 alpha bs y / sigma^2 (clamped; it saturates near t = 0). */
+static double own_logodds(double t, double y, double bs)
+{
+    double g = sdd_gamma(t), L = 2.0 * sqrt(g) * bs * y / (1.0 - g);
+    return L > 60 ? 60 : L < -60 ? -60 : L;
+}
+
+void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int D, double bs)
+{
+    int G = D / 2;
+    for (int r = 0; r < B; r++) {
+        float *o = out + (size_t)r * D;
+        const float *x = xt + (size_t)r * D;
+        for (int j = G; j < D; j++) {
+            double L = own_logodds(t[r], x[j], bs) + o[j];
+            o[j] = (float)(bs * tanh(0.5 * L));
+        }
+    }
+}
+
+double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const float *t, int B, int D, double bs,
+                         double bit_weight, double w_zero_value, float *dout)
+{
+    int G = D / 2;
+    double sum = 0, scale = 1.0 / ((double)B * D);
+    for (int r = 0; r < B; r++) {
+        const float *o = F + (size_t)r * D, *x = x0 + (size_t)r * D, *xr = xt + (size_t)r * D;
+        float *d = dout ? dout + (size_t)r * D : NULL;
+        for (int j = 0; j < G; j++) {
+            double w = x[G + j] < 0 ? w_zero_value : 1.0, e = (double)o[j] - x[j];
+            sum += w * e * e;
+            if (d) d[j] = (float)(2.0 * w * e * scale);
+        }
+        for (int j = G; j < D; j++) {
+            double L = own_logodds(t[r], xr[j], bs) + o[j], on = x[j] > 0;
+            double lp = L >= 0 ? -log1p(exp(-L)) : L - log1p(exp(L)); /* log sigmoid(L) */
+            double lq = lp - L;                                       /* log sigmoid(-L) */
+            double p = exp(lp);
+            sum += -bit_weight * (on ? lp : lq);
+            if (d) d[j] = (float)(bit_weight * (p - on) * scale);
+        }
+    }
+    return sum * scale;
+}
+
+void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D, int bits, const double *mu)
+{
+    int G = bits ? D / 2 : D;
+    for (int r = 0; r < B; r++) {
+        float cs, co, cm, *o = out + (size_t)r * D;
+        const float *x = xt + (size_t)r * D;
+        sdd_precond(t[r], &cs, &co, &cm);
+        for (int j = 0; j < D; j++) o[j] = cs * x[j] + co * o[j] + cm * (float)mu[j >= G];
+    }
+}
+
+double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, const float *t, int B, int D,
+                            int bits, double bit_weight, double w_zero_value, const double *mu, float *dout)
+{
+    int G = bits ? D / 2 : D;
+    double sum = 0, scale = 1.0 / ((double)B * D);
+    for (int r = 0; r < B; r++) {
+        const float *o = F + (size_t)r * D, *x = x0 + (size_t)r * D, *xr = xt + (size_t)r * D;
+        float *d = dout ? dout + (size_t)r * D : NULL, cs, co, cm;
+        sdd_precond(t[r], &cs, &co, &cm);
+        for (int j = 0; j < D; j++) {
+            double w = 1.0, e = (double)o[j] - ((double)x[j] - (double)cs * xr[j] - (double)cm * mu[j >= G]) / co;
+            if (bits && j >= G) w = bit_weight;
+            else if (bits && x[G + j] < 0) w = w_zero_value;
+            sum += w * e * e;
+            if (d) d[j] = (float)(2.0 * w * e * scale);
+        }
+    }
+    return sum * scale;
+}
+
+#define LOSS_ROWS 16      /* rows per parallel piece of the loss */
+#define LOSS_MAX_PIECES 4096
+
+typedef struct {
+    const float *out, *x0;
+    float *dout;
+    int B, D, bits, rows;
+    double bit_weight, w_zero_value, part[LOSS_MAX_PIECES];
+} loss_ctx_t;
+
+static void loss_piece(void *ctx, int p)
+{
+    loss_ctx_t *c = ctx;
+    int D = c->D, G = c->bits ? D / 2 : D, r0 = p * c->rows;
+    int r1 = r0 + c->rows < c->B ? r0 + c->rows : c->B;
+    double sum = 0, scale = 1.0 / ((double)c->B * D);
+    for (int r = r0; r < r1; r++) {
+        const float *o = c->out + (size_t)r * D, *x = c->x0 + (size_t)r * D;
+        float *d = c->dout ? c->dout + (size_t)r * D : NULL;
+        for (int j = 0; j < D; j++) {
+            double w = 1.0, e = (double)o[j] - x[j];
+            if (c->bits && j >= G) w = c->bit_weight;
+            else if (c->bits && x[G + j] < 0) w = c->w_zero_value;
+            sum += w * e * e;
+            if (d) d[j] = (float)(2.0 * w * e * scale);
+        }
+    }
+    c->part[p] = sum;
+}
+
+/* Rows in shape-fixed pieces, the pieces' double sums added in order. */
+double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
+                    double bit_weight, double w_zero_value, float *dout)
+{
+    loss_ctx_t c;
+    double sum = 0;
+    int np;
+    c.out = out;
+    c.x0 = x0;
+    c.dout = dout;
+    c.B = B;
+    c.D = D;
+    c.bits = bits;
+    c.bit_weight = bit_weight;
+    c.w_zero_value = w_zero_value;
+    c.rows = B > LOSS_ROWS * LOSS_MAX_PIECES ? (B + LOSS_MAX_PIECES - 1) / LOSS_MAX_PIECES : LOSS_ROWS;
+    np = (B + c.rows - 1) / c.rows;
+    sdd_parallel_for(np, loss_piece, &c);
+    for (int p = 0; p < np; p++) sum += c.part[p];
+    return sum * (1.0 / ((double)B * D));
+}

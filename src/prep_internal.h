@@ -80,8 +80,6 @@ int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned);
 void sdd_src_release(sdd_csr_t *c, int owned);
 int sdd_src_rewind(sdd_src_t *s);
 
-/* "seurat", "cell_ranger" or "seurat_v3". */
-const char *sdd_hvg_flavor_name(int flavor);
 
 /* Labels of every input cell from one obs column. */
 typedef struct {

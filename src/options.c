@@ -1,8 +1,8 @@
 /*
  * options.c: the numeric options of the options structs as tables of {name, field,
- * range}. The *_opt_check functions validate against these tables, and the command line
- * and R take the option names, the ranges and the wording of a refusal from them, so a
- * range is written once. A range is [min, max] with either end excluded on request;
+ * range}. The *_opt_check functions validate against these tables (so R's values are
+ * checked by them too), and the command line takes its option names, ranges and
+ * refusals from them, so a range is written once. A range is [min, max] with either end excluded on request;
  * integer bounds are exact in a double, and an int64 max of 2^63 or more means no upper
  * limit. SDD_OPT_ZERO_AUTO adds 0 ("chosen by the library") to a range that starts at 1.
  */

@@ -43,7 +43,8 @@ int cli_error(const cli_ctx_t *ctx, const char *fmt, ...) __attribute__((format(
 int cli_lib_error(const cli_ctx_t *ctx, int rc);
 /* Misuse: print "sddcell CMD: message" and the command's usage on stderr; returns CLI_FAIL. */
 int cli_usage_error(const cli_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Print the usage of the current command on stdout (for --help); returns CLI_OK. */
+/* Print the usage of the current command on fp (stdout for --help; {flavors} in it becomes
+ * the library's list of HVG flavours); returns CLI_OK. */
 int cli_print_usage(const cli_ctx_t *ctx, FILE *fp);
 
 /* Progress callback for library stages: a redrawn bar on a terminal, a log line every
@@ -66,11 +67,26 @@ int cli_setup(cli_ctx_t *ctx);
 /* The -v closing line: version, command line, real and CPU time, peak RSS. */
 void cli_run_footer(const cli_ctx_t *ctx, double t0, double c0);
 
-/* getopt_long helpers: parse a strictly numeric option value or fail with usage. */
+/* getopt_long helper: parse a strictly integer option value or fail with usage. */
 int cli_opt_int(const cli_ctx_t *ctx, const char *opt, const char *val, int64_t min, int64_t max,
                 int64_t *out);
-int cli_opt_double(const cli_ctx_t *ctx, const char *opt, const char *val, double min, double max,
-                   double *out);
+
+/* Numeric options come from the library's tables (sdd_opt_table): the getopt code of
+ * entry i of table t is CLI_O_NUM + CLI_O_NUM_STRIDE * t + i. */
+enum { CLI_O_NUM = 1024, CLI_O_NUM_STRIDE = 64, CLI_MAX_LONGOPTS = 128 };
+/* Append the long options of table `which` to lo[*n] (the array has CLI_MAX_LONGOPTS
+ * entries and is kept zero-terminated), leaving out `except` (may be NULL) and names lo
+ * already has. */
+void cli_num_longopts(struct option *lo, int *n, int which, const char *except);
+/* Append the zero-terminated table add to lo[*n] as cli_num_longopts does. */
+void cli_add_longopts(struct option *lo, int *n, const struct option *add);
+/* The getopt code of the option called name in table which (-1 when there is none). */
+int cli_num_code(int which, const char *name);
+/* When c is an option of table which, parse arg into the struct at opts (usage error on
+ * failure): 0 when set, -1 after the error; 1 when c is not one of that table's. */
+int cli_num_option(const cli_ctx_t *ctx, int c, const char *arg, int which, void *opts);
+/* "a, b, c": the names name(0), name(1), ... up to the first NULL, into buf. */
+const char *cli_name_list(const char *(*name)(int), char *buf, size_t size);
 
 /* Provenance for an output's uns: {"sddcell": {"version", "command", "seed"}}; *section
  * (may be NULL) receives the inner object for the caller's own keys. NULL on out-of-memory. */
@@ -80,7 +96,7 @@ cJSON *cli_provenance(const cli_ctx_t *ctx, cJSON **section);
 int cli_write_json(const cli_ctx_t *ctx, const char *path, const cJSON *json);
 
 /* The options of REAL and SYNTH shared by evaluate and embed (--label 'l',
- * --real-normalized 'r', --target-sum 't'): 0 handled, 1 not one of them, -1 after a
+ * --real-normalized 'r', and SDD_OPTS_PAIR's --target-sum): 0 handled, 1 not one of them, -1 after a
  * usage error. */
 int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t *po);
 /* Every figure of an evaluation as a JSON object (NaN as null), as `evaluate --json` and
@@ -142,26 +158,22 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx);
 
 /* ---- train / sample / simulate: shared option tables (cli_recipe.c, cli_sample.c) */
 
-/* getopt_long codes of the shared long options (above any short option character). */
+/* getopt_long codes of the shared long options that are not numbers (above any short
+ * option character, below CLI_O_NUM). */
 enum {
-    CLI_O_NTOP = 256, CLI_O_FLAVOR, CLI_O_MINCELLS, CLI_O_MINGENES, CLI_O_TARGET, CLI_O_LAYER,
-    CLI_O_RAW, CLI_O_GENOME, CLI_O_FTYPE, CLI_O_LABEL, CLI_O_STEPS, CLI_O_BATCH, CLI_O_LR,
-    CLI_O_EMA, CLI_O_BITSCALE, CLI_O_BITWEIGHT, CLI_O_VALUEMASK, CLI_O_NOVALUEMASK, CLI_O_SCALE,
-    CLI_O_CLIP, CLI_O_NOBITS, CLI_O_CKPT, CLI_O_HIDDEN, CLI_O_HEAD, CLI_O_EMB, CLI_O_LDROP,
-    CLI_O_SAMPLER, CLI_O_SSTEPS, CLI_O_TD, CLI_O_DECODE, CLI_O_GUIDANCE, CLI_O_LCOUNTS,
-    CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_SBATCH, CLI_O_LRDECAY, CLI_O_CHUNK,
-    CLI_O_SELFCOND, CLI_O_UPDATE, CLI_O_ETA, CLI_O_SCSAMPLE, CLI_O_PRECOND, CLI_O_NOPRECOND, CLI_O_BITLOGITS, CLI_O_PRECISION,
-    CLI_O_GSLICES,
-    CLI_O_VALIDATION,
-    CLI_O_PATIENCE,
-    CLI_O_VALEVERY,
-    CLI_O_VALTOL
+    CLI_O_FLAVOR = 256, CLI_O_LAYER, CLI_O_RAW, CLI_O_GENOME, CLI_O_FTYPE, CLI_O_LABEL,
+    CLI_O_VALUEMASK, CLI_O_NOVALUEMASK, CLI_O_SCALE, CLI_O_NOBITS, CLI_O_SAMPLER, CLI_O_DECODE,
+    CLI_O_LCOUNTS, CLI_O_COUNTS, CLI_O_NOEMA, CLI_O_THRESHOLD, CLI_O_LRDECAY, CLI_O_UPDATE,
+    CLI_O_SCSAMPLE, CLI_O_PRECOND, CLI_O_NOPRECOND, CLI_O_BITLOGITS, CLI_O_PRECISION
 };
 
-/* Preprocessing and training options (--n-top-genes ... --label-dropout), and sampling
- * options (--sampler ... --sample-batch); each table ends with a zero entry. */
-extern const struct option cli_train_longopts[];
-extern const struct option cli_sample_longopts[];
+/* Append to lo[*n] (as cli_add_longopts) the preprocessing options (--n-top-genes,
+ * --flavor, QC, --target-sum, --chunk-rows, which counts to read; --holdout when holdout
+ * is set), the training options (--steps ... --val-every, --label) or the sampling
+ * options (--sampler ... --sample-batch; the sampling steps also as --sample-steps). */
+void cli_prep_longopts(struct option *lo, int *n, int holdout);
+void cli_train_longopts(struct option *lo, int *n);
+void cli_sample_longopts(struct option *lo, int *n);
 /* --label-counts A=500,B=500 parsed: names point into buf. */
 typedef struct {
     char **names;
@@ -171,7 +183,9 @@ typedef struct {
 } cli_label_counts_t;
 void cli_label_counts_free(cli_label_counts_t *lc);
 /* Apply option code c with argument arg. Return 0 when handled, 1 when c is not one of
- * the table's, -1 after printing a usage error. */
+ * the table's, -1 after printing a usage error. cli_train_option takes the preprocessing
+ * options too. */
+int cli_prep_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_t *p);
 int cli_train_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_t *p, sdd_train_opt_t *t);
 int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_opt_t *s,
                       cli_label_counts_t *lc, int *counts);

@@ -128,9 +128,19 @@ int cli_lib_error(const cli_ctx_t *ctx, int rc)
     return rc == SDD_EINTR ? CLI_INTERRUPTED : CLI_FAIL;
 }
 
+/* The usage text with {flavors} written as the library's list of HVG flavours. */
 int cli_print_usage(const cli_ctx_t *ctx, FILE *fp)
 {
-    if (ctx->usage) fputs(ctx->usage, fp);
+    static const char token[] = "{flavors}";
+    const char *u = ctx->usage, *k;
+    char list[96];
+    if (!u) return CLI_OK;
+    while ((k = strstr(u, token))) {
+        fwrite(u, 1, (size_t)(k - u), fp);
+        fputs(cli_name_list(sdd_hvg_flavor_name, list, sizeof list), fp);
+        u = k + sizeof token - 1;
+    }
+    fputs(u, fp);
     return CLI_OK;
 }
 
@@ -153,11 +163,51 @@ int cli_opt_int(const cli_ctx_t *ctx, const char *opt, const char *val, int64_t 
     return 0;
 }
 
-int cli_opt_double(const cli_ctx_t *ctx, const char *opt, const char *val, double min, double max,
-                   double *out)
+
+void cli_add_longopts(struct option *lo, int *n, const struct option *add)
 {
-    if (sdd_parse_double(val, min, max, opt, out) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
+    for (; add->name && *n < CLI_MAX_LONGOPTS - 1; add++) {
+        int k = 0;
+        while (k < *n && strcmp(lo[k].name, add->name) != 0) k++;
+        if (k == *n) lo[(*n)++] = *add;
+    }
+    memset(&lo[*n], 0, sizeof lo[*n]);
+}
+
+void cli_num_longopts(struct option *lo, int *n, int which, const char *except)
+{
+    const sdd_opt_t *t = sdd_opt_table(which);
+    for (int i = 0; t && t[i].name && i < CLI_O_NUM_STRIDE; i++) {
+        struct option one[2] = {{t[i].name, required_argument, NULL, CLI_O_NUM + CLI_O_NUM_STRIDE * which + i},
+                                {NULL, 0, NULL, 0}};
+        if (!except || strcmp(except, t[i].name) != 0) cli_add_longopts(lo, n, one);
+    }
+}
+
+int cli_num_code(int which, const char *name)
+{
+    const sdd_opt_t *t = sdd_opt_table(which), *o = sdd_opt_find(which, name);
+    return o ? CLI_O_NUM + CLI_O_NUM_STRIDE * which + (int)(o - t) : -1;
+}
+
+int cli_num_option(const cli_ctx_t *ctx, int c, const char *arg, int which, void *opts)
+{
+    const sdd_opt_t *t = sdd_opt_table(which);
+    int i = c - CLI_O_NUM - CLI_O_NUM_STRIDE * which;
+    if (!t || i < 0 || i >= CLI_O_NUM_STRIDE) return 1;
+    for (int k = 0; k < i; k++)
+        if (!t[k].name) return 1;
+    if (!t[i].name) return 1;
+    if (sdd_opt_set(&t[i], opts, arg) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail()), -1;
     return 0;
+}
+
+const char *cli_name_list(const char *(*name)(int), char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; name(i) && len < size; i++) len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", name(i));
+    return buf;
 }
 
 /* Progress: on a terminal one redrawn line with a bar, the rate and the time left;

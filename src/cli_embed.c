@@ -47,22 +47,23 @@ done:
 
 int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx)
 {
-    static const struct option longopts[] = {
+    static struct option longopts[CLI_MAX_LONGOPTS];
+    static const struct option own[] = {
         {"output", required_argument, NULL, 'o'}, {"tsv", required_argument, NULL, 'T'},
         {"umap", no_argument, NULL, 'u'}, {"plot", required_argument, NULL, 'p'},
-        {"n-pcs", required_argument, NULL, 'k'}, {"n-neighbors", required_argument, NULL, 'K'},
         {"label", required_argument, NULL, 'l'}, {"real-normalized", no_argument, NULL, 'r'},
-        {"target-sum", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_pair_opt_t po;
     sdd_embed_opt_t eo;
     sdd_pair_t *p = NULL;
     sdd_embed_t *e = NULL;
     const char *out = NULL, *tsv = NULL, *png = NULL;
     cJSON *uns = NULL;
-    int64_t v;
-    int c, rc;
+    int c, rc, n = 0;
 
+    cli_add_longopts(longopts, &n, own);
+    cli_num_longopts(longopts, &n, SDD_OPTS_EMBED, NULL); /* --n-pcs, --n-neighbors */
+    cli_num_longopts(longopts, &n, SDD_OPTS_PAIR, NULL);  /* --target-sum */
     sdd_pair_opt_init(&po);
     sdd_embed_opt_init(&eo);
     optind = 0;
@@ -73,18 +74,11 @@ int cli_embed_main(int argc, char **argv, cli_ctx_t *ctx)
         case 'T': tsv = optarg; break;
         case 'u': eo.umap = 1; break;
         case 'p': png = optarg; break;
-        case 'k':
-            if (cli_opt_int(ctx, "--n-pcs", optarg, 2, 1000, &v)) return CLI_FAIL;
-            eo.n_pcs = (int)v;
-            break;
-        case 'K':
-            if (cli_opt_int(ctx, "--n-neighbors", optarg, 2, 1000, &v)) return CLI_FAIL;
-            eo.n_neighbors = (int)v;
-            break;
         case 'h': return cli_print_usage(ctx, stdout);
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
         default:
-            if ((rc = cli_pair_option(ctx, c, optarg, &po)) < 0) return CLI_FAIL;
+            if ((rc = cli_pair_option(ctx, c, optarg, &po)) > 0) rc = cli_num_option(ctx, c, optarg, SDD_OPTS_EMBED, &eo);
+            if (rc < 0) return CLI_FAIL;
             if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         }
     }

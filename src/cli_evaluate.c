@@ -26,8 +26,7 @@ int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t
     switch (c) {
     case 'l': po->label_key = arg; return 0;
     case 'r': po->real_normalized = 1; return 0;
-    case 't': return cli_opt_double(ctx, "--target-sum", arg, 0, 1e12, &po->target_sum) ? -1 : 0;
-    default: return 1;
+    default: return cli_num_option(ctx, c, arg, SDD_OPTS_PAIR, po);
     }
 }
 
@@ -348,10 +347,10 @@ fail:
 
 int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
 {
-    static const struct option longopts[] = {
+    static struct option longopts[CLI_MAX_LONGOPTS];
+    static const struct option own[] = {
         {"json", required_argument, NULL, 'j'}, {"label", required_argument, NULL, 'l'},
-        {"n-sub", required_argument, NULL, 'n'}, {"real-normalized", no_argument, NULL, 'r'},
-        {"target-sum", required_argument, NULL, 't'}, {"train", required_argument, NULL, 'T'},
+        {"real-normalized", no_argument, NULL, 'r'}, {"train", required_argument, NULL, 'T'},
         {"counts", no_argument, NULL, 'c'},
         {"report", required_argument, NULL, 'R'}, {"multiqc", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -359,8 +358,11 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
     sdd_eval_opt_t eo;
     const char *json = NULL, *paths[3] = {NULL, NULL, NULL};
     cli_report_opt_t ro = {NULL, NULL, NULL, 0};
-    int64_t v;
-    int c, rc, counts = 0;
+    int c, rc, counts = 0, n = 0;
+
+    cli_add_longopts(longopts, &n, own);
+    cli_num_longopts(longopts, &n, SDD_OPTS_EVAL, NULL); /* --n-sub */
+    cli_num_longopts(longopts, &n, SDD_OPTS_PAIR, NULL); /* --target-sum */
 
     sdd_pair_opt_init(&po);
     sdd_eval_opt_init(&eo);
@@ -373,14 +375,11 @@ int cli_evaluate_main(int argc, char **argv, cli_ctx_t *ctx)
         case 'c': counts = 1; break;
         case 'R': ro.html = optarg; break;
         case 'Q': ro.multiqc_dir = optarg; break;
-        case 'n':
-            if (cli_opt_int(ctx, "--n-sub", optarg, 10, INT64_MAX, &v)) return CLI_FAIL;
-            eo.n_sub = v;
-            break;
         case 'h': return cli_print_usage(ctx, stdout);
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
         default:
-            if ((rc = cli_pair_option(ctx, c, optarg, &po)) < 0) return CLI_FAIL;
+            if ((rc = cli_pair_option(ctx, c, optarg, &po)) > 0) rc = cli_num_option(ctx, c, optarg, SDD_OPTS_EVAL, &eo);
+            if (rc < 0) return CLI_FAIL;
             if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         }
     }

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *flavors[] = {"seurat", "cell_ranger", "seurat_v3"};
-
 static void put_num(FILE *fp, double v)
 {
     if (isnan(v))
@@ -126,7 +124,7 @@ static int write_h5ad(const cli_ctx_t *ctx, const char *in, const char *out,
         bad |= set_var(ds, "dispersions_norm", SDD_COL_NUMERIC, h->dispersions_norm);
     }
     if (!bad && (uns = cJSON_CreateObject()) && (hvg = cJSON_AddObjectToObject(uns, "hvg")))
-        bad = !cJSON_AddStringToObject(hvg, "flavor", flavors[h->flavor]);
+        bad = !cJSON_AddStringToObject(hvg, "flavor", sdd_hvg_flavor_name(h->flavor));
     else
         bad = 1;
     rc = bad ? SDD_ENOMEM : sdd_h5ad_write(out, ds, uns);
@@ -139,68 +137,33 @@ static int write_h5ad(const cli_ctx_t *ctx, const char *in, const char *out,
 
 int cli_hvg_main(int argc, char **argv, cli_ctx_t *ctx)
 {
-    static const struct option longopts[] = {{"n-top-genes", required_argument, NULL, 'n'},
-                                             {"flavor", required_argument, NULL, 'f'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"h5ad", required_argument, NULL, 'H'},
-                                             {"min-cells", required_argument, NULL, 'c'},
-                                             {"min-genes", required_argument, NULL, 'g'},
-                                             {"target-sum", required_argument, NULL, 'T'},
-                                             {"chunk-rows", required_argument, NULL, 'k'},
-                                             {"layer", required_argument, NULL, 'l'},
-                                             {"raw", no_argument, NULL, 'r'},
-                                             {"genome", required_argument, NULL, 'G'},
-                                             {"feature-type", required_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static struct option longopts[CLI_MAX_LONGOPTS];
+    static const struct option own[] = {{"output", required_argument, NULL, 'o'},
+                                        {"h5ad", required_argument, NULL, 'H'},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
     sdd_prep_opt_t opt;
     sdd_hvg_t *h = NULL;
     sdd_dataset_t *md = NULL;
     const char *out = NULL, *h5out = NULL;
-    int c, rc, f;
+    int c, rc, n = 0;
 
+    cli_add_longopts(longopts, &n, own);
+    cli_prep_longopts(longopts, &n, 0);
     sdd_prep_opt_init(&opt);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hn:o:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n':
-            if (cli_opt_int(ctx, "-n", optarg, 1, INT32_MAX, &opt.n_top_genes)) return CLI_FAIL;
-            break;
-        case 'f':
-            for (f = 0; f < 3 && strcmp(optarg, flavors[f]) != 0; f++) {
-            }
-            if (f == 3)
-                return cli_usage_error(
-                    ctx, "unknown --flavor '%s' (seurat, cell_ranger, seurat_v3)", optarg);
-            opt.flavor = f;
-            break;
         case 'o': out = optarg; break;
         case 'H': h5out = optarg; break;
-        case 'c':
-            if (cli_opt_int(ctx, "--min-cells", optarg, 0, 1000, &opt.min_cells)) return CLI_FAIL;
-            break;
-        case 'g':
-            if (cli_opt_int(ctx, "--min-genes", optarg, 0, INT32_MAX, &opt.min_genes))
-                return CLI_FAIL;
-            break;
-        case 'T':
-            if (strcmp(optarg, "median") == 0)
-                opt.target_sum = 0;
-            else if (cli_opt_double(ctx, "--target-sum", optarg, 1e-300, 1e300, &opt.target_sum))
-                return CLI_FAIL;
-            break;
-        case 'k':
-            if (cli_opt_int(ctx, "--chunk-rows", optarg, 1, INT32_MAX, &opt.chunk_rows))
-                return CLI_FAIL;
-            break;
-        case 'l': opt.read.layer = optarg; break;
-        case 'r': opt.read.raw = 1; break;
-        case 'G': opt.read.genome = optarg; break;
-        case 't': opt.read.feature_type = optarg; break;
         case 'h': return cli_print_usage(ctx, stdout);
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
+        case 'n': c = cli_num_code(SDD_OPTS_PREP, "n-top-genes"); /* -n is --n-top-genes */ /* fall through */
+        default:
+            if ((rc = cli_prep_option(ctx, c, optarg, &opt)) < 0) return CLI_FAIL;
+            if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 1)

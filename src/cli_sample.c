@@ -16,21 +16,32 @@
 #include <string.h>
 #include <unistd.h>
 
-const struct option cli_sample_longopts[] = {
+/* The sampling options that are not numbers (those: the library's SDD_OPTS_SAMPLE). */
+static const struct option sample_longopts[] = {
     {"sampler", required_argument, NULL, CLI_O_SAMPLER},
-    {"sample-steps", required_argument, NULL, CLI_O_SSTEPS},
-    {"td", required_argument, NULL, CLI_O_TD},
     {"bit-decode", required_argument, NULL, CLI_O_DECODE},
-    {"guidance", required_argument, NULL, CLI_O_GUIDANCE},
     {"bit-update", required_argument, NULL, CLI_O_UPDATE},
-    {"eta", required_argument, NULL, CLI_O_ETA},
     {"sample-self-cond", required_argument, NULL, CLI_O_SCSAMPLE},
     {"label-counts", required_argument, NULL, CLI_O_LCOUNTS},
     {"counts", no_argument, NULL, CLI_O_COUNTS},
     {"no-ema", no_argument, NULL, CLI_O_NOEMA},
     {"threshold", no_argument, NULL, CLI_O_THRESHOLD},
-    {"sample-batch", required_argument, NULL, CLI_O_SBATCH},
     {NULL, 0, NULL, 0}};
+
+void cli_sample_longopts(struct option *lo, int *n)
+{
+    struct option steps[2] = {{"sample-steps", required_argument, NULL, cli_num_code(SDD_OPTS_SAMPLE, "steps")},
+                              {NULL, 0, NULL, 0}};
+    cli_num_longopts(lo, n, SDD_OPTS_SAMPLE, NULL);
+    cli_add_longopts(lo, n, steps);
+    cli_add_longopts(lo, n, sample_longopts);
+}
+
+/* The most cells one run makes, from the library's range of --cells. */
+static int64_t max_cells(void)
+{
+    return (int64_t)sdd_opt_find(SDD_OPTS_SAMPLE, "cells")->max;
+}
 
 /* A=500,B=500 into parallel arrays held in *lc (freed with cli_label_counts_free). */
 static int parse_label_counts(const cli_ctx_t *ctx, const char *arg, cli_label_counts_t *lc)
@@ -49,7 +60,7 @@ static int parse_label_counts(const cli_ctx_t *ctx, const char *arg, cli_label_c
             return -1;
         }
         *eq = 0;
-        if (cli_opt_int(ctx, "--label-counts", eq + 1, 0, INT64_C(100000000), &lc->counts[lc->n])) return -1;
+        if (cli_opt_int(ctx, "--label-counts", eq + 1, 0, max_cells(), &lc->counts[lc->n])) return -1;
         lc->names[lc->n++] = p;
     }
     return 0;
@@ -66,6 +77,8 @@ void cli_label_counts_free(cli_label_counts_t *lc)
 int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_opt_t *s,
                       cli_label_counts_t *lc, int *counts)
 {
+    int rc = cli_num_option(ctx, c, arg, SDD_OPTS_SAMPLE, s);
+    if (rc <= 0) return rc;
     switch (c) {
     case CLI_O_SAMPLER:
         if (strcmp(arg, "ddim") == 0) s->sampler = SDD_SAMPLER_DDIM;
@@ -73,8 +86,6 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
         else if (strcmp(arg, "renoise") == 0) s->sampler = SDD_SAMPLER_RENOISE;
         else return cli_usage_error(ctx, "unknown --sampler '%s' (ddim, ddpm, renoise)", arg), -1;
         break;
-    case CLI_O_SSTEPS: if (cli_opt_int(ctx, "--steps", arg, 1, 100000, &s->steps)) return -1; break;
-    case CLI_O_TD: if (cli_opt_double(ctx, "--td", arg, 0, 100000, &s->td)) return -1; break;
     case CLI_O_DECODE:
         if (strcmp(arg, "threshold") == 0) s->bit_decode = SDD_BITS_THRESHOLD;
         else if (strcmp(arg, "bernoulli") == 0) s->bit_decode = SDD_BITS_BERNOULLI;
@@ -86,13 +97,11 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
         else if (strcmp(arg, "none") == 0) s->self_cond = SDD_SC_NONE;
         else return cli_usage_error(ctx, "unknown --sample-self-cond '%s' (previous, same, none)", arg), -1;
         break;
-    case CLI_O_ETA: if (cli_opt_double(ctx, "--eta", arg, 0, 1, &s->eta)) return -1; break;
     case CLI_O_UPDATE:
         if (strcmp(arg, "mean") == 0) s->update = SDD_UPDATE_MEAN;
         else if (strcmp(arg, "draw") == 0) s->update = SDD_UPDATE_DRAW;
         else return cli_usage_error(ctx, "unknown --bit-update '%s' (mean, draw)", arg), -1;
         break;
-    case CLI_O_GUIDANCE: if (cli_opt_double(ctx, "--guidance", arg, 0, 100, &s->guidance)) return -1; break;
     case CLI_O_LCOUNTS:
         if (lc->n) return cli_usage_error(ctx, "--label-counts given twice"), -1;
         if (parse_label_counts(ctx, arg, lc)) return -1;
@@ -103,7 +112,6 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
     case CLI_O_COUNTS: *counts = 1; break;
     case CLI_O_NOEMA: s->use_ema = 0; break;
     case CLI_O_THRESHOLD: s->threshold = 1; break;
-    case CLI_O_SBATCH: if (cli_opt_int(ctx, "--sample-batch", arg, 1, 65536, &s->batch)) return -1; break;
     default: return 1;
     }
     return 0;
@@ -174,17 +182,16 @@ static int parse_shard(const cli_ctx_t *ctx, const char *arg, int64_t *i, int64_
     }
     memcpy(num, arg, len);
     num[len] = 0;
-    if (cli_opt_int(ctx, "--shard (K)", slash + 1, 1, INT64_C(100000000), k)) return -1;
+    if (cli_opt_int(ctx, "--shard (K)", slash + 1, 1, max_cells(), k)) return -1;
     if (cli_opt_int(ctx, "--shard (I)", num, 1, *k, i)) return -1;
     return 0;
 }
 
 int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
 {
-    static struct option longopts[48];
+    static struct option longopts[CLI_MAX_LONGOPTS];
     static const struct option own[] = {
-        {"output", required_argument, NULL, 'o'}, {"cells", required_argument, NULL, 'n'},
-        {"steps", required_argument, NULL, CLI_O_SSTEPS}, {"label", required_argument, NULL, 'L'},
+        {"output", required_argument, NULL, 'o'}, {"label", required_argument, NULL, 'L'},
         {"shard", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_sample_opt_t so;
     int64_t shard_i = 0, shard_k = 0;
@@ -197,22 +204,21 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     int c, rc, n = 0, counts = 0;
     double t0;
 
-    for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
-    for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
-    memset(&longopts[n], 0, sizeof longopts[n]);
+    cli_add_longopts(longopts, &n, own);
+    cli_sample_longopts(longopts, &n);
     sdd_sample_opt_init(&so);
     so.n_cells = 0; /* -n is required */
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'n': if (cli_opt_int(ctx, "-n", optarg, 1, INT64_C(100000000), &so.n_cells)) goto fail; break;
-        case 'L': so.label = optarg; break;
-        case 'S': shard = optarg; break;
         case 'h': cli_label_counts_free(&lc); return cli_print_usage(ctx, stdout);
         case ':': cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]); goto fail;
         case '?': cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]); goto fail;
+        case 'o': out = optarg; break;
+        case 'L': so.label = optarg; break;
+        case 'S': shard = optarg; break;
+        case 'n': c = cli_num_code(SDD_OPTS_SAMPLE, "cells"); /* -n is --cells */ /* fall through */
         default:
             if ((rc = cli_sample_option(ctx, c, optarg, &so, &lc, &counts)) < 0) goto fail;
             if (rc > 0) {

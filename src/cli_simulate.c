@@ -145,18 +145,18 @@ typedef struct {
 
 static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
 {
-    static struct option longopts[96];
+    static struct option longopts[CLI_MAX_LONGOPTS];
     static const struct option own[] = {
         {"output", required_argument, NULL, 'o'}, {"prefix", required_argument, NULL, 'p'},
-        {"cells", required_argument, NULL, 'n'}, {"model-out", required_argument, NULL, 'm'},
-        {"preset", required_argument, NULL, 'P'}, {"holdout", required_argument, NULL, 'H'},
+        {"model-out", required_argument, NULL, 'm'}, {"preset", required_argument, NULL, 'P'},
         {"report", required_argument, NULL, 'R'}, {"multiqc", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const int cells = cli_num_code(SDD_OPTS_SAMPLE, "cells");
     int c, rc, n = 0;
-    for (int i = 0; own[i].name; i++) longopts[n++] = own[i];
-    for (int i = 0; cli_train_longopts[i].name; i++) longopts[n++] = cli_train_longopts[i];
-    for (int i = 0; cli_sample_longopts[i].name; i++) longopts[n++] = cli_sample_longopts[i];
-    memset(&longopts[n], 0, sizeof longopts[n]);
+    cli_add_longopts(longopts, &n, own);
+    cli_prep_longopts(longopts, &n, 1); /* --holdout too */
+    cli_train_longopts(longopts, &n);
+    cli_sample_longopts(longopts, &n); /* --steps is training's: sampling's is --sample-steps */
     s->preset = find_preset(argc, argv);
     if (sdd_preset_apply(s->preset, &s->to, &s->so) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
     /* fast: a conditional model on clusters of the training cells unless --label says otherwise */
@@ -164,21 +164,15 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":ho:n:", longopts, NULL)) != -1) {
+        if (c == 'n') c = cells; /* -n is --cells */
+        if (c == cells) s->n_set = 1;
         switch (c) {
         case 'o': s->out = optarg; break;
         case 'p': s->prefix = optarg; break;
-        case 'n':
-            if (cli_opt_int(ctx, "-n", optarg, 1, INT64_C(100000000), &s->so.n_cells)) return CLI_FAIL;
-            s->n_set = 1;
-            break;
         case 'm': s->model_out = optarg; break;
         case 'R': s->ro.html = optarg; break;
         case 'Q': s->ro.multiqc_dir = optarg; break;
         case 'P': break;
-        case 'H':
-            if (cli_opt_double(ctx, "--holdout", optarg, 0, 1, &s->po.holdout)) return CLI_FAIL;
-            if (s->po.holdout >= 1) return cli_usage_error(ctx, "--holdout %s: must be below 1", optarg);
-            break;
         case 'h': return cli_print_usage(ctx, stdout), -1;
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
         case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
@@ -214,13 +208,12 @@ static int evaluate(cli_ctx_t *ctx, const sdd_trainset_t *ts, const sdd_dataset_
 /* The report's recipe: preprocessing, the training set, then the recipe of the metrics. */
 static cJSON *report_recipe(const sim_opt_t *s, const char *input, const sdd_trainset_t *ts)
 {
-    static const char *flavors[] = {"seurat", "cell_ranger", "seurat_v3"};
     cJSON *o = cJSON_CreateObject(), *r;
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "input", input);
     cJSON_AddStringToObject(o, "preset", s->preset);
     cJSON_AddNumberToObject(o, "genes (highly variable)", (double)ts->G);
-    cJSON_AddStringToObject(o, "hvg_flavor", flavors[s->po.flavor >= 0 && s->po.flavor < 3 ? s->po.flavor : 0]);
+    cJSON_AddStringToObject(o, "hvg_flavor", sdd_hvg_flavor_name(s->po.flavor));
     cJSON_AddNumberToObject(o, "training cells", (double)ts->n_cells);
     cJSON_AddNumberToObject(o, "held-out cells", (double)ts->n_heldout);
     if (ts->label_key) cJSON_AddStringToObject(o, "label", ts->label_key);

@@ -24,14 +24,15 @@ enum { O_RESUME = 512 };
 
 static int parse_args(int argc, char **argv, cli_ctx_t *ctx, train_args_t *a)
 {
-    static struct option lo[64];
+    static struct option lo[CLI_MAX_LONGOPTS];
     static const struct option own[] = {
         {"resume", required_argument, NULL, O_RESUME}, {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const int steps = cli_num_code(SDD_OPTS_TRAIN, "steps");
     int c, n = 0;
-    for (int i = 0; own[i].name; i++) lo[n++] = own[i];
-    for (int i = 0; cli_train_longopts[i].name; i++) lo[n++] = cli_train_longopts[i];
-    memset(&lo[n], 0, sizeof lo[n]);
+    cli_add_longopts(lo, &n, own);
+    cli_prep_longopts(lo, &n, 0);
+    cli_train_longopts(lo, &n);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hn:o:", lo, NULL)) != -1) {
@@ -41,9 +42,9 @@ static int parse_args(int argc, char **argv, cli_ctx_t *ctx, train_args_t *a)
         case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         case 'o': a->out = optarg; break;
         case O_RESUME: a->resume = optarg; break;
-        case 'n': c = CLI_O_NTOP; /* -n is --n-top-genes here */ /* fall through */
+        case 'n': c = cli_num_code(SDD_OPTS_PREP, "n-top-genes"); /* -n is --n-top-genes here */ /* fall through */
         default:
-            if (c == CLI_O_STEPS) a->steps_set = 1;
+            if (c == steps) a->steps_set = 1;
             if (cli_train_option(ctx, c, optarg, &a->prep, &a->train) != 0) return CLI_FAIL;
         }
     }

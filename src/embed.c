@@ -48,9 +48,8 @@ void sdd_embed_opt_init(sdd_embed_opt_t *opt)
 
 int sdd_embed_opt_check(const sdd_embed_opt_t *opt)
 {
-    if (opt->n_pcs < 2 || opt->n_pcs > 1000) return sdd_error(SDD_EINVAL, "--n-pcs %d: must be in [2, 1000]", opt->n_pcs);
-    if (opt->n_neighbors < 2 || opt->n_neighbors > 1000)
-        return sdd_error(SDD_EINVAL, "--n-neighbors %d: must be in [2, 1000]", opt->n_neighbors);
+    int rc;
+    if ((rc = sdd_opt_check_table(SDD_OPTS_EMBED, opt)) < 0) return rc;
     if (opt->n_epochs < 0 || opt->n_epochs > 100000) return sdd_error(SDD_EINVAL, "UMAP epochs %d: must be in [0, 100000]", opt->n_epochs);
     return SDD_OK;
 }

@@ -24,12 +24,20 @@
  */
 #include "prep_internal.h"
 #include <math.h>
+#include <string.h>
+
+static const char *const flavor_names[] = {"seurat", "cell_ranger", "seurat_v3"};
 
 const char *sdd_hvg_flavor_name(int f)
 {
-    return f == SDD_HVG_CELL_RANGER ? "cell_ranger"
-           : f == SDD_HVG_SEURAT_V3 ? "seurat_v3"
-                                    : "seurat";
+    return f >= 0 && f < (int)(sizeof flavor_names / sizeof *flavor_names) ? flavor_names[f] : NULL;
+}
+
+int sdd_hvg_flavor_parse(const char *name)
+{
+    for (int f = 0; name && sdd_hvg_flavor_name(f); f++)
+        if (strcmp(name, flavor_names[f]) == 0) return f;
+    return -1;
 }
 
 /* scanpy: means and unbiased variances in float64 from sums over n cells. */

@@ -66,15 +66,16 @@ const cli_cmd_t cli_commands[] = {
      "Options:\n"
      "  -n, --n-top-genes N  number of highly variable genes (default 1000); more than FILE\n"
      "                       has is an error, more than pass QC selects all that pass\n"
-     "  --flavor F           seurat (default), cell_ranger, or seurat_v3 (on the counts,\n"
-     "                       as Seurat's FindVariableFeatures(selection.method = \"vst\"))\n"
+     "  --flavor F           one of {flavors} (default seurat);\n"
+     "                       seurat_v3 works on the counts, as Seurat's\n"
+     "                       FindVariableFeatures(selection.method = \"vst\")\n"
      "  -o, --output FILE    write the table to FILE instead of standard output\n"
      "  --h5ad OUT.h5ad      also write FILE back with these var columns and\n"
      "                       uns['hvg'] = {'flavor': F} (reads the whole matrix)\n"
      "  --min-cells N        QC: keep genes with counts in >= N cells (default 3)\n"
      "  --min-genes N        QC: then keep cells with >= N of those genes (default 10)\n"
-     "  --target-sum X       normalize_total target (default 10000); 'median' for the\n"
-     "                       median of the cells' totals (scanpy's default)\n"
+     "  --target-sum X       normalize_total target (default 10000); 'median' or 0 for\n"
+     "                       the median of the cells' totals (scanpy's default)\n"
      "  --chunk-rows N       cells read per chunk (default 10000)\n"
      "  --layer NAME         h5ad: use layers/NAME as the counts\n"
      "  --raw                h5ad: use raw/X as the counts\n"
@@ -155,10 +156,10 @@ const cli_cmd_t cli_commands[] = {
      "\n"
      "Preprocessing options:\n"
      "  -n, --n-top-genes N  highly variable genes to model (default 1000)\n"
-     "  --flavor F           seurat (default), cell_ranger or seurat_v3\n"
+     "  --flavor F           {flavors} (default seurat)\n"
      "  --min-cells N        QC: keep genes with counts in >= N cells (default 3)\n"
      "  --min-genes N        QC: keep cells with >= N of those genes (default 10)\n"
-     "  --target-sum X       normalize_total target (default 10000); 'median'\n"
+     "  --target-sum X       normalize_total target (default 10000); 'median' or 0\n"
      "  --chunk-rows N       cells read per chunk (default 10000)\n"
      "  --layer NAME, --raw, --genome G, --feature-type T   which counts to read\n"
      "  --label KEY          train a conditional model on obs column KEY; --label auto:\n"
@@ -223,7 +224,8 @@ const cli_cmd_t cli_commands[] = {
      "  -o, --output FILE      the .h5ad to write (required)\n"
      "  --sampler S            reverse update: ddim (default), ddpm, or renoise (x_next =\n"
      "                         sqrt(g) x0 + sqrt(1 - g) z, fresh noise)\n"
-     "  --steps S              reverse steps (100)\n"
+     "  --steps S              reverse steps (100; 0: by the number of cells, as\n"
+     "                         simulate's fast preset)\n"
      "  --eta X                DDIM noise: 0 deterministic (default) to 1 (the DDPM\n"
      "                         posterior's variance)\n"
      "  --bit-update U         the x0 each step moves towards: mean (default: bits 2p - 1,\n"
@@ -243,8 +245,8 @@ const cli_cmd_t cli_commands[] = {
      "  --no-ema               use the raw training weights instead of the EMA\n"
      "  --threshold            baseline: zero the smallest values until the training\n"
      "                         sparsity is reached\n"
-     "  --sample-batch B       cells per batch, a multiple of 128 (default: sized to memory,\n"
-     "                         at most 1024); the cells do not depend on it\n"
+     "  --sample-batch B       cells per batch, a multiple of 128 (default, or 0: sized to\n"
+     "                         memory, at most 1024); the cells do not depend on it\n"
      "  --shard I/K            make only the I-th of K contiguous slices of the N cells\n"
      "                         (1 <= I <= K <= N), each cell as the whole run makes it at\n"
      "                         its position; 'sddcell concat' joins shards 1..K into the run\n"
@@ -419,8 +421,8 @@ int main(int argc, char **argv)
             print_main_usage(stdout);
             rc = CLI_OK;
         } else if ((cmd = cli_find(args[2]))) {
-            fputs(cmd->usage, stdout);
-            rc = CLI_OK;
+            cli_ctx_t hc = {.cmd = cmd->name, .usage = cmd->usage};
+            rc = cli_print_usage(&hc, stdout);
         } else {
             fprintf(stderr, "sddcell: unknown command '%s' (see 'sddcell --help')\n", args[2]);
             rc = CLI_FAIL;

@@ -80,7 +80,8 @@ void sdd_eval_opt_init(sdd_eval_opt_t *opt)
 
 int sdd_eval_opt_check(const sdd_eval_opt_t *opt)
 {
-    if (opt->n_sub < 10) return sdd_error(SDD_EINVAL, "--n-sub %lld: must be >= 10", (long long)opt->n_sub);
+    int rc;
+    if ((rc = sdd_opt_check_table(SDD_OPTS_EVAL, opt)) < 0) return rc;
     if (opt->n_pcs < 1 || opt->n_pcs > 1000) return sdd_error(SDD_EINVAL, "PCs for MMD %d: must be in [1, 1000]", opt->n_pcs);
     if (opt->lisi_pcs < 1 || opt->lisi_pcs > opt->n_pcs || opt->knn_pcs < 1 || opt->knn_pcs > opt->n_pcs)
         return sdd_error(SDD_EINVAL, "PCs for LISI / kNN must be in [1, %d]", opt->n_pcs);

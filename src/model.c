@@ -671,39 +671,12 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
 
 int sdd_train_opt_check(const sdd_train_opt_t *o)
 {
-    if (o->steps < 0 || o->steps > INT64_C(1000000000))
-        return sdd_error(SDD_EINVAL, "steps must be in [0, 1e9] (0 = default), not %lld", (long long)o->steps);
-    if (o->batch < 1 || o->batch > 65536)
-        return sdd_error(SDD_EINVAL, "batch size must be in [1, 65536], not %lld", (long long)o->batch);
-    if (!(o->lr > 0 && o->lr < 1)) return sdd_error(SDD_EINVAL, "learning rate must be in (0, 1)");
-    if (!(o->ema >= 0 && o->ema < 1)) return sdd_error(SDD_EINVAL, "EMA decay must be in [0, 1)");
-    if (!(o->bit_scale > 0 && o->bit_scale <= 100)) return sdd_error(SDD_EINVAL, "bit scale must be in (0, 100]");
-    if (!(o->clip >= 0)) return sdd_error(SDD_EINVAL, "gradient clipping norm must be >= 0");
-    for (int i = 0; i < 4; i++)
-        if (o->hidden[i] < 1 || o->hidden[i] > 16384)
-            return sdd_error(SDD_EINVAL, "hidden width %d must be in [1, 16384]", o->hidden[i]);
-    if (o->head < 1 || o->head > 65536) return sdd_error(SDD_EINVAL, "head width must be in [1, 65536]");
-    if (o->emb < 2 || o->emb > 16384 || o->emb % 2)
-        return sdd_error(SDD_EINVAL, "embedding width must be even and in [2, 16384]");
-    if (!(o->label_dropout >= 0 && o->label_dropout <= 1))
-        return sdd_error(SDD_EINVAL, "label dropout must be in [0, 1]");
-    if (!(o->bit_weight >= 0)) return sdd_error(SDD_EINVAL, "bit weight must be >= 0");
+    int rc;
+    if ((rc = sdd_opt_check_table(SDD_OPTS_TRAIN, o)) < 0) return rc;
     if (o->precond < 0 || o->precond > 2) return sdd_error(SDD_EINVAL, "unknown output parametrisation %d", o->precond);
-    if (!(o->self_cond >= 0 && o->self_cond <= 1))
-        return sdd_error(SDD_EINVAL, "self-conditioning fraction must be in [0, 1]");
-    if (o->checkpoint_every < 0) return sdd_error(SDD_EINVAL, "checkpoint interval must be >= 0");
-    if (o->grad_slices < 1 || o->grad_slices > 1024 || (o->grad_slices & (o->grad_slices - 1)) ||
-        o->batch % o->grad_slices)
-        return sdd_error(SDD_EINVAL, "gradient slices must be a power of two in [1, 1024] that divides the batch size "
-                         "(%lld), not %d", (long long)o->batch, o->grad_slices);
-    if (!(o->validation >= 0 && o->validation <= 0.5))
-        return sdd_error(SDD_EINVAL, "validation share must be in [0, 0.5], not %g", o->validation);
-    if (o->val_every < 1 || o->val_every > INT64_C(1000000000))
-        return sdd_error(SDD_EINVAL, "validation interval must be in [1, 1e9] steps, not %lld", (long long)o->val_every);
-    if (o->patience < 1 || o->patience > 1000)
-        return sdd_error(SDD_EINVAL, "patience must be in [1, 1000] checks, not %d", o->patience);
-    if (!(o->val_tol >= 0 && o->val_tol <= 1))
-        return sdd_error(SDD_EINVAL, "validation tolerance must be in [0, 1], not %g", o->val_tol);
+    if (o->batch % o->grad_slices)
+        return sdd_error(SDD_EINVAL, "gradient slices must divide the batch size (%lld), not %d", (long long)o->batch,
+                         o->grad_slices);
     if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
         return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
     return SDD_OK;

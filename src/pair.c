@@ -167,7 +167,7 @@ static int read_real(const char *path, const sdd_read_opt_t *ro, const sdd_pair_
     sdd_dataset_t *r = NULL;
     int rc;
     *out = NULL;
-    if ((rc = sdd_dataset_read(path, ro, &r)) < 0) return rc;
+    if ((rc = sdd_opt_check_table(SDD_OPTS_PAIR, opt)) < 0 || (rc = sdd_dataset_read(path, ro, &r)) < 0) return rc;
     if (!opt->real_normalized) {
         for (int64_t k = 0; k < r->X.nnz; k++)
             if (!(r->X.data[k] >= 0) || isinf(r->X.data[k])) {

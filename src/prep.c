@@ -48,30 +48,15 @@ void sdd_prep_opt_init(sdd_prep_opt_t *opt)
 
 int sdd_prep_opt_check(const sdd_prep_opt_t *opt)
 {
+    int rc;
     if (opt->auto_labels && opt->label_key)
         return sdd_error(SDD_EINVAL, "give either a label column or automatic cluster labels, not both");
     if (opt->auto_labels && !(opt->cluster_resolution > 0 && opt->cluster_resolution <= 100))
         return sdd_error(SDD_EINVAL, "cluster resolution must be in (0, 100]");
-    if (opt->min_cells < 0 || opt->min_cells > 1000)
-        return sdd_error(SDD_EINVAL, "min_cells must be in [0, 1000], not %lld",
-                         (long long)opt->min_cells);
-    if (opt->min_genes < 0)
-        return sdd_error(SDD_EINVAL, "min_genes must be >= 0, not %lld", (long long)opt->min_genes);
-    if (!isfinite(opt->target_sum))
-        return sdd_error(SDD_EINVAL, "target_sum must be a finite number (<= 0 for the median)");
-    if (opt->n_top_genes < 1)
-        return sdd_error(SDD_EINVAL, "n_top_genes must be >= 1, not %lld",
-                         (long long)opt->n_top_genes);
-    if (opt->flavor != SDD_HVG_SEURAT && opt->flavor != SDD_HVG_CELL_RANGER &&
-        opt->flavor != SDD_HVG_SEURAT_V3)
-        return sdd_error(SDD_EINVAL, "unknown HVG flavor %d", opt->flavor);
+    if ((rc = sdd_opt_check_table(SDD_OPTS_PREP, opt)) < 0) return rc;
+    if (!sdd_hvg_flavor_name(opt->flavor)) return sdd_error(SDD_EINVAL, "unknown HVG flavor %d", opt->flavor);
     if (opt->threads < 1)
         return sdd_error(SDD_EINVAL, "threads must be >= 1, not %d", opt->threads);
-    if (opt->chunk_rows < 1)
-        return sdd_error(SDD_EINVAL, "chunk_rows must be >= 1, not %lld",
-                         (long long)opt->chunk_rows);
-    if (!(opt->holdout >= 0 && opt->holdout < 1))
-        return sdd_error(SDD_EINVAL, "holdout must be in [0, 1), not %g", opt->holdout);
     if (opt->holdout_min < 1)
         return sdd_error(SDD_EINVAL, "holdout_min must be >= 1, not %lld", (long long)opt->holdout_min);
     return SDD_OK;

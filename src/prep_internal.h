@@ -80,8 +80,6 @@ int64_t sdd_src_next(sdd_src_t *s, sdd_csr_t *c, int *owned);
 void sdd_src_release(sdd_csr_t *c, int owned);
 int sdd_src_rewind(sdd_src_t *s);
 
-/* ---- prep.c */
-
 
 /* Labels of every input cell from one obs column. */
 typedef struct {
@@ -108,8 +106,6 @@ extern int64_t sdd_prep_pending_budget;
 
 /* ---- hvg.c: from per-gene sums to the selection */
 
-/* "seurat", "cell_ranger" or "seurat_v3". */
-const char *sdd_hvg_flavor_name(int flavor);
 
 /* Per-gene accumulators over the kept cells (n of them). */
 typedef struct {

@@ -78,24 +78,16 @@ int64_t sdd_sample_default_steps(int64_t n_cells)
 
 int sdd_sample_opt_check(const sdd_sample_opt_t *o)
 {
-    if (o->n_cells < 1 || o->n_cells > INT64_C(100000000))
-        return sdd_error(SDD_EINVAL, "number of cells must be in [1, 1e8], not %lld", (long long)o->n_cells);
+    int rc;
+    if ((rc = sdd_opt_check_table(SDD_OPTS_SAMPLE, o)) < 0) return rc;
     if (o->self_cond < SDD_SC_PREVIOUS || o->self_cond > SDD_SC_NONE)
         return sdd_error(SDD_EINVAL, "unknown self-conditioning mode %d", o->self_cond);
     if (o->sampler != SDD_SAMPLER_DDIM && o->sampler != SDD_SAMPLER_DDPM && o->sampler != SDD_SAMPLER_RENOISE)
         return sdd_error(SDD_EINVAL, "unknown sampler %d", o->sampler);
-    if (o->steps < 0 || o->steps > 100000)
-        return sdd_error(SDD_EINVAL, "sampling steps must be in [1, 100000] (0 = by the number of cells), not %lld",
-                         (long long)o->steps);
     if (!(o->td >= 0 && o->td < (double)(o->steps ? o->steps : sdd_sample_default_steps(o->n_cells))))
         return sdd_error(SDD_EINVAL, "time difference td must be in [0, steps)");
     if (o->bit_decode != SDD_BITS_THRESHOLD && o->bit_decode != SDD_BITS_BERNOULLI)
         return sdd_error(SDD_EINVAL, "unknown bit decoding %d", o->bit_decode);
-    if (!(o->eta >= 0 && o->eta <= 1)) return sdd_error(SDD_EINVAL, "DDIM eta must be in [0, 1]");
-    if (!(o->guidance >= 0 && o->guidance <= 100))
-        return sdd_error(SDD_EINVAL, "guidance weight must be in [0, 100]");
-    if (o->batch < 0 || o->batch > 65536)
-        return sdd_error(SDD_EINVAL, "sampling batch must be in [0, 65536] (0 = automatic)");
     if (o->label && o->n_label_counts > 0)
         return sdd_error(SDD_EINVAL, "give either one label or per-label counts, not both");
     if (o->n_label_counts < 0 || (o->n_label_counts > 0 && (!o->count_labels || !o->label_counts)))

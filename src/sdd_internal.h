@@ -38,6 +38,10 @@ int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);
 /* counts_eval.c: the two-sample Kolmogorov-Smirnov distance sup |F_a - F_b| of the
  * ascending samples a[na] and b[nb]; NaN when a side is empty. */
 double sdd_ks_distance(const double *a, int64_t na, const double *b, int64_t nb);
+/* options.c: check every field of options struct `which` (SDD_OPTS_*) at opts against
+ * its table; SDD_EINVAL with "learning rate must be in (0, 1), not 1" on the first
+ * field outside. */
+int sdd_opt_check_table(int which, const void *opts);
 /* 1 when the interrupt hook (sdd_set_interrupt_hook) asks to stop, else 0. */
 int sdd_interrupt_requested(void);
 

@@ -148,6 +148,49 @@ int64_t sdd_peak_rss(void);
 int sdd_parse_int64(const char *s, int64_t min, int64_t max, const char *what, int64_t *out);
 int sdd_parse_double(const char *s, double min, double max, const char *what, double *out);
 
+/* ---- option tables
+ *
+ * The numeric options of the options structs (preprocessing, training, sampling,
+ * evaluation, embedding, pairs of files), one table per struct: each entry names the
+ * option as the command line spells it, the field it sets and the values it takes. The
+ * *_opt_check functions validate against these tables, and front ends take option
+ * names, ranges and messages from them, so a range is written in one place. */
+
+enum { SDD_OPTS_PREP, SDD_OPTS_TRAIN, SDD_OPTS_SAMPLE, SDD_OPTS_EVAL, SDD_OPTS_EMBED, SDD_OPTS_PAIR, SDD_OPTS_N };
+enum { SDD_OPT_INT, SDD_OPT_INT64, SDD_OPT_DOUBLE };
+enum {
+    SDD_OPT_MIN_OPEN = 1,  /* min itself is excluded */
+    SDD_OPT_MAX_OPEN = 2,  /* max itself is excluded */
+    SDD_OPT_ZERO_AUTO = 4, /* 0 is accepted too: the library chooses the value */
+    SDD_OPT_EVEN = 8,      /* even values only */
+    SDD_OPT_POW2 = 16      /* powers of two only */
+};
+#define SDD_OPT_MAX_COUNT 8
+
+typedef struct {
+    const char *name;  /* the long option without "--" ("lr"); R's argument is the same
+                          with '_' for '-' */
+    const char *what;  /* the option in the messages of the *_opt_check functions */
+    size_t offset;     /* of the field in its options struct */
+    int type;          /* SDD_OPT_INT (int), SDD_OPT_INT64 (int64_t), SDD_OPT_DOUBLE */
+    int count;         /* values the field holds (an array of count; <= SDD_OPT_MAX_COUNT) */
+    double min, max;   /* the range; an INT64 max of 2^63 means no upper limit */
+    int flags;         /* SDD_OPT_* */
+} sdd_opt_t;
+
+/* The table of options struct `which` (SDD_OPTS_*), ended by an entry whose name is NULL;
+ * NULL for an unknown table. The tables are static: nothing to free. */
+const sdd_opt_t *sdd_opt_table(int which);
+/* The entry of table `which` called name, or NULL. */
+const sdd_opt_t *sdd_opt_find(int which, const char *name);
+/* Parse text as o's value (count values separated by commas when count > 1): the whole
+ * string a number (an integer for integer types), within o's range and flags; store it in
+ * the field of the struct at opts. Returns 0, or SDD_EINVAL with a detail that names the
+ * option: "--lr: 1 is out of range (0, 1)"; the struct is unchanged on failure. */
+int sdd_opt_set(const sdd_opt_t *o, void *opts, const char *text);
+/* o's values as text into buf, which is returned: "(0, 1)", "[1, 100000] or 0". */
+const char *sdd_opt_range_text(const sdd_opt_t *o, char *buf, size_t size);
+
 /* ---- compute threads */
 
 /* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
@@ -387,12 +430,16 @@ int sdd_trainset_counts(const sdd_trainset_t *ts, int heldout, sdd_csr_t *out);
 /* ---- preprocessing */
 
 enum { SDD_HVG_SEURAT = 0, SDD_HVG_CELL_RANGER = 1, SDD_HVG_SEURAT_V3 = 2 };
+/* "seurat", "cell_ranger", "seurat_v3" <-> SDD_HVG_*: name returns NULL past the last
+ * flavour (so a loop from 0 lists them all), parse -1 for an unknown name. */
+const char *sdd_hvg_flavor_name(int flavor);
+int sdd_hvg_flavor_parse(const char *name);
 
 /* Options of preprocessing (doc/method.md §2). Fill with sdd_prep_opt_init, then set fields. */
 typedef struct {
     int64_t min_cells;        /* QC: keep genes with count > 0 in >= min_cells cells (3) */
     int64_t min_genes;        /* QC: keep cells with >= min_genes expressed genes (10) */
-    double target_sum;        /* normalize_total target (1e4); <= 0 = median of totals */
+    double target_sum;        /* normalize_total target (1e4); 0 = median of totals */
     int64_t n_top_genes;      /* number of highly variable genes (1000) */
     int flavor;               /* SDD_HVG_* (SDD_HVG_SEURAT) */
     int64_t chunk_rows;       /* rows of X read per chunk when streaming statistics */
@@ -751,7 +798,7 @@ int sdd_sample_counts(const sdd_model_t *m, const sdd_csr_t *X, uint64_t seed, s
 /* Real and synthetic cells over the same genes, ready for sdd_evaluate and sdd_embed. */
 typedef struct {
     int real_normalized;      /* REAL is already log1p-normalised (0: raw counts) */
-    double target_sum;        /* normalize_total target for raw REAL (1e4); <= 0 = median */
+    double target_sum;        /* normalize_total target for raw REAL (1e4); 0 = median */
     const char *label_key;    /* obs column of both files holding cell labels, or NULL */
 } sdd_pair_opt_t;
 

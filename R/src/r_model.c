@@ -92,11 +92,11 @@ static void fill_prep(SEXP opts, sdd_prep_opt_t *po)
     po->read.raw = opt_flag(opts, "raw", 0);
     po->read.genome = opt_str(opts, "genome");
     opt_dbl(opts, "holdout", &po->holdout);
-    if (flavor) {
-        if (strcmp(flavor, "seurat") == 0) po->flavor = SDD_HVG_SEURAT;
-        else if (strcmp(flavor, "cell_ranger") == 0) po->flavor = SDD_HVG_CELL_RANGER;
-        else if (strcmp(flavor, "seurat_v3") == 0) po->flavor = SDD_HVG_SEURAT_V3;
-        else Rf_error("flavor must be 'seurat', 'cell_ranger' or 'seurat_v3'");
+    if (flavor && (po->flavor = sdd_hvg_flavor_parse(flavor)) < 0) {
+        char list[96] = "";
+        for (int f = 0; sdd_hvg_flavor_name(f); f++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", f ? ", " : "", sdd_hvg_flavor_name(f));
+        Rf_error("flavor must be one of %s", list);
     }
 }
 

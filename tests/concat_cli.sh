@@ -8,18 +8,9 @@
 # seed or model, shards out of order or missing, a part that is not h5ad; each exits 1
 # with one line on stderr and leaves no output.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
 "$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: python3 with h5py and numpy is needed"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_concat.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
+sdd_tmpdir concat
 SMALL="--n-top-genes 120 --hidden 48,48,24,12 --head 48 --emb 16 --batch-size 32 --steps 15"
 N=61
 

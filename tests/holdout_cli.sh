@@ -9,18 +9,9 @@
 #     the training cells reproduce the floor and score memorisation 1, copies of the
 #     held-out cells score 0, and other real cells score what numpy computes.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
 "$PY" -c 'import anndata, numpy, scipy' 2>/dev/null || { echo "skip: python3 with anndata needed"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_holdout.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
+sdd_tmpdir holdout
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
 
 # ---- simulate --holdout 0.2 on the 1000 cells

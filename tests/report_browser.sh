@@ -7,17 +7,11 @@
 # Chromium's network log must hold no request made by the page: it fetches nothing.
 # Skipped (77) when chromium (Debian's `chromium`) or python3 is not installed.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome) ||
   { echo "skip: chromium is not installed (apt-get install chromium)"; exit 77; }
 "$PY" -c 'import json, html.parser, xml.etree.ElementTree' 2>/dev/null || { echo "skip: python3 needed"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_browser.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+sdd_tmpdir browser
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
 
 "$SDD" --seed 5 --quiet simulate "$DATA" --prefix "$tmp/a" --holdout 0.2 $SMALL -n 150 \

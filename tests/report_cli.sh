@@ -11,20 +11,11 @@
 #     and leave no output; a report that cannot be written leaves no h5ad or JSON behind.
 # The checks of the files are in tests/check_report.py.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
 CHECK="$SRC/tests/check_report.py"
 "$PY" -c 'import json, html.parser, xml.etree.ElementTree, anndata' 2>/dev/null ||
   { echo "skip: python3 with anndata needed (python3-anndata)"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_report.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
+sdd_tmpdir report
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
 
 # ---- simulate, held-out protocol

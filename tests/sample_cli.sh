@@ -6,17 +6,8 @@
 # OUT.metrics.json; `info` describes a model; bad inputs exit 1 with one line on stderr
 # and leave no output; a conditional model samples the requested labels.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_sample.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
+. "$(dirname "$0")/common.sh"
+sdd_tmpdir sample
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64"
 
 # train, info

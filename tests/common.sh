@@ -1,0 +1,17 @@
+# common.sh: the start that the end-to-end CLI tests share, sourced by them. Sets SDD (the
+# sddcell binary) and SRC (the source tree) as absolute paths, PY (python3), DATA (the
+# example data), and ok/bad, which print a result line and note a failure in fail.
+# sdd_tmpdir NAME makes the scratch folder $tmp, removed when the test exits.
+SDD="${SDD_BUILDDIR:-.}/sddcell"
+SRC="${SDD_SRCDIR:-..}"
+PY="${SDD_PYTHON:-/usr/bin/python3}"
+case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
+case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
+DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+sdd_tmpdir() {
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_$1.XXXXXX") || exit 1
+  trap 'rm -rf "$tmp"' EXIT
+}

@@ -8,6 +8,7 @@
 #define SDD_FUZZ_MODEL_UTIL_H
 
 #include "fuzz_util.h"
+#include "sdd_internal.h"
 
 typedef struct {
     char magic[8];
@@ -21,18 +22,6 @@ typedef struct {
     uint64_t json_bytes;
     int64_t n_lib;
 } fuzz_header_t;
-
-static uint64_t fuzz_fnv1a(uint64_t h, const uint8_t *b, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-    }
-    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
-    return h;
-}
 
 /* When the header's sizes account for exactly n bytes, store the checksum of the
  * sections in the last 8 bytes of buf. */
@@ -54,7 +43,7 @@ static void fuzz_fix_checksum(uint8_t *buf, size_t n)
     for (int i = 0; i < 8; i++) total += sec[i];
     if (total != n) return;
     for (int i = 0; i < 8; i++) {
-        h = fuzz_fnv1a(h, buf + at, (size_t)sec[i]);
+        h = sdd_fnv1a(h, buf + at, (size_t)sec[i]);
         at += (size_t)sec[i];
     }
     memcpy(buf + at, &h, 8);

@@ -40,7 +40,7 @@ typedef struct {
     int64_t n_lib;
 } ckpt_header_t;
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+uint64_t sdd_fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
     size_t i = 0;
@@ -150,7 +150,7 @@ char *sdd_model_json(const sdd_model_t *m)
 
 static int write_section(FILE *f, const void *p, size_t n, uint64_t *h)
 {
-    *h = fnv1a(*h, p, n);
+    *h = sdd_fnv1a(*h, p, n);
     return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
@@ -406,7 +406,7 @@ static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *ex
 static int read_section(FILE *f, void *p, size_t n, uint64_t *h)
 {
     if (n && fread(p, 1, n, f) != n) return -1;
-    *h = fnv1a(*h, p, n);
+    *h = sdd_fnv1a(*h, p, n);
     return 0;
 }
 

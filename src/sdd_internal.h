@@ -28,6 +28,10 @@ int sdd_names_make_unique(char **names, int64_t n);
  * contents). */
 int sdd_cols_append(sdd_column_t **cols, int *n, sdd_column_t *c);
 
+/* checkpoint.c: the model file's checksum, FNV-1a over 8-byte words (native order) then the
+ * remaining bytes, of p[n] continued from h (0xcbf29ce484222325 to start). */
+uint64_t sdd_fnv1a(uint64_t h, const void *p, size_t n);
+
 /* kNN lists of the rows of S [n x d] with each cell itself first (distance 0), then its
  * k - 1 nearest other rows ascending, as umap's nearest_neighbors: idx / dist [n x k]
  * (Euclidean distances, not squared), caller-owned. Needs 2 <= k <= n. (embed.c) */

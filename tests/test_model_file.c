@@ -6,6 +6,7 @@
  * overflow, no huge allocation, no endless loop); the unchanged copy must load and
  * sample. A model held in memory whose EMA weights are NaN is refused by sampling. */
 #include "nn.h"
+#include "sdd_internal.h"
 #include "tap.h"
 #include "trainset_fixture.h"
 #include <math.h>
@@ -45,19 +46,6 @@ static int read_mfile(const char *path, mfile_t *mf)
     return 0;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-    }
-    for (; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 /* Write mf with its JSON length and checksum made consistent again. */
 static void write_mfile(const char *path, const mfile_t *mf)
 {
@@ -66,8 +54,8 @@ static void write_mfile(const char *path, const mfile_t *mf)
     uint64_t jb = strlen(mf->json), h = 0xcbf29ce484222325ULL;
     memcpy(hdr, mf->hdr, HDR);
     memcpy(hdr + O_JSON, &jb, 8);
-    h = fnv(h, mf->json, jb);
-    h = fnv(h, mf->rest, mf->rest_n);
+    h = sdd_fnv1a(h, mf->json, jb);
+    h = sdd_fnv1a(h, mf->rest, mf->rest_n);
     fwrite(hdr, 1, HDR, f);
     fwrite(mf->json, 1, jb, f);
     fwrite(mf->rest, 1, mf->rest_n, f);

@@ -137,8 +137,11 @@ int cli_report_check(const cli_ctx_t *ctx, cli_report_opt_t *o);
 /* After a failed run: remove the MultiQC directory if cli_report_check created it (and
  * it is still empty). */
 void cli_report_abandon(const cli_report_opt_t *o);
-/* Build the texts the options ask for (nothing is written); CLI_OK or an exit status. */
-int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, const sdd_report_t *r, cli_report_built_t *b);
+/* Build the texts the options ask for (nothing is written) from r, with this run's command
+ * line and recipe (taken over and freed here; NULL when it could not be made, which is an
+ * out-of-memory failure); CLI_OK or an exit status. */
+int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, sdd_report_t *r, cJSON *recipe,
+                     cli_report_built_t *b);
 /* Write them, each through a temporary name; on a failure remove those written. */
 int cli_report_write(const cli_ctx_t *ctx, const cli_report_opt_t *o, const cli_report_built_t *b);
 void cli_report_built_free(cli_report_built_t *b);

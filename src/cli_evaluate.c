@@ -259,28 +259,18 @@ static int build_report(cli_ctx_t *ctx, const cli_report_opt_t *ro, const char *
                         const sdd_heldout_eval_t *h, cli_report_built_t *b)
 {
     sdd_report_t r;
-    cJSON *recipe = eval_recipe(paths, po, eo);
-    char *cmd = cli_command_line(ctx), title[1024];
-    int rc;
-    if (!recipe || !cmd) {
-        cJSON_Delete(recipe);
-        free(cmd);
-        return cli_error(ctx, "out of memory");
-    }
+    char title[1024];
     sdd_report_init(&r);
     snprintf(title, sizeof title, "%s against %s%s%s", paths[1], paths[0], paths[2] ? ", trained on " : "",
              paths[2] ? paths[2] : "");
-    r.title = title, r.command = cmd, r.recipe = recipe;
+    r.title = title;
     r.eval = e, r.heldout = h;
     r.real = &p->real, r.synth = &p->synth, r.gene_names = p->gene_names;
     r.train = h ? &p->train : NULL;
     r.real_labels = p->real_labels, r.synth_labels = p->synth_labels;
     r.label_names = p->label_names, r.n_labels = p->n_labels, r.label_key = po->label_key;
     r.seed = eo->seed;
-    rc = cli_report_build(ctx, ro, &r, b);
-    cJSON_Delete(recipe);
-    free(cmd);
-    return rc;
+    return cli_report_build(ctx, ro, &r, eval_recipe(paths, po, eo), b);
 }
 
 /* REAL vs SYNTH, or with TRAIN the held-out protocol; the table, then the JSON file, the

@@ -111,10 +111,10 @@ void cli_report_built_free(cli_report_built_t *b)
     memset(b, 0, sizeof *b);
 }
 
-int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, const sdd_report_t *r, cli_report_built_t *b)
+/* The texts of r, which carries everything but the command line and the recipe. */
+static int build_texts(cli_ctx_t *ctx, const cli_report_opt_t *o, const sdd_report_t *r, cli_report_built_t *b)
 {
     int rc;
-    memset(b, 0, sizeof *b);
     if (o->html && (rc = sdd_report_html(r, cli_progress, ctx, &b->html, &b->html_len)) < 0) goto fail;
     if (o->multiqc_dir) {
         char *s = sample_name(o->sample);
@@ -137,6 +137,24 @@ int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, const sdd_report
 fail:
     cli_report_built_free(b);
     return cli_lib_error(ctx, rc);
+}
+
+int cli_report_build(cli_ctx_t *ctx, const cli_report_opt_t *o, sdd_report_t *r, cJSON *recipe,
+                     cli_report_built_t *b)
+{
+    char *cmd = cli_command_line(ctx);
+    int rc;
+    memset(b, 0, sizeof *b);
+    if (!recipe || !cmd) {
+        rc = cli_error(ctx, "out of memory");
+    } else {
+        r->command = cmd, r->recipe = recipe;
+        rc = build_texts(ctx, o, r, b);
+        r->command = NULL, r->recipe = NULL;
+    }
+    cJSON_Delete(recipe);
+    free(cmd);
+    return rc;
 }
 
 int cli_report_write(const cli_ctx_t *ctx, const cli_report_opt_t *o, const cli_report_built_t *b)

@@ -239,18 +239,11 @@ static int build_report(cli_ctx_t *ctx, const sim_opt_t *s, const char *input, c
                         const sdd_heldout_eval_t *h, cli_report_built_t *b)
 {
     sdd_report_t r;
-    cJSON *recipe = report_recipe(s, input, ts);
-    char *cmd = cli_command_line(ctx), title[1024];
+    char title[1024];
     const int32_t *sl = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
-    int rc;
-    if (!recipe || !cmd) {
-        cJSON_Delete(recipe);
-        free(cmd);
-        return cli_error(ctx, "out of memory");
-    }
     sdd_report_init(&r);
     snprintf(title, sizeof title, "%s, synthetic cells from %s", out->h5ad, input);
-    r.title = title, r.command = cmd, r.recipe = recipe;
+    r.title = title;
     r.eval = e, r.heldout = h;
     r.real = h ? &ts->heldout_X : &ts->X;
     r.synth = &ds->X;
@@ -262,10 +255,7 @@ static int build_report(cli_ctx_t *ctx, const sim_opt_t *s, const char *input, c
         r.label_names = ts->label_names, r.n_labels = ts->n_labels, r.label_key = ts->label_key;
     }
     r.seed = ctx->seed;
-    rc = cli_report_build(ctx, &s->ro, &r, b);
-    cJSON_Delete(recipe);
-    free(cmd);
-    return rc;
+    return cli_report_build(ctx, &s->ro, &r, report_recipe(s, input, ts), b);
 }
 
 /* The integer counts cnt against the real counts: the held-out cells' (with the

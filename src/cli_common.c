@@ -110,12 +110,18 @@ int cli_setup(cli_ctx_t *ctx)
     return 0;
 }
 
+/* "sddcell CMD: " and the message, without an end of line. */
+static void vmessage(const cli_ctx_t *ctx, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "sddcell %s: ", ctx->cmd ? ctx->cmd : "");
+    vfprintf(stderr, fmt, ap);
+}
+
 int cli_error(const cli_ctx_t *ctx, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "sddcell %s: ", ctx->cmd ? ctx->cmd : "");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(ctx, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return CLI_FAIL;
@@ -147,9 +153,8 @@ int cli_print_usage(const cli_ctx_t *ctx, FILE *fp)
 int cli_usage_error(const cli_ctx_t *ctx, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "sddcell %s: ", ctx->cmd ? ctx->cmd : "");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(ctx, fmt, ap);
     va_end(ap);
     fputs("\n\n", stderr);
     cli_print_usage(ctx, stderr);

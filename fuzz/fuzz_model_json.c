@@ -13,7 +13,7 @@
 
 static uint8_t *tpl;
 static size_t tpl_n;
-static fuzz_header_t tpl_hd;
+static sdd_ckpt_header_t tpl_hd;
 
 static void load_template(void)
 {
@@ -34,7 +34,7 @@ static void load_template(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[600];
-    fuzz_header_t hd;
+    sdd_ckpt_header_t hd;
     size_t rest, n;
     uint8_t *buf;
     if (!tpl) load_template();

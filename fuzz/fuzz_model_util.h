@@ -10,24 +10,11 @@
 #include "fuzz_util.h"
 #include "sdd_internal.h"
 
-typedef struct {
-    char magic[8];
-    uint32_t version, header_bytes;
-    int64_t G;
-    int32_t bits, D, H[4], F, E, n_labels;
-    int64_t n_params, step;
-    uint64_t rng[4];
-    int32_t rng_has_spare, pad;
-    double rng_spare;
-    uint64_t json_bytes;
-    int64_t n_lib;
-} fuzz_header_t;
-
 /* When the header's sizes account for exactly n bytes, store the checksum of the
  * sections in the last 8 bytes of buf. */
 static void fuzz_fix_checksum(uint8_t *buf, size_t n)
 {
-    fuzz_header_t hd;
+    sdd_ckpt_header_t hd;
     uint64_t sec[8], h = 0xcbf29ce484222325ULL, total = sizeof hd + 8;
     const uint64_t lim = (uint64_t)1 << 40;
     size_t at = sizeof hd;

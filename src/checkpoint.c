@@ -27,19 +27,6 @@
 #define SDD_MODEL_MAGIC "SDDCELL"   /* with its terminating zero: 8 bytes */
 #define SDD_MODEL_FORMAT 1
 
-typedef struct {
-    char magic[8];
-    uint32_t version, header_bytes;
-    int64_t G;
-    int32_t bits, D, H[4], F, E, n_labels;
-    int64_t n_params, step;
-    uint64_t rng[4];
-    int32_t rng_has_spare, sections;
-    double rng_spare;
-    uint64_t json_bytes;
-    int64_t n_lib;
-} ckpt_header_t;
-
 uint64_t sdd_fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -156,7 +143,7 @@ static int write_section(FILE *f, const void *p, size_t n, uint64_t *h)
 
 int sdd_model_save(const sdd_model_t *m, const char *path)
 {
-    ckpt_header_t hd;
+    sdd_ckpt_header_t hd;
     char *tmp = NULL, *json = NULL;
     FILE *f = NULL;
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -369,7 +356,7 @@ static int metadata_from_json(sdd_model_t *m, const cJSON *root, const char *pat
 /* Bound the header's sizes before any of them is multiplied (2^40 parameters is far
  * beyond any model, and keeps every product below in range), then require the file to
  * be exactly as long as they say. */
-static int read_header(FILE *f, const char *path, ckpt_header_t *hd, int64_t *expect)
+static int read_header(FILE *f, const char *path, sdd_ckpt_header_t *hd, int64_t *expect)
 {
     size_t got = fread(hd, 1, sizeof *hd, f);
     struct stat st;
@@ -410,7 +397,7 @@ static int read_section(FILE *f, void *p, size_t n, uint64_t *h)
     return 0;
 }
 
-static int model_from_header(const ckpt_header_t *hd, const cJSON *root, const char *path,
+static int model_from_header(const sdd_ckpt_header_t *hd, const cJSON *root, const char *path,
                              sdd_model_t **out)
 {
     sdd_netshape_t s = {0};
@@ -473,7 +460,7 @@ static int values_finite(const sdd_model_t *m, const char *path)
 int sdd_model_load(const char *path, sdd_model_t **out)
 {
     FILE *f = fopen(path, "rb");
-    ckpt_header_t hd;
+    sdd_ckpt_header_t hd;
     sdd_model_t *m = NULL;
     cJSON *root = NULL;
     char *json = NULL;

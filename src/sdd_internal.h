@@ -28,6 +28,20 @@ int sdd_names_make_unique(char **names, int64_t n);
  * contents). */
 int sdd_cols_append(sdd_column_t **cols, int *n, sdd_column_t *c);
 
+/* checkpoint.c: the fixed header at the start of a model file (the file's layout is in
+ * checkpoint.c's opening comment). */
+typedef struct {
+    char magic[8];
+    uint32_t version, header_bytes;
+    int64_t G;
+    int32_t bits, D, H[4], F, E, n_labels;
+    int64_t n_params, step;
+    uint64_t rng[4];
+    int32_t rng_has_spare, sections;
+    double rng_spare;
+    uint64_t json_bytes;
+    int64_t n_lib;
+} sdd_ckpt_header_t;
 /* checkpoint.c: the model file's checksum, FNV-1a over 8-byte words (native order) then the
  * remaining bytes, of p[n] continued from h (0xcbf29ce484222325 to start). */
 uint64_t sdd_fnv1a(uint64_t h, const void *p, size_t n);

@@ -2,9 +2,7 @@
 # cli_basic: the command-line contract shared by every subcommand: --version format,
 # help for every command, misuse exits 1 with usage on stderr, unknown commands fail.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-fail=0
-t() { if "$@"; then :; else echo "FAIL: $*" >&2; fail=1; fi; }
+. "$(dirname "$0")/common.sh"
 
 out=$("$SDD" --version); t test "$?" = 0
 t test "$out" = "sddcell $(sed -n 's/^AC_INIT(\[sddcell\], \[\([^]]*\)\].*/\1/p' "$SDD_SRCDIR/configure.ac")"

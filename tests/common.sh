@@ -1,6 +1,7 @@
 # common.sh: the start that the end-to-end CLI tests share, sourced by them. Sets SDD (the
 # sddcell binary) and SRC (the source tree) as absolute paths, PY (python3), DATA (the
-# example data), and ok/bad, which print a result line and note a failure in fail.
+# example data), ok/bad, which print a result line and note a failure in fail, and
+# t CMD..., which runs a check and notes its failure.
 # sdd_tmpdir NAME makes the scratch folder $tmp, removed when the test exits.
 SDD="${SDD_BUILDDIR:-.}/sddcell"
 SRC="${SDD_SRCDIR:-..}"
@@ -11,6 +12,7 @@ DATA="$SRC/example_data/pbmc3k_1k.h5ad"
 fail=0
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
+t() { if "$@"; then :; else echo "FAIL: $*" >&2; fail=1; fi; }
 sdd_tmpdir() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_$1.XXXXXX") || exit 1
   trap 'rm -rf "$tmp"' EXIT

@@ -7,14 +7,11 @@
 # and, when tests/make_malformed.py is present, each of its malformed inputs.
 # SDD_DISKFULL_TEST=1 (root) adds writes onto small tmpfs mounts that run out of space.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-IN="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
+IN="$DATA"
 [ -f "$IN" ] || { echo "FAIL: $IN is missing"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_converr.XXXXXX") || exit 1
 trap 'umount "$tmp/full" 2>/dev/null; chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-fail=0
 n=0
 
 # no_output NAME OUT [ARGS...]: convert ARGS must fail cleanly and OUT must not exist.

@@ -4,16 +4,11 @@
 # (tests/check_embed.py), the TSV, and both plot formats decoded (PNG chunks, CRCs and
 # zlib stream; SVG parsed) with both populations' colours present. Then misuse.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
+. "$(dirname "$0")/common.sh"
 D="$SRC/tests/data"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
 [ -x "$PY" ] || { echo "skip: no python3"; exit 77; }
 "$PY" -c "import anndata, sklearn" 2>/dev/null || { echo "skip: anndata / scikit-learn missing"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_embed.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-t() { if "$@"; then :; else echo "FAIL: $*" >&2; fail=1; fi; }
+sdd_tmpdir embed
 
 "$SDD" --quiet embed "$D/eval_real_counts.h5ad" "$D/eval_synth.h5ad" --label cell_type --umap \
   -o "$tmp/e.h5ad" --tsv "$tmp/e.tsv" --plot "$tmp/e.png"

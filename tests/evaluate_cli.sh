@@ -4,14 +4,10 @@
 # every JSON figure against tests/data/eval_expected.json, computed independently by
 # tests/make_metrics_reference.py (numpy / scipy / scikit-learn); then the error paths.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-D="${SDD_SRCDIR:-..}/tests/data"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
+. "$(dirname "$0")/common.sh"
+D="$SRC/tests/data"
 [ -x "$PY" ] || { echo "skip: no python3"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_eval.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-t() { if "$@"; then :; else echo "FAIL: $*" >&2; fail=1; fi; }
+sdd_tmpdir eval
 
 "$SDD" --quiet evaluate "$D/eval_real_counts.h5ad" "$D/eval_synth.h5ad" --label cell_type \
   --json "$tmp/ev.json" > "$tmp/table.txt"

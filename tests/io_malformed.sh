@@ -5,13 +5,11 @@
 # report), naming the cause where the case gives a phrase. Run it under the
 # --enable-asan --enable-ubsan build too.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
+. "$(dirname "$0")/common.sh"
 "$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_malformed.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-"$PY" "${SDD_SRCDIR:-.}/tests/make_malformed.py" "$tmp/in" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
-fail=0 n=0
+sdd_tmpdir malformed
+"$PY" "$SRC/tests/make_malformed.py" "$tmp/in" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
+n=0
 while IFS='	' read -r path what expect; do
   n=$((n + 1))
   "$SDD" info "$path" >"$tmp/out" 2>"$tmp/err"; rc=$?

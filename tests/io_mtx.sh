@@ -4,17 +4,15 @@
 # the counts h5py computed (cells, genes, nnz exact; sum to 1e-9 relative), and the
 # same counts as `sddcell info` on the source .h5.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-SRC="${SDD_SRCDIR:-.}/tests/data/real/10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5"
-[ -f "$SRC" ] || { echo "FAIL: $SRC is missing"; exit 1; }
+. "$(dirname "$0")/common.sh"
+H5="$SRC/tests/data/real/10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5"
+[ -f "$H5" ] || { echo "FAIL: $H5 is missing"; exit 1; }
 "$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_mtx.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-"$PY" "${SDD_SRCDIR:-.}/tests/make_mtx.py" "$SRC" "$tmp" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
+sdd_tmpdir mtx
+"$PY" "$SRC/tests/make_mtx.py" "$H5" "$tmp" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
 jget() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
-fail=0 n=0
-"$SDD" info --json "$SRC" >"$tmp/h5.json" || fail=1
+n=0
+"$SDD" info --json "$H5" >"$tmp/h5.json" || fail=1
 while IFS='	' read -r dir args cells genes nnz sum; do
   n=$((n + 1))
   [ "$args" = "-" ] && args=""

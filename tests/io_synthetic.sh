@@ -5,14 +5,12 @@
 # `sddcell info --json` must report the counts and obs columns numpy computed, with
 # one and with three decoding threads.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
+. "$(dirname "$0")/common.sh"
 "$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_synth.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-"$PY" "${SDD_SRCDIR:-.}/tests/make_synthetic.py" "$tmp/in" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
+sdd_tmpdir synth
+"$PY" "$SRC/tests/make_synthetic.py" "$tmp/in" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
 jget() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }
-fail=0 n=0
+n=0
 while IFS='	' read -r path cells genes nnz sum obs; do
   for t in 1 3; do
     n=$((n + 1))

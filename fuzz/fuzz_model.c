@@ -8,15 +8,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char path[600];
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) return 0;
     memcpy(buf, data, size);
-    fuzz_fix_checksum(buf, size);
-    snprintf(path, sizeof path, "%s/input.sdd", fuzz_tmpdir());
-    fuzz_write(path, buf, size);
-    free(buf);
-    fuzz_load_and_sample(path);
-    sdd_error_clear();
+    fuzz_model_run(buf, size);
     return 0;
 }

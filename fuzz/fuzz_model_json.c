@@ -33,7 +33,6 @@ static void load_template(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char path[600];
     sdd_ckpt_header_t hd;
     size_t rest, n;
     uint8_t *buf;
@@ -46,11 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, &hd, sizeof hd);
     memcpy(buf + sizeof hd, data, size);
     memcpy(buf + sizeof hd + size, tpl + sizeof hd + tpl_hd.json_bytes, rest);
-    fuzz_fix_checksum(buf, n);
-    snprintf(path, sizeof path, "%s/input.sdd", fuzz_tmpdir());
-    fuzz_write(path, buf, n);
-    free(buf);
-    fuzz_load_and_sample(path);
-    sdd_error_clear();
+    fuzz_model_run(buf, n);
     return 0;
 }

@@ -55,4 +55,17 @@ static void fuzz_load_and_sample(const char *path)
     sdd_model_destroy(m);
 }
 
+/* Give buf[n] (taken over) a consistent checksum, write it as the model file input.sdd,
+ * then load and sample it. */
+static void fuzz_model_run(uint8_t *buf, size_t n)
+{
+    char path[600];
+    fuzz_fix_checksum(buf, n);
+    snprintf(path, sizeof path, "%s/input.sdd", fuzz_tmpdir());
+    fuzz_write(path, buf, n);
+    free(buf);
+    fuzz_load_and_sample(path);
+    sdd_error_clear();
+}
+
 #endif

@@ -273,7 +273,7 @@ static int legacy_categories(hid_t fid, const char *upath, int64_t n, sdd_column
  * integer field into a categorical when every code fits (as anndata does). */
 static int frame_compound(hid_t fid, const char *path, int want_cols, frame_t *f)
 {
-    hid_t d = -1, cats = -1;
+    hid_t d = -1;
     char **fields = NULL, upath[600];
     int n_fields = 0, rc;
     if ((rc = sdd_h5_open_dataset(fid, path, &d)) < 0) return rc;
@@ -313,7 +313,6 @@ static int frame_compound(hid_t fid, const char *path, int want_cols, frame_t *f
     }
 done:
     sdd_strv_free(fields, n_fields);
-    sdd_h5_close(cats);
     sdd_h5_close(d);
     return rc;
 }

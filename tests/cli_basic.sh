@@ -5,7 +5,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 
 out=$("$SDD" --version); t test "$?" = 0
-t test "$out" = "sddcell $(sed -n 's/^AC_INIT(\[sddcell\], \[\([^]]*\)\].*/\1/p' "$SDD_SRCDIR/configure.ac")"
+t test "$out" = "sddcell $(sed -n 's/^AC_INIT(\[sddcell\], \[\([^]]*\)\].*/\1/p' "$SRC/configure.ac")"
 t "$SDD" --help >/dev/null
 "$SDD" >/dev/null 2>&1; t test "$?" = 1
 "$SDD" no-such-command 2>/dev/null; t test "$?" = 1

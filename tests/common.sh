@@ -1,10 +1,10 @@
 # common.sh: the start that the end-to-end CLI tests share, sourced by them. Sets SDD (the
-# sddcell binary) and SRC (the source tree) as absolute paths, PY (python3), DATA (the
-# example data), ok/bad, which print a result line and note a failure in fail, and
-# t CMD..., which runs a check and notes its failure.
+# sddcell binary) and SRC (the source tree: SDD_SRCDIR, else the folder above this one) as
+# absolute paths, PY (python3), DATA (the example data), ok/bad, which print a result line
+# and note a failure in fail, and t CMD..., which runs a check and notes its failure.
 # sdd_tmpdir NAME makes the scratch folder $tmp, removed when the test exits.
 SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
+SRC="${SDD_SRCDIR:-$(dirname "$0")/..}"
 PY="${SDD_PYTHON:-/usr/bin/python3}"
 case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
 case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac

@@ -5,14 +5,10 @@
 # space limit in a normal build; in a sanitizer build (where ASan needs its large
 # shadow mappings) ASan's RSS and single-allocation limits instead, with leak checks.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-.}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
+. "$(dirname "$0")/common.sh"
 F="$SRC/tests/data/fuzz"
 [ -d "$F" ] || { echo "FAIL: $F is missing"; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_fuzz.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+sdd_tmpdir fuzz
 if [ -n "${SDD_SANITIZE:-}" ]; then
   ASAN_OPTIONS="hard_rss_limit_mb=1024:max_allocation_size_mb=1024:allocator_may_return_null=0:${ASAN_OPTIONS:-}"
   export ASAN_OPTIONS

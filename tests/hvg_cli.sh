@@ -5,14 +5,10 @@
 # selects the reference genes (tests/data, numpy) and its --h5ad reads back in anndata
 # with scanpy's var columns and uns['hvg'].
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-PY="${SDD_PYTHON:-/usr/bin/python3}"
-SRC="${SDD_SRCDIR:-..}"
+. "$(dirname "$0")/common.sh"
 TRAIN="${SDD_TRAIN_DATA:-}"
 "$PY" -c 'import anndata, scipy' 2>/dev/null || { echo "skip: python3 with anndata needed"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_hvg.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+sdd_tmpdir hvg
 
 "$PY" - "$tmp" <<'PYEOF' || exit 1
 import sys, numpy as np, scipy.sparse as sp, anndata as ad, pandas as pd

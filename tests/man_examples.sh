@@ -5,13 +5,9 @@
 # in a scratch directory that links the source tree's example_data/, so outputs named
 # in the examples land there; any non-zero exit fails the test.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_man.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+sdd_tmpdir man
 ln -s "$SRC/example_data" "$tmp/example_data"
-fail=0
 ran=0
 
 for page in "$SRC"/man/*.1; do

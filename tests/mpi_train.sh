@@ -8,20 +8,14 @@
 # Built without MPI: `mpirun -np 2 sddcell train` is refused (exit 1, one line from rank
 # 0, no model) when an mpirun is installed; skipped (77) when none is.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-..}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
 MPIRUN="${SDD_MPIRUN:-mpirun}"
 [ "${SDD_MPI:-no}" = yes ] || MPIRUN=$(command -v mpirun || echo no)
 case $MPIRUN in no|"") echo "SKIP: mpirun not found (openmpi-bin; and ./configure --with-mpi, libopenmpi-dev)"; exit 77 ;; esac
 # Open MPI refuses root unless told; the ranks must not spread over the tests' cores
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_mpi.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+sdd_tmpdir mpi
 ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 expect_fail() { # name cmd...: non-zero, exactly one line from sddcell, no model

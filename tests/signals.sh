@@ -5,16 +5,10 @@
 # one line; a second signal ends a command at once (128 + 15 for SIGTERM); `train` stops
 # at a step boundary and writes a checkpoint that loads.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-.}"
-case $SDD in /*) ;; *) SDD="$(pwd)/$SDD" ;; esac
-case $SRC in /*) ;; *) SRC="$(pwd)/$SRC" ;; esac
-DATA="$SRC/example_data/pbmc3k_1k.h5ad"
+. "$(dirname "$0")/common.sh"
 [ -f "$DATA" ] || { echo "FAIL: $DATA is missing"; exit 1; }
 command -v mkfifo >/dev/null || { echo "SKIP: no mkfifo"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_signals.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+sdd_tmpdir signals
 now() { date +%s%N; }
 # A command started in the background of a script ignores SIGINT until it installs its
 # handlers; on a loaded machine that can take longer than the wait, and a SIGINT sent

@@ -5,14 +5,11 @@
 # genome for every feature: `info`, `--genome`, `convert` and `hvg` (the training path's
 # reader) give exactly what they give on the original, and `train` runs on it.
 set -u
-SDD="${SDD_BUILDDIR:-.}/sddcell"
-SRC="${SDD_SRCDIR:-.}"
+. "$(dirname "$0")/common.sh"
 ORIG="$SRC/tests/data/real/10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5"
 SCAL="$SRC/tests/data/derived/scalar_genome.h5"
 for f in "$ORIG" "$SCAL"; do [ -f "$f" ] || { echo "FAIL: $f is missing"; exit 1; }; done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdd_scalar.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+sdd_tmpdir scalar
 same() { # what command... : the command's stdout on both files must agree (file names aside)
   what=$1; shift
   "$SDD" "$@" "$ORIG" 2>"$tmp/e1" | sed "s|$ORIG|FILE|g" >"$tmp/o1"; r1=$?

@@ -13,7 +13,13 @@
 #   bench/fidelity.sh grid          the budget table (bench/fidelity_heldout.sh: training
 #                                   steps x sampling steps x 3 seeds, held out) of the
 #                                   default recipe (--label auto, the validation rule;
-#                                   rows auto_rule)
+#                                   rows auto_rule; the recipe before the rule, unconditional:
+#                                   TAG=default EXTRA_TRAIN="--validation 0")
+#   bench/fidelity.sh val_curve     held-out and training loss over 5000 steps without
+#                                   the rule, with held-out figures every 1000 steps
+#                                   (bench/fidelity/val_curve_pbmc3k_s1.tsv)
+#   bench/fidelity.sh val_curves    the validation loss of the grid's splits over 3500
+#                                   steps, 10% of the training cells set aside
 #   bench/fidelity.sh [RUN...]      the earlier ablation (RESULTS.md), judged against the
 #                                   training cells (default: every run below)
 # Each run appends one row to bench/fidelity/results.tsv: run name, settings, metrics
@@ -89,8 +95,23 @@ run() {
         for seed in $SEEDS; do accept pbmc3k "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label none; done
         for seed in $SEEDS; do accept mouse_brain "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --label none; done
         ;;
-    grid) HOLDOUT=0.25 TAG=${TAG:-auto_rule} EXTRA_TRAIN=${EXTRA_TRAIN:---label auto} SDDCELL=$SDDCELL THREADS=$THREADS \
+    grid) HOLDOUT=0.25 TAG=${TAG:-auto_rule} EXTRA_TRAIN=${EXTRA_TRAIN---label auto} SDDCELL=$SDDCELL THREADS=$THREADS \
               sh "$here/bench/fidelity_heldout.sh" "$TRAIN_DIR/pbmc3k_counts.h5ad" ;;
+    # the held-out loss and figures over training without the rule (HELDOUT.md)
+    val_curve)
+        (cd "$here" && make -s bench/val_curve) &&
+            "$here/bench/val_curve" "$TRAIN_DIR/pbmc3k_counts.h5ad" 0.25 1 5000 250 1000 100 "$THREADS" auto \
+            > "$here/bench/fidelity/val_curve_pbmc3k_s1.tsv" ;;
+    # the validation loss of the grid's three splits, 10% set aside, without stopping
+    val_curves)
+        for seed in $SEEDS; do
+            /usr/bin/python3 "$here/bench/fidelity/split.py" "$TRAIN_DIR/pbmc3k_counts.h5ad" 0.25 "$seed" \
+                "$OUTDIR/split_s$seed.h5ad" "$OUTDIR/split_s${seed}_heldout.h5ad"
+            "$SDDCELL" -v --threads "$THREADS" --seed "$seed" train "$OUTDIR/split_s$seed.h5ad" --label auto \
+                --steps 3500 --validation 0.1 --patience 1000 -o "$OUTDIR/vcurve_s$seed.sdd" 2>&1 |
+                sed -n 's/.*validation loss \([0-9.]*\) at step \([0-9]*\).*/\2\t\1/p' > "$OUTDIR/vcurve_s$seed.tsv"
+            echo "split $seed: $OUTDIR/vcurve_s$seed.tsv"
+        done ;;
     # screening: 800 training steps
     s_fast) simulate s_fast --steps 800 ;;
     s_fast_b) variant s_fast_b s_fast ;;

@@ -18,10 +18,22 @@
 #include <math.h>
 
 /* Log-odds that bit j is on from its own noised value y alone: y ~ N(+-alpha bs, sigma^2),
- * equal prior odds, L = 2 alpha bs y / sigma^2 (clamped; it saturates near t = 0). */
-static double own_logodds(double t, double y, double bs)
+ * equal prior odds, L = 2 alpha bs y / sigma^2 (clamped; it saturates near t = 0). The
+ * row's factors (c = 2 alpha bs and sigma^2 = 1 - gamma) are computed once per row. */
+typedef struct {
+    double c, var;
+} logodds_t;
+
+static logodds_t logodds_row(double t, double bs)
 {
-    double g = sdd_gamma(t), L = 2.0 * sqrt(g) * bs * y / (1.0 - g);
+    double g = sdd_gamma(t);
+    logodds_t k = {2.0 * sqrt(g) * bs, 1.0 - g};
+    return k;
+}
+
+static double own_logodds(logodds_t k, double y)
+{
+    double L = k.c * y / k.var;
     return L > 60 ? 60 : L < -60 ? -60 : L;
 }
 
@@ -31,8 +43,9 @@ void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int 
     for (int r = 0; r < B; r++) {
         float *o = out + (size_t)r * D;
         const float *x = xt + (size_t)r * D;
+        logodds_t k = logodds_row(t[r], bs);
         for (int j = G; j < D; j++) {
-            double L = own_logodds(t[r], x[j], bs) + o[j];
+            double L = own_logodds(k, x[j]) + o[j];
             o[j] = (float)(bs * tanh(0.5 * L));
         }
     }
@@ -51,8 +64,9 @@ double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const
             sum += w * e * e;
             if (d) d[j] = (float)(2.0 * w * e * scale);
         }
+        logodds_t k = logodds_row(t[r], bs);
         for (int j = G; j < D; j++) {
-            double L = own_logodds(t[r], xr[j], bs) + o[j], on = x[j] > 0;
+            double L = own_logodds(k, xr[j]) + o[j], on = x[j] > 0;
             double lp = L >= 0 ? -log1p(exp(-L)) : L - log1p(exp(L)); /* log sigmoid(L) */
             double lq = lp - L;                                       /* log sigmoid(-L) */
             double p = exp(lp);

@@ -20,6 +20,7 @@ SDD=${SDDCELL:-./sddcell}
 DRIVER=${BENCH_DRIVER:-./bench/bench_train}
 [ "$REPEATS" -ge 3 ] || { echo "bench_sample.sh: at least 3 rounds for a median" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/bench_common.sh"
 # models of the reference network for G = 1000 (weights do not matter for speed)
 "$SDD" --quiet train "$SRC/example_data/pbmc3k_1k.h5ad" -o "$tmp/m.sdd" --steps 1
 BF16=0
@@ -48,24 +49,11 @@ while [ "$i" -le "$REPEATS" ]; do
         sdd sdd_bf16_t1 1 "$tmp/b.sdd"
         sdd sdd_bf16_t2 2 "$tmp/b.sdd"
     fi
-    tor torch_1_1 1 1
-    tor torch_1_2 1 2
-    tor torch_2_1 2 1
-    if [ -x "$DRIVER" ]; then
-        for t in 1 2; do
-            OPENBLAS_NUM_THREADS=1 "$DRIVER" sgemm $t | sed "s/^/round $i /" | tee -a "$RAW" >>"$tmp/sgemm"
-        done
-    fi
+    torch_and_sgemm_round
     i=$((i + 1))
 done
 cat "$tmp/runs"
 
-med() { grep " $1 " "$tmp/runs" | awk '{print $4}' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'; }
-sgemm_med() {
-    [ -f "$tmp/sgemm" ] || { echo "n/a"; return; }
-    grep "$1 threads:" "$tmp/sgemm" | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # forward FLOPs per cell and step (the time embedding is shared by a batch): the skip-MLP's
 # products at G genes, 2 multiply-adds each
 fl=$(awk -v g="$G" 'BEGIN { printf "%.4f", 2 * (4*g*512 + 512*512 + 512*256 + 256*128 + 128*256 + 256*512 + 512*512 + 512*1024 + 1024*2*g) / 1e6 }')

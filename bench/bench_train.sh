@@ -27,6 +27,7 @@ DRIVER=${BENCH_DRIVER:-./bench/bench_train}
 [ -x "$DRIVER" ] || { echo "bench_train.sh: build $DRIVER first (make bench/bench_train)" >&2; exit 1; }
 [ "$REPEATS" -ge 3 ] || { echo "bench_train.sh: at least 3 rounds for a median" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/bench_common.sh"
 
 # does this CPU run bf16 products?
 BF16=0
@@ -56,23 +57,11 @@ while [ "$i" -le "$REPEATS" ]; do
         sdd sdd_bf16_t1 1 bf16
         sdd sdd_bf16_t2 2 bf16
     fi
-    tor torch_1_1 1 1
-    tor torch_1_2 1 2
-    tor torch_2_1 2 1
-    for t in 1 2; do
-        OPENBLAS_NUM_THREADS=1 "$DRIVER" sgemm $t | sed "s/^/round $i /" | tee -a "$RAW" >>"$tmp/sgemm"
-    done
+    torch_and_sgemm_round
     i=$((i + 1))
 done
 cat "$tmp/runs"
 
-med() { # label -> median
-    grep " $1 " "$tmp/runs" | awk '{print $4}' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}'
-}
-sgemm_med() { # threads
-    grep "$1 threads:" "$tmp/sgemm" | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 gf() { awk -v s="$1" -v f="$(cat "$tmp/flops")" 'BEGIN { printf "%.1f", s * f }'; }
 
 s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)

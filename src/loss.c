@@ -159,3 +159,15 @@ double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
     for (int p = 0; p < np; p++) sum += c.part[p];
     return sum * (1.0 / ((double)B * D));
 }
+
+double sdd_model_loss(const sdd_model_t *m, const float *out, const float *x0, const float *xt, const float *t, int B,
+                      float *dout)
+{
+    const sdd_train_opt_t *o = &m->opt;
+    int D = m->shape.D;
+    double w0 = o->value_mask ? 0.0 : 1.0;
+    if (o->precond == 2) return sdd_loss_bitlogit(out, x0, xt, t, B, D, m->bit_scale, o->bit_weight, w0, dout);
+    if (o->precond == 1)
+        return sdd_mse_loss_precond(out, x0, xt, t, B, D, m->shape.bits, o->bit_weight, w0, o->precond_mu, dout);
+    return sdd_mse_loss(out, x0, B, D, m->shape.bits, o->bit_weight, w0, dout);
+}

@@ -252,6 +252,11 @@ double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const
  * value loss masked to non-zero entries); bit entries weigh bit_weight. With
  * bits = 0 there are no bit entries and no masking. dout (may be NULL) receives
  * d loss / d out. The denominator is B * D. */
+/* The training loss of model m for the network's output out [B][D] on x_t (times t,
+ * clean rows x0), by the model's output parametrisation and loss options; dout (may be
+ * NULL) receives d loss / d out. */
+double sdd_model_loss(const sdd_model_t *m, const float *out, const float *x0, const float *xt, const float *t, int B,
+                      float *dout);
 double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
                     double bit_weight, double w_zero_value, float *dout);
 

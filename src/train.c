@@ -80,15 +80,7 @@ static int grad_rows(sdd_model_t *m, const float *x0, const int32_t *labels, int
     if (sdd_interrupt_requested()) return SDD_EINTR;
     sdd_net_forward_prepared(m, m->params, B, sc, n_sc);
     if (sdd_interrupt_requested()) return SDD_EINTR;
-    if (o->precond == 2)
-        *loss = sdd_loss_bitlogit(m->a.out, x0, xt, t, B, D, m->bit_scale, o->bit_weight, o->value_mask ? 0.0 : 1.0,
-                                  dout);
-    else if (o->precond)
-        *loss = sdd_mse_loss_precond(m->a.out, x0, xt, t, B, D, m->shape.bits, o->bit_weight,
-                                     o->value_mask ? 0.0 : 1.0, o->precond_mu, dout);
-    else
-        *loss = sdd_mse_loss(m->a.out, x0, B, D, m->shape.bits, o->bit_weight, o->value_mask ? 0.0 : 1.0,
-                             dout);
+    *loss = sdd_model_loss(m, m->a.out, x0, xt, t, B, dout);
     sdd_net_backward(m, B, xt, sc, n_sc, labels, dout);
     return sdd_interrupt_requested() ? SDD_EINTR : SDD_OK;
 }

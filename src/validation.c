@@ -67,19 +67,6 @@ void sdd_valset_free(sdd_valset_t *v)
     memset(v, 0, sizeof *v);
 }
 
-/* The training loss of out [B][D] (the network's output for xt, t), as grad_rows takes it. */
-static double rows_loss(const sdd_model_t *m, const float *out, const float *x0, const float *xt, const float *t,
-                        int B)
-{
-    const sdd_train_opt_t *o = &m->opt;
-    int D = m->shape.D;
-    double w0 = o->value_mask ? 0.0 : 1.0;
-    if (o->precond == 2) return sdd_loss_bitlogit(out, x0, xt, t, B, D, m->bit_scale, o->bit_weight, w0, NULL);
-    if (o->precond == 1)
-        return sdd_mse_loss_precond(out, x0, xt, t, B, D, m->shape.bits, o->bit_weight, w0, o->precond_mu, NULL);
-    return sdd_mse_loss(out, x0, B, D, m->shape.bits, o->bit_weight, w0, NULL);
-}
-
 int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v, double *loss)
 {
     int B = (int)m->opt.batch, D = m->shape.D;
@@ -106,7 +93,7 @@ int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v
             for (int i = 0; i < b; i++) t[i] = (float)(q + 1) / (SDD_VAL_TIMES + 1);
             sdd_noise_rows(&rng, x0, t, b, D, xt);
             sdd_net_forward(m, m->ema, b, xt, NULL, 0, t, m->shape.n_labels > 0 ? lab : NULL);
-            sum += rows_loss(m, m->a.out, x0, xt, t, b) * b;
+            sum += sdd_model_loss(m, m->a.out, x0, xt, t, b, NULL) * b;
         }
     }
     free(x0);

@@ -26,12 +26,19 @@ test_that("SIGINT sent to R during sdd_train() is an error condition; the sessio
   skip_on_os("windows")
   x <- sdd_read(small_file())$counts
   before <- tmp_files()
-  # a helper process sends SIGINT to this R process once training runs
-  system(sprintf("sleep 1.5; kill -INT %d", Sys.getpid()), wait = FALSE)
+  # A helper process sends SIGINT to this R process once training runs. The subshell is
+  # backgrounded as a whole: system(wait = FALSE) appends "&" to the command, and a bare
+  # "sleep; kill" would sleep inside system(), which ignores SIGINT while it waits, so the
+  # signal could arrive before R's handler is back. A time limit well above the signal's
+  # moment keeps a lost signal from training for ever.
+  system(sprintf("(sleep 1.5; kill -INT %d)", Sys.getpid()), wait = FALSE)
+  setTimeLimit(elapsed = 120, transient = TRUE)
   cond <- tryCatch(sdd_train(x, n_top_genes = 200, steps = 1e6, seed = 1),
                    error = function(e) e, interrupt = function(i) i)
+  setTimeLimit(elapsed = Inf)
   Sys.sleep(0.2)
   expect_true(inherits(cond, "error") || inherits(cond, "interrupt"))
+  expect_false(grepl("time limit", conditionMessage(cond)))
   expect_identical(tmp_files(), before)
   m <- sdd_train(x, n_top_genes = 200, steps = 2, seed = 5)
   expect_equal(sdd_model_summary(m)$step, 2)

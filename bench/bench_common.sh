@@ -23,3 +23,22 @@ sgemm_med() { # threads -> the median sgemm rate, or n/a without the driver
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+speed_summary() { # "what was run" unit -> the medians, the ratios to torch and the 1->2 scaling;
+    # sets s1 s2 (sddcell fp32 on 1 and 2 threads) and tb (torch's best two-core median)
+    s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
+    t11=$(med torch_1_1); t12=$(med torch_1_2); t21=$(med torch_2_1)
+    best=$(printf '%s torch_1_1\n%s torch_1_2\n%s torch_2_1\n' "$t11" "$t12" "$t21" | sort -g | tail -1)
+    tb=${best% *}; tbn=${best#* }
+    echo
+    echo "medians of $REPEATS rounds ($1; $2):"
+    echo "  torch (threads, OPENBLAS_NUM_THREADS): (1,1) $t11  (1,2) $t12  (2,1) $t21; best two-core: $tbn $tb"
+    for p in fp32 bf16; do
+        a=$(med sdd_${p}_t1); b=$(med sdd_${p}_t2)
+        if [ -z "$a" ]; then
+            echo "  sddcell $p: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)"
+            continue
+        fi
+        echo "  sddcell $p: 1 thread $a ($(ratio "$a" "$t11")x torch one core), 2 threads $b ($(ratio "$b" "$tb")x torch best two-core); 1->2 threads $(ratio "$b" "$a")x"
+    done
+}

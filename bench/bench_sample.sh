@@ -59,20 +59,7 @@ cat "$tmp/runs"
 fl=$(awk -v g="$G" 'BEGIN { printf "%.4f", 2 * (4*g*512 + 512*512 + 512*256 + 256*128 + 128*256 + 256*512 + 512*512 + 512*1024 + 1024*2*g) / 1e6 }')
 gf() { awk -v c="$1" -v f="$fl" -v s="$S" 'BEGIN { printf "%.1f", c * s * f / 1e3 }'; }
 
-s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
-t11=$(med torch_1_1); t12=$(med torch_1_2); t21=$(med torch_2_1)
-best=$(printf '%s torch_1_1\n%s torch_1_2\n%s torch_2_1\n' "$t11" "$t12" "$t21" | sort -g | tail -1)
-tb=${best% *}; tbn=${best#* }
-echo
-echo "medians of $REPEATS rounds (G=$G, $N cells, $S steps; cells/s):"
-echo "  torch (threads, OPENBLAS_NUM_THREADS): (1,1) $t11  (1,2) $t12  (2,1) $t21; best two-core: $tbn $tb"
-echo "  sddcell fp32: 1 thread $s1 ($(ratio "$s1" "$t11")x torch one core), 2 threads $s2 ($(ratio "$s2" "$tb")x torch best two-core); 1->2 threads $(ratio "$s2" "$s1")x"
-if [ $BF16 = 1 ]; then
-    b1=$(med sdd_bf16_t1); b2=$(med sdd_bf16_t2)
-    echo "  sddcell bf16: 1 thread $b1 ($(ratio "$b1" "$t11")x torch one core), 2 threads $b2 ($(ratio "$b2" "$tb")x torch best two-core)"
-else
-    echo "  sddcell bf16: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)"
-fi
+speed_summary "G=$G, $N cells, $S steps" "cells/s"
 echo "  forward passes ($fl MFLOP per cell and step): sddcell $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
      "torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $(sgemm_med 1) GFLOP/s on 1 thread, $(sgemm_med 2) on 2"
 echo "raw runs appended to $RAW"

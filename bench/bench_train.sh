@@ -64,21 +64,8 @@ cat "$tmp/runs"
 
 gf() { awk -v s="$1" -v f="$(cat "$tmp/flops")" 'BEGIN { printf "%.1f", s * f }'; }
 
-s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
-t11=$(med torch_1_1); t12=$(med torch_1_2); t21=$(med torch_2_1)
-best=$(printf '%s torch_1_1\n%s torch_1_2\n%s torch_2_1\n' "$t11" "$t12" "$t21" | sort -g | tail -1)
-tb=${best% *}; tbn=${best#* }
+speed_summary "G=$G, batch $B, $STEPS steps each" "steps/s"
 m1=$(sgemm_med 1); m2=$(sgemm_med 2)
-echo
-echo "medians of $REPEATS rounds (G=$G, batch $B, $STEPS steps each; steps/s):"
-echo "  torch (threads, OPENBLAS_NUM_THREADS): (1,1) $t11  (1,2) $t12  (2,1) $t21; best two-core: $tbn $tb"
-echo "  sddcell fp32: 1 thread $s1 ($(ratio "$s1" "$t11")x torch one core), 2 threads $s2 ($(ratio "$s2" "$tb")x torch best two-core); 1->2 threads $(ratio "$s2" "$s1")x"
-if [ $BF16 = 1 ]; then
-    b1=$(med sdd_bf16_t1); b2=$(med sdd_bf16_t2)
-    echo "  sddcell bf16: 1 thread $b1 ($(ratio "$b1" "$t11")x torch one core), 2 threads $b2 ($(ratio "$b2" "$tb")x torch best two-core); 1->2 threads $(ratio "$b2" "$b1")x"
-else
-    echo "  sddcell bf16: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)"
-fi
 echo "  whole step, $(cat "$tmp/flops") GFLOP: sddcell fp32 $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
      "torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $m1 GFLOP/s on 1 thread, $m2 on 2"
 echo "  share of the machine's sgemm rate: sddcell $(awk -v a="$(gf "$s1")" -v b="$m1" 'BEGIN{printf "%.0f", 100*a/b}')% (1 thread)," \

@@ -2,7 +2,7 @@
  * and print the mean training loss of each window of W steps, for the comparison with the
  * PyTorch reference (bench/loss_curve_torch.py) in bench/loss_curve.sh.
  * usage: loss_curve FILE STEPS LR W THREADS */
-#include "sddcell.h"
+#include "bench_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,10 +25,7 @@ static int record(const char *stage, int64_t done, int64_t total, const char *st
 
 int main(int argc, char **argv)
 {
-    sdd_prep_opt_t po;
-    sdd_train_opt_t to;
-    sdd_trainset_t *ts = NULL;
-    sdd_model_t *m = NULL;
+    bench_run_t r;
     int64_t steps, w, th;
     double lr;
     win_t win = {0};
@@ -38,21 +35,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: loss_curve FILE STEPS LR WINDOW THREADS\n");
         return 1;
     }
-    sdd_init();
-    sdd_prep_opt_init(&po);
-    sdd_train_opt_init(&to);
-    to.steps = steps;
-    to.lr = lr;
+    bench_init(&r);
+    r.to.steps = steps;
+    r.to.lr = lr;
     win.w = (int)w;
-    sdd_set_threads((int)th);
     double t0 = sdd_realtime();
-    if (sdd_prep_run(argv[1], &po, &ts) < 0 || sdd_model_create(ts, &to, &m) < 0 ||
-        sdd_model_train(m, ts, record, &win) < 0) {
+    if (bench_setup("loss_curve", argv[1], &r, (int)th)) return 1;
+    if (sdd_model_train(r.m, r.ts, record, &win) < 0) {
         fprintf(stderr, "loss_curve: %s\n", sdd_errdetail());
         return 1;
     }
     fprintf(stderr, "sddcell: %lld steps in %.1f s\n", (long long)steps, sdd_realtime() - t0);
-    sdd_model_destroy(m);
-    sdd_trainset_destroy(ts);
+    bench_free(&r);
     return 0;
 }

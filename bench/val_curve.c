@@ -14,6 +14,7 @@
  * without the validation rule, to show the curve the rule cuts
  * (bench/fidelity/val_curve_pbmc3k_s1.tsv: PBMC 3k, 25 % held out, seed 1, --label auto).
  */
+#include "bench_util.h"
 #include "nn.h"
 #include "sample_internal.h"
 #include <stdio.h>
@@ -115,10 +116,9 @@ static int eval_samples(sdd_model_t *m, const sdd_trainset_t *ts, int64_t S, uin
 
 int main(int argc, char **argv)
 {
-    sdd_prep_opt_t po;
-    sdd_train_opt_t to;
-    sdd_trainset_t *ts = NULL;
-    sdd_model_t *m = NULL;
+    bench_run_t r;
+    sdd_trainset_t *ts;
+    sdd_model_t *m;
     int64_t seed, steps, every, eval, S, th;
     double frac;
     evalset_t ho, tr;
@@ -130,22 +130,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: val_curve FILE FRAC SEED STEPS EVERY EVAL SAMPLE_STEPS THREADS auto|none\n");
         return 2;
     }
-    sdd_init();
-    sdd_prep_opt_init(&po);
-    po.holdout = frac;
-    po.holdout_seed = (uint64_t)seed;
-    po.auto_labels = strcmp(argv[9], "auto") == 0;
-    po.threads = (int)th;
-    sdd_train_opt_init(&to);
-    sdd_preset_apply("fast", &to, NULL);
-    to.seed = (uint64_t)seed;
-    to.steps = every;
-    to.validation = 0; /* the whole curve: the validation rule would end it */
-    sdd_set_threads((int)th);
-    if (sdd_prep_run(argv[1], &po, &ts) < 0 || sdd_model_create(ts, &to, &m) < 0) {
-        fprintf(stderr, "val_curve: %s\n", sdd_errdetail());
-        return 1;
-    }
+    bench_init(&r);
+    r.po.holdout = frac;
+    r.po.holdout_seed = (uint64_t)seed;
+    r.po.auto_labels = strcmp(argv[9], "auto") == 0;
+    r.po.threads = (int)th;
+    sdd_preset_apply("fast", &r.to, NULL);
+    r.to.seed = (uint64_t)seed;
+    r.to.steps = every;
+    r.to.validation = 0; /* the whole curve: the validation rule would end it */
+    if (bench_setup("val_curve", argv[1], &r, (int)th)) return 1;
+    ts = r.ts;
+    m = r.m;
     fprintf(stderr, "%lld training cells, %lld held out, %lld genes, %d labels\n", (long long)ts->n_cells,
             (long long)ts->n_heldout, (long long)ts->G, m->shape.n_labels);
     if (evalset_make(m, &ts->heldout_X, ts->n_heldout, 99, &ho) < 0 ||
@@ -167,7 +163,6 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "%lld steps, %.0f s\n", (long long)k, sdd_realtime() - t0);
     }
-    sdd_model_destroy(m);
-    sdd_trainset_destroy(ts);
+    bench_free(&r);
     return 0;
 }

@@ -305,6 +305,39 @@ void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx)
     run_job(&j);
 }
 
+typedef struct {
+    double (*f)(void *ctx, int64_t lo, int64_t hi);
+    void *ctx;
+    int64_t n, piece;
+    double part[SDD_SUM_MAX_PIECES];
+} sum_job_t;
+
+static void sum_piece(void *ctx, int p)
+{
+    sum_job_t *s = ctx;
+    int64_t lo = (int64_t)p * s->piece, hi = lo + s->piece < s->n ? lo + s->piece : s->n;
+    s->part[p] = s->f(s->ctx, lo, hi);
+}
+
+double sdd_parallel_sum(int64_t n, int64_t piece, int64_t align,
+                        double (*f)(void *ctx, int64_t lo, int64_t hi), void *ctx)
+{
+    sum_job_t s;
+    double sum = 0;
+    int np;
+    if (n <= 0) return 0;
+    s.f = f;
+    s.ctx = ctx;
+    s.n = n;
+    s.piece = piece;
+    if ((n + piece - 1) / piece > SDD_SUM_MAX_PIECES)
+        s.piece = ((n + SDD_SUM_MAX_PIECES - 1) / SDD_SUM_MAX_PIECES + align - 1) / align * align;
+    np = (int)((n + s.piece - 1) / s.piece);
+    sdd_parallel_for(np, sum_piece, &s);
+    for (int p = 0; p < np; p++) sum += s.part[p];
+    return sum;
+}
+
 int sdd_blas_get_threads(void)
 {
     int n;

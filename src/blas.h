@@ -43,6 +43,13 @@ double sdd_gemm_seconds(int reset);
 /* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
  * returns when all are done. Callers cut work by shape only, never by thread count. */
 void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
+/* The sum over [0, n) of f(ctx, lo, hi), cut into pieces of `piece` items (grown, to a
+ * multiple of `align`, so that there are at most SDD_SUM_MAX_PIECES), the pieces run on
+ * the compute threads and their double results added in piece order: the same bits with
+ * any thread count. No allocation. */
+#define SDD_SUM_MAX_PIECES 4096
+double sdd_parallel_sum(int64_t n, int64_t piece, int64_t align,
+                        double (*f)(void *ctx, int64_t lo, int64_t hi), void *ctx);
 /* The compute threads' setting (sdd_set_threads in sddcell.h sets it and has the
  * contract). */
 int sdd_blas_get_threads(void);

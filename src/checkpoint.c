@@ -55,36 +55,27 @@ static cJSON *json_floats(const float *v, int64_t n)
     return a;
 }
 
+#define TO(key, kind, field) SDD_JF(key, kind, sdd_train_opt_t, field)
+/* The training options as the model file records them (read back by options_from_json). */
+static const sdd_json_field_t train_fields[] = {
+    TO("steps", I64, steps), TO("batch_size", I64, batch), TO("lr", DBL, lr), TO("ema", DBL, ema),
+    TO("bit_scale", DBL, bit_scale), TO("clip", DBL, clip), TO("seed", U64, seed), TO("head", INT, head),
+    TO("emb", INT, emb), TO("sparsity_bits", BOOL, sparsity_bits), TO("label_dropout", DBL, label_dropout),
+    TO("bit_weight", DBL, bit_weight), TO("value_mask", BOOL, value_mask), TO("precond", INT, precond),
+    TO("precond_mu_value", DBL, precond_mu[0]), TO("precond_mu_bit", DBL, precond_mu[1]),
+    TO("lr_decay", BOOL, lr_decay), TO("self_cond", DBL, self_cond), TO("checkpoint_every", I64, checkpoint_every),
+    TO("validation", DBL, validation), TO("val_every", I64, val_every), TO("patience", INT, patience),
+    TO("val_tol", DBL, val_tol)};
+#undef TO
+
 static cJSON *json_options(const sdd_train_opt_t *o)
 {
-    cJSON *t = cJSON_CreateObject(), *h = cJSON_CreateIntArray(o->hidden, 4);
-    cJSON_AddNumberToObject(t, "steps", (double)o->steps);
-    cJSON_AddNumberToObject(t, "batch_size", (double)o->batch);
-    cJSON_AddNumberToObject(t, "lr", o->lr);
-    cJSON_AddNumberToObject(t, "ema", o->ema);
-    cJSON_AddNumberToObject(t, "bit_scale", o->bit_scale);
+    cJSON *t = cJSON_CreateObject();
+    sdd_json_add_fields(t, o, train_fields, sizeof train_fields / sizeof *train_fields);
     cJSON_AddStringToObject(t, "scale", o->scale_gene ? "gene" : "global");
-    cJSON_AddNumberToObject(t, "clip", o->clip);
-    cJSON_AddNumberToObject(t, "seed", (double)o->seed);
-    cJSON_AddItemToObject(t, "hidden", h);
-    cJSON_AddNumberToObject(t, "head", o->head);
-    cJSON_AddNumberToObject(t, "emb", o->emb);
-    cJSON_AddBoolToObject(t, "sparsity_bits", o->sparsity_bits);
-    cJSON_AddNumberToObject(t, "label_dropout", o->label_dropout);
-    cJSON_AddNumberToObject(t, "bit_weight", o->bit_weight);
-    cJSON_AddBoolToObject(t, "value_mask", o->value_mask);
-    cJSON_AddNumberToObject(t, "precond", o->precond);
-    cJSON_AddNumberToObject(t, "precond_mu_value", o->precond_mu[0]);
-    cJSON_AddNumberToObject(t, "precond_mu_bit", o->precond_mu[1]);
-    cJSON_AddBoolToObject(t, "lr_decay", o->lr_decay);
-    cJSON_AddNumberToObject(t, "self_cond", o->self_cond);
-    cJSON_AddNumberToObject(t, "checkpoint_every", (double)o->checkpoint_every);
+    cJSON_AddItemToObject(t, "hidden", cJSON_CreateIntArray(o->hidden, 4));
     cJSON_AddStringToObject(t, "precision", sdd_precision_name(o->precision));
     if (o->grad_slices > 1) cJSON_AddNumberToObject(t, "grad_slices", o->grad_slices);
-    cJSON_AddNumberToObject(t, "validation", o->validation);
-    cJSON_AddNumberToObject(t, "val_every", (double)o->val_every);
-    cJSON_AddNumberToObject(t, "patience", o->patience);
-    cJSON_AddNumberToObject(t, "val_tol", o->val_tol);
     return t;
 }
 

@@ -177,6 +177,9 @@ enum {
 void cli_prep_longopts(struct option *lo, int *n, int holdout);
 void cli_train_longopts(struct option *lo, int *n);
 void cli_sample_longopts(struct option *lo, int *n);
+/* Append the options of a group that are not numbers (the three above use it). */
+enum { CLI_TEXT_PREP, CLI_TEXT_TRAIN, CLI_TEXT_SAMPLE };
+void cli_text_longopts(struct option *lo, int *n, int group);
 /* --label-counts A=500,B=500 parsed: names point into buf. */
 typedef struct {
     char **names;
@@ -194,10 +197,13 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
                       cli_label_counts_t *lc, int *counts);
 /* Train with progress; on an interrupt save the model to out and return CLI_INTERRUPTED. */
 int cli_train_run(cli_ctx_t *ctx, sdd_model_t *m, const sdd_trainset_t *ts, const char *out);
+struct cJSON;
+/* The sampler settings (sampler, bit_decode, bit_update, td, guidance, seed,
+ * threshold_baseline) added to the JSON object o. */
+void cli_sampler_json(struct cJSON *o, const sdd_sample_opt_t *s);
 /* uns of a sampled file (a cJSON object; the caller deletes it), and the writer (with
  * layers/counts when counts is set; when keep is given the counts written are handed to
  * the caller, who frees them). */
-struct cJSON;
 struct cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sample_opt_t *s,
                              const cli_ctx_t *ctx);
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,

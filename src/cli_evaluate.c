@@ -14,12 +14,42 @@
 #include <string.h>
 #include <unistd.h>
 
-/* NaN (undefined metric) becomes JSON null. */
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v)) cJSON_AddNumberToObject(o, k, v);
-    else cJSON_AddNullToObject(o, k);
-}
+#define N_OF(t) (sizeof t / sizeof *t)
+
+/* The JSON layouts of the evaluation results (undefined metrics, NaN, become null). */
+#define E(key, kind, field) SDD_JF(key, kind, sdd_eval_t, field)
+static const sdd_json_field_t eval_fields[] = {
+    E("n_real", I64, n_real), E("n_synth", I64, n_synth), E("n_genes", I64, n_genes), E("n_sub", I64, n_sub),
+    E("n_pcs", INT, n_pcs), E("sparsity_real", DBL, sparsity_real), E("sparsity_synth", DBL, sparsity_synth),
+    E("zero_frac_w1", DBL, zero_frac_w1), E("scc", DBL, scc), E("pcc", DBL, pcc), E("mmd", DBL, mmd),
+    E("mmd_bandwidth", DBL, mmd_bandwidth), E("lisi", DBL, lisi), E("lisi_scaled", DBL, lisi_scaled),
+    E("knn_auc", DBL, knn_auc)};
+#undef E
+#define L(key, kind, field) SDD_JF(key, kind, sdd_eval_label_t, field)
+static const sdd_json_field_t label_fields[] = {
+    L("n_real", I64, n_real), L("n_synth", I64, n_synth), L("sparsity_real", DBL, sparsity_real),
+    L("sparsity_synth", DBL, sparsity_synth), L("scc", DBL, scc), L("pcc", DBL, pcc), L("lfc_pcc", DBL, lfc_pcc),
+    L("lfc_genes_tested", I64, n_tested), L("lfc_pcc_markers", DBL, lfc_pcc_markers), L("mmd", DBL, mmd),
+    L("n_sub_real", I64, n_sub_real), L("n_sub_synth", I64, n_sub_synth)};
+#undef L
+#define H(key, kind, field) SDD_JF(key, kind, sdd_heldout_eval_t, field)
+static const sdd_json_field_t cells_fields[] = {
+    H("heldout", I64, n_heldout), H("synthetic", I64, n_synth), H("training", I64, n_train), H("m", I64, m)};
+static const sdd_json_field_t mem_fields[] = {
+    H("share_nearest_training", DBL, memorisation), H("n_per_side", I64, mem_n), H("n_pcs", INT, mem_pcs)};
+static const sdd_json_field_t cluster_fields[] = {
+    H("n_clusters", INT, n_clusters), H("n_per_side", I64, cluster_cells), H("share_tvd", DBL, cluster_tvd),
+    H("share_tvd_floor", DBL, cluster_tvd_floor), H("purity_heldout", DBL, purity_heldout),
+    H("purity_synthetic", DBL, purity_synth), H("purity_training", DBL, purity_train)};
+#undef H
+#define C(key, kind, field) SDD_JF(key, kind, sdd_counts_eval_t, field)
+static const sdd_json_field_t counts_fields[] = {
+    C("n_real", I64, n_real), C("n_synth", I64, n_synth), C("library_size_ks", DBL, lib_ks),
+    C("library_size_median_real", DBL, lib_median_real), C("library_size_median_synth", DBL, lib_median_synth),
+    C("mean_var_pcc", DBL, mean_var_pcc), C("mean_var_offset_log10", DBL, mean_var_offset),
+    C("mean_var_bins", INT, mean_var_bins), C("gene_log_var_pcc", DBL, gene_log_var_pcc),
+    C("zero_frac_pcc", DBL, zero_frac_pcc), C("zero_frac_mae", DBL, zero_frac_mae)};
+#undef C
 
 int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t *po)
 {
@@ -33,83 +63,39 @@ int cli_pair_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_pair_opt_t
 cJSON *cli_eval_json(const sdd_eval_t *e, const char *label_key)
 {
     cJSON *o = cJSON_CreateObject(), *pl;
-    if (!o) return NULL;
-    cJSON_AddNumberToObject(o, "n_real", (double)e->n_real);
-    cJSON_AddNumberToObject(o, "n_synth", (double)e->n_synth);
-    cJSON_AddNumberToObject(o, "n_genes", (double)e->n_genes);
-    cJSON_AddNumberToObject(o, "n_sub", (double)e->n_sub);
-    cJSON_AddNumberToObject(o, "n_pcs", e->n_pcs);
-    add_num(o, "sparsity_real", e->sparsity_real);
-    add_num(o, "sparsity_synth", e->sparsity_synth);
-    add_num(o, "zero_frac_w1", e->zero_frac_w1);
+    if (sdd_json_add_fields(o, e, eval_fields, N_OF(eval_fields)) < 0) return cJSON_Delete(o), NULL;
     cJSON_AddItemToObject(o, "zero_hist_real", cJSON_CreateDoubleArray(e->zero_hist_real, e->hist_bins));
     cJSON_AddItemToObject(o, "zero_hist_synth", cJSON_CreateDoubleArray(e->zero_hist_synth, e->hist_bins));
-    add_num(o, "scc", e->scc);
-    add_num(o, "pcc", e->pcc);
-    add_num(o, "mmd", e->mmd);
-    add_num(o, "mmd_bandwidth", e->mmd_bandwidth);
-    add_num(o, "lisi", e->lisi);
-    add_num(o, "lisi_scaled", e->lisi_scaled);
-    add_num(o, "knn_auc", e->knn_auc);
     if (label_key) cJSON_AddStringToObject(o, "label_key", label_key);
     pl = cJSON_AddObjectToObject(o, "per_label");
-    for (int l = 0; pl && l < e->n_labels; l++) {
-        const sdd_eval_label_t *L = &e->per_label[l];
-        cJSON *x = cJSON_AddObjectToObject(pl, L->name);
-        if (!x) continue;
-        cJSON_AddNumberToObject(x, "n_real", (double)L->n_real);
-        cJSON_AddNumberToObject(x, "n_synth", (double)L->n_synth);
-        add_num(x, "sparsity_real", L->sparsity_real);
-        add_num(x, "sparsity_synth", L->sparsity_synth);
-        add_num(x, "scc", L->scc);
-        add_num(x, "pcc", L->pcc);
-        add_num(x, "lfc_pcc", L->lfc_pcc);
-        cJSON_AddNumberToObject(x, "lfc_genes_tested", (double)L->n_tested);
-        add_num(x, "lfc_pcc_markers", L->lfc_pcc_markers);
-        add_num(x, "mmd", L->mmd);
-        cJSON_AddNumberToObject(x, "n_sub_real", (double)L->n_sub_real);
-        cJSON_AddNumberToObject(x, "n_sub_synth", (double)L->n_sub_synth);
-    }
+    for (int l = 0; pl && l < e->n_labels; l++)
+        sdd_json_add_fields(cJSON_AddObjectToObject(pl, e->per_label[l].name), &e->per_label[l], label_fields,
+                            N_OF(label_fields));
     return o;
 }
 
 cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char *const *heldout_names,
                         int64_t n_names)
 {
-    cJSON *o = cli_eval_json(h->synth, label_key), *c, *m, *names;
+    cJSON *o = cli_eval_json(h->synth, label_key), *m, *names;
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "evaluated_against", "heldout");
-    c = cJSON_AddObjectToObject(o, "cells");
-    if (c) {
-        cJSON_AddNumberToObject(c, "heldout", (double)h->n_heldout);
-        cJSON_AddNumberToObject(c, "synthetic", (double)h->n_synth);
-        cJSON_AddNumberToObject(c, "training", (double)h->n_train);
-        cJSON_AddNumberToObject(c, "m", (double)h->m);
-    }
+    sdd_json_add_fields(cJSON_AddObjectToObject(o, "cells"), h, cells_fields, N_OF(cells_fields));
     cJSON_AddItemToObject(o, "synthetic_vs_heldout", cli_eval_json(h->synth, label_key));
     cJSON_AddItemToObject(o, "training_vs_heldout", cli_eval_json(h->floor, label_key));
-    m = cJSON_AddObjectToObject(o, "memorisation");
-    if (m) {
-        add_num(m, "share_nearest_training", h->memorisation);
+    if ((m = cJSON_AddObjectToObject(o, "memorisation"))) {
+        sdd_json_add_fields(m, h, mem_fields, N_OF(mem_fields));
         cJSON_AddNumberToObject(m, "no_copying", 0.5);
-        cJSON_AddNumberToObject(m, "n_per_side", (double)h->mem_n);
-        cJSON_AddNumberToObject(m, "n_pcs", h->mem_pcs);
     }
     if (h->n_clusters > 0 && (m = cJSON_AddObjectToObject(o, "clusters"))) {
         cJSON *pc = cJSON_AddArrayToObject(m, "per_cluster");
-        cJSON_AddNumberToObject(m, "n_clusters", h->n_clusters);
-        cJSON_AddNumberToObject(m, "n_per_side", (double)h->cluster_cells);
-        add_num(m, "share_tvd", h->cluster_tvd);
-        add_num(m, "share_tvd_floor", h->cluster_tvd_floor);
-        add_num(m, "purity_heldout", h->purity_heldout);
-        add_num(m, "purity_synthetic", h->purity_synth);
-        add_num(m, "purity_training", h->purity_train);
+        sdd_json_add_fields(m, h, cluster_fields, N_OF(cluster_fields));
         for (int c = 0; pc && c < h->n_clusters; c++) {
             cJSON *x = cJSON_CreateObject();
             if (!x) break;
-            cJSON_AddNumberToObject(x, "heldout", h->cluster_share[c]);
-            cJSON_AddNumberToObject(x, "synthetic", h->cluster_share[h->n_clusters + c]);
-            cJSON_AddNumberToObject(x, "training", h->cluster_share[2 * h->n_clusters + c]);
+            for (int side = 0; side < 3; side++)
+                cJSON_AddNumberToObject(x, side == 0 ? "heldout" : side == 1 ? "synthetic" : "training",
+                                        h->cluster_share[side * h->n_clusters + c]);
             cJSON_AddItemToArray(pc, x);
         }
     }
@@ -122,18 +108,7 @@ cJSON *cli_heldout_json(const sdd_heldout_eval_t *h, const char *label_key, char
 static cJSON *counts_side(const sdd_counts_eval_t *c)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o) return NULL;
-    cJSON_AddNumberToObject(o, "n_real", (double)c->n_real);
-    cJSON_AddNumberToObject(o, "n_synth", (double)c->n_synth);
-    add_num(o, "library_size_ks", c->lib_ks);
-    add_num(o, "library_size_median_real", c->lib_median_real);
-    add_num(o, "library_size_median_synth", c->lib_median_synth);
-    add_num(o, "mean_var_pcc", c->mean_var_pcc);
-    add_num(o, "mean_var_offset_log10", c->mean_var_offset);
-    cJSON_AddNumberToObject(o, "mean_var_bins", c->mean_var_bins);
-    add_num(o, "gene_log_var_pcc", c->gene_log_var_pcc);
-    add_num(o, "zero_frac_pcc", c->zero_frac_pcc);
-    add_num(o, "zero_frac_mae", c->zero_frac_mae);
+    if (sdd_json_add_fields(o, c, counts_fields, N_OF(counts_fields)) < 0) return cJSON_Delete(o), NULL;
     return o;
 }
 

@@ -9,40 +9,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The preprocessing options of hvg, train and simulate that are not numbers (those come
- * from the library's table SDD_OPTS_PREP). */
-static const struct option prep_longopts[] = {
-    {"flavor", required_argument, NULL, CLI_O_FLAVOR},
-    {"layer", required_argument, NULL, CLI_O_LAYER},
-    {"raw", no_argument, NULL, CLI_O_RAW},
-    {"genome", required_argument, NULL, CLI_O_GENOME},
-    {"feature-type", required_argument, NULL, CLI_O_FTYPE},
-    {NULL, 0, NULL, 0}};
+/* The options that are not numbers (those come from the library's tables SDD_OPTS_*),
+ * each with its group: CLI_TEXT_PREP (hvg, train, simulate), CLI_TEXT_TRAIN (train,
+ * simulate), CLI_TEXT_SAMPLE (sample, simulate). */
+static const struct {
+    int group;
+    struct option o;
+} text_opts[] = {
+    {CLI_TEXT_PREP, {"flavor", required_argument, NULL, CLI_O_FLAVOR}},
+    {CLI_TEXT_PREP, {"layer", required_argument, NULL, CLI_O_LAYER}},
+    {CLI_TEXT_PREP, {"raw", no_argument, NULL, CLI_O_RAW}},
+    {CLI_TEXT_PREP, {"genome", required_argument, NULL, CLI_O_GENOME}},
+    {CLI_TEXT_PREP, {"feature-type", required_argument, NULL, CLI_O_FTYPE}},
+    {CLI_TEXT_TRAIN, {"label", required_argument, NULL, CLI_O_LABEL}},
+    {CLI_TEXT_TRAIN, {"value-mask", no_argument, NULL, CLI_O_VALUEMASK}},
+    {CLI_TEXT_TRAIN, {"no-value-mask", no_argument, NULL, CLI_O_NOVALUEMASK}},
+    {CLI_TEXT_TRAIN, {"precond", no_argument, NULL, CLI_O_PRECOND}},
+    {CLI_TEXT_TRAIN, {"no-precond", no_argument, NULL, CLI_O_NOPRECOND}},
+    {CLI_TEXT_TRAIN, {"bit-logits", no_argument, NULL, CLI_O_BITLOGITS}},
+    {CLI_TEXT_TRAIN, {"scale", required_argument, NULL, CLI_O_SCALE}},
+    {CLI_TEXT_TRAIN, {"no-sparsity-bits", no_argument, NULL, CLI_O_NOBITS}},
+    {CLI_TEXT_TRAIN, {"lr-decay", required_argument, NULL, CLI_O_LRDECAY}},
+    {CLI_TEXT_TRAIN, {"precision", required_argument, NULL, CLI_O_PRECISION}},
+    {CLI_TEXT_SAMPLE, {"sampler", required_argument, NULL, CLI_O_SAMPLER}},
+    {CLI_TEXT_SAMPLE, {"bit-decode", required_argument, NULL, CLI_O_DECODE}},
+    {CLI_TEXT_SAMPLE, {"bit-update", required_argument, NULL, CLI_O_UPDATE}},
+    {CLI_TEXT_SAMPLE, {"sample-self-cond", required_argument, NULL, CLI_O_SCSAMPLE}},
+    {CLI_TEXT_SAMPLE, {"label-counts", required_argument, NULL, CLI_O_LCOUNTS}},
+    {CLI_TEXT_SAMPLE, {"counts", no_argument, NULL, CLI_O_COUNTS}},
+    {CLI_TEXT_SAMPLE, {"no-ema", no_argument, NULL, CLI_O_NOEMA}},
+    {CLI_TEXT_SAMPLE, {"threshold", no_argument, NULL, CLI_O_THRESHOLD}}};
 
-/* The training options that are not numbers (those: SDD_OPTS_TRAIN). */
-static const struct option train_longopts[] = {
-    {"label", required_argument, NULL, CLI_O_LABEL},
-    {"value-mask", no_argument, NULL, CLI_O_VALUEMASK},
-    {"no-value-mask", no_argument, NULL, CLI_O_NOVALUEMASK},
-    {"precond", no_argument, NULL, CLI_O_PRECOND},
-    {"no-precond", no_argument, NULL, CLI_O_NOPRECOND},
-    {"bit-logits", no_argument, NULL, CLI_O_BITLOGITS},
-    {"scale", required_argument, NULL, CLI_O_SCALE},
-    {"no-sparsity-bits", no_argument, NULL, CLI_O_NOBITS},
-    {"lr-decay", required_argument, NULL, CLI_O_LRDECAY},
-    {"precision", required_argument, NULL, CLI_O_PRECISION},
-    {NULL, 0, NULL, 0}};
+void cli_text_longopts(struct option *lo, int *n, int group)
+{
+    for (size_t i = 0; i < sizeof text_opts / sizeof *text_opts; i++) {
+        struct option one[2] = {text_opts[i].o, {NULL, 0, NULL, 0}};
+        if (text_opts[i].group == group) cli_add_longopts(lo, n, one);
+    }
+}
 
 void cli_prep_longopts(struct option *lo, int *n, int holdout)
 {
     cli_num_longopts(lo, n, SDD_OPTS_PREP, holdout ? NULL : "holdout");
-    cli_add_longopts(lo, n, prep_longopts);
+    cli_text_longopts(lo, n, CLI_TEXT_PREP);
 }
 
 void cli_train_longopts(struct option *lo, int *n)
 {
     cli_num_longopts(lo, n, SDD_OPTS_TRAIN, NULL);
-    cli_add_longopts(lo, n, train_longopts);
+    cli_text_longopts(lo, n, CLI_TEXT_TRAIN);
 }
 
 int cli_prep_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_prep_opt_t *p)

@@ -16,25 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The sampling options that are not numbers (those: the library's SDD_OPTS_SAMPLE). */
-static const struct option sample_longopts[] = {
-    {"sampler", required_argument, NULL, CLI_O_SAMPLER},
-    {"bit-decode", required_argument, NULL, CLI_O_DECODE},
-    {"bit-update", required_argument, NULL, CLI_O_UPDATE},
-    {"sample-self-cond", required_argument, NULL, CLI_O_SCSAMPLE},
-    {"label-counts", required_argument, NULL, CLI_O_LCOUNTS},
-    {"counts", no_argument, NULL, CLI_O_COUNTS},
-    {"no-ema", no_argument, NULL, CLI_O_NOEMA},
-    {"threshold", no_argument, NULL, CLI_O_THRESHOLD},
-    {NULL, 0, NULL, 0}};
-
 void cli_sample_longopts(struct option *lo, int *n)
 {
     struct option steps[2] = {{"sample-steps", required_argument, NULL, cli_num_code(SDD_OPTS_SAMPLE, "steps")},
                               {NULL, 0, NULL, 0}};
     cli_num_longopts(lo, n, SDD_OPTS_SAMPLE, NULL);
     cli_add_longopts(lo, n, steps);
-    cli_add_longopts(lo, n, sample_longopts);
+    cli_text_longopts(lo, n, CLI_TEXT_SAMPLE);
 }
 
 /* The most cells one run makes, from the library's range of --cells. */
@@ -117,6 +105,22 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
     return 0;
 }
 
+#define SO(key, kind, field) SDD_JF(key, kind, sdd_sample_opt_t, field)
+/* The sampling settings both the output's uns['sddcell'] and simulate's recipe record. */
+static const sdd_json_field_t sampler_fields[] = {
+    SO("td", DBL, td), SO("guidance", DBL, guidance), SO("seed", U64, seed), SO("threshold_baseline", INT, threshold)};
+#undef SO
+
+void cli_sampler_json(struct cJSON *o, const sdd_sample_opt_t *s)
+{
+    cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM      ? "ddpm"
+                                          : s->sampler == SDD_SAMPLER_RENOISE ? "renoise"
+                                                                              : "ddim");
+    cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
+    cJSON_AddStringToObject(o, "bit_update", s->update == SDD_UPDATE_DRAW ? "draw" : "mean");
+    sdd_json_add_fields(o, s, sampler_fields, sizeof sampler_fields / sizeof *sampler_fields);
+}
+
 cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sample_opt_t *s, const cli_ctx_t *ctx)
 {
     char digest[24];
@@ -129,17 +133,11 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sa
     cJSON_AddStringToObject(o, "model", model_path ? model_path : "");
     snprintf(digest, sizeof digest, "%016llx", (unsigned long long)sdd_model_digest(m));
     cJSON_AddStringToObject(o, "model_digest", digest);
-    cJSON_AddStringToObject(o, "sampler", s->sampler == SDD_SAMPLER_DDPM ? "ddpm" : s->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
+    cli_sampler_json(o, s);
     cJSON_AddNumberToObject(o, "steps", (double)s->steps);
-    cJSON_AddNumberToObject(o, "td", s->td);
-    cJSON_AddStringToObject(o, "bit_decode", s->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
     cJSON_AddNumberToObject(o, "eta", s->eta);
     cJSON_AddStringToObject(o, "self_cond", s->self_cond == SDD_SC_SAME ? "same" : s->self_cond == SDD_SC_NONE ? "none" : "previous");
-    cJSON_AddStringToObject(o, "bit_update", s->update == SDD_UPDATE_DRAW ? "draw" : "mean");
-    cJSON_AddNumberToObject(o, "seed", (double)s->seed);
-    cJSON_AddNumberToObject(o, "guidance", s->guidance);
     cJSON_AddNumberToObject(o, "ema", s->use_ema);
-    cJSON_AddNumberToObject(o, "threshold_baseline", s->threshold);
     cJSON_AddNumberToObject(o, "n_cells", (double)s->n_cells);
     if (s->label) cJSON_AddStringToObject(o, "label", s->label);
     if (s->n_label_counts > 0) { /* as given: LABEL=N,... (label names may hold '/') */

@@ -57,27 +57,21 @@ static void free_outputs(outputs_t *o)
     free(o->model);
 }
 
+#define TO(key, kind, field) SDD_JF(key, kind, sdd_train_opt_t, field)
+static const sdd_json_field_t recipe_train_fields[] = {
+    TO("train_steps", I64, steps), TO("validation", DBL, validation), TO("batch", I64, batch), TO("lr", DBL, lr),
+    TO("value_mask", INT, value_mask), TO("bit_weight", DBL, bit_weight), TO("sparsity_bits", INT, sparsity_bits)};
+#undef TO
+
 /* The training and sampling options of the run, as the metrics JSON records them. */
 static cJSON *recipe_json(const sdd_train_opt_t *to, const sdd_sample_opt_t *so, double holdout)
 {
     cJSON *r = cJSON_CreateObject();
-    if (!r) return NULL;
-    cJSON_AddNumberToObject(r, "train_steps", (double)to->steps);
-    cJSON_AddNumberToObject(r, "validation", to->validation);
-    cJSON_AddNumberToObject(r, "batch", (double)to->batch);
-    cJSON_AddNumberToObject(r, "lr", to->lr);
-    cJSON_AddNumberToObject(r, "value_mask", to->value_mask);
-    cJSON_AddNumberToObject(r, "bit_weight", to->bit_weight);
-    cJSON_AddNumberToObject(r, "sparsity_bits", to->sparsity_bits);
+    if (sdd_json_add_fields(r, to, recipe_train_fields, sizeof recipe_train_fields / sizeof *recipe_train_fields) < 0)
+        return cJSON_Delete(r), NULL;
     cJSON_AddStringToObject(r, "scale", to->scale_gene ? "gene" : "global");
-    cJSON_AddStringToObject(r, "sampler", so->sampler == SDD_SAMPLER_DDPM ? "ddpm" : so->sampler == SDD_SAMPLER_RENOISE ? "renoise" : "ddim");
+    cli_sampler_json(r, so);
     cJSON_AddNumberToObject(r, "sample_steps", (double)so->steps);
-    cJSON_AddNumberToObject(r, "td", so->td);
-    cJSON_AddStringToObject(r, "bit_decode", so->bit_decode == SDD_BITS_THRESHOLD ? "threshold" : "bernoulli");
-    cJSON_AddStringToObject(r, "bit_update", so->update == SDD_UPDATE_DRAW ? "draw" : "mean");
-    cJSON_AddNumberToObject(r, "threshold_baseline", so->threshold);
-    cJSON_AddNumberToObject(r, "guidance", so->guidance);
-    cJSON_AddNumberToObject(r, "seed", (double)so->seed);
     cJSON_AddNumberToObject(r, "holdout", holdout);
     return r;
 }

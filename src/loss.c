@@ -108,23 +108,21 @@ double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, co
     return sum * scale;
 }
 
-#define LOSS_ROWS 16      /* rows per parallel piece of the loss */
-#define LOSS_MAX_PIECES 4096
+#define LOSS_ROWS 16 /* rows per parallel piece of the loss */
 
 typedef struct {
     const float *out, *x0;
     float *dout;
-    int B, D, bits, rows;
-    double bit_weight, w_zero_value, part[LOSS_MAX_PIECES];
+    int B, D, bits;
+    double bit_weight, w_zero_value;
 } loss_ctx_t;
 
-static void loss_piece(void *ctx, int p)
+static double loss_rows(void *ctx, int64_t r0, int64_t r1)
 {
     loss_ctx_t *c = ctx;
-    int D = c->D, G = c->bits ? D / 2 : D, r0 = p * c->rows;
-    int r1 = r0 + c->rows < c->B ? r0 + c->rows : c->B;
+    int D = c->D, G = c->bits ? D / 2 : D;
     double sum = 0, scale = 1.0 / ((double)c->B * D);
-    for (int r = r0; r < r1; r++) {
+    for (int64_t r = r0; r < r1; r++) {
         const float *o = c->out + (size_t)r * D, *x = c->x0 + (size_t)r * D;
         float *d = c->dout ? c->dout + (size_t)r * D : NULL;
         for (int j = 0; j < D; j++) {
@@ -135,29 +133,15 @@ static void loss_piece(void *ctx, int p)
             if (d) d[j] = (float)(2.0 * w * e * scale);
         }
     }
-    c->part[p] = sum;
+    return sum;
 }
 
 /* Rows in shape-fixed pieces, the pieces' double sums added in order. */
 double sdd_mse_loss(const float *out, const float *x0, int B, int D, int bits,
                     double bit_weight, double w_zero_value, float *dout)
 {
-    loss_ctx_t c;
-    double sum = 0;
-    int np;
-    c.out = out;
-    c.x0 = x0;
-    c.dout = dout;
-    c.B = B;
-    c.D = D;
-    c.bits = bits;
-    c.bit_weight = bit_weight;
-    c.w_zero_value = w_zero_value;
-    c.rows = B > LOSS_ROWS * LOSS_MAX_PIECES ? (B + LOSS_MAX_PIECES - 1) / LOSS_MAX_PIECES : LOSS_ROWS;
-    np = (B + c.rows - 1) / c.rows;
-    sdd_parallel_for(np, loss_piece, &c);
-    for (int p = 0; p < np; p++) sum += c.part[p];
-    return sum * (1.0 / ((double)B * D));
+    loss_ctx_t c = {out, x0, dout, B, D, bits, bit_weight, w_zero_value};
+    return sdd_parallel_sum(B, LOSS_ROWS, 1, loss_rows, &c) * (1.0 / ((double)B * D));
 }
 
 double sdd_model_loss(const sdd_model_t *m, const float *out, const float *x0, const float *xt, const float *t, int B,

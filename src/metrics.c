@@ -162,26 +162,22 @@ static void col_means(const sdd_csr_t *X, double *mu)
 /* Sparsity, histograms, W1, SCC and PCC on all cells. */
 static int global_stats(const sdd_csr_t *real, const sdd_csr_t *synth, sdd_eval_t *e)
 {
-    int64_t G = real->n_cols;
-    double *zr = sdd_malloc((size_t)real->n_rows * sizeof *zr + 1);
-    double *zs = sdd_malloc((size_t)synth->n_rows * sizeof *zs + 1);
-    double *mr = sdd_malloc((size_t)G * sizeof *mr), *ms = sdd_malloc((size_t)G * sizeof *ms);
-    int rc = SDD_ENOMEM;
-    if (!zr || !zs || !mr || !ms) goto fail;
+    int64_t G = real->n_cols, nr = real->n_rows, ns = synth->n_rows;
+    /* one block: per-cell zero fractions of both sides, then both sides' gene means */
+    double *zr = sdd_malloc((size_t)(nr + ns + 2 * G + 1) * sizeof *zr), *zs, *mr, *ms;
+    if (!zr) return SDD_ENOMEM;
+    zs = zr + nr;
+    mr = zs + ns;
+    ms = mr + G;
     e->sparsity_real = zero_fractions(real, e->hist_bins, zr, e->zero_hist_real);
     e->sparsity_synth = zero_fractions(synth, e->hist_bins, zs, e->zero_hist_synth);
-    e->zero_frac_w1 = wasserstein1(zr, real->n_rows, zs, synth->n_rows);
+    e->zero_frac_w1 = wasserstein1(zr, nr, zs, ns);
     col_means(real, mr);
     col_means(synth, ms);
     e->scc = sdd_spearman(mr, ms, G);
     e->pcc = sdd_pearson(mr, ms, G);
-    rc = SDD_OK;
-fail:
     free(zr);
-    free(zs);
-    free(mr);
-    free(ms);
-    return rc;
+    return SDD_OK;
 }
 
 int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out)

@@ -15,36 +15,17 @@
 #include "vec.h"
 #include <math.h>
 
-#define CHUNK 65536  /* elements per parallel piece (a multiple of 16, the norm's lanes) */
-#define MAX_PARTS 4096 /* partial sums of the norm, on the stack: no allocation in a step */
+#define CHUNK 65536 /* elements per parallel piece (a multiple of 16, the norm's lanes) */
 
-typedef struct {
-    const float *g;
-    int64_t n, chunk;
-    double part[MAX_PARTS];
-} norm_ctx_t;
-
-static void norm_piece(void *ctx, int p)
+static double sumsq_piece(void *ctx, int64_t lo, int64_t hi)
 {
-    norm_ctx_t *c = ctx;
-    int64_t lo = (int64_t)p * c->chunk, len = c->n - lo < c->chunk ? c->n - lo : c->chunk;
-    c->part[p] = sdd_vec_sumsq(c->g + lo, len);
+    return sdd_vec_sumsq((const float *)ctx + lo, hi - lo);
 }
 
 /* Sums of pieces fixed by n alone, added in order: the same bits with any thread count. */
 double sdd_grad_norm(const float *g, int64_t n)
 {
-    norm_ctx_t c;
-    double s = 0;
-    int np;
-    c.g = g;
-    c.n = n;
-    c.chunk = CHUNK;
-    if ((n + c.chunk - 1) / c.chunk > MAX_PARTS) c.chunk = ((n + MAX_PARTS - 1) / MAX_PARTS + 15) / 16 * 16;
-    np = (int)((n + c.chunk - 1) / c.chunk);
-    sdd_parallel_for(np, norm_piece, &c);
-    for (int p = 0; p < np; p++) s += c.part[p];
-    return sqrt(s);
+    return sqrt(sdd_parallel_sum(n, CHUNK, 16, sumsq_piece, (void *)g));
 }
 
 /* the clipping coefficient: 1 when no clipping applies */

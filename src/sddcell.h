@@ -191,6 +191,34 @@ int sdd_opt_set(const sdd_opt_t *o, void *opts, const char *text);
 /* o's values as text into buf, which is returned: "(0, 1)", "[1, 100000] or 0". */
 const char *sdd_opt_range_text(const sdd_opt_t *o, char *buf, size_t size);
 
+/* ---- JSON fields
+ *
+ * A struct's fields written into a JSON object from a table of {key, kind, offset}, so
+ * that each JSON layout (the model's options, evaluation figures, a run's recipe) is
+ * written once, as data. */
+
+enum {
+    SDD_JF_DBL, /* double; NaN or infinite is written as null */
+    SDD_JF_I64, /* int64_t */
+    SDD_JF_U64, /* uint64_t */
+    SDD_JF_INT, /* int */
+    SDD_JF_BOOL /* int, written as true / false */
+};
+
+typedef struct {
+    const char *key;
+    int kind;      /* SDD_JF_* */
+    size_t offset; /* of the field in its struct */
+} sdd_json_field_t;
+
+/* A table entry: key, kind (DBL, I64, U64, INT, BOOL) and field of struct type T. */
+#define SDD_JF(key, kind, T, field) {key, SDD_JF_##kind, offsetof(T, field)}
+
+/* Add the n fields of table f, read from the struct at s, to `json`, a `cJSON *` object
+ * (void * so this header needs no cJSON include), in table order. Returns 0, or -1 when
+ * json is NULL or an allocation fails (json then holds the fields added before). */
+int sdd_json_add_fields(void *json, const void *s, const sdd_json_field_t *f, size_t n);
+
 /* ---- compute threads */
 
 /* Size of the library's one pool of compute threads (>= 1, the caller's thread included):

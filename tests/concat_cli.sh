@@ -9,7 +9,7 @@
 # with one line on stderr and leaves no output.
 set -u
 . "$(dirname "$0")/common.sh"
-"$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: python3 with h5py and numpy is needed"; exit 77; }
+need_py h5py numpy
 sdd_tmpdir concat
 SMALL="--n-top-genes 120 --hidden 48,48,24,12 --head 48 --emb 16 --batch-size 32 --steps 15"
 N=61

@@ -6,8 +6,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 D="$SRC/tests/data"
-[ -x "$PY" ] || { echo "skip: no python3"; exit 77; }
-"$PY" -c "import anndata, sklearn" 2>/dev/null || { echo "skip: anndata / scikit-learn missing"; exit 77; }
+need_py anndata sklearn
 sdd_tmpdir embed
 
 "$SDD" --quiet embed "$D/eval_real_counts.h5ad" "$D/eval_synth.h5ad" --label cell_type --umap \

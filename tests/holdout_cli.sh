@@ -10,7 +10,7 @@
 #     held-out cells score 0, and other real cells score what numpy computes.
 set -u
 . "$(dirname "$0")/common.sh"
-"$PY" -c 'import anndata, numpy, scipy' 2>/dev/null || { echo "skip: python3 with anndata needed"; exit 77; }
+need_py anndata numpy scipy
 sdd_tmpdir holdout
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
 

@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 TRAIN="${SDD_TRAIN_DATA:-}"
-"$PY" -c 'import anndata, scipy' 2>/dev/null || { echo "skip: python3 with anndata needed"; exit 77; }
+need_py anndata scipy
 sdd_tmpdir hvg
 
 "$PY" - "$tmp" <<'PYEOF' || exit 1

@@ -6,7 +6,7 @@
 # --enable-asan --enable-ubsan build too.
 set -u
 . "$(dirname "$0")/common.sh"
-"$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
+need_py h5py numpy
 sdd_tmpdir malformed
 "$PY" "$SRC/tests/make_malformed.py" "$tmp/in" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
 n=0

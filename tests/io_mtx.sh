@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 H5="$SRC/tests/data/real/10x/scanpy/3.0.0/filtered_feature_bc_matrix.h5"
 [ -f "$H5" ] || { echo "FAIL: $H5 is missing"; exit 1; }
-"$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
+need_py h5py numpy
 sdd_tmpdir mtx
 "$PY" "$SRC/tests/make_mtx.py" "$H5" "$tmp" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
 jget() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }

@@ -6,7 +6,7 @@
 # one and with three decoding threads.
 set -u
 . "$(dirname "$0")/common.sh"
-"$PY" -c 'import h5py, numpy' 2>/dev/null || { echo "SKIP: $PY lacks h5py/numpy"; exit 77; }
+need_py h5py numpy
 sdd_tmpdir synth
 "$PY" "$SRC/tests/make_synthetic.py" "$tmp/in" >"$tmp/cases" || { echo "FAIL: generator" >&2; exit 1; }
 jget() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2"; }

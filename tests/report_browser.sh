@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome) ||
   { echo "skip: chromium is not installed (apt-get install chromium)"; exit 77; }
-"$PY" -c 'import json, html.parser, xml.etree.ElementTree' 2>/dev/null || { echo "skip: python3 needed"; exit 77; }
+need_py json html.parser xml.etree.ElementTree
 sdd_tmpdir browser
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
 

@@ -13,8 +13,7 @@
 set -u
 . "$(dirname "$0")/common.sh"
 CHECK="$SRC/tests/check_report.py"
-"$PY" -c 'import json, html.parser, xml.etree.ElementTree, anndata' 2>/dev/null ||
-  { echo "skip: python3 with anndata needed (python3-anndata)"; exit 77; }
+need_py json html.parser xml.etree.ElementTree anndata
 sdd_tmpdir report
 SMALL="--n-top-genes 200 --hidden 64,64,32,16 --head 64 --emb 32 --batch-size 64 --steps 30 --sample-steps 5"
 

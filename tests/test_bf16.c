@@ -225,12 +225,7 @@ static void test_training(const char *dir)
     snprintf(a, sizeof a, "%s/b1.sdd", dir);
     snprintf(b, sizeof b, "%s/b2.sdd", dir);
     snprintf(c, sizeof c, "%s/f1.sdd", dir);
-    sdd_train_opt_init(&o);
-    o.hidden[0] = 256; o.hidden[1] = 128; o.hidden[2] = 64; o.hidden[3] = 32; /* products split in pieces */
-    o.head = 256;
-    o.emb = 64;
-    o.batch = 64;
-    o.steps = 3;
+    fixture_small_net(&o, 256, 128, 64, 32, 256, 64, 64, 3); /* products split in pieces */
     o.seed = 3;
     o.precision = 7;
     CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);

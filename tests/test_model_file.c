@@ -217,12 +217,7 @@ int main(void)
     sdd_train_opt_t o;
     sdd_model_t *m = NULL, *back = NULL;
     if (sdd_init() < 0 || !mkdtemp(dir)) return 1;
-    sdd_train_opt_init(&o);
-    o.hidden[0] = 16; o.hidden[1] = 16; o.hidden[2] = 8; o.hidden[3] = 8;
-    o.head = 16;
-    o.emb = 8;
-    o.batch = 16;
-    o.steps = 3;
+    fixture_small_net(&o, 16, 16, 8, 8, 16, 8, 16, 3);
     CHECK(sdd_model_create(ts, &o, &m) == 0 && sdd_model_train(m, ts, NULL, NULL) == 0);
     snprintf(base_path, sizeof base_path, "%s/base.sdd", dir);
     CHECK(sdd_model_save(m, base_path) == 0);

@@ -120,13 +120,8 @@ static sdd_model_t *train_small(const sdd_trainset_t *ts)
 {
     sdd_train_opt_t o;
     sdd_model_t *m = NULL;
-    sdd_train_opt_init(&o);
-    o.hidden[0] = 32; o.hidden[1] = 32; o.hidden[2] = 16; o.hidden[3] = 8;
-    o.head = 64;
-    o.emb = 32;
-    o.batch = 16;
+    fixture_small_net(&o, 32, 32, 16, 8, 64, 32, 16, 60);
     o.lr = 1e-3;
-    o.steps = 60;
     o.seed = 3;
     if (sdd_model_create(ts, &o, &m) < 0 || sdd_model_train(m, ts, NULL, NULL) < 0) {
         sdd_model_destroy(m);
@@ -365,12 +360,7 @@ static void test_forward(void)
     float xt[B * 80], sc[B * 80], t[B];
     sdd_rng_t r;
     double worst = 0;
-    sdd_train_opt_init(&o);
-    o.hidden[0] = 48; o.hidden[1] = 40; o.hidden[2] = 24; o.hidden[3] = 8;
-    o.head = 56;
-    o.emb = 16;
-    o.batch = 16;
-    o.steps = 5;
+    fixture_small_net(&o, 48, 40, 24, 8, 56, 16, 16, 5);
     CHECK(sdd_model_create(ts, &o, &m) == 0);
     if (!m) goto done;
     CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
@@ -402,12 +392,7 @@ static void test_threads(void)
     sdd_sample_opt_t so;
     sdd_model_t *m = NULL;
     sdd_dataset_t *a = NULL, *b = NULL;
-    sdd_train_opt_init(&o);
-    o.hidden[0] = 256; o.hidden[1] = 128; o.hidden[2] = 64; o.hidden[3] = 32;
-    o.head = 256;
-    o.emb = 64;
-    o.batch = 64;
-    o.steps = 10;
+    fixture_small_net(&o, 256, 128, 64, 32, 256, 64, 64, 10);
     CHECK(sdd_model_create(ts, &o, &m) == 0);
     if (!m) goto done;
     CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
@@ -461,13 +446,8 @@ static void test_shards(void)
         sdd_model_t *m = NULL;
         sdd_dataset_t *full = NULL;
         int64_t first, count;
-        sdd_train_opt_init(&o);
-        o.hidden[0] = cond ? 32 : 256; o.hidden[1] = cond ? 32 : 128; o.hidden[2] = cond ? 16 : 64;
-        o.hidden[3] = cond ? 8 : 32;
-        o.head = cond ? 64 : 256;
-        o.emb = 32;
-        o.batch = 32;
-        o.steps = 10;
+        if (cond) fixture_small_net(&o, 32, 32, 16, 8, 64, 32, 32, 10);
+        else fixture_small_net(&o, 256, 128, 64, 32, 256, 32, 32, 10);
         if (sdd_model_create(ts, &o, &m) < 0 || sdd_model_train(m, ts, NULL, NULL) < 0) {
             CHECK_MSG(0, "training the %s model", cond ? "conditional" : "unconditional");
             goto next;

@@ -29,15 +29,7 @@ typedef struct {
 
 static void train_opts(sdd_train_opt_t *o, uint64_t seed)
 {
-    sdd_train_opt_init(o);
-    o->steps = STEPS;
-    o->batch = 64;
-    o->hidden[0] = 256;
-    o->hidden[1] = 256;
-    o->hidden[2] = 128;
-    o->hidden[3] = 64;
-    o->head = 512;
-    o->emb = 64;
+    fixture_small_net(o, 256, 256, 128, 64, 512, 64, 64, STEPS);
     o->seed = seed;
 }
 

@@ -22,11 +22,7 @@ static sdd_trainset_t *make_trainset(int64_t n, int64_t G, int n_labels, uint64_
 
 static void small_opt(sdd_train_opt_t *o)
 {
-    sdd_train_opt_init(o);
-    o->hidden[0] = 32; o->hidden[1] = 32; o->hidden[2] = 16; o->hidden[3] = 8;
-    o->head = 64;
-    o->emb = 32;
-    o->batch = 16;
+    fixture_small_net(o, 32, 32, 16, 8, 64, 32, 16, 0);
     o->lr = 1e-3;
     o->value_mask = 0; /* the plain x0 loss: these tests measure it, whatever the default */
     o->precond = 0;

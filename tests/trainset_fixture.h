@@ -80,4 +80,20 @@ static inline int same_file(const char *a, const char *b)
     return same;
 }
 
+/* The library's default training options with a small network: the four hidden widths
+ * h0..h3, the head and embedding widths, the batch size and the steps. */
+static void fixture_small_net(sdd_train_opt_t *o, int h0, int h1, int h2, int h3, int head, int emb, int64_t batch,
+                              int64_t steps)
+{
+    sdd_train_opt_init(o);
+    o->hidden[0] = h0;
+    o->hidden[1] = h1;
+    o->hidden[2] = h2;
+    o->hidden[3] = h3;
+    o->head = head;
+    o->emb = emb;
+    o->batch = batch;
+    o->steps = steps;
+}
+
 #endif

@@ -6,6 +6,7 @@
  * turned into an R error only after the C objects it concerns are freed.
  */
 #include "r_shim.h"
+#include <limits.h>
 #include <string.h>
 
 
@@ -29,6 +30,31 @@ static void opt_dbl(SEXP opts, const char *name, double *out)
 {
     SEXP v = opt_get(opts, name);
     if (!Rf_isNull(v)) *out = sdd_r_number(v, name);
+}
+
+/* The numeric options of one of the library's tables (SDD_OPTS_*), each under its R name
+ * (the long option with '_' for '-'); absent ones keep their value. Values beyond the
+ * field's type are clamped, so that the *_opt_check functions name the option and its
+ * range. */
+static void opt_table(SEXP opts, int which, void *s)
+{
+    for (const sdd_opt_t *o = sdd_opt_table(which); o && o->name; o++) {
+        char name[64];
+        size_t k;
+        SEXP v;
+        for (k = 0; o->name[k] && k < sizeof name - 1; k++) name[k] = o->name[k] == '-' ? '_' : o->name[k];
+        name[k] = 0;
+        if (Rf_isNull(v = opt_get(opts, name))) continue;
+        if (!Rf_isNumeric(v) || XLENGTH(v) != o->count) Rf_error("%s must be %d number(s)", name, o->count);
+        for (int i = 0; i < o->count; i++) {
+            double x = TYPEOF(v) == REALSXP ? REAL(v)[i] : INTEGER(v)[i] == NA_INTEGER ? NA_REAL : INTEGER(v)[i];
+            char *f = (char *)s + o->offset;
+            if (ISNAN(x)) Rf_error("%s must not be NA", name);
+            if (o->type == SDD_OPT_DOUBLE) ((double *)f)[i] = x;
+            else if (o->type == SDD_OPT_INT64) ((int64_t *)f)[i] = x < -0x1p62 ? -(INT64_C(1) << 62) : x > 0x1p62 ? INT64_C(1) << 62 : (int64_t)x;
+            else ((int *)f)[i] = x < INT_MIN ? INT_MIN : x > INT_MAX ? INT_MAX : (int)x;
+        }
+    }
 }
 
 static int opt_flag(SEXP opts, const char *name, int dflt)
@@ -79,10 +105,7 @@ static void fill_prep(SEXP opts, sdd_prep_opt_t *po)
 {
     const char *flavor = opt_str(opts, "flavor");
     sdd_prep_opt_init(po);
-    opt_int(opts, "n_top_genes", &po->n_top_genes);
-    opt_int(opts, "min_cells", &po->min_cells);
-    opt_int(opts, "min_genes", &po->min_genes);
-    opt_dbl(opts, "target_sum", &po->target_sum);
+    opt_table(opts, SDD_OPTS_PREP, po);
     po->label_key = opt_str(opts, "label");
     if (po->label_key && (!strcmp(po->label_key, "auto") || !strcmp(po->label_key, "none"))) {
         po->auto_labels = po->label_key[0] == 'a';
@@ -91,7 +114,6 @@ static void fill_prep(SEXP opts, sdd_prep_opt_t *po)
     po->read.layer = opt_str(opts, "layer");
     po->read.raw = opt_flag(opts, "raw", 0);
     po->read.genome = opt_str(opts, "genome");
-    opt_dbl(opts, "holdout", &po->holdout);
     if (flavor && (po->flavor = sdd_hvg_flavor_parse(flavor)) < 0) {
         char list[96] = "";
         for (int f = 0; sdd_hvg_flavor_name(f); f++)
@@ -112,20 +134,7 @@ static void fill_train(SEXP opts, sdd_train_opt_t *to)
 {
     const char *scale = opt_str(opts, "scale");
     sdd_train_opt_init(to);
-    opt_int(opts, "steps", &to->steps);
-    opt_int(opts, "batch_size", &to->batch);
-    opt_dbl(opts, "lr", &to->lr);
-    opt_dbl(opts, "ema", &to->ema);
-    opt_dbl(opts, "bit_scale", &to->bit_scale);
-    opt_dbl(opts, "clip", &to->clip);
-    opt_dbl(opts, "validation", &to->validation);
-    opt_int(opts, "val_every", &to->val_every);
-    opt_dbl(opts, "val_tol", &to->val_tol);
-    {
-        int64_t p = to->patience;
-        opt_int(opts, "patience", &p);
-        to->patience = p < 1 || p > 1000 ? 0 : (int)p; /* the option check says what is wrong */
-    }
+    opt_table(opts, SDD_OPTS_TRAIN, to);
     to->sparsity_bits = opt_flag(opts, "sparsity_bits", to->sparsity_bits);
     if (scale) {
         if (strcmp(scale, "global") && strcmp(scale, "gene")) Rf_error("scale must be 'global' or 'gene'");

@@ -637,8 +637,15 @@ static int guard_at(hid_t loc, const char *name, const char *ref, unsigned long 
 int sdd_h5_guard_object(hid_t loc, const char *path)
 {
     H5O_info_t oi;
-    herr_t st = path ? H5Oget_info_by_name2(loc, path, &oi, H5O_INFO_BASIC, H5P_DEFAULT)
-                     : H5Oget_info2(loc, &oi, H5O_INFO_BASIC);
+    H5L_info_t li;
+    herr_t st;
+    /* A hard link gives the object's address without loading its header (H5Oget_info
+     * would, and a damaged header can make libhdf5 allocate gigabytes): walk it first. */
+    if (path && H5Lget_info(loc, path, &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_HARD &&
+        H5Oget_info2(loc, &oi, H5O_INFO_BASIC) >= 0)
+        return guard_at(loc, path, NULL, oi.fileno, li.u.address);
+    H5Eclear2(H5E_DEFAULT);
+    st = path ? H5Oget_info_by_name2(loc, path, &oi, H5O_INFO_BASIC, H5P_DEFAULT) : H5Oget_info2(loc, &oi, H5O_INFO_BASIC);
     if (st < 0) {
         H5Eclear2(H5E_DEFAULT);
         return SDD_OK; /* the caller's own call reports a missing object */

@@ -46,6 +46,7 @@ run h5ad-corrupt-attribute-h5aexists "attribute datatype does not fit" info --js
 run h5ad-corrupt-global-heap "damaged global heap collection" info INPUT
 run h5ad-hang-7gb "a string of 4278190091 bytes" info INPUT
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" info --json INPUT
+run h5ad-object-header-4gb "corrupt HDF5 metadata (continuation message)" info INPUT
 # the same inputs through the other commands that read them
 run h5ad-hang-7gb "a string of 4278190091 bytes" convert INPUT out.h5ad
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" hvg INPUT

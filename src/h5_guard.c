@@ -28,6 +28,7 @@
  * attribute calls on one object walk its header once.
  */
 #include "h5_util.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -525,6 +526,95 @@ static int check_msg(const gfile_t *g, heaps_t *h, int type, unsigned flags, con
 }
 
 /* The messages of one block; continuation blocks are appended to blocks[]. */
+/* ------------------------------------------------------ old-style groups */
+
+#define STAB_MAX_NODES 100000 /* B-tree and symbol-table nodes walked per group */
+
+typedef struct {
+    const gfile_t *g;
+    const uint8_t *heap; /* the local heap's data segment */
+    uint64_t heap_size;
+    long nodes;
+} stab_t;
+
+/* A name in the local heap: the offset inside the data segment and NUL-terminated there
+ * (libhdf5 copies it with strdup and compares it with strcmp). */
+static int heap_name(const stab_t *t, uint64_t off)
+{
+    if (off >= t->heap_size || !memchr(t->heap + off, 0, (size_t)(t->heap_size - off)))
+        return corrupt(t->g, "a group member's name is outside the group's local heap");
+    return 0;
+}
+
+/* A symbol-table node ("SNOD"): each entry's name in the heap. */
+static int check_snod(stab_t *t, uint64_t addr)
+{
+    const gfile_t *g = t->g;
+    unsigned es = 2 * g->sa + 24, n;
+    uint8_t p[8], *e;
+    int rc = 0;
+    if (rd(g, addr, p, 8) < 0 || memcmp(p, "SNOD", 4) != 0 || p[4] != 1)
+        return corrupt(g, "a group's symbol-table node");
+    n = (unsigned)le(p + 6, 2);
+    if ((uint64_t)n * es > g->eof) return corrupt(g, "a group's symbol-table node");
+    if (!(e = malloc((size_t)n * es + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
+    if (rd(g, addr + 8, e, (uint64_t)n * es) < 0) rc = corrupt(g, "a group's symbol-table node");
+    for (unsigned i = 0; i < n && rc == 0; i++) rc = heap_name(t, le(e + (size_t)i * es, g->sa));
+    free(e);
+    return rc;
+}
+
+/* A node of a group's version-1 B-tree ("TREE", type 0): keys are names in the heap;
+ * children are nodes one level down, or symbol-table nodes at level 0. */
+static int check_gtree(stab_t *t, uint64_t addr, int want_level)
+{
+    const gfile_t *g = t->g;
+    unsigned sa = g->sa, ss = g->ss, n, level;
+    uint64_t len;
+    uint8_t p[8], *b;
+    int rc = 0;
+    if (++t->nodes > STAB_MAX_NODES) return corrupt(g, "a group's B-tree has too many nodes");
+    if (rd(g, addr, p, 8) < 0 || memcmp(p, "TREE", 4) != 0 || p[4] != 0)
+        return corrupt(g, "a group's B-tree node");
+    level = p[5];
+    n = (unsigned)le(p + 6, 2);
+    if (level > 32 || (want_level >= 0 && (int)level != want_level))
+        return corrupt(g, "a group's B-tree node at the wrong level");
+    len = 2 * (uint64_t)sa + (uint64_t)n * (ss + sa) + ss;
+    if (len > g->eof) return corrupt(g, "a group's B-tree node");
+    if (!(b = malloc((size_t)len + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
+    if (rd(g, addr + 8, b, len) < 0) rc = corrupt(g, "a group's B-tree node");
+    for (unsigned i = 0; i <= n && rc == 0; i++) { /* key i, then child i */
+        const uint8_t *k = b + 2 * sa + (size_t)i * (ss + sa);
+        rc = heap_name(t, le(k, ss));
+        if (rc == 0 && i < n)
+            rc = level ? check_gtree(t, le(k + ss, sa), (int)level - 1) : check_snod(t, le(k + ss, sa));
+    }
+    free(b);
+    return rc;
+}
+
+/* A symbol-table message (old-style group): its local heap ("HEAP") inside the file, and
+ * every name its B-tree and symbol-table nodes point at inside that heap. */
+static int check_stab(const gfile_t *g, const uint8_t *m, uint64_t size)
+{
+    stab_t t = {g, NULL, 0, 0};
+    uint8_t p[64];
+    uint64_t data;
+    int rc;
+    if (size < 2 * (uint64_t)g->sa) return corrupt(g, "symbol-table message");
+    if (rd(g, le(m + g->sa, g->sa), p, 8 + 2 * g->ss + g->sa) < 0 || memcmp(p, "HEAP", 4) != 0 || p[4] != 0)
+        return corrupt(g, "a group's local heap");
+    t.heap_size = le(p + 8, g->ss);
+    data = le(p + 8 + 2 * g->ss, g->sa);
+    if (t.heap_size > g->eof) return corrupt(g, "a group's local heap is larger than the file");
+    if (!(t.heap = malloc((size_t)t.heap_size + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
+    rc = rd(g, data, (uint8_t *)t.heap, t.heap_size) < 0 ? corrupt(g, "a group's local heap outside the file")
+                                                          : check_gtree(&t, le(m, g->sa), -1);
+    free((uint8_t *)t.heap);
+    return rc;
+}
+
 static int walk_block(const gfile_t *g, heaps_t *h, const uint8_t *b, const block_t *bk, int crt_order,
                       block_t *blocks, int *nb, dsinfo_t *di)
 {
@@ -542,6 +632,8 @@ static int walk_block(const gfile_t *g, heaps_t *h, const uint8_t *b, const bloc
             blocks[*nb].addr = le(b + pos, g->sa);
             blocks[*nb].len = le(b + pos + g->sa, g->ss);
             blocks[(*nb)++].v2 = bk->v2;
+        } else if (type == 0x11) { /* symbol table */
+            if ((rc = check_stab(g, b + pos, size)) < 0) return rc;
         } else if ((rc = check_msg(g, h, type, flags, b + pos, size, di)) < 0) {
             return rc;
         }
@@ -584,9 +676,12 @@ static int walk_header(const gfile_t *g, heaps_t *h, uint64_t addr, dsinfo_t *di
     if ((rc = first_block(g, addr, &blocks[0], &crt)) < 0) return rc;
     for (int i = 0; i < nb && rc == 0; i++) {
         block_t *bk = &blocks[i];
-        if (bk->len > g->eof || (bk->v2 && bk->len < 8) || !(b = malloc((size_t)bk->len + 1)) ||
-            rd(g, bk->addr, b, bk->len) < 0) {
-            rc = b ? corrupt(g, "object header block outside the file") : sdd_error(SDD_ENOMEM, "out of memory");
+        if (bk->len > g->eof || (bk->v2 && bk->len < 8)) {
+            rc = corrupt(g, "object header block larger than the file");
+        } else if (!(b = malloc((size_t)bk->len + 1))) {
+            rc = sdd_error(SDD_ENOMEM, "out of memory");
+        } else if (rd(g, bk->addr, b, bk->len) < 0) {
+            rc = corrupt(g, "object header block outside the file");
         } else if (bk->v2 && i > 0 && memcmp(b, "OCHK", 4) != 0) {
             rc = corrupt(g, "object header continuation block without its signature");
         } else {
@@ -631,6 +726,50 @@ static int guard_at(hid_t loc, const char *name, const char *ref, unsigned long 
     rc = walk_header(&g, &h, addr, NULL);
     heaps_free(&h);
     if (rc == 0) seen_add(fileno, addr);
+    return rc;
+}
+
+/* The superblock at `at` (versions 0 to 3): sizes of offsets and lengths and the root
+ * group's object header address. -1 when it is not one sddcell can read. */
+static int superblock(const gfile_t *g, uint64_t at, unsigned *sa, unsigned *ss, uint64_t *root)
+{
+    uint8_t p[128];
+    unsigned v, off;
+    if (g->eof < at + 16 || pread(g->fd, p, 16, (off_t)at) != 16 || memcmp(p, "\211HDF\r\n\032\n", 8) != 0) return -1;
+    v = p[8];
+    if (v > 3) return -1;
+    *sa = v < 2 ? p[13] : p[9];
+    *ss = v < 2 ? p[14] : p[10];
+    if ((*sa != 4 && *sa != 8) || (*ss != 4 && *ss != 8)) return -1;
+    /* v0/v1: four addresses after 24 (28) bytes, then the root's symbol table entry (link
+     * name offset, header address); v2/v3: base, extension and end addresses, then the root */
+    off = v == 0 ? 24 + 5 * *sa : v == 1 ? 28 + 5 * *sa : 12 + 3 * *sa;
+    if (g->eof < at + off + *sa || pread(g->fd, p, off + *sa, (off_t)at) != (ssize_t)(off + *sa)) return -1;
+    *root = le(p + off, *sa);
+    return 0;
+}
+
+int sdd_h5_guard_file(const char *path)
+{
+    gfile_t g;
+    heaps_t h = {0};
+    struct stat st;
+    uint64_t root = 0;
+    int rc = SDD_OK, found = 0;
+    memset(&g, 0, sizeof g);
+    if ((g.fd = open(path, O_RDONLY)) < 0) return SDD_OK; /* the caller's open says why */
+    if (fstat(g.fd, &st) == 0) {
+        g.eof = (uint64_t)st.st_size;
+        /* HDF5 looks for the superblock at 0, then at 512, 1024, 2048, ... */
+        for (uint64_t at = 0; at < g.eof && !found; at = at ? 2 * at : 512)
+            if (superblock(&g, at, &g.sa, &g.ss, &root) == 0) found = 1, g.base = at;
+    }
+    if (found) {
+        snprintf(g.where, sizeof g.where, "%s: the root group", path);
+        rc = walk_header(&g, &h, root, NULL);
+        heaps_free(&h);
+    }
+    close(g.fd);
     return rc;
 }
 

@@ -143,6 +143,9 @@ void sdd_h5_ints_to_i64(const void *buf, size_t size, int is_signed, int64_t n, 
  * the object does not exist (the caller's own call reports that) or the file cannot be
  * read raw. Objects that passed are remembered, so repeated calls are cheap. */
 int sdd_h5_guard_object(hid_t loc, const char *path);
+/* The same for the root group of the file at path, found from the superblock, before
+ * H5Fopen loads it. SDD_OK when the file has no superblock sddcell reads. */
+int sdd_h5_guard_file(const char *path);
 /* The same for the object at file address addr (an object reference), before
  * H5Rdereference2; name names the attribute holding it, for messages. */
 int sdd_h5_guard_ref(hid_t loc, const char *name, haddr_t addr);

@@ -40,6 +40,7 @@ int sdd_h5_open(const char *path, hid_t *fid)
     is = H5Fis_hdf5(path);
     if (is < 0) return sdd_error(SDD_EIO, "%s: cannot be read (%s)", path, sdd_h5_last_error());
     if (is == 0) return sdd_error(SDD_EFORMAT, "%s: not an HDF5 file (no HDF5 signature)", path);
+    if (sdd_h5_guard_file(path) < 0) return SDD_EFORMAT;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0) H5Pset_cache(fapl, 0, CHUNK_CACHE_SLOTS, CHUNK_CACHE_BYTES, 1.0);
     *fid = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);

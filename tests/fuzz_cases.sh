@@ -47,6 +47,12 @@ run h5ad-corrupt-global-heap "damaged global heap collection" info INPUT
 run h5ad-hang-7gb "a string of 4278190091 bytes" info INPUT
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" info --json INPUT
 run h5ad-object-header-4gb "corrupt HDF5 metadata (continuation message)" info INPUT
+run h5ad-group-name-outside-heap "name is outside the group's local heap" info INPUT
+run h5ad-local-heap-140gb "local heap is larger than the file" info INPUT
+run h5ad-local-heap-outside-file "the root group: corrupt HDF5 metadata (a group's local heap)" info INPUT
+run tenx-root-header-block-huge "the root group: corrupt HDF5 metadata (object header block larger" info INPUT
+run tenx-root-symbol-table-node "symbol-table node" info INPUT
+run h5ad-group-name-outside-heap "name is outside the group's local heap" convert INPUT out.h5ad
 # the same inputs through the other commands that read them
 run h5ad-hang-7gb "a string of 4278190091 bytes" convert INPUT out.h5ad
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" hvg INPUT

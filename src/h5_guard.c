@@ -62,6 +62,8 @@ typedef struct {
     int layout;                /* -1 unknown, 0 compact, 1 contiguous, 2 chunked */
     const uint8_t *compact;    /* compact data inside the walk's buffer */
     uint64_t compact_size, contig_addr, contig_size;
+    uint64_t chunk_btree;      /* chunked, layout version 3: the chunk index's B-tree */
+    unsigned chunk_dims;       /* ... and the dimensionality of its keys (0: not known) */
     uint8_t *keep;             /* the block holding `compact` (owned) */
 } dsinfo_t;
 
@@ -248,6 +250,9 @@ static int dt_walk(const gfile_t *g, const uint8_t *p, uint64_t n, int depth, ui
     case 9: /* variable length: a descriptor of length, heap address and index */
         if (dt_walk(g, p + pos, n - pos, depth + 1, 0, NULL, &u, &bsz) < 0) return -1;
         pos += u;
+        /* the declared size is the descriptor's on-disk size: libhdf5 sizes attribute
+         * data by the one and reads descriptors of the other */
+        if (*size != 4 + g->sa + 4) return -1;
         *size = 4 + g->sa + 4;
         if ((bits & 15) == 1 && vl && vl->n < (int)(sizeof vl->off / sizeof *vl->off)) vl->off[vl->n++] = at;
         else if (vl && (bits & 15) == 1) vl->nested = 1;
@@ -488,7 +493,14 @@ static int msg_layout(const gfile_t *g, const uint8_t *p, uint64_t n, dsinfo_t *
         if (n < 2 + (uint64_t)g->sa + g->ss) return corrupt(g, "layout message");
         if (di) di->layout = 1, di->contig_addr = le(p + 2, g->sa), di->contig_size = le(p + 2 + g->sa, g->ss);
         break;
-    case 2: if (di) di->layout = 2; break;
+    case 2:
+        if (di) di->layout = 2;
+        if (di && p[0] == 3) { /* dimensionality, then the B-tree's address */
+            if (n < 3 + (uint64_t)g->sa || p[2] < 2 || p[2] > H5S_MAX_RANK + 1) return corrupt(g, "layout message");
+            di->chunk_dims = p[2];
+            di->chunk_btree = le(p + 3, g->sa);
+        }
+        break;
     default: break;
     }
     return 0;
@@ -526,35 +538,68 @@ static int check_msg(const gfile_t *g, heaps_t *h, int type, unsigned flags, con
 }
 
 /* The messages of one block; continuation blocks are appended to blocks[]. */
-/* ------------------------------------------------------ old-style groups */
+/* ------------------------------------------ version-1 B-trees (groups, chunks) */
 
-#define STAB_MAX_NODES 100000 /* B-tree and symbol-table nodes walked per group */
+#define BTREE_MAX_NODES 100000 /* nodes walked per tree */
 
-typedef struct {
+/* A walk of a version-1 B-tree ("TREE"): node type, bytes of a key, and what is checked
+ * of each key and of each child at level 0 (the key before it given too). */
+typedef struct btree {
     const gfile_t *g;
-    const uint8_t *heap; /* the local heap's data segment */
-    uint64_t heap_size;
+    int type;     /* 0: a group's members, 1: a chunked dataset's chunks */
+    unsigned key;
     long nodes;
-} stab_t;
+    int (*on_key)(struct btree *t, const uint8_t *key);
+    int (*on_leaf)(struct btree *t, const uint8_t *key, uint64_t child);
+    const uint8_t *heap; /* groups: the local heap's data segment */
+    uint64_t heap_size;
+} btree_t;
 
-/* A name in the local heap: the offset inside the data segment and NUL-terminated there
+static int btree_node(btree_t *t, uint64_t addr, int want_level)
+{
+    const gfile_t *g = t->g;
+    unsigned sa = g->sa, n, level;
+    uint64_t len;
+    uint8_t p[8], *b;
+    int rc = 0;
+    if (++t->nodes > BTREE_MAX_NODES) return corrupt(g, "a B-tree with too many nodes");
+    if (rd(g, addr, p, 8) < 0 || memcmp(p, "TREE", 4) != 0 || p[4] != t->type) return corrupt(g, "a B-tree node");
+    level = p[5];
+    n = (unsigned)le(p + 6, 2);
+    if (level > 32 || (want_level >= 0 && (int)level != want_level)) return corrupt(g, "a B-tree node at the wrong level");
+    len = 2 * (uint64_t)sa + (uint64_t)n * (t->key + sa) + t->key;
+    if (len > g->eof) return corrupt(g, "a B-tree node");
+    if (!(b = malloc((size_t)len + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
+    if (rd(g, addr + 8, b, len) < 0) rc = corrupt(g, "a B-tree node");
+    for (unsigned i = 0; i <= n && rc == 0; i++) { /* key i, then child i */
+        const uint8_t *k = b + 2 * sa + (size_t)i * (t->key + sa);
+        if (t->on_key) rc = t->on_key(t, k);
+        if (rc == 0 && i < n) rc = level ? btree_node(t, le(k + t->key, sa), (int)level - 1) : t->on_leaf(t, k, le(k + t->key, sa));
+    }
+    free(b);
+    return rc;
+}
+
+/* Groups: a name in the local heap is inside the data segment and NUL-terminated there
  * (libhdf5 copies it with strdup and compares it with strcmp). */
-static int heap_name(const stab_t *t, uint64_t off)
+static int heap_name(const btree_t *t, uint64_t off)
 {
     if (off >= t->heap_size || !memchr(t->heap + off, 0, (size_t)(t->heap_size - off)))
         return corrupt(t->g, "a group member's name is outside the group's local heap");
     return 0;
 }
 
+static int group_key(btree_t *t, const uint8_t *key) { return heap_name(t, le(key, t->key)); }
+
 /* A symbol-table node ("SNOD"): each entry's name in the heap. */
-static int check_snod(stab_t *t, uint64_t addr)
+static int group_leaf(btree_t *t, const uint8_t *key, uint64_t addr)
 {
     const gfile_t *g = t->g;
     unsigned es = 2 * g->sa + 24, n;
     uint8_t p[8], *e;
     int rc = 0;
-    if (rd(g, addr, p, 8) < 0 || memcmp(p, "SNOD", 4) != 0 || p[4] != 1)
-        return corrupt(g, "a group's symbol-table node");
+    (void)key;
+    if (rd(g, addr, p, 8) < 0 || memcmp(p, "SNOD", 4) != 0 || p[4] != 1) return corrupt(g, "a group's symbol-table node");
     n = (unsigned)le(p + 6, 2);
     if ((uint64_t)n * es > g->eof) return corrupt(g, "a group's symbol-table node");
     if (!(e = malloc((size_t)n * es + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
@@ -564,41 +609,11 @@ static int check_snod(stab_t *t, uint64_t addr)
     return rc;
 }
 
-/* A node of a group's version-1 B-tree ("TREE", type 0): keys are names in the heap;
- * children are nodes one level down, or symbol-table nodes at level 0. */
-static int check_gtree(stab_t *t, uint64_t addr, int want_level)
-{
-    const gfile_t *g = t->g;
-    unsigned sa = g->sa, ss = g->ss, n, level;
-    uint64_t len;
-    uint8_t p[8], *b;
-    int rc = 0;
-    if (++t->nodes > STAB_MAX_NODES) return corrupt(g, "a group's B-tree has too many nodes");
-    if (rd(g, addr, p, 8) < 0 || memcmp(p, "TREE", 4) != 0 || p[4] != 0)
-        return corrupt(g, "a group's B-tree node");
-    level = p[5];
-    n = (unsigned)le(p + 6, 2);
-    if (level > 32 || (want_level >= 0 && (int)level != want_level))
-        return corrupt(g, "a group's B-tree node at the wrong level");
-    len = 2 * (uint64_t)sa + (uint64_t)n * (ss + sa) + ss;
-    if (len > g->eof) return corrupt(g, "a group's B-tree node");
-    if (!(b = malloc((size_t)len + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
-    if (rd(g, addr + 8, b, len) < 0) rc = corrupt(g, "a group's B-tree node");
-    for (unsigned i = 0; i <= n && rc == 0; i++) { /* key i, then child i */
-        const uint8_t *k = b + 2 * sa + (size_t)i * (ss + sa);
-        rc = heap_name(t, le(k, ss));
-        if (rc == 0 && i < n)
-            rc = level ? check_gtree(t, le(k + ss, sa), (int)level - 1) : check_snod(t, le(k + ss, sa));
-    }
-    free(b);
-    return rc;
-}
-
 /* A symbol-table message (old-style group): its local heap ("HEAP") inside the file, and
  * every name its B-tree and symbol-table nodes point at inside that heap. */
 static int check_stab(const gfile_t *g, const uint8_t *m, uint64_t size)
 {
-    stab_t t = {g, NULL, 0, 0};
+    btree_t t = {g, 0, g->ss, 0, group_key, group_leaf, NULL, 0};
     uint8_t p[64];
     uint64_t data;
     int rc;
@@ -610,9 +625,17 @@ static int check_stab(const gfile_t *g, const uint8_t *m, uint64_t size)
     if (t.heap_size > g->eof) return corrupt(g, "a group's local heap is larger than the file");
     if (!(t.heap = malloc((size_t)t.heap_size + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
     rc = rd(g, data, (uint8_t *)t.heap, t.heap_size) < 0 ? corrupt(g, "a group's local heap outside the file")
-                                                          : check_gtree(&t, le(m, g->sa), -1);
+                                                          : btree_node(&t, le(m, g->sa), -1);
     free((uint8_t *)t.heap);
     return rc;
+}
+
+/* Chunked datasets: a chunk (its stored size in the key) lies inside the file. */
+static int chunk_leaf(btree_t *t, const uint8_t *key, uint64_t addr)
+{
+    uint64_t size = le(key, 4);
+    if (addr > t->g->eof || size > t->g->eof - addr) return corrupt(t->g, "a chunk outside the file");
+    return 0;
 }
 
 static int walk_block(const gfile_t *g, heaps_t *h, const uint8_t *b, const block_t *bk, int crt_order,
@@ -773,7 +796,28 @@ int sdd_h5_guard_file(const char *path)
     return rc;
 }
 
+static int guard_one(hid_t loc, const char *path);
+
 int sdd_h5_guard_object(hid_t loc, const char *path)
+{
+    char buf[1024];
+    size_t len = path ? strlen(path) : 0;
+    /* the groups the path passes through first: libhdf5 reads their links on the way */
+    if (len > 1 && len < sizeof buf && strchr(path + 1, '/')) {
+        memcpy(buf, path, len + 1);
+        for (char *p = buf + 1; *p; p++) {
+            int rc;
+            if (*p != '/') continue;
+            *p = 0;
+            rc = guard_one(loc, buf);
+            *p = '/';
+            if (rc < 0) return rc;
+        }
+    }
+    return guard_one(loc, path);
+}
+
+static int guard_one(hid_t loc, const char *path)
 {
     H5O_info_t oi;
     H5L_info_t li;
@@ -822,6 +866,13 @@ static int dataset_storage(const gfile_t *g, hid_t dset, hid_t dcpl, const dsinf
     if (di->layout == 1 && di->contig_addr != UINT64_MAX >> (64 - 8 * g->sa) &&
         (di->contig_size < bytes || di->contig_addr > g->eof || bytes > g->eof - di->contig_addr))
         return corrupt(g, "contiguous data outside the file");
+    if (di->layout == 2 && di->chunk_dims && di->chunk_btree != UINT64_MAX >> (64 - 8 * g->sa)) {
+        /* the chunks the index names lie inside the file (libhdf5 allocates a chunk's
+         * stored size before reading it) */
+        btree_t t = {g, 1, 8 + 8 * di->chunk_dims, 0, NULL, chunk_leaf, NULL, 0};
+        int rc = btree_node(&t, di->chunk_btree, -1);
+        if (rc < 0) return rc;
+    }
     if (layout == H5D_CHUNKED) {
         hsize_t cd[H5S_MAX_RANK];
         int r = H5Pget_chunk(dcpl, H5S_MAX_RANK, cd);

@@ -81,6 +81,9 @@ int sdd_h5_exists(hid_t loc, const char *path)
             char c = *p;
             *p = 0;
             if (strcmp(buf, "/") != 0 && H5Lexists(loc, buf, H5P_DEFAULT) <= 0) return 0;
+            /* a group the path passes through is checked before libhdf5 reads its links; a
+             * damaged one answers yes, so that the caller's open reports the damage */
+            if (c != 0 && sdd_h5_guard_object(loc, buf) < 0) return 1;
             *p = c;
             if (c == 0) break;
         }
@@ -95,7 +98,12 @@ static int obj_kind(hid_t loc, const char *path)
     H5I_type_t t;
     if (!sdd_h5_exists(loc, path)) return -1;
     if (sdd_h5_guard_object(loc, path) < 0) return -2;
-    if ((o = H5Oopen(loc, path, H5P_DEFAULT)) < 0) return -1;
+    if ((o = H5Oopen(loc, path, H5P_DEFAULT)) < 0) { /* linked, yet its header does not decode */
+        char w[600];
+        sdd_error(SDD_EFORMAT, "%s: corrupt HDF5 metadata (the object cannot be opened; HDF5: %s)",
+                  sdd_h5_where(loc, path, w, sizeof w), sdd_h5_last_error());
+        return -2;
+    }
     t = H5Iget_type(o);
     H5Oclose(o);
     return (int)t;

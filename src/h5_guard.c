@@ -752,9 +752,11 @@ static int guard_at(hid_t loc, const char *name, const char *ref, unsigned long 
     return rc;
 }
 
-/* The superblock at `at` (versions 0 to 3): sizes of offsets and lengths and the root
- * group's object header address. -1 when it is not one sddcell can read. */
-static int superblock(const gfile_t *g, uint64_t at, unsigned *sa, unsigned *ss, uint64_t *root)
+/* The superblock at `at` (versions 0 to 3): sizes of offsets and lengths, the root
+ * group's object header address, and the other block it names: the driver information
+ * block (versions 0, 1) or the superblock extension's header (2, 3), or UNDEF. -1 when it
+ * is not one sddcell can read. */
+static int superblock(const gfile_t *g, uint64_t at, unsigned *sa, unsigned *ss, uint64_t *root, uint64_t *other)
 {
     uint8_t p[128];
     unsigned v, off;
@@ -769,6 +771,8 @@ static int superblock(const gfile_t *g, uint64_t at, unsigned *sa, unsigned *ss,
     off = v == 0 ? 24 + 5 * *sa : v == 1 ? 28 + 5 * *sa : 12 + 3 * *sa;
     if (g->eof < at + off + *sa || pread(g->fd, p, off + *sa, (off_t)at) != (ssize_t)(off + *sa)) return -1;
     *root = le(p + off, *sa);
+    *other = le(p + off - 2 * *sa, *sa); /* v0/1: the driver block's address (before the root
+                                           entry's name offset); v2/3: the extension's */
     return 0;
 }
 
@@ -777,19 +781,29 @@ int sdd_h5_guard_file(const char *path)
     gfile_t g;
     heaps_t h = {0};
     struct stat st;
-    uint64_t root = 0;
-    int rc = SDD_OK, found = 0;
+    uint64_t root = 0, other = 0, undef;
+    int rc = SDD_OK, found = 0, v = 0;
     memset(&g, 0, sizeof g);
     if ((g.fd = open(path, O_RDONLY)) < 0) return SDD_OK; /* the caller's open says why */
     if (fstat(g.fd, &st) == 0) {
         g.eof = (uint64_t)st.st_size;
         /* HDF5 looks for the superblock at 0, then at 512, 1024, 2048, ... */
         for (uint64_t at = 0; at < g.eof && !found; at = at ? 2 * at : 512)
-            if (superblock(&g, at, &g.sa, &g.ss, &root) == 0) found = 1, g.base = at;
+            if (superblock(&g, at, &g.sa, &g.ss, &root, &other) == 0) found = 1, g.base = at;
     }
     if (found) {
+        uint8_t b[16];
+        undef = UINT64_MAX >> (64 - 8 * g.sa);
+        if (pread(g.fd, b, 9, (off_t)g.base) == 9) v = b[8];
+        snprintf(g.where, sizeof g.where, "%s: the superblock", path);
+        if (other != undef && v < 2) { /* the driver information block: its size inside the file */
+            if (rd(&g, other, b, 16) < 0 || le(b + 4, 4) > g.eof) rc = corrupt(&g, "driver information block");
+        } else if (other != undef) {
+            snprintf(g.where, sizeof g.where, "%s: the superblock extension", path);
+            rc = walk_header(&g, &h, other, NULL);
+        }
         snprintf(g.where, sizeof g.where, "%s: the root group", path);
-        rc = walk_header(&g, &h, root, NULL);
+        if (rc == SDD_OK) rc = walk_header(&g, &h, root, NULL);
         heaps_free(&h);
     }
     close(g.fd);

@@ -56,6 +56,7 @@ run h5ad-group-name-outside-heap "name is outside the group's local heap" conver
 run h5ad-attribute-vlen-size "obs/IR_VDJ_1_duplicate_count: corrupt HDF5 metadata (attribute datatype" convert INPUT out.h5ad
 run h5ad-root-attribute-vlen-size "the root group: corrupt HDF5 metadata (attribute datatype" info INPUT
 run tenx-chunk-4gb "matrix/indptr: corrupt HDF5 metadata (a chunk outside the file)" info INPUT
+run tenx-driver-block-3gb "the superblock: corrupt HDF5 metadata (driver information block)" info INPUT
 # the same inputs through the other commands that read them
 run h5ad-hang-7gb "a string of 4278190091 bytes" convert INPUT out.h5ad
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" hvg INPUT

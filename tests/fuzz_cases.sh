@@ -23,8 +23,11 @@ run() {
   n=$((n + 1))
   in=$(ls -d "$F/$name"/input* | head -1)
   args=$(printf '%s\n' "$@" | sed "s|INPUT|$in|" | tr '\n' ' ')
+  # a case marked HDF5_LEAKS: libhdf5 leaks inside its own failed call (not sddcell's)
+  opts=${ASAN_OPTIONS:-}
+  [ -n "${HDF5_LEAKS:-}" ] && [ -n "${SDD_SANITIZE:-}" ] && opts="$opts:detect_leaks=0" # the last one wins
   t0=$(date +%s)
-  ( cd "$tmp" && eval "$LIMIT" && exec timeout -k 3 10 "$SDD" $args >"$tmp/out" 2>"$tmp/err" ); rc=$?
+  ( cd "$tmp" && eval "$LIMIT" && ASAN_OPTIONS=$opts exec timeout -k 3 10 "$SDD" $args >"$tmp/out" 2>"$tmp/err" ); rc=$?
   t1=$(date +%s)
   lines=$(wc -l <"$tmp/err")
   if [ "$rc" != 1 ] || [ "$lines" != 1 ]; then
@@ -57,6 +60,9 @@ run h5ad-attribute-vlen-size "obs/IR_VDJ_1_duplicate_count: corrupt HDF5 metadat
 run h5ad-root-attribute-vlen-size "the root group: corrupt HDF5 metadata (attribute datatype" info INPUT
 run tenx-chunk-4gb "matrix/indptr: corrupt HDF5 metadata (a chunk outside the file)" info INPUT
 run tenx-driver-block-3gb "the superblock: corrupt HDF5 metadata (driver information block)" info INPUT
+HDF5_LEAKS=1
+run tenx-header-does-not-decode "matrix/shape: corrupt HDF5 metadata (the object cannot be opened" info INPUT
+HDF5_LEAKS=
 # the same inputs through the other commands that read them
 run h5ad-hang-7gb "a string of 4278190091 bytes" convert INPUT out.h5ad
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" hvg INPUT

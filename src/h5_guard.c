@@ -495,10 +495,18 @@ static int msg_layout(const gfile_t *g, const uint8_t *p, uint64_t n, dsinfo_t *
         break;
     case 2:
         if (di) di->layout = 2;
-        if (di && p[0] == 3) { /* dimensionality, then the B-tree's address */
-            if (n < 3 + (uint64_t)g->sa || p[2] < 2 || p[2] > H5S_MAX_RANK + 1) return corrupt(g, "layout message");
-            di->chunk_dims = p[2];
-            di->chunk_btree = le(p + 3, g->sa);
+        if (p[0] == 3) { /* dimensionality, the B-tree's address, the chunk's sizes */
+            if (n < 3 + (uint64_t)g->sa + 4 * (uint64_t)p[2] || p[2] < 2 || p[2] > H5S_MAX_RANK + 1)
+                return corrupt(g, "layout message");
+            for (unsigned i = 0; i < p[2]; i++) /* libhdf5 divides by them */
+                if (le(p + 3 + g->sa + 4 * i, 4) == 0) return corrupt(g, "a chunk dimension of 0");
+            if (di) di->chunk_dims = p[2], di->chunk_btree = le(p + 3, g->sa);
+        } else if (n >= 4) { /* version 4: flags, dimensionality, bytes per size, the sizes */
+            unsigned nd = p[3], w = n >= 5 ? p[4] : 0;
+            if (nd < 2 || nd > H5S_MAX_RANK + 1 || w < 1 || w > 8 || n < 5 + (uint64_t)nd * w)
+                return corrupt(g, "layout message");
+            for (unsigned i = 0; i < nd; i++)
+                if (le(p + 5 + (size_t)i * w, w) == 0) return corrupt(g, "a chunk dimension of 0");
         }
         break;
     default: break;
@@ -609,6 +617,24 @@ static int group_leaf(btree_t *t, const uint8_t *key, uint64_t addr)
     return rc;
 }
 
+/* The local heap's free list, from offset `at` (1 ends it): each block inside the data
+ * segment and the chain no longer than the segment could hold (libhdf5 follows it
+ * without end when it loops). */
+static int heap_free_list(const btree_t *t, uint64_t at)
+{
+    unsigned ss = t->g->ss;
+    uint64_t left = t->heap_size / (2 * ss) + 1;
+    while (at != 1) {
+        uint64_t size;
+        if (at >= t->heap_size || t->heap_size - at < 2 * (uint64_t)ss || left-- == 0)
+            return corrupt(t->g, "a group's local heap free list");
+        size = le(t->heap + at + ss, ss);
+        if (size > t->heap_size - at) return corrupt(t->g, "a group's local heap free list");
+        at = le(t->heap + at, ss);
+    }
+    return 0;
+}
+
 /* A symbol-table message (old-style group): its local heap ("HEAP") inside the file, and
  * every name its B-tree and symbol-table nodes point at inside that heap. */
 static int check_stab(const gfile_t *g, const uint8_t *m, uint64_t size)
@@ -624,8 +650,8 @@ static int check_stab(const gfile_t *g, const uint8_t *m, uint64_t size)
     data = le(p + 8 + 2 * g->ss, g->sa);
     if (t.heap_size > g->eof) return corrupt(g, "a group's local heap is larger than the file");
     if (!(t.heap = malloc((size_t)t.heap_size + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
-    rc = rd(g, data, (uint8_t *)t.heap, t.heap_size) < 0 ? corrupt(g, "a group's local heap outside the file")
-                                                          : btree_node(&t, le(m, g->sa), -1);
+    if (rd(g, data, (uint8_t *)t.heap, t.heap_size) < 0) rc = corrupt(g, "a group's local heap outside the file");
+    else if ((rc = heap_free_list(&t, le(p + 8 + g->ss, g->ss))) == 0) rc = btree_node(&t, le(m, g->sa), -1);
     free((uint8_t *)t.heap);
     return rc;
 }

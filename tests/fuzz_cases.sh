@@ -60,6 +60,8 @@ run h5ad-attribute-vlen-size "obs/IR_VDJ_1_duplicate_count: corrupt HDF5 metadat
 run h5ad-root-attribute-vlen-size "the root group: corrupt HDF5 metadata (attribute datatype" info INPUT
 run tenx-chunk-4gb "matrix/indptr: corrupt HDF5 metadata (a chunk outside the file)" info INPUT
 run tenx-driver-block-3gb "the superblock: corrupt HDF5 metadata (driver information block)" info INPUT
+run tenx-chunk-layout-sigfpe "matrix/data: corrupt HDF5 metadata (layout message)" info INPUT
+run tenx-local-heap-free-list-loop "the root group: corrupt HDF5 metadata (a group's local heap free list)" info INPUT
 HDF5_LEAKS=1
 run tenx-header-does-not-decode "matrix/shape: corrupt HDF5 metadata (the object cannot be opened" info INPUT
 HDF5_LEAKS=

@@ -50,12 +50,12 @@ run h5ad-corrupt-global-heap "damaged global heap collection" info INPUT
 run h5ad-hang-7gb "a string of 4278190091 bytes" info INPUT
 run tenx-corrupt-dataset-read "filters on storage that is not chunked" info --json INPUT
 run h5ad-object-header-4gb "corrupt HDF5 metadata (continuation message)" info INPUT
-run h5ad-group-name-outside-heap "name is outside the group's local heap" info INPUT
+run h5ad-group-strdup-overflow "the root group: corrupt HDF5 metadata (a group's local heap free list)" info INPUT
 run h5ad-local-heap-140gb "local heap is larger than the file" info INPUT
 run h5ad-local-heap-outside-file "the root group: corrupt HDF5 metadata (a group's local heap)" info INPUT
 run tenx-root-header-block-huge "the root group: corrupt HDF5 metadata (object header block larger" info INPUT
 run tenx-root-symbol-table-node "symbol-table node" info INPUT
-run h5ad-group-name-outside-heap "name is outside the group's local heap" convert INPUT out.h5ad
+run h5ad-group-strdup-overflow "the root group: corrupt HDF5 metadata (a group's local heap free list)" convert INPUT out.h5ad
 run h5ad-attribute-vlen-size "obs/IR_VDJ_1_duplicate_count: corrupt HDF5 metadata (attribute datatype" convert INPUT out.h5ad
 run h5ad-root-attribute-vlen-size "the root group: corrupt HDF5 metadata (attribute datatype" info INPUT
 run tenx-chunk-4gb "matrix/indptr: corrupt HDF5 metadata (a chunk outside the file)" info INPUT
@@ -63,7 +63,7 @@ run tenx-driver-block-3gb "the superblock: corrupt HDF5 metadata (driver informa
 run tenx-chunk-layout-sigfpe "matrix/data: corrupt HDF5 metadata (layout message)" info INPUT
 run tenx-local-heap-free-list-loop "the root group: corrupt HDF5 metadata (a group's local heap free list)" info INPUT
 HDF5_LEAKS=1
-run tenx-header-does-not-decode "matrix/shape: corrupt HDF5 metadata (the object cannot be opened" info INPUT
+run h5ad-header-does-not-decode "X/indices: corrupt HDF5 metadata (the object cannot be opened; HDF5: bad version number for layout message)" info INPUT
 HDF5_LEAKS=
 # the same inputs through the other commands that read them
 run h5ad-hang-7gb "a string of 4278190091 bytes" convert INPUT out.h5ad

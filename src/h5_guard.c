@@ -21,9 +21,10 @@
  *    contiguous data inside the file, and no more elements (or larger chunks) than the
  *    file could hold at deflate's largest compression ratio.
  * Invariant: every read is bounded by the file size and by the caller's buffer, and a
- * header walk visits at most MAX_BLOCKS blocks. What is not examined here (B-trees,
- * symbol tables and local heaps of groups, fractal heaps of dense attribute storage,
- * shared messages, the superblock) is listed in the README as limits of HDF5 1.10.8.
+ * header walk visits at most MAX_BLOCKS blocks. The raw reading itself, the version-1
+ * B-trees of groups and chunks and the local heaps of groups are h5_raw.c's. What is not
+ * examined (new-style groups, dense attribute storage, shared messages, version-4 chunk
+ * indexes) is listed in the README as limits of HDF5 1.10.8.
  * Objects that passed are remembered by (file number, address) so that the many
  * attribute calls on one object walk its header once.
  */
@@ -40,12 +41,6 @@
 #define SLACK ((uint64_t)16 << 20)  /* room for fill values of small unwritten datasets */
 #define N_SEEN 128                  /* objects remembered as checked, per thread */
 
-typedef struct {
-    int fd;
-    uint64_t base, eof;        /* file offset of address 0; file size (bytes) */
-    unsigned sa, ss;           /* sizes of offsets and of lengths (8, 8) */
-    char where[600];           /* "file: object", prefix of messages */
-} gfile_t;
 
 /* Variable-length strings found at the top level of a datatype: their byte offsets in
  * an element (the element itself, or compound fields). */
@@ -84,59 +79,6 @@ static _Thread_local struct {
     int next;
 } seen;
 
-/* ----------------------------------------------------------------- raw bytes */
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static int gfile_open(hid_t loc, gfile_t *g)
-{
-    hid_t fid = H5Iget_file_id(loc), fcpl = -1;
-    void *h = NULL;
-    hsize_t ub = 0;
-    size_t sa = 8, ss = 8;
-    struct stat st;
-    int ok = 0;
-    memset(g, 0, sizeof *g);
-    g->fd = -1;
-    if (fid < 0) return -1;
-    if (H5Fget_vfd_handle(fid, H5P_DEFAULT, &h) >= 0 && h && (fcpl = H5Fget_create_plist(fid)) >= 0 &&
-        H5Pget_sizes(fcpl, &sa, &ss) >= 0 && H5Pget_userblock(fcpl, &ub) >= 0 && fstat(*(int *)h, &st) == 0) {
-        g->fd = *(int *)h;
-        g->base = ub;
-        g->eof = (uint64_t)st.st_size;
-        g->sa = (unsigned)sa;
-        g->ss = (unsigned)ss;
-        ok = (sa == 4 || sa == 8) && (ss == 4 || ss == 8);
-    }
-    if (fcpl >= 0) H5Pclose(fcpl);
-    H5Fclose(fid);
-    H5Eclear2(H5E_DEFAULT);
-    return ok ? 0 : -1;
-}
-
-/* Bytes [addr, addr + n) of the file (addresses are relative to the base). */
-static int rd(const gfile_t *g, uint64_t addr, void *buf, uint64_t n)
-{
-    uint64_t at = g->base + addr, got = 0;
-    if (addr > g->eof || n > g->eof || at > g->eof - n) return -1;
-    while (got < n) {
-        ssize_t r = pread(g->fd, (char *)buf + got, (size_t)(n - got), (off_t)(at + got));
-        if (r <= 0) return -1;
-        got += (uint64_t)r;
-    }
-    return 0;
-}
-
-static int corrupt(const gfile_t *g, const char *what)
-{
-    return sdd_error(SDD_EFORMAT, "%s: corrupt HDF5 metadata (%s)", g->where, what);
-}
-
 /* ------------------------------------------------------------------ datatypes */
 
 /* Length of a NUL-terminated name at p within n bytes (-1 without a NUL). */
@@ -162,16 +104,16 @@ static int dt_compound(const gfile_t *g, const uint8_t *p, uint64_t n, unsigned 
         *pos += ver < 3 ? ((uint64_t)len + 8) / 8 * 8 : (uint64_t)len + 1;
         if (ver < 3) {
             if (*pos + (ver == 1 ? 32 : 4) > n) return -1;
-            off = le(p + *pos, 4);
+            off = sdd_h5_le(p + *pos, 4);
             if (ver == 1) {
                 unsigned nd = p[*pos + 4];
                 if (nd > 4) return -1;
-                for (unsigned d = 0; d < nd; d++) count *= le(p + *pos + 16 + 4 * d, 4) ? le(p + *pos + 16 + 4 * d, 4) : 1;
+                for (unsigned d = 0; d < nd; d++) count *= sdd_h5_le(p + *pos + 16 + 4 * d, 4) ? sdd_h5_le(p + *pos + 16 + 4 * d, 4) : 1;
             }
             *pos += ver == 1 ? 32 : 4;
         } else {
             if (*pos + offw > n) return -1;
-            off = le(p + *pos, offw);
+            off = sdd_h5_le(p + *pos, offw);
             *pos += offw;
         }
         if (*pos > n || dt_walk(g, p + *pos, n - *pos, depth + 1, at + off, count == 1 ? vl : NULL, &u, &msz) < 0)
@@ -209,7 +151,7 @@ static int dt_array(const gfile_t *g, const uint8_t *p, uint64_t n, unsigned ver
     *pos += ver < 3 ? 4 : 1;
     if (*pos + (uint64_t)(ver < 3 ? 8 : 4) * nd > n) return -1;
     for (unsigned d = 0; d < nd; d++) {
-        uint64_t k = le(p + *pos + 4 * d, 4);
+        uint64_t k = sdd_h5_le(p + *pos + 4 * d, 4);
         if (k && count > UINT32_MAX / k) return -1;
         count *= k;
     }
@@ -231,8 +173,8 @@ static int dt_walk(const gfile_t *g, const uint8_t *p, uint64_t n, int depth, ui
     if (depth > MAX_DEPTH || n < 8) return -1;
     ver = p[0] >> 4;
     cls = p[0] & 15;
-    bits = (unsigned)le(p + 1, 3);
-    *size = le(p + 4, 4);
+    bits = (unsigned)sdd_h5_le(p + 1, 3);
+    *size = sdd_h5_le(p + 4, 4);
     if (ver < 1 || ver > 4) return -1;
     switch (cls) {
     case 0: case 1: case 2: case 3: case 4: /* integer, float, time, string, bitfield */
@@ -282,7 +224,7 @@ static int ds_parse(const gfile_t *g, const uint8_t *p, uint64_t n, uint64_t *ne
     pos = ver == 1 ? 8 : 4;
     if (pos + (uint64_t)nd * g->ss * ((flags & 1) ? 2 : 1) > n) return -1;
     for (unsigned d = 0; d < nd; d++) {
-        uint64_t k = le(p + pos + (uint64_t)d * g->ss, g->ss);
+        uint64_t k = sdd_h5_le(p + pos + (uint64_t)d * g->ss, g->ss);
         if (k && count > (UINT64_C(1) << 62) / k) return -1;
         count *= k;
     }
@@ -307,8 +249,8 @@ static int64_t gcol_walk(const gfile_t *g, const uint8_t *buf, uint64_t size, ui
     uint64_t oh = 8 + g->ss, p;
     int64_t max = 0;
     for (p = 8 + g->ss; p + oh <= size;) {
-        unsigned idx = (unsigned)le(buf + p, 2);
-        uint64_t osz = le(buf + p + 8, g->ss), need;
+        unsigned idx = (unsigned)sdd_h5_le(buf + p, 2);
+        uint64_t osz = sdd_h5_le(buf + p + 8, g->ss), need;
         if (osz > size) return -1;
         need = idx > 0 ? oh + (osz + 7) / 8 * 8 : osz;
         if (need < oh || need > size - p) return -1;
@@ -327,9 +269,9 @@ static int gcol_load(const gfile_t *g, uint64_t addr, gcol_t *c)
     int64_t max;
     int rc = -1;
     c->obj = NULL;
-    if (rd(g, addr, hdr, hl) < 0 || memcmp(hdr, "GCOL", 4) != 0 || hdr[4] != 1) return -1;
-    size = le(hdr + 8, g->ss);
-    if (size < hl || size > g->eof || !(buf = malloc((size_t)size)) || rd(g, addr, buf, size) < 0 ||
+    if (sdd_h5_rd(g, addr, hdr, hl) < 0 || memcmp(hdr, "GCOL", 4) != 0 || hdr[4] != 1) return -1;
+    size = sdd_h5_le(hdr + 8, g->ss);
+    if (size < hl || size > g->eof || !(buf = malloc((size_t)size)) || sdd_h5_rd(g, addr, buf, size) < 0 ||
         (max = gcol_walk(g, buf, size, NULL)) < 0 || !(c->obj = malloc((size_t)(max + 1) * sizeof *c->obj)))
         goto done;
     memset(c->obj, 0xff, (size_t)(max + 1) * sizeof *c->obj);
@@ -346,8 +288,8 @@ done:
 /* Check one variable-length string descriptor (length, heap address, object index). */
 static int vlen_check(const gfile_t *g, heaps_t *h, const uint8_t *d)
 {
-    uint64_t len = le(d, 4), addr = le(d + 4, g->sa);
-    unsigned idx = (unsigned)le(d + 4 + g->sa, 4);
+    uint64_t len = sdd_h5_le(d, 4), addr = sdd_h5_le(d + 4, g->sa);
+    unsigned idx = (unsigned)sdd_h5_le(d + 4 + g->sa, 4);
     gcol_t *c = NULL;
     char why[200];
     if (addr == 0) return 0; /* a null string: libhdf5 reads nothing */
@@ -365,7 +307,7 @@ static int vlen_check(const gfile_t *g, heaps_t *h, const uint8_t *d)
         if (gcol_load(g, addr, &h->c[h->n]) < 0) {
             snprintf(why, sizeof why, "a string refers to a damaged global heap collection at address %llu",
                      (unsigned long long)addr);
-            return corrupt(g, why);
+            return sdd_h5_corrupt(g, why);
         }
         c = &h->c[h->last = h->n++];
     }
@@ -373,7 +315,7 @@ static int vlen_check(const gfile_t *g, heaps_t *h, const uint8_t *d)
         snprintf(why, sizeof why, "a string of %llu bytes refers to heap object %u of the collection at %llu, "
                  "which %s", (unsigned long long)len, idx, (unsigned long long)addr,
                  idx == 0 || idx >= c->nobj || c->obj[idx] == UINT64_MAX ? "does not exist" : "has another size");
-        return corrupt(g, why);
+        return sdd_h5_corrupt(g, why);
     }
     return 0;
 }
@@ -386,7 +328,7 @@ static int vlens_check(const gfile_t *g, heaps_t *h, const vlens_t *vl, const ui
     for (uint64_t i = 0; i < n; i++)
         for (int k = 0; k < vl->n; k++) {
             int rc;
-            if (vl->off[k] + dsz > esize) return corrupt(g, "a string field lies outside its record");
+            if (vl->off[k] + dsz > esize) return sdd_h5_corrupt(g, "a string field lies outside its record");
             if ((rc = vlen_check(g, h, buf + i * esize + vl->off[k])) < 0) return rc;
         }
     return 0;
@@ -400,29 +342,29 @@ static int msg_attr(const gfile_t *g, heaps_t *h, const uint8_t *p, uint64_t n)
     unsigned ver, flags;
     uint64_t nl, tl, sl, pos, u = 0, esize = 0, nelem = 0;
     vlens_t vl;
-    if (n < 8) return corrupt(g, "attribute message too short");
+    if (n < 8) return sdd_h5_corrupt(g, "attribute message too short");
     ver = p[0];
     flags = ver >= 2 ? p[1] : 0;
-    nl = le(p + 2, 2);
-    tl = le(p + 4, 2);
-    sl = le(p + 6, 2);
-    if (ver < 1 || ver > 3) return corrupt(g, "attribute message of unknown version");
+    nl = sdd_h5_le(p + 2, 2);
+    tl = sdd_h5_le(p + 4, 2);
+    sl = sdd_h5_le(p + 6, 2);
+    if (ver < 1 || ver > 3) return sdd_h5_corrupt(g, "attribute message of unknown version");
     pos = ver == 3 ? 9 : 8;
 #define SKIP(k) (pos += ver == 1 ? ((k) + 7) / 8 * 8 : (k))
-    if (nl == 0 || pos + nl > n || !memchr(p + pos, 0, (size_t)nl)) return corrupt(g, "attribute name");
+    if (nl == 0 || pos + nl > n || !memchr(p + pos, 0, (size_t)nl)) return sdd_h5_corrupt(g, "attribute name");
     SKIP(nl);
-    if (pos + tl > n) return corrupt(g, "attribute datatype runs past its message");
+    if (pos + tl > n) return sdd_h5_corrupt(g, "attribute datatype runs past its message");
     memset(&vl, 0, sizeof vl);
     if (!(flags & 1) && (dt_walk(g, p + pos, tl, 0, 0, &vl, &u, &esize) < 0 || u > tl))
-        return corrupt(g, "attribute datatype does not fit its message");
+        return sdd_h5_corrupt(g, "attribute datatype does not fit its message");
     SKIP(tl);
-    if (pos + sl > n) return corrupt(g, "attribute dataspace runs past its message");
-    if (!(flags & 2) && ds_parse(g, p + pos, sl, &nelem) < 0) return corrupt(g, "attribute dataspace");
+    if (pos + sl > n) return sdd_h5_corrupt(g, "attribute dataspace runs past its message");
+    if (!(flags & 2) && ds_parse(g, p + pos, sl, &nelem) < 0) return sdd_h5_corrupt(g, "attribute dataspace");
     SKIP(sl);
 #undef SKIP
     if (flags & 3) return 0; /* shared type or space: described elsewhere */
     if (pos > n || (esize && nelem > (n - pos) / esize))
-        return corrupt(g, "attribute data runs past its message");
+        return sdd_h5_corrupt(g, "attribute data runs past its message");
     return vl.n ? vlens_check(g, h, &vl, p + pos, nelem, esize) : 0;
 }
 
@@ -432,20 +374,20 @@ static int msg_fill(const gfile_t *g, int type, const uint8_t *p, uint64_t n)
     uint64_t pos = 0;
     int have = 1;
     if (type == 0x05) {
-        if (n < 2) return corrupt(g, "fill value message");
+        if (n < 2) return sdd_h5_corrupt(g, "fill value message");
         if (p[0] == 3) {
             have = (p[1] & 0x20) != 0;
             pos = 2;
         } else {
-            if (n < 4) return corrupt(g, "fill value message");
+            if (n < 4) return sdd_h5_corrupt(g, "fill value message");
             have = p[3] != 0;
             pos = 4;
         }
     }
     if (!have) return 0;
     /* a size with the sign bit set reads as "none" in libhdf5 (a signed decode) */
-    if (pos + 4 > n || (le(p + pos, 4) < 0x80000000u && le(p + pos, 4) > n - pos - 4))
-        return corrupt(g, "fill value runs past its message");
+    if (pos + 4 > n || (sdd_h5_le(p + pos, 4) < 0x80000000u && sdd_h5_le(p + pos, 4) > n - pos - 4))
+        return sdd_h5_corrupt(g, "fill value runs past its message");
     return 0;
 }
 
@@ -454,27 +396,27 @@ static int msg_pline(const gfile_t *g, const uint8_t *p, uint64_t n)
 {
     unsigned ver, nf;
     uint64_t pos;
-    if (n < 2) return corrupt(g, "filter pipeline message");
+    if (n < 2) return sdd_h5_corrupt(g, "filter pipeline message");
     ver = p[0];
     nf = p[1];
-    if (ver < 1 || ver > 2 || nf > 32) return corrupt(g, "filter pipeline message");
+    if (ver < 1 || ver > 2 || nf > 32) return sdd_h5_corrupt(g, "filter pipeline message");
     pos = ver == 1 ? 8 : 2;
     for (unsigned i = 0; i < nf; i++) {
         uint64_t id, nlen = 0, ncd;
-        if (pos + 2 > n) return corrupt(g, "filter pipeline message");
-        id = le(p + pos, 2);
+        if (pos + 2 > n) return sdd_h5_corrupt(g, "filter pipeline message");
+        id = sdd_h5_le(p + pos, 2);
         pos += 2;
         if (ver == 1 || id >= 256) {
-            if (pos + 2 > n) return corrupt(g, "filter pipeline message");
-            nlen = le(p + pos, 2);
+            if (pos + 2 > n) return sdd_h5_corrupt(g, "filter pipeline message");
+            nlen = sdd_h5_le(p + pos, 2);
             pos += 2;
         }
-        if (pos + 4 > n) return corrupt(g, "filter pipeline message");
-        ncd = le(p + pos + 2, 2);
+        if (pos + 4 > n) return sdd_h5_corrupt(g, "filter pipeline message");
+        ncd = sdd_h5_le(p + pos + 2, 2);
         pos += 4;
-        if (nlen && (pos + nlen > n || !memchr(p + pos, 0, (size_t)nlen))) return corrupt(g, "filter name");
+        if (nlen && (pos + nlen > n || !memchr(p + pos, 0, (size_t)nlen))) return sdd_h5_corrupt(g, "filter name");
         pos += nlen + 4 * ncd + (ver == 1 && (ncd & 1) ? 4 : 0);
-        if (pos > n) return corrupt(g, "filter parameters run past their message");
+        if (pos > n) return sdd_h5_corrupt(g, "filter parameters run past their message");
     }
     return 0;
 }
@@ -483,30 +425,30 @@ static int msg_pline(const gfile_t *g, const uint8_t *p, uint64_t n)
 static int msg_layout(const gfile_t *g, const uint8_t *p, uint64_t n, dsinfo_t *di)
 {
     if (n < 2 || p[0] < 3) return 0; /* versions 1 and 2 (before HDF5 1.6.3): not examined */
-    if (p[0] > 4) return corrupt(g, "layout message of unknown version");
+    if (p[0] > 4) return sdd_h5_corrupt(g, "layout message of unknown version");
     switch (p[1]) {
     case 0:
-        if (n < 4 || le(p + 2, 2) > n - 4) return corrupt(g, "compact data runs past its message");
-        if (di) di->layout = 0, di->compact = p + 4, di->compact_size = le(p + 2, 2);
+        if (n < 4 || sdd_h5_le(p + 2, 2) > n - 4) return sdd_h5_corrupt(g, "compact data runs past its message");
+        if (di) di->layout = 0, di->compact = p + 4, di->compact_size = sdd_h5_le(p + 2, 2);
         break;
     case 1:
-        if (n < 2 + (uint64_t)g->sa + g->ss) return corrupt(g, "layout message");
-        if (di) di->layout = 1, di->contig_addr = le(p + 2, g->sa), di->contig_size = le(p + 2 + g->sa, g->ss);
+        if (n < 2 + (uint64_t)g->sa + g->ss) return sdd_h5_corrupt(g, "layout message");
+        if (di) di->layout = 1, di->contig_addr = sdd_h5_le(p + 2, g->sa), di->contig_size = sdd_h5_le(p + 2 + g->sa, g->ss);
         break;
     case 2:
         if (di) di->layout = 2;
         if (p[0] == 3) { /* dimensionality, the B-tree's address, the chunk's sizes */
             if (n < 3 + (uint64_t)g->sa + 4 * (uint64_t)p[2] || p[2] < 2 || p[2] > H5S_MAX_RANK + 1)
-                return corrupt(g, "layout message");
+                return sdd_h5_corrupt(g, "layout message");
             for (unsigned i = 0; i < p[2]; i++) /* libhdf5 divides by them */
-                if (le(p + 3 + g->sa + 4 * i, 4) == 0) return corrupt(g, "a chunk dimension of 0");
-            if (di) di->chunk_dims = p[2], di->chunk_btree = le(p + 3, g->sa);
+                if (sdd_h5_le(p + 3 + g->sa + 4 * i, 4) == 0) return sdd_h5_corrupt(g, "a chunk dimension of 0");
+            if (di) di->chunk_dims = p[2], di->chunk_btree = sdd_h5_le(p + 3, g->sa);
         } else if (n >= 4) { /* version 4: flags, dimensionality, bytes per size, the sizes */
             unsigned nd = p[3], w = n >= 5 ? p[4] : 0;
             if (nd < 2 || nd > H5S_MAX_RANK + 1 || w < 1 || w > 8 || n < 5 + (uint64_t)nd * w)
-                return corrupt(g, "layout message");
+                return sdd_h5_corrupt(g, "layout message");
             for (unsigned i = 0; i < nd; i++)
-                if (le(p + 5 + (size_t)i * w, w) == 0) return corrupt(g, "a chunk dimension of 0");
+                if (sdd_h5_le(p + 5 + (size_t)i * w, w) == 0) return sdd_h5_corrupt(g, "a chunk dimension of 0");
         }
         break;
     default: break;
@@ -529,12 +471,12 @@ static int check_msg(const gfile_t *g, heaps_t *h, int type, unsigned flags, con
     if (flags & 2) return 0; /* shared message: a reference to another object's */
     switch (type) {
     case 0x01:
-        if (ds_parse(g, p, n, di ? &di->nelem : &sz) < 0) return corrupt(g, "dataspace message");
+        if (ds_parse(g, p, n, di ? &di->nelem : &sz) < 0) return sdd_h5_corrupt(g, "dataspace message");
         if (di) di->have_ds = 1;
         return 0;
     case 0x03:
         if (dt_walk(g, p, n, 0, 0, di ? &di->vl : NULL, &u, di ? &di->esize : &sz) < 0)
-            return corrupt(g, "datatype message");
+            return sdd_h5_corrupt(g, "datatype message");
         if (di) di->have_dt = 1;
         return 0;
     case 0x04: case 0x05: return msg_fill(g, type, p, n);
@@ -546,143 +488,25 @@ static int check_msg(const gfile_t *g, heaps_t *h, int type, unsigned flags, con
 }
 
 /* The messages of one block; continuation blocks are appended to blocks[]. */
-/* ------------------------------------------ version-1 B-trees (groups, chunks) */
-
-#define BTREE_MAX_NODES 100000 /* nodes walked per tree */
-
-/* A walk of a version-1 B-tree ("TREE"): node type, bytes of a key, and what is checked
- * of each key and of each child at level 0 (the key before it given too). */
-typedef struct btree {
-    const gfile_t *g;
-    int type;     /* 0: a group's members, 1: a chunked dataset's chunks */
-    unsigned key;
-    long nodes;
-    int (*on_key)(struct btree *t, const uint8_t *key);
-    int (*on_leaf)(struct btree *t, const uint8_t *key, uint64_t child);
-    const uint8_t *heap; /* groups: the local heap's data segment */
-    uint64_t heap_size;
-} btree_t;
-
-static int btree_node(btree_t *t, uint64_t addr, int want_level)
-{
-    const gfile_t *g = t->g;
-    unsigned sa = g->sa, n, level;
-    uint64_t len;
-    uint8_t p[8], *b;
-    int rc = 0;
-    if (++t->nodes > BTREE_MAX_NODES) return corrupt(g, "a B-tree with too many nodes");
-    if (rd(g, addr, p, 8) < 0 || memcmp(p, "TREE", 4) != 0 || p[4] != t->type) return corrupt(g, "a B-tree node");
-    level = p[5];
-    n = (unsigned)le(p + 6, 2);
-    if (level > 32 || (want_level >= 0 && (int)level != want_level)) return corrupt(g, "a B-tree node at the wrong level");
-    len = 2 * (uint64_t)sa + (uint64_t)n * (t->key + sa) + t->key;
-    if (len > g->eof) return corrupt(g, "a B-tree node");
-    if (!(b = malloc((size_t)len + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
-    if (rd(g, addr + 8, b, len) < 0) rc = corrupt(g, "a B-tree node");
-    for (unsigned i = 0; i <= n && rc == 0; i++) { /* key i, then child i */
-        const uint8_t *k = b + 2 * sa + (size_t)i * (t->key + sa);
-        if (t->on_key) rc = t->on_key(t, k);
-        if (rc == 0 && i < n) rc = level ? btree_node(t, le(k + t->key, sa), (int)level - 1) : t->on_leaf(t, k, le(k + t->key, sa));
-    }
-    free(b);
-    return rc;
-}
-
-/* Groups: a name in the local heap is inside the data segment and NUL-terminated there
- * (libhdf5 copies it with strdup and compares it with strcmp). */
-static int heap_name(const btree_t *t, uint64_t off)
-{
-    if (off >= t->heap_size || !memchr(t->heap + off, 0, (size_t)(t->heap_size - off)))
-        return corrupt(t->g, "a group member's name is outside the group's local heap");
-    return 0;
-}
-
-static int group_key(btree_t *t, const uint8_t *key) { return heap_name(t, le(key, t->key)); }
-
-/* A symbol-table node ("SNOD"): each entry's name in the heap. */
-static int group_leaf(btree_t *t, const uint8_t *key, uint64_t addr)
-{
-    const gfile_t *g = t->g;
-    unsigned es = 2 * g->sa + 24, n;
-    uint8_t p[8], *e;
-    int rc = 0;
-    (void)key;
-    if (rd(g, addr, p, 8) < 0 || memcmp(p, "SNOD", 4) != 0 || p[4] != 1) return corrupt(g, "a group's symbol-table node");
-    n = (unsigned)le(p + 6, 2);
-    if ((uint64_t)n * es > g->eof) return corrupt(g, "a group's symbol-table node");
-    if (!(e = malloc((size_t)n * es + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
-    if (rd(g, addr + 8, e, (uint64_t)n * es) < 0) rc = corrupt(g, "a group's symbol-table node");
-    for (unsigned i = 0; i < n && rc == 0; i++) rc = heap_name(t, le(e + (size_t)i * es, g->sa));
-    free(e);
-    return rc;
-}
-
-/* The local heap's free list, from offset `at` (1 ends it): each block inside the data
- * segment and the chain no longer than the segment could hold (libhdf5 follows it
- * without end when it loops). */
-static int heap_free_list(const btree_t *t, uint64_t at)
-{
-    unsigned ss = t->g->ss;
-    uint64_t left = t->heap_size / (2 * ss) + 1;
-    while (at != 1) {
-        uint64_t size;
-        if (at >= t->heap_size || t->heap_size - at < 2 * (uint64_t)ss || left-- == 0)
-            return corrupt(t->g, "a group's local heap free list");
-        size = le(t->heap + at + ss, ss);
-        if (size > t->heap_size - at) return corrupt(t->g, "a group's local heap free list");
-        at = le(t->heap + at, ss);
-    }
-    return 0;
-}
-
-/* A symbol-table message (old-style group): its local heap ("HEAP") inside the file, and
- * every name its B-tree and symbol-table nodes point at inside that heap. */
-static int check_stab(const gfile_t *g, const uint8_t *m, uint64_t size)
-{
-    btree_t t = {g, 0, g->ss, 0, group_key, group_leaf, NULL, 0};
-    uint8_t p[64];
-    uint64_t data;
-    int rc;
-    if (size < 2 * (uint64_t)g->sa) return corrupt(g, "symbol-table message");
-    if (rd(g, le(m + g->sa, g->sa), p, 8 + 2 * g->ss + g->sa) < 0 || memcmp(p, "HEAP", 4) != 0 || p[4] != 0)
-        return corrupt(g, "a group's local heap");
-    t.heap_size = le(p + 8, g->ss);
-    data = le(p + 8 + 2 * g->ss, g->sa);
-    if (t.heap_size > g->eof) return corrupt(g, "a group's local heap is larger than the file");
-    if (!(t.heap = malloc((size_t)t.heap_size + 1))) return sdd_error(SDD_ENOMEM, "out of memory");
-    if (rd(g, data, (uint8_t *)t.heap, t.heap_size) < 0) rc = corrupt(g, "a group's local heap outside the file");
-    else if ((rc = heap_free_list(&t, le(p + 8 + g->ss, g->ss))) == 0) rc = btree_node(&t, le(m, g->sa), -1);
-    free((uint8_t *)t.heap);
-    return rc;
-}
-
-/* Chunked datasets: a chunk (its stored size in the key) lies inside the file. */
-static int chunk_leaf(btree_t *t, const uint8_t *key, uint64_t addr)
-{
-    uint64_t size = le(key, 4);
-    if (addr > t->g->eof || size > t->g->eof - addr) return corrupt(t->g, "a chunk outside the file");
-    return 0;
-}
-
 static int walk_block(const gfile_t *g, heaps_t *h, const uint8_t *b, const block_t *bk, int crt_order,
                       block_t *blocks, int *nb, dsinfo_t *di)
 {
     uint64_t pos = bk->v2 ? 4 : 0, end = bk->v2 ? bk->len - 4 : bk->len, mh = bk->v2 ? 4 + 2 * !!crt_order : 8;
     int rc;
     while (pos + mh <= end) {
-        int type = bk->v2 ? b[pos] : (int)le(b + pos, 2);
-        uint64_t size = bk->v2 ? le(b + pos + 1, 2) : le(b + pos + 2, 2);
+        int type = bk->v2 ? b[pos] : (int)sdd_h5_le(b + pos, 2);
+        uint64_t size = bk->v2 ? sdd_h5_le(b + pos + 1, 2) : sdd_h5_le(b + pos + 2, 2);
         unsigned flags = bk->v2 ? b[pos + 3] : b[pos + 4];
         pos += mh;
-        if (size > end - pos) return corrupt(g, "object header message runs past its block");
+        if (size > end - pos) return sdd_h5_corrupt(g, "object header message runs past its block");
         if (type == 0x10) { /* continuation */
-            if (size < (uint64_t)g->sa + g->ss) return corrupt(g, "continuation message");
-            if (*nb == MAX_BLOCKS) return corrupt(g, "too many object header blocks");
-            blocks[*nb].addr = le(b + pos, g->sa);
-            blocks[*nb].len = le(b + pos + g->sa, g->ss);
+            if (size < (uint64_t)g->sa + g->ss) return sdd_h5_corrupt(g, "continuation message");
+            if (*nb == MAX_BLOCKS) return sdd_h5_corrupt(g, "too many object header blocks");
+            blocks[*nb].addr = sdd_h5_le(b + pos, g->sa);
+            blocks[*nb].len = sdd_h5_le(b + pos + g->sa, g->ss);
             blocks[(*nb)++].v2 = bk->v2;
         } else if (type == 0x11) { /* symbol table */
-            if ((rc = check_stab(g, b + pos, size)) < 0) return rc;
+            if ((rc = sdd_h5_check_stab(g, b + pos, size)) < 0) return rc;
         } else if ((rc = check_msg(g, h, type, flags, b + pos, size, di)) < 0) {
             return rc;
         }
@@ -696,19 +520,19 @@ static int first_block(const gfile_t *g, uint64_t addr, block_t *bk, int *crt_or
 {
     uint8_t p[32];
     uint64_t pos;
-    if (rd(g, addr, p, 16) < 0) return corrupt(g, "object header outside the file");
+    if (sdd_h5_rd(g, addr, p, 16) < 0) return sdd_h5_corrupt(g, "object header outside the file");
     if (memcmp(p, "OHDR", 4) != 0) {
-        if (p[0] != 1) return corrupt(g, "object header of unknown version");
+        if (p[0] != 1) return sdd_h5_corrupt(g, "object header of unknown version");
         bk->addr = addr + 16;
-        bk->len = le(p + 8, 4);
+        bk->len = sdd_h5_le(p + 8, 4);
         bk->v2 = 0;
         return 0;
     }
-    if (p[4] != 2) return corrupt(g, "object header of unknown version");
+    if (p[4] != 2) return sdd_h5_corrupt(g, "object header of unknown version");
     *crt_order = (p[5] & 4) != 0;
     pos = 6 + ((p[5] & 0x20) ? 16 : 0) + ((p[5] & 0x10) ? 4 : 0);
-    if (rd(g, addr, p, pos + 8) < 0) return corrupt(g, "object header outside the file");
-    bk->len = le(p + pos, 1u << (p[5] & 3));
+    if (sdd_h5_rd(g, addr, p, pos + 8) < 0) return sdd_h5_corrupt(g, "object header outside the file");
+    bk->len = sdd_h5_le(p + pos, 1u << (p[5] & 3));
     /* the chunk's messages follow the size; walk_block skips 4 bytes and the checksum */
     bk->addr = addr + pos + (1u << (p[5] & 3)) - 4;
     bk->len += 8;
@@ -726,13 +550,13 @@ static int walk_header(const gfile_t *g, heaps_t *h, uint64_t addr, dsinfo_t *di
     for (int i = 0; i < nb && rc == 0; i++) {
         block_t *bk = &blocks[i];
         if (bk->len > g->eof || (bk->v2 && bk->len < 8)) {
-            rc = corrupt(g, "object header block larger than the file");
+            rc = sdd_h5_corrupt(g, "object header block larger than the file");
         } else if (!(b = malloc((size_t)bk->len + 1))) {
             rc = sdd_error(SDD_ENOMEM, "out of memory");
-        } else if (rd(g, bk->addr, b, bk->len) < 0) {
-            rc = corrupt(g, "object header block outside the file");
+        } else if (sdd_h5_rd(g, bk->addr, b, bk->len) < 0) {
+            rc = sdd_h5_corrupt(g, "object header block outside the file");
         } else if (bk->v2 && i > 0 && memcmp(b, "OCHK", 4) != 0) {
-            rc = corrupt(g, "object header continuation block without its signature");
+            rc = sdd_h5_corrupt(g, "object header continuation block without its signature");
         } else {
             rc = walk_block(g, h, b, bk, crt, blocks, &nb, di);
         }
@@ -766,7 +590,7 @@ static int guard_at(hid_t loc, const char *name, const char *ref, unsigned long 
     gfile_t g;
     heaps_t h = {0};
     int rc;
-    if (seen_has(fileno, addr) || gfile_open(loc, &g) < 0) return SDD_OK;
+    if (seen_has(fileno, addr) || sdd_h5_gfile_open(loc, &g) < 0) return SDD_OK;
     sdd_h5_where(loc, name, g.where, sizeof g.where);
     if (ref) {
         size_t l = strlen(g.where);
@@ -796,8 +620,8 @@ static int superblock(const gfile_t *g, uint64_t at, unsigned *sa, unsigned *ss,
      * name offset, header address); v2/v3: base, extension and end addresses, then the root */
     off = v == 0 ? 24 + 5 * *sa : v == 1 ? 28 + 5 * *sa : 12 + 3 * *sa;
     if (g->eof < at + off + *sa || pread(g->fd, p, off + *sa, (off_t)at) != (ssize_t)(off + *sa)) return -1;
-    *root = le(p + off, *sa);
-    *other = le(p + off - 2 * *sa, *sa); /* v0/1: the driver block's address (before the root
+    *root = sdd_h5_le(p + off, *sa);
+    *other = sdd_h5_le(p + off - 2 * *sa, *sa); /* v0/1: the driver block's address (before the root
                                            entry's name offset); v2/3: the extension's */
     return 0;
 }
@@ -823,7 +647,7 @@ int sdd_h5_guard_file(const char *path)
         if (pread(g.fd, b, 9, (off_t)g.base) == 9) v = b[8];
         snprintf(g.where, sizeof g.where, "%s: the superblock", path);
         if (other != undef && v < 2) { /* the driver information block: its size inside the file */
-            if (rd(&g, other, b, 16) < 0 || le(b + 4, 4) > g.eof) rc = corrupt(&g, "driver information block");
+            if (sdd_h5_rd(&g, other, b, 16) < 0 || sdd_h5_le(b + 4, 4) > g.eof) rc = sdd_h5_corrupt(&g, "driver information block");
         } else if (other != undef) {
             snprintf(g.where, sizeof g.where, "%s: the superblock extension", path);
             rc = walk_header(&g, &h, other, NULL);
@@ -896,21 +720,20 @@ static int dataset_storage(const gfile_t *g, hid_t dset, hid_t dcpl, const dsinf
     uint64_t bytes = di->nelem > 0 && di->esize > UINT64_MAX / di->nelem ? UINT64_MAX : di->nelem * di->esize;
     uint64_t room = (nf > 0 ? MAX_RATIO : 1) * g->eof + SLACK;
     char why[300];
-    if (nf > 0 && layout != H5D_CHUNKED) return corrupt(g, "filters on storage that is not chunked");
+    if (nf > 0 && layout != H5D_CHUNKED) return sdd_h5_corrupt(g, "filters on storage that is not chunked");
     if (bytes > room) {
         snprintf(why, sizeof why, "%llu elements of %llu bytes, more than the %llu-byte file can hold",
                  (unsigned long long)di->nelem, (unsigned long long)di->esize, (unsigned long long)g->eof);
-        return corrupt(g, why);
+        return sdd_h5_corrupt(g, why);
     }
-    if (di->layout == 0 && di->compact_size < bytes) return corrupt(g, "compact data shorter than the dataset");
+    if (di->layout == 0 && di->compact_size < bytes) return sdd_h5_corrupt(g, "compact data shorter than the dataset");
     if (di->layout == 1 && di->contig_addr != UINT64_MAX >> (64 - 8 * g->sa) &&
         (di->contig_size < bytes || di->contig_addr > g->eof || bytes > g->eof - di->contig_addr))
-        return corrupt(g, "contiguous data outside the file");
+        return sdd_h5_corrupt(g, "contiguous data outside the file");
     if (di->layout == 2 && di->chunk_dims && di->chunk_btree != UINT64_MAX >> (64 - 8 * g->sa)) {
         /* the chunks the index names lie inside the file (libhdf5 allocates a chunk's
          * stored size before reading it) */
-        btree_t t = {g, 1, 8 + 8 * di->chunk_dims, 0, NULL, chunk_leaf, NULL, 0};
-        int rc = btree_node(&t, di->chunk_btree, -1);
+        int rc = sdd_h5_check_chunk_index(g, di->chunk_btree, di->chunk_dims);
         if (rc < 0) return rc;
     }
     if (layout == H5D_CHUNKED) {
@@ -918,7 +741,7 @@ static int dataset_storage(const gfile_t *g, hid_t dset, hid_t dcpl, const dsinf
         int r = H5Pget_chunk(dcpl, H5S_MAX_RANK, cd);
         uint64_t cb = di->esize;
         for (int i = 0; i < r && i < H5S_MAX_RANK; i++) cb = cd[i] && cb > UINT64_MAX / cd[i] ? UINT64_MAX : cb * cd[i];
-        if (r < 1 || cb > ((uint64_t)1 << 32) || cb > MAX_RATIO * g->eof + SLACK) return corrupt(g, "chunk size");
+        if (r < 1 || cb > ((uint64_t)1 << 32) || cb > MAX_RATIO * g->eof + SLACK) return sdd_h5_corrupt(g, "chunk size");
     }
     if (sdd_h5_filter_missing(dset, 0, why, sizeof why))
         return sdd_error(SDD_EUNSUPPORTED, "%s: %s", g->where, why);
@@ -955,7 +778,7 @@ int sdd_h5_guard_dataset(hid_t dset)
     int rc;
     memset(&di, 0, sizeof di);
     di.layout = -1;
-    if (H5Oget_info2(dset, &oi, H5O_INFO_BASIC) < 0 || gfile_open(dset, &g) < 0 ||
+    if (H5Oget_info2(dset, &oi, H5O_INFO_BASIC) < 0 || sdd_h5_gfile_open(dset, &g) < 0 ||
         (dcpl = H5Dget_create_plist(dset)) < 0) {
         H5Eclear2(H5E_DEFAULT);
         return SDD_OK;
@@ -968,7 +791,7 @@ int sdd_h5_guard_dataset(hid_t dset)
         rc = vlens_check(&g, &h, &di.vl, di.compact, di.nelem, di.esize);
     } else if (di.layout == 1 && di.contig_addr != UINT64_MAX >> (64 - 8 * g.sa)) {
         if (!(raw = malloc((size_t)(di.nelem * di.esize)))) rc = sdd_error(SDD_ENOMEM, "out of memory");
-        else if (rd(&g, di.contig_addr, raw, di.nelem * di.esize) < 0) rc = corrupt(&g, "data outside the file");
+        else if (sdd_h5_rd(&g, di.contig_addr, raw, di.nelem * di.esize) < 0) rc = sdd_h5_corrupt(&g, "data outside the file");
         else rc = vlens_check(&g, &h, &di.vl, raw, di.nelem, di.esize);
     } else if (di.layout == 2) {
         rc = chunks_vlens(&g, &h, dset, dcpl, &di);
@@ -1045,7 +868,7 @@ static int chunks_vlens(const gfile_t *g, heaps_t *h, hid_t dset, hid_t dcpl, co
             continue;
         }
         if (sz > g->eof) {
-            rc = corrupt(g, "chunk larger than the file");
+            rc = sdd_h5_corrupt(g, "chunk larger than the file");
             break;
         }
         free(raw);
@@ -1062,7 +885,7 @@ static int chunks_vlens(const gfile_t *g, heaps_t *h, hid_t dset, hid_t dcpl, co
             rc = 0;
             break;
         }
-        if (rc < 0 || got < ne * di->esize) rc = corrupt(g, "a chunk of strings does not decode");
+        if (rc < 0 || got < ne * di->esize) rc = sdd_h5_corrupt(g, "a chunk of strings does not decode");
         else rc = vlens_check(g, h, &di->vl, dec, ne, di->esize);
     }
     free(raw);

@@ -160,6 +160,31 @@ int sdd_h5_guard_dataset(hid_t dset);
  * build cannot decode ..." in buf; else 0. */
 int sdd_h5_filter_missing(hid_t dset, int optional_too, char *buf, size_t n);
 
+/* ---- an HDF5 file as raw bytes, for the guards (h5_raw.c) */
+
+typedef struct {
+    int fd;
+    uint64_t base, eof;        /* file offset of address 0; file size (bytes) */
+    unsigned sa, ss;           /* sizes of offsets and of lengths (8, 8) */
+    char where[600];           /* "file: object", prefix of messages */
+} gfile_t;
+/* The raw side of loc's file: its descriptor, userblock, size and address widths.
+ * -1 when the file cannot be read raw (another driver). */
+int sdd_h5_gfile_open(hid_t loc, gfile_t *g);
+/* Bytes [addr, addr + n) of the file (addresses relative to the base); -1 past its end. */
+int sdd_h5_rd(const gfile_t *g, uint64_t addr, void *buf, uint64_t n);
+/* The little-endian unsigned integer of n bytes at p. */
+uint64_t sdd_h5_le(const uint8_t *p, unsigned n);
+/* SDD_EFORMAT "<where>: corrupt HDF5 metadata (<what>)". */
+int sdd_h5_corrupt(const gfile_t *g, const char *what);
+/* A symbol-table message (m, size bytes) of an old-style group: its local heap and free
+ * list inside the file, its B-tree and symbol-table nodes walked, every member name
+ * inside the heap and terminated. 0 or SDD_EFORMAT. */
+int sdd_h5_check_stab(const gfile_t *g, const uint8_t *m, uint64_t size);
+/* The version-1 B-tree at btree indexing a chunked dataset of `dims` dimensions (the
+ * layout's dimensionality): every chunk inside the file. 0 or SDD_EFORMAT. */
+int sdd_h5_check_chunk_index(const gfile_t *g, uint64_t btree, unsigned dims);
+
 /* ---- compound datasets (legacy anndata <= 0.6 obs / var tables; hdf5_compound.c) */
 
 /* Number and names of the fields of a 1-d compound dataset. */

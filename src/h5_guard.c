@@ -602,53 +602,27 @@ static int guard_at(hid_t loc, const char *name, const char *ref, unsigned long 
     return rc;
 }
 
-/* The superblock at `at` (versions 0 to 3): sizes of offsets and lengths, the root
- * group's object header address, and the other block it names: the driver information
- * block (versions 0, 1) or the superblock extension's header (2, 3), or UNDEF. -1 when it
- * is not one sddcell can read. */
-static int superblock(const gfile_t *g, uint64_t at, unsigned *sa, unsigned *ss, uint64_t *root, uint64_t *other)
-{
-    uint8_t p[128];
-    unsigned v, off;
-    if (g->eof < at + 16 || pread(g->fd, p, 16, (off_t)at) != 16 || memcmp(p, "\211HDF\r\n\032\n", 8) != 0) return -1;
-    v = p[8];
-    if (v > 3) return -1;
-    *sa = v < 2 ? p[13] : p[9];
-    *ss = v < 2 ? p[14] : p[10];
-    if ((*sa != 4 && *sa != 8) || (*ss != 4 && *ss != 8)) return -1;
-    /* v0/v1: four addresses after 24 (28) bytes, then the root's symbol table entry (link
-     * name offset, header address); v2/v3: base, extension and end addresses, then the root */
-    off = v == 0 ? 24 + 5 * *sa : v == 1 ? 28 + 5 * *sa : 12 + 3 * *sa;
-    if (g->eof < at + off + *sa || pread(g->fd, p, off + *sa, (off_t)at) != (ssize_t)(off + *sa)) return -1;
-    *root = sdd_h5_le(p + off, *sa);
-    *other = sdd_h5_le(p + off - 2 * *sa, *sa); /* v0/1: the driver block's address (before the root
-                                           entry's name offset); v2/3: the extension's */
-    return 0;
-}
-
 int sdd_h5_guard_file(const char *path)
 {
     gfile_t g;
     heaps_t h = {0};
     struct stat st;
-    uint64_t root = 0, other = 0, undef;
-    int rc = SDD_OK, found = 0, v = 0;
+    uint64_t root = 0, other = 0;
+    int rc = SDD_OK, v = -1;
     memset(&g, 0, sizeof g);
     if ((g.fd = open(path, O_RDONLY)) < 0) return SDD_OK; /* the caller's open says why */
     if (fstat(g.fd, &st) == 0) {
         g.eof = (uint64_t)st.st_size;
         /* HDF5 looks for the superblock at 0, then at 512, 1024, 2048, ... */
-        for (uint64_t at = 0; at < g.eof && !found; at = at ? 2 * at : 512)
-            if (superblock(&g, at, &g.sa, &g.ss, &root, &other) == 0) found = 1, g.base = at;
+        for (uint64_t at = 0; at < g.eof && v < 0; at = at ? 2 * at : 512)
+            if ((v = sdd_h5_superblock(&g, at, &root, &other)) >= 0) g.base = at;
     }
-    if (found) {
+    if (v >= 0) {
         uint8_t b[16];
-        undef = UINT64_MAX >> (64 - 8 * g.sa);
-        if (pread(g.fd, b, 9, (off_t)g.base) == 9) v = b[8];
         snprintf(g.where, sizeof g.where, "%s: the superblock", path);
-        if (other != undef && v < 2) { /* the driver information block: its size inside the file */
+        if (other != sdd_h5_undef(&g) && v < 2) { /* the driver information block: its size inside the file */
             if (sdd_h5_rd(&g, other, b, 16) < 0 || sdd_h5_le(b + 4, 4) > g.eof) rc = sdd_h5_corrupt(&g, "driver information block");
-        } else if (other != undef) {
+        } else if (other != sdd_h5_undef(&g)) {
             snprintf(g.where, sizeof g.where, "%s: the superblock extension", path);
             rc = walk_header(&g, &h, other, NULL);
         }
@@ -727,10 +701,10 @@ static int dataset_storage(const gfile_t *g, hid_t dset, hid_t dcpl, const dsinf
         return sdd_h5_corrupt(g, why);
     }
     if (di->layout == 0 && di->compact_size < bytes) return sdd_h5_corrupt(g, "compact data shorter than the dataset");
-    if (di->layout == 1 && di->contig_addr != UINT64_MAX >> (64 - 8 * g->sa) &&
+    if (di->layout == 1 && di->contig_addr != sdd_h5_undef(g) &&
         (di->contig_size < bytes || di->contig_addr > g->eof || bytes > g->eof - di->contig_addr))
         return sdd_h5_corrupt(g, "contiguous data outside the file");
-    if (di->layout == 2 && di->chunk_dims && di->chunk_btree != UINT64_MAX >> (64 - 8 * g->sa)) {
+    if (di->layout == 2 && di->chunk_dims && di->chunk_btree != sdd_h5_undef(g)) {
         /* the chunks the index names lie inside the file (libhdf5 allocates a chunk's
          * stored size before reading it) */
         int rc = sdd_h5_check_chunk_index(g, di->chunk_btree, di->chunk_dims);
@@ -789,7 +763,7 @@ int sdd_h5_guard_dataset(hid_t dset)
     if ((rc = dataset_storage(&g, dset, dcpl, &di)) < 0 || di.vl.n == 0 || di.nelem == 0) goto done;
     if (di.layout == 0) {
         rc = vlens_check(&g, &h, &di.vl, di.compact, di.nelem, di.esize);
-    } else if (di.layout == 1 && di.contig_addr != UINT64_MAX >> (64 - 8 * g.sa)) {
+    } else if (di.layout == 1 && di.contig_addr != sdd_h5_undef(&g)) {
         if (!(raw = malloc((size_t)(di.nelem * di.esize)))) rc = sdd_error(SDD_ENOMEM, "out of memory");
         else if (sdd_h5_rd(&g, di.contig_addr, raw, di.nelem * di.esize) < 0) rc = sdd_h5_corrupt(&g, "data outside the file");
         else rc = vlens_check(&g, &h, &di.vl, raw, di.nelem, di.esize);

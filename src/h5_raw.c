@@ -65,6 +65,37 @@ int sdd_h5_corrupt(const gfile_t *g, const char *what)
     return sdd_error(SDD_EFORMAT, "%s: corrupt HDF5 metadata (%s)", g->where, what);
 }
 
+/* The superblock at `at` (versions 0 to 3): fills g's sizes of offsets and lengths, the
+ * root group's object header address and the other block it names (the driver
+ * information block for versions 0 and 1, the superblock extension's header for 2 and
+ * 3; sdd_h5_undef when none). Returns the version, or -1 when there is none sddcell reads. */
+int sdd_h5_superblock(gfile_t *g, uint64_t at, uint64_t *root, uint64_t *other)
+{
+    uint8_t p[128];
+    unsigned v, off, sa, ss;
+    if (g->eof < at + 16 || pread(g->fd, p, 16, (off_t)at) != 16 || memcmp(p, "\211HDF\r\n\032\n", 8) != 0) return -1;
+    v = p[8];
+    if (v > 3) return -1;
+    sa = v < 2 ? p[13] : p[9];
+    ss = v < 2 ? p[14] : p[10];
+    if ((sa != 4 && sa != 8) || (ss != 4 && ss != 8)) return -1;
+    /* v0/v1: four addresses after 24 (28) bytes (base, free space, end, driver block), then
+     * the root's symbol table entry (link name offset, header address); v2/v3: base,
+     * extension and end addresses, then the root's */
+    off = v == 0 ? 24 + 5 * sa : v == 1 ? 28 + 5 * sa : 12 + 3 * sa;
+    if (g->eof < at + off + sa || pread(g->fd, p, off + sa, (off_t)at) != (ssize_t)(off + sa)) return -1;
+    g->sa = sa;
+    g->ss = ss;
+    *root = sdd_h5_le(p + off, sa);
+    *other = sdd_h5_le(p + off - 2 * sa, sa);
+    return (int)v;
+}
+
+uint64_t sdd_h5_undef(const gfile_t *g)
+{
+    return UINT64_MAX >> (64 - 8 * g->sa);
+}
+
 /* ------------------------------------------ version-1 B-trees (groups, chunks) */
 
 #define BTREE_MAX_NODES 100000 /* nodes walked per tree */

@@ -175,6 +175,13 @@ int sdd_h5_gfile_open(hid_t loc, gfile_t *g);
 int sdd_h5_rd(const gfile_t *g, uint64_t addr, void *buf, uint64_t n);
 /* The little-endian unsigned integer of n bytes at p. */
 uint64_t sdd_h5_le(const uint8_t *p, unsigned n);
+/* The undefined address of g's file (every bit of an offset set). */
+uint64_t sdd_h5_undef(const gfile_t *g);
+/* The superblock at file offset `at` (versions 0 to 3): sets g->sa and g->ss, the root
+ * group's header address and the other block it names (versions 0, 1: the driver
+ * information block; 2, 3: the superblock extension's header; sdd_h5_undef if none).
+ * Returns the version, or -1 when there is no superblock sddcell reads at `at`. */
+int sdd_h5_superblock(gfile_t *g, uint64_t at, uint64_t *root, uint64_t *other);
 /* SDD_EFORMAT "<where>: corrupt HDF5 metadata (<what>)". */
 int sdd_h5_corrupt(const gfile_t *g, const char *what);
 /* A symbol-table message (m, size bytes) of an old-style group: its local heap and free

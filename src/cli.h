@@ -209,6 +209,24 @@ struct cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const
 int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_dataset_t *ds,
                      const struct cJSON *uns, int counts, uint64_t seed, sdd_csr_t *keep);
 
+/* Cells of a sampled run kept in memory for evaluation: rows of X, their label codes (NULL
+ * for an unconditional model) and, with --counts, their counts. */
+typedef struct {
+    sdd_csr_t X, counts;
+    int32_t *labels;
+} cli_kept_t;
+void cli_kept_free(cli_kept_t *k);
+/* Sample so's cells and write them to `out` (uns and counts as cli_sample_write). Runs of
+ * at most 2 x piece cells, or a range (so->first / so->count), are made at once; longer
+ * runs `piece` cells at a time, each written to a part file beside out (out.partNNNN.tmp)
+ * and all joined by sdd_h5ad_concat into out and removed, so memory holds one piece and
+ * the file is the one a single pass writes. kept (may be NULL) receives the cells at the
+ * ascending positions keep[0..n_keep-1], or every cell when keep is NULL. */
+int cli_sample_to_file(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_sample_opt_t *so,
+                       const struct cJSON *uns, int counts, int64_t piece, const int64_t *keep, int64_t n_keep,
+                       cli_kept_t *kept);
+#define CLI_SAMPLE_PIECE 100000
+
 /* Data-parallel training over MPI (cli_mpi.c; one process when built without MPI or
  * run without a launcher). start: MPI_Init under mpirun, *rank and *size (0 and 1
  * otherwise; -2 with the launcher's rank and size when mpirun started several processes

@@ -168,6 +168,124 @@ int cli_sample_write(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, cons
     return rc < 0 ? cli_lib_error(ctx, rc) : CLI_OK;
 }
 
+void cli_kept_free(cli_kept_t *k)
+{
+    sdd_csr_free(&k->X);
+    sdd_csr_free(&k->counts);
+    free(k->labels);
+    memset(k, 0, sizeof *k);
+}
+
+/* Rows of ds (and cnt) at positions keep[*at..] below first + ds->n_cells, appended to kept. */
+static int keep_rows(const sdd_dataset_t *ds, const sdd_csr_t *cnt, int64_t first, const int64_t *keep,
+                     int64_t n_keep, int64_t *at, cli_kept_t *kept)
+{
+    int64_t a = *at, nk = 0, *loc;
+    sdd_csr_t sub = {0};
+    const int32_t *codes = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
+    int rc = SDD_OK;
+    while (a + nk < n_keep && keep[a + nk] < first + ds->n_cells) nk++;
+    if (!(loc = malloc((size_t)(nk > 0 ? nk : 1) * sizeof *loc))) return SDD_ENOMEM;
+    for (int64_t j = 0; j < nk; j++) loc[j] = keep[a + j] - first;
+    if (codes) {
+        int32_t *l = realloc(kept->labels, (size_t)(a + nk > 0 ? a + nk : 1) * sizeof *l);
+        if (!l) rc = SDD_ENOMEM;
+        else {
+            kept->labels = l;
+            for (int64_t j = 0; j < nk; j++) l[a + j] = codes[loc[j]];
+        }
+    }
+    if (rc >= 0 && (rc = sdd_csr_select_rows(&ds->X, loc, nk, &sub)) >= 0) {
+        rc = sdd_csr_append_rows(&kept->X, &sub);
+        sdd_csr_free(&sub);
+    }
+    if (rc >= 0 && cnt && (rc = sdd_csr_select_rows(cnt, loc, nk, &sub)) >= 0) {
+        rc = sdd_csr_append_rows(&kept->counts, &sub);
+        sdd_csr_free(&sub);
+    }
+    free(loc);
+    *at = a + nk;
+    return rc;
+}
+
+int cli_sample_to_file(cli_ctx_t *ctx, const char *out, const sdd_model_t *m, const sdd_sample_opt_t *so,
+                       const cJSON *uns, int counts, int64_t piece, const int64_t *keep, int64_t n_keep,
+                       cli_kept_t *kept)
+{
+    int64_t n = so->n_cells, np = piece > 0 ? (n + piece - 1) / piece : 1, at = 0, *all = NULL;
+    char **parts = NULL;
+    int rc = CLI_FAIL, lrc = SDD_OK;
+    if (kept) memset(kept, 0, sizeof *kept);
+    if (so->first > 0 || so->count > 0 || so->threshold || np <= 2) { /* one pass */
+        sdd_dataset_t *ds = NULL;
+        sdd_csr_t cnt = {0};
+        if ((lrc = sdd_sample(m, so, cli_progress, ctx, &ds)) < 0) return cli_lib_error(ctx, lrc);
+        rc = cli_sample_write(ctx, out, m, ds, uns, counts, so->seed, kept ? &cnt : NULL);
+        if (rc == CLI_OK && kept && !keep) { /* every cell: handed over, not copied */
+            const int32_t *codes = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
+            kept->X = ds->X, memset(&ds->X, 0, sizeof ds->X);
+            kept->counts = cnt, memset(&cnt, 0, sizeof cnt);
+            if (codes && !(kept->labels = malloc((size_t)kept->X.n_rows * sizeof *kept->labels))) lrc = SDD_ENOMEM;
+            else if (codes) memcpy(kept->labels, codes, (size_t)kept->X.n_rows * sizeof *kept->labels);
+        } else if (rc == CLI_OK && kept)
+            lrc = keep_rows(ds, counts ? &cnt : NULL, 0, keep, n_keep, &at, kept);
+        sdd_csr_free(&cnt);
+        sdd_dataset_destroy(ds);
+        if (lrc < 0) {
+            unlink(out);
+            cli_kept_free(kept);
+            return cli_lib_error(ctx, lrc);
+        }
+        return rc;
+    }
+    if (kept && !keep) { /* every position */
+        if (!(all = malloc((size_t)n * sizeof *all))) return cli_error(ctx, "out of memory");
+        for (int64_t i = 0; i < n; i++) all[i] = i;
+        keep = all, n_keep = n;
+    }
+    if (!(parts = calloc((size_t)np, sizeof *parts))) {
+        free(all);
+        return cli_error(ctx, "out of memory");
+    }
+    for (int64_t p = 0; p < np; p++) {
+        sdd_sample_opt_t o = *so;
+        sdd_dataset_t *ds = NULL;
+        sdd_csr_t cnt = {0};
+        size_t len = strlen(out) + 24;
+        o.first = p * piece;
+        o.count = n - o.first < piece ? n - o.first : piece;
+        if (!(parts[p] = malloc(len))) {
+            rc = cli_error(ctx, "out of memory");
+            goto done;
+        }
+        snprintf(parts[p], len, "%s.part%04lld.tmp", out, (long long)p + 1);
+        if ((lrc = sdd_sample(m, &o, cli_progress, ctx, &ds)) < 0) {
+            rc = cli_lib_error(ctx, lrc);
+            goto done;
+        }
+        rc = cli_sample_write(ctx, parts[p], m, ds, uns, counts, so->seed, kept ? &cnt : NULL);
+        if (rc == CLI_OK && kept && (lrc = keep_rows(ds, counts ? &cnt : NULL, o.first, keep, n_keep, &at, kept)) < 0)
+            rc = cli_lib_error(ctx, lrc);
+        sdd_csr_free(&cnt);
+        sdd_dataset_destroy(ds);
+        if (rc != CLI_OK) goto done;
+        if (!ctx->quiet)
+            fprintf(stderr, "[M::sample] cells %lld-%lld of %lld written (part %lld of %lld)\n", (long long)o.first + 1,
+                    (long long)(o.first + o.count), (long long)n, (long long)p + 1, (long long)np);
+    }
+    if ((lrc = sdd_h5ad_concat(out, (const char *const *)parts, (int)np)) < 0) rc = cli_lib_error(ctx, lrc);
+done:
+    for (int64_t p = 0; p < np; p++)
+        if (parts[p]) {
+            unlink(parts[p]);
+            free(parts[p]);
+        }
+    free(parts);
+    free(all);
+    if (rc != CLI_OK && kept) cli_kept_free(kept);
+    return rc;
+}
+
 /* --shard I/K: two integers, 1 <= I <= K. */
 static int parse_shard(const cli_ctx_t *ctx, const char *arg, int64_t *i, int64_t *k)
 {
@@ -190,13 +308,13 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     static struct option longopts[CLI_MAX_LONGOPTS];
     static const struct option own[] = {
         {"output", required_argument, NULL, 'o'}, {"label", required_argument, NULL, 'L'},
-        {"shard", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"shard", required_argument, NULL, 'S'}, {"piece-cells", required_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sdd_sample_opt_t so;
-    int64_t shard_i = 0, shard_k = 0;
+    int64_t shard_i = 0, shard_k = 0, piece = CLI_SAMPLE_PIECE;
     const char *shard = NULL;
     cli_label_counts_t lc = {0};
     sdd_model_t *m = NULL;
-    sdd_dataset_t *ds = NULL;
     cJSON *uns = NULL;
     const char *out = NULL;
     int c, rc, n = 0, counts = 0;
@@ -216,6 +334,9 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
         case 'o': out = optarg; break;
         case 'L': so.label = optarg; break;
         case 'S': shard = optarg; break;
+        case 'W':
+            if (cli_opt_int(ctx, "--piece-cells", optarg, 1, max_cells(), &piece)) goto fail;
+            break;
         case 'n': c = cli_num_code(SDD_OPTS_SAMPLE, "cells"); /* -n is --cells */ /* fall through */
         default:
             if ((rc = cli_sample_option(ctx, c, optarg, &so, &lc, &counts)) < 0) goto fail;
@@ -243,12 +364,6 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     so.seed = ctx->seed;
     if ((rc = sdd_sample_opt_check(&so)) < 0) goto lib_fail;
     if ((rc = sdd_model_load(argv[optind], &m)) < 0) goto lib_fail;
-    t0 = sdd_realtime();
-    if ((rc = sdd_sample(m, &so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
-    t0 = sdd_realtime() - t0;
-    if (!ctx->quiet)
-        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)ds->n_cells,
-                (long long)so.steps, t0, (double)ds->n_cells / (t0 > 0 ? t0 : 1e-9));
     if (!(uns = cli_sample_uns(argv[optind], m, &so, ctx))) {
         cli_error(ctx, "out of memory");
         goto fail;
@@ -258,15 +373,20 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
         snprintf(sh, sizeof sh, "%lld/%lld", (long long)shard_i, (long long)shard_k);
         cJSON_AddStringToObject(cJSON_GetObjectItem(uns, "sddcell"), "shard", sh);
     }
-    rc = cli_sample_write(ctx, out, m, ds, uns, counts, so.seed, NULL);
+    t0 = sdd_realtime();
+    rc = cli_sample_to_file(ctx, out, m, &so, uns, counts, piece, NULL, 0, NULL);
+    t0 = sdd_realtime() - t0;
+    if (rc == CLI_OK && !ctx->quiet) {
+        int64_t made = so.count > 0 ? so.count : so.n_cells - so.first;
+        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)made,
+                (long long)so.steps, t0, (double)made / (t0 > 0 ? t0 : 1e-9));
+    }
     cJSON_Delete(uns);
-    sdd_dataset_destroy(ds);
     sdd_model_destroy(m);
     cli_label_counts_free(&lc);
     return rc;
 lib_fail:
     rc = cli_lib_error(ctx, rc);
-    sdd_dataset_destroy(ds);
     sdd_model_destroy(m);
     cli_label_counts_free(&lc);
     return rc;

@@ -126,6 +126,12 @@ static const char *find_preset(int argc, char **argv)
     return p;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 typedef struct {
     sdd_prep_opt_t po;
     sdd_train_opt_t to;
@@ -134,6 +140,7 @@ typedef struct {
     cli_label_counts_t lc;
     const char *out, *prefix, *model_out, *preset;
     int counts, n_set;
+    int64_t piece;
     cli_report_opt_t ro;
 } sim_opt_t;
 
@@ -144,7 +151,7 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
         {"output", required_argument, NULL, 'o'}, {"prefix", required_argument, NULL, 'p'},
         {"model-out", required_argument, NULL, 'm'}, {"preset", required_argument, NULL, 'P'},
         {"report", required_argument, NULL, 'R'}, {"multiqc", required_argument, NULL, 'Q'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"piece-cells", required_argument, NULL, 'W'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const int cells = cli_num_code(SDD_OPTS_SAMPLE, "cells");
     int c, rc, n = 0;
     cli_add_longopts(longopts, &n, own);
@@ -167,6 +174,9 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
         case 'R': s->ro.html = optarg; break;
         case 'Q': s->ro.multiqc_dir = optarg; break;
         case 'P': break;
+        case 'W':
+            if (cli_opt_int(ctx, "--piece-cells", optarg, 1, INT64_C(1) << 40, &s->piece)) return CLI_FAIL;
+            break;
         case 'h': return cli_print_usage(ctx, stdout), -1;
         case ':': return cli_usage_error(ctx, "option '%s' needs a value", argv[optind - 1]);
         case '?': return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
@@ -183,20 +193,44 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     return CLI_OK;
 }
 
-/* The metrics of the sampled cells ds: against the held-out cells when there are some
- * (*h), else against the training cells (*e). */
-static int evaluate(cli_ctx_t *ctx, const sdd_trainset_t *ts, const sdd_dataset_t *ds, const sdd_eval_opt_t *eo,
+/* The metrics of the sampled cells sy (their labels sy->labels): against the held-out
+ * cells when there are some (*h), else against the training cells (*e). */
+static int evaluate(cli_ctx_t *ctx, const sdd_trainset_t *ts, const cli_kept_t *sy, const sdd_eval_opt_t *eo,
                     sdd_eval_t **e, sdd_heldout_eval_t **h)
 {
-    const int32_t *sl = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
+    const int32_t *sl = sy->labels;
     int n_labels = ts->labels ? ts->n_labels : 0;
     if (ts->n_heldout > 0 && !ts->heldout_labels) /* cluster labels exist for training cells only */
-        return sdd_evaluate_heldout(&ts->heldout_X, &ds->X, &ts->X, NULL, NULL, NULL, NULL, 0, eo, cli_progress,
+        return sdd_evaluate_heldout(&ts->heldout_X, &sy->X, &ts->X, NULL, NULL, NULL, NULL, 0, eo, cli_progress,
                                     ctx, h);
     if (ts->n_heldout > 0)
-        return sdd_evaluate_heldout(&ts->heldout_X, &ds->X, &ts->X, ts->heldout_labels, sl, ts->labels,
+        return sdd_evaluate_heldout(&ts->heldout_X, &sy->X, &ts->X, ts->heldout_labels, sl, ts->labels,
                                     ts->label_names, n_labels, eo, cli_progress, ctx, h);
-    return sdd_evaluate(&ts->X, &ds->X, ts->labels, sl, ts->label_names, n_labels, eo, cli_progress, ctx, e);
+    return sdd_evaluate(&ts->X, &sy->X, ts->labels, sl, ts->label_names, n_labels, eo, cli_progress, ctx, e);
+}
+
+/* The positions of the synthetic cells kept for evaluation: every one (NULL) up to
+ * 2 x piece cells, which are made in one pass; above, a seeded random max(piece, n_sub)
+ * of them in ascending order (*n_keep), since the run is written a piece at a time and
+ * not held. */
+static int eval_positions(const sim_opt_t *s, uint64_t seed, int64_t **keep, int64_t *n_keep)
+{
+    int64_t n = s->so.n_cells, want = s->eo.n_sub > s->piece ? s->eo.n_sub : s->piece, *all;
+    sdd_rng_t r;
+    *keep = NULL;
+    *n_keep = 0;
+    if (n <= 2 * s->piece || want >= n) return SDD_OK;
+    if (!(all = malloc((size_t)n * sizeof *all))) return SDD_ENOMEM;
+    for (int64_t i = 0; i < n; i++) all[i] = i;
+    sdd_rng_seed(&r, seed ^ UINT64_C(0x6576616c63656c6c)); /* "evalcell" */
+    for (int64_t i = 0; i < want; i++) { /* partial Fisher-Yates */
+        int64_t j = i + (int64_t)sdd_rng_below(&r, (uint64_t)(n - i)), t = all[i];
+        all[i] = all[j], all[j] = t;
+    }
+    qsort(all, (size_t)want, sizeof *all, cmp_i64);
+    *keep = all;
+    *n_keep = want;
+    return SDD_OK;
 }
 
 /* The report's recipe: preprocessing, the training set, then the recipe of the metrics. */
@@ -229,18 +263,18 @@ static cJSON *report_recipe(const sim_opt_t *s, const char *input, const sdd_tra
 /* The report and MultiQC texts: the synthetic cells against the held-out cells (or the
  * training cells when none are held out). */
 static int build_report(cli_ctx_t *ctx, const sim_opt_t *s, const char *input, const outputs_t *out,
-                        const sdd_trainset_t *ts, const sdd_dataset_t *ds, const sdd_eval_t *e,
+                        const sdd_trainset_t *ts, const cli_kept_t *sy, const sdd_eval_t *e,
                         const sdd_heldout_eval_t *h, cli_report_built_t *b)
 {
     sdd_report_t r;
     char title[1024];
-    const int32_t *sl = ds->n_obs > 1 ? ds->obs[1].codes : NULL;
+    const int32_t *sl = sy->labels;
     sdd_report_init(&r);
     snprintf(title, sizeof title, "%s, synthetic cells from %s", out->h5ad, input);
     r.title = title;
     r.eval = e, r.heldout = h;
     r.real = h ? &ts->heldout_X : &ts->X;
-    r.synth = &ds->X;
+    r.synth = &sy->X;
     r.train = h ? &ts->X : NULL;
     r.gene_names = ts->gene_names;
     if (ts->labels && sl && (h ? ts->heldout_labels != NULL : 1)) {
@@ -287,10 +321,11 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     outputs_t out = {0};
     sdd_trainset_t *ts = NULL;
     sdd_model_t *m = NULL;
-    sdd_dataset_t *ds = NULL;
+    cli_kept_t sy = {0};
+    int64_t *keep = NULL, n_keep = 0;
     sdd_eval_t *e = NULL;
     sdd_heldout_eval_t *h = NULL;
-    sdd_csr_t cnt = {0}, real_cnt = {0}, floor_cnt = {0};
+    sdd_csr_t real_cnt = {0}, floor_cnt = {0};
     sdd_counts_eval_t ce, cf;
     cJSON *uns = NULL, *mj = NULL;
     cli_report_built_t rb;
@@ -304,6 +339,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     sdd_sample_opt_init(&s.so);
     sdd_eval_opt_init(&s.eo);
     s.po.holdout = SDD_HOLDOUT_DEFAULT;
+    s.piece = CLI_SAMPLE_PIECE;
     if ((rc = parse(argc, argv, ctx, &s)) != CLI_OK) {
         cli_label_counts_free(&s.lc);
         return rc < 0 ? CLI_OK : rc;
@@ -338,32 +374,40 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     secs[1] = sdd_realtime() - t0;
     crc = CLI_FAIL;
     if (out.model && (rc = sdd_model_save(m, out.model)) < 0) goto lib_fail;
-    t0 = sdd_realtime();
-    if ((rc = sdd_sample(m, &s.so, cli_progress, ctx, &ds)) < 0) goto lib_fail;
-    secs[2] = sdd_realtime() - t0;
     if (!(uns = cli_sample_uns(out.model ? out.model : "", m, &s.so, ctx))) {
         crc = cli_error(ctx, "out of memory");
         goto done;
     }
-    if ((crc = cli_sample_write(ctx, out.h5ad, m, ds, uns, s.counts, s.so.seed, &cnt)) != CLI_OK) goto done;
+    if ((rc = eval_positions(&s, ctx->seed, &keep, &n_keep)) < 0) goto lib_fail;
+    if (keep && !ctx->quiet)
+        fprintf(stderr, "[M::simulate] %lld synthetic cells are written %lld at a time; the evaluation uses a "
+                "random %lld of them\n", (long long)s.so.n_cells, (long long)s.piece, (long long)n_keep);
+    t0 = sdd_realtime();
+    if ((crc = cli_sample_to_file(ctx, out.h5ad, m, &s.so, uns, s.counts, s.piece, keep, n_keep, &sy)) != CLI_OK)
+        goto done;
+    secs[2] = sdd_realtime() - t0;
     crc = CLI_FAIL;
     t0 = sdd_realtime();
-    if ((rc = evaluate(ctx, ts, ds, &s.eo, &e, &h)) < 0) {
+    if ((rc = evaluate(ctx, ts, &sy, &s.eo, &e, &h)) < 0) {
         unlink(out.h5ad);
         goto lib_fail;
     }
-    if (s.counts && (rc = evaluate_counts(ts, h != NULL, &cnt, &real_cnt, &floor_cnt, &ce, &cf)) < 0) {
+    if (s.counts && (rc = evaluate_counts(ts, h != NULL, &sy.counts, &real_cnt, &floor_cnt, &ce, &cf)) < 0) {
         unlink(out.h5ad);
         goto lib_fail;
     }
     secs[3] = sdd_realtime() - t0;
     if ((s.ro.html || s.ro.multiqc_dir) &&
-        (crc = build_report(ctx, &s, argv[optind], &out, ts, ds, e, h, &rb)) != CLI_OK) {
+        (crc = build_report(ctx, &s, argv[optind], &out, ts, &sy, e, h, &rb)) != CLI_OK) {
         unlink(out.h5ad);
         goto done;
     }
     crc = CLI_FAIL;
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
+    if (mj) { /* every synthetic cell, or the random share the evaluation kept */
+        cJSON_AddNumberToObject(mj, "synthetic_cells", (double)s.so.n_cells);
+        cJSON_AddNumberToObject(mj, "synthetic_cells_evaluated", (double)sy.X.n_rows);
+    }
     if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
     add_trained_steps(mj, m);
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
@@ -386,12 +430,12 @@ done:
     cli_report_built_free(&rb);
     cJSON_Delete(mj);
     cJSON_Delete(uns);
-    sdd_csr_free(&cnt);
+    cli_kept_free(&sy);
+    free(keep);
     sdd_csr_free(&real_cnt);
     sdd_csr_free(&floor_cnt);
     sdd_eval_destroy(e);
     sdd_heldout_eval_destroy(h);
-    sdd_dataset_destroy(ds);
     sdd_model_destroy(m);
     sdd_trainset_destroy(ts);
     free_outputs(&out);

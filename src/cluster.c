@@ -17,6 +17,10 @@
  *      large cluster it is most strongly connected to in W (cells without such a
  *      neighbour join the largest cluster). Codes are then ordered by size, largest
  *      first, ties by the lowest cell index.
+   5. Above max_cells cells (50,000), steps 1-4 run on a seeded random max_cells of them;
+ *      every other cell is projected on their components and joins the cluster most
+ *      common among its n_neighbors nearest clustered cells, and codes are ordered by
+ *      size over all cells. Time and memory then grow linearly with the cells.
  * Everything is sequential or goes through sdd_knn / sdd_pca_fit, whose results do not
  * depend on the thread count, so a seed gives the same clusters with any thread count.
  */
@@ -35,6 +39,7 @@ void sdd_cluster_opt_init(sdd_cluster_opt_t *opt)
     opt->resolution = 1.0;
     opt->min_size = 20;
     opt->seed = 0;
+    opt->max_cells = 50000;
 }
 
 int sdd_cluster_opt_check(const sdd_cluster_opt_t *opt)
@@ -45,6 +50,9 @@ int sdd_cluster_opt_check(const sdd_cluster_opt_t *opt)
     if (!(opt->resolution > 0 && opt->resolution <= 100))
         return sdd_error(SDD_EINVAL, "cluster resolution must be in (0, 100]");
     if (opt->min_size < 1) return sdd_error(SDD_EINVAL, "smallest cluster size must be >= 1");
+    if (opt->max_cells != 0 && opt->max_cells < 100)
+        return sdd_error(SDD_EINVAL, "cells clustered as a graph %lld: must be 0 (all) or >= 100",
+                         (long long)opt->max_cells);
     return SDD_OK;
 }
 
@@ -290,7 +298,9 @@ fail:
     return rc;
 }
 
-int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels)
+/* Steps 1-4 on all rows of X; the fitted PCA is kept in *keep when it is not NULL. */
+static int cluster_graph(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels,
+                         sdd_pca_t *keep)
 {
     sdd_pca_t pca;
     sdd_csr_t W = {0};
@@ -321,6 +331,7 @@ int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t 
     for (int64_t q = 0; q < W.nnz; q++) g.col[q] = W.indices[q], g.w[q] = W.data[q];
     if ((rc = louvain(&g, opt->resolution, opt->seed, labels, &nc)) < 0) goto fail;
     rc = tidy(&W, labels, n, nc, opt->min_size, n_labels);
+    if (rc >= 0 && keep) *keep = pca, memset(&pca, 0, sizeof pca);
 fail:
     free(g.col);
     free(g.w);
@@ -329,6 +340,130 @@ fail:
     sdd_csr_free(&W);
     sdd_pca_free(&pca);
     return rc;
+}
+
+int sdd_cluster_assign(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+                       const int32_t *rl, int nc, int self_ref, int32_t *lab, double *purity)
+{
+    int64_t *idx = sdd_malloc((size_t)nq * (size_t)k * sizeof *idx), *self = NULL;
+    double *d2 = sdd_malloc((size_t)nq * (size_t)k * sizeof *d2);
+    int *cnt = sdd_calloc((size_t)nc + 1, sizeof *cnt);
+    int rc = SDD_ENOMEM;
+    if (!idx || !d2 || !cnt) goto done;
+    if (self_ref) {
+        if (!(self = sdd_malloc((size_t)nq * sizeof *self))) goto done;
+        for (int64_t q = 0; q < nq; q++) self[q] = q;
+    }
+    if ((rc = sdd_knn(Q, nq, R, nr, d, k, self, idx, d2)) < 0) goto done;
+    *purity = 0;
+    for (int64_t q = 0; q < nq; q++) {
+        int best = -1;
+        memset(cnt, 0, (size_t)nc * sizeof *cnt);
+        for (int j = 0; j < k; j++) cnt[rl[idx[q * k + j]]]++;
+        for (int j = 0; j < k; j++) { /* nearest first: ties go to the nearer cluster */
+            int c = rl[idx[q * k + j]];
+            if (best < 0 || cnt[c] > cnt[best]) best = c;
+        }
+        lab[q] = best;
+        *purity += (double)cnt[best] / k;
+    }
+    *purity /= (double)nq;
+    rc = SDD_OK;
+done:
+    free(idx);
+    free(d2);
+    free(cnt);
+    free(self);
+    return rc;
+}
+
+/* Codes renumbered by size over all n cells, largest first, ties by the lowest cell. */
+static int order_by_size(int32_t *lab, int64_t n, int nc)
+{
+    int64_t *size = sdd_calloc((size_t)nc, sizeof *size), *first = sdd_malloc((size_t)nc * sizeof *first);
+    int32_t *code = sdd_malloc((size_t)nc * sizeof *code);
+    int *ord = sdd_malloc((size_t)nc * sizeof *ord);
+    if (!size || !first || !code || !ord) {
+        free(size), free(first), free(code), free(ord);
+        return SDD_ENOMEM;
+    }
+    for (int c = 0; c < nc; c++) first[c] = n, ord[c] = c;
+    for (int64_t i = 0; i < n; i++) {
+        size[lab[i]]++;
+        if (first[lab[i]] == n) first[lab[i]] = i;
+    }
+    for (int a = 1; a < nc; a++) /* insertion sort: a few dozen codes */
+        for (int b = a; b > 0; b--) {
+            int x = ord[b - 1], y = ord[b];
+            if (size[y] > size[x] || (size[y] == size[x] && first[y] < first[x])) ord[b - 1] = y, ord[b] = x;
+            else break;
+        }
+    for (int c = 0; c < nc; c++) code[ord[c]] = c;
+    for (int64_t i = 0; i < n; i++) lab[i] = code[lab[i]];
+    free(size), free(first), free(code), free(ord);
+    return SDD_OK;
+}
+
+/* Above opt->max_cells cells: the clusters of a seeded random max_cells of them (steps
+ * 1-4), and for every other cell, projected on their principal components, the cluster
+ * most common among its n_neighbors nearest clustered cells (sdd_cluster_assign), a
+ * block of CLUSTER_ASSIGN_BLOCK cells at a time; codes are then ordered by size over all
+ * cells. Cost O(n max_cells n_pcs) instead of O(n^2 n_pcs). */
+#define CLUSTER_ASSIGN_BLOCK 32768
+static int cluster_subsample(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels)
+{
+    int64_t n = X->n_rows, m = opt->max_cells, *pick = NULL, *rest = NULL;
+    int32_t *sl = NULL, *bl = NULL;
+    double *sc = NULL, pur;
+    char *in = NULL;
+    sdd_csr_t S = {0}, B = {0};
+    sdd_pca_t pca;
+    sdd_rng_t root, rng;
+    int nc = 0, rc = SDD_ENOMEM;
+    memset(&pca, 0, sizeof pca);
+    pick = sdd_malloc((size_t)m * sizeof *pick);
+    rest = sdd_malloc((size_t)CLUSTER_ASSIGN_BLOCK * sizeof *rest);
+    sl = sdd_malloc((size_t)m * sizeof *sl);
+    bl = sdd_malloc((size_t)CLUSTER_ASSIGN_BLOCK * sizeof *bl);
+    in = sdd_calloc((size_t)n, 1);
+    if (!pick || !rest || !sl || !bl || !in) goto done;
+    sdd_rng_seed(&root, opt->seed);
+    sdd_rng_split(&root, 0x636c7573u /* "clus" */, &rng);
+    if ((rc = sdd_subsample_rows(&rng, n, m, pick)) < 0 || (rc = sdd_csr_select_rows(X, pick, m, &S)) < 0 ||
+        (rc = cluster_graph(&S, opt, sl, &nc, &pca)) < 0)
+        goto done;
+    sdd_csr_free(&S);
+    for (int64_t i = 0; i < m; i++) labels[pick[i]] = sl[i], in[pick[i]] = 1;
+    rc = SDD_ENOMEM;
+    if (!(sc = sdd_malloc((size_t)CLUSTER_ASSIGN_BLOCK * (size_t)pca.k * sizeof *sc))) goto done;
+    for (int64_t i = 0; i < n;) {
+        int64_t nb = 0;
+        for (; i < n && nb < CLUSTER_ASSIGN_BLOCK; i++)
+            if (!in[i]) rest[nb++] = i;
+        if (nb == 0) break;
+        if ((rc = sdd_csr_select_rows(X, rest, nb, &B)) < 0 || (rc = sdd_pca_transform(&pca, &B, sc)) < 0 ||
+            (rc = sdd_cluster_assign(sc, nb, pca.scores, m, pca.k, opt->n_neighbors, sl, nc, 0, bl, &pur)) < 0)
+            goto done;
+        sdd_csr_free(&B);
+        for (int64_t j = 0; j < nb; j++) labels[rest[j]] = bl[j];
+    }
+    if ((rc = order_by_size(labels, n, nc)) < 0) goto done;
+    *n_labels = nc;
+done:
+    sdd_csr_free(&S);
+    sdd_csr_free(&B);
+    sdd_pca_free(&pca);
+    free(pick), free(rest), free(sl), free(bl), free(sc), free(in);
+    return rc;
+}
+
+int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels)
+{
+    int rc;
+    *n_labels = 0;
+    if ((rc = sdd_cluster_opt_check(opt)) < 0) return rc;
+    if (opt->max_cells > 0 && X->n_rows > opt->max_cells) return cluster_subsample(X, opt, labels, n_labels);
+    return cluster_graph(X, opt, labels, n_labels, NULL);
 }
 
 int sdd_trainset_cluster(sdd_trainset_t *ts, const sdd_cluster_opt_t *opt)

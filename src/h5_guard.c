@@ -655,11 +655,24 @@ int sdd_h5_guard_object(hid_t loc, const char *path)
     return guard_one(loc, path);
 }
 
+/* 1 for a file this process opened for writing: its own, whose metadata may still sit in
+ * libhdf5's cache rather than on disk, so it is not walked. */
+static int written_here(hid_t loc)
+{
+    hid_t f = H5Iget_file_id(loc);
+    unsigned intent = 0;
+    int w = f >= 0 && H5Fget_intent(f, &intent) >= 0 && (intent & H5F_ACC_RDWR);
+    if (f >= 0) H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    return w;
+}
+
 static int guard_one(hid_t loc, const char *path)
 {
     H5O_info_t oi;
     H5L_info_t li;
     herr_t st;
+    if (written_here(loc)) return SDD_OK;
     /* A hard link gives the object's address without loading its header (H5Oget_info
      * would, and a damaged header can make libhdf5 allocate gigabytes): walk it first. */
     if (path && H5Lget_info(loc, path, &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_HARD &&
@@ -677,6 +690,7 @@ static int guard_one(hid_t loc, const char *path)
 int sdd_h5_guard_ref(hid_t loc, const char *name, haddr_t addr)
 {
     H5O_info_t oi;
+    if (written_here(loc)) return SDD_OK;
     if (H5Oget_info2(loc, &oi, H5O_INFO_BASIC) < 0) {
         H5Eclear2(H5E_DEFAULT);
         return SDD_OK;

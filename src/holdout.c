@@ -223,44 +223,6 @@ static void free_side(side_t *s)
 }
 
 /* The memorisation share on mem_n cells a side, drawn from the m of each side. */
-/* For each row of Q [nq x d]: its k nearest rows of R (all held-out cells, self excluded
- * when self_ref), the most common cluster among them (ties: the cluster of the nearest
- * of the tied) into lab[q] and the share of the k in it, summed into *purity. */
-static int assign_clusters(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
-                           const int32_t *rl, int nc, int self_ref, int32_t *lab, double *purity)
-{
-    int64_t *idx = sdd_malloc((size_t)nq * (size_t)k * sizeof *idx), *self = NULL;
-    double *d2 = sdd_malloc((size_t)nq * (size_t)k * sizeof *d2);
-    int *cnt = sdd_calloc((size_t)nc + 1, sizeof *cnt);
-    int rc = SDD_ENOMEM;
-    if (!idx || !d2 || !cnt) goto done;
-    if (self_ref) {
-        if (!(self = sdd_malloc((size_t)nq * sizeof *self))) goto done;
-        for (int64_t q = 0; q < nq; q++) self[q] = q;
-    }
-    if ((rc = sdd_knn(Q, nq, R, nr, d, k, self, idx, d2)) < 0) goto done;
-    *purity = 0;
-    for (int64_t q = 0; q < nq; q++) {
-        int best = -1;
-        memset(cnt, 0, (size_t)nc * sizeof *cnt);
-        for (int j = 0; j < k; j++) cnt[rl[idx[q * k + j]]]++;
-        for (int j = 0; j < k; j++) { /* nearest first: ties go to the nearer cluster */
-            int c = rl[idx[q * k + j]];
-            if (best < 0 || cnt[c] > cnt[best]) best = c;
-        }
-        lab[q] = best;
-        *purity += (double)cnt[best] / k;
-    }
-    *purity /= (double)nq;
-    rc = SDD_OK;
-done:
-    free(idx);
-    free(d2);
-    free(cnt);
-    free(self);
-    return rc;
-}
-
 /* Clusters of the held-out cells (sdd_cluster_cells) and, on their principal components,
  * the cluster of each synthetic and training cell by its nearest held-out cells: shares
  * per cluster, their total variation distance from the held-out shares, and purity. */
@@ -283,9 +245,9 @@ static int cluster_step(const side_t *sd, int64_t n, const sdd_eval_opt_t *opt, 
     if ((rc = sdd_pca_transform(&pca, &sd[1].X, sc)) < 0 ||
         (rc = sdd_pca_transform(&pca, &sd[2].X, sc + n * pca.k)) < 0)
         goto done;
-    if ((rc = assign_clusters(pca.scores, n, pca.scores, n, pca.k, k, lab, nc, 1, lab + n, &pur[0])) < 0 ||
-        (rc = assign_clusters(sc, n, pca.scores, n, pca.k, k, lab, nc, 0, lab + n, &pur[1])) < 0 ||
-        (rc = assign_clusters(sc + n * pca.k, n, pca.scores, n, pca.k, k, lab, nc, 0, lab + 2 * n, &pur[2])) < 0)
+    if ((rc = sdd_cluster_assign(pca.scores, n, pca.scores, n, pca.k, k, lab, nc, 1, lab + n, &pur[0])) < 0 ||
+        (rc = sdd_cluster_assign(sc, n, pca.scores, n, pca.k, k, lab, nc, 0, lab + n, &pur[1])) < 0 ||
+        (rc = sdd_cluster_assign(sc + n * pca.k, n, pca.scores, n, pca.k, k, lab, nc, 0, lab + 2 * n, &pur[2])) < 0)
         goto done;
     rc = SDD_ENOMEM;
     if (!(h->cluster_share = sdd_calloc((size_t)3 * (size_t)nc, sizeof *h->cluster_share))) goto done;

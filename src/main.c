@@ -250,6 +250,9 @@ const cli_cmd_t cli_commands[] = {
      "  --shard I/K            make only the I-th of K contiguous slices of the N cells\n"
      "                         (1 <= I <= K <= N), each cell as the whole run makes it at\n"
      "                         its position; 'sddcell concat' joins shards 1..K into the run\n"
+     "  --piece-cells N        above 2N cells (a run, not a shard), make and write N cells\n"
+     "                         at a time into part files joined at the end, so that memory\n"
+     "                         holds N cells (default 100000); the file does not depend on it\n"
      "  -h, --help             show this help\n"
      "\n"
      "The global --seed fixes the output: cell i is drawn from its own stream of the seed,\n"
@@ -295,7 +298,9 @@ const cli_cmd_t cli_commands[] = {
      "  the training options of 'sddcell train' (--steps is the training steps) and of\n"
      "  'sddcell sample' (--sampler, --td, --eta, --bit-update, --sample-self-cond,\n"
      "  --bit-decode, --guidance, --label-counts,\n"
-     "  --counts, --no-ema, --threshold, --sample-batch)\n"
+     "  --counts, --no-ema, --threshold, --sample-batch, --piece-cells); above 2 x\n"
+     "  --piece-cells synthetic cells the evaluation uses a seeded random --piece-cells\n"
+     "  (at least 10000) of them\n"
      "  -h, --help             show this help\n"},
     {NULL, NULL, NULL, NULL}};
 

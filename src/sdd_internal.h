@@ -50,6 +50,12 @@ uint64_t sdd_fnv1a(uint64_t h, const void *p, size_t n);
  * k - 1 nearest other rows ascending, as umap's nearest_neighbors: idx / dist [n x k]
  * (Euclidean distances, not squared), caller-owned. Needs 2 <= k <= n. (embed.c) */
 int sdd_self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, double *dist);
+/* cluster.c: for each row of Q [nq x d], its k nearest rows of R [nr x d] (self excluded
+ * when self_ref: then Q is R), the most common of their clusters rl (codes < nc; ties:
+ * the cluster of the nearest of the tied) into lab[q] (caller-owned), and the share of
+ * the k in it, averaged over the rows into *purity. */
+int sdd_cluster_assign(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
+                       const int32_t *rl, int nc, int self_ref, int32_t *lab, double *purity);
 /* metrics.c: n of `size` rows drawn without replacement by a partial Fisher-Yates
  * shuffle from rng (all rows, in order, and no draw when size == n), ascending. */
 int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);

@@ -565,7 +565,11 @@ typedef struct {
     double resolution;        /* modularity resolution r (1.0): larger gives more clusters */
     int64_t min_size;         /* clusters with fewer cells are dissolved into their
                                  best-connected large neighbour (20) */
-    uint64_t seed;            /* order of the local moves (0) */
+    uint64_t seed;            /* order of the local moves and the subsample (0) */
+    int64_t max_cells;        /* above this many cells (50000), the graph is built on a
+                                 seeded random max_cells of them and every other cell
+                                 joins the majority cluster of its n_neighbors nearest
+                                 of those on their principal components; 0: all cells */
 } sdd_cluster_opt_t;
 
 void sdd_cluster_opt_init(sdd_cluster_opt_t *opt);

@@ -74,6 +74,15 @@ for model in m c; do
     then ok "$model: shards 1..$K joined equal the single run"
     else bad "$model: shards 1..$K joined equal the single run"; tail -3 "$tmp/err"; fi
   done
+  # a run made and written 9 cells at a time, through part files joined at the end, is
+  # the single run, and leaves no part behind
+  mkdir -p "$tmp/pieces"
+  if "$SDD" --quiet --seed 9 --threads 2 sample "$tmp/$model.sdd" -n $N --steps 4 $extra --piece-cells 9 \
+       -o "$tmp/pieces/$model.h5ad" 2> "$tmp/err" && same "$tmp/pieces/$model.h5ad" "$tmp/$model.single.h5ad" 2> "$tmp/err" &&
+     [ "$(ls "$tmp/pieces")" = "$model.h5ad" ]
+  then ok "$model: written 9 cells at a time equals the single run"
+  else bad "$model: written 9 cells at a time equals the single run"; tail -3 "$tmp/err"; ls "$tmp/pieces"; fi
+  rm -f "$tmp/pieces/$model.h5ad"
 done
 # a shard holds its slice, named by position; the uns records the shard
 "$PY" - "$tmp/m.p2.h5ad" <<'EOF' && ok "shard 2/7 names and record" || bad "shard 2/7 names and record"
@@ -138,6 +147,7 @@ expect_usage() { # name cmd...
 expect_usage "no parts" "$SDD" concat "$tmp/bad.h5ad"
 expect_usage "bad shard" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 3/2 -o "$tmp/bad.h5ad"
 expect_usage "more shards than cells" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 1/6 -o "$tmp/bad.h5ad"
+expect_usage "piece size" "$SDD" sample "$tmp/m.sdd" -n 5 --piece-cells 0 -o "$tmp/bad.h5ad"
 expect_usage "shard syntax" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 2 -o "$tmp/bad.h5ad"
 expect_fail "shard with threshold" "$SDD" sample "$tmp/m.sdd" -n 5 --shard 1/2 --threshold -o "$tmp/bad.h5ad"
 # the same model read from another file name joins (the digest, not the name, counts)

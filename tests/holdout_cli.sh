@@ -241,4 +241,24 @@ fi
 "$SDD" --quiet evaluate "$tmp/real.h5ad" "$tmp/synth_other.h5ad" --counts > /dev/null 2> "$tmp/nocounts.err"
 [ $? -eq 1 ] && [ "$(wc -l < "$tmp/nocounts.err")" -eq 1 ] && grep -q "layers/counts" "$tmp/nocounts.err" &&
   ok "evaluate --counts without a counts layer is an error" || { bad "evaluate --counts without a counts layer"; cat "$tmp/nocounts.err"; }
+# ---- more synthetic cells than two pieces: written a piece at a time, evaluated on a random share
+mkdir -p "$tmp/big"
+if "$SDD" --seed 4 simulate "$DATA" -o "$tmp/big/s.h5ad" $SMALL -n 12000 --sample-steps 2 --piece-cells 4000 --counts \
+     2> "$tmp/big.err"; then ok "simulate -n 12000 --piece-cells 4000"
+else bad "simulate -n 12000 --piece-cells 4000"; cat "$tmp/big.err"; fi
+grep -q "12000 synthetic cells are written 4000 at a time; the evaluation uses a random 10000 of them" "$tmp/big.err" &&
+  ok "simulate says the evaluation subsamples" || bad "simulate says the evaluation subsamples"
+"$PY" - "$tmp/big" <<'EOF' && ok "pieces joined, 10000 evaluated, no part left" || bad "pieces joined, 10000 evaluated, no part left"
+import json, os, sys
+import anndata, numpy as np
+d = sys.argv[1]
+assert sorted(os.listdir(d)) == ["s.h5ad", "s.metrics.json"], os.listdir(d)
+a = anndata.read_h5ad(os.path.join(d, "s.h5ad"))
+assert a.shape[0] == 12000 and list(a.obs_names[[0, 3999, 4000, 11999]]) == [
+    "syn_000001", "syn_004000", "syn_004001", "syn_012000"], a.obs_names[:3]
+assert a.layers["counts"].shape == a.X.shape and np.array_equal((a.layers["counts"] != 0).toarray(), (a.X != 0).toarray())
+m = json.load(open(os.path.join(d, "s.metrics.json")))
+assert m["synthetic_cells"] == 12000 and m["synthetic_cells_evaluated"] == 10000, m
+assert m["n_synth"] == m["n_real"] and "counts" in m
+EOF
 exit $fail

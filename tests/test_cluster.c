@@ -93,8 +93,42 @@ static void test_planted(void)
     sdd_csr_free(&X);
 }
 
+/* Above max_cells the graph is built on a random subsample and every other cell joins its
+ * neighbours' cluster: still exactly the planted groups, numbered by size over all cells,
+ * the same with any thread count and seeded; max_cells below 100 is refused. */
+static void test_subsample(void)
+{
+    enum { N = 1560 };
+    int sizes[4] = {300, 700, 160, 400}, G = 100, nl = 0, nl2 = 0; /* codes by size: 2, 0, 3, 1 */
+    static int32_t truth[N], lab[N], lab2[N], all[N];
+    sdd_csr_t X = {0};
+    sdd_cluster_opt_t o;
+    planted(sizes, 4, G, 11, &X, truth);
+    sdd_cluster_opt_init(&o);
+    o.n_pcs = 10;
+    o.resolution = 0.1;
+    CHECK(o.max_cells == 50000);
+    o.max_cells = 0;
+    sdd_set_threads(1);
+    CHECK(sdd_cluster_cells(&X, &o, all, &nl) == 0);
+    CHECK_MSG(nl == 4 && same_partition(all, truth, N, nl), "all cells: %d clusters", nl);
+    o.max_cells = 300;
+    CHECK(sdd_cluster_cells(&X, &o, lab, &nl) == 0);
+    CHECK_MSG(nl == 4 && same_partition(lab, truth, N, nl), "300 of %d cells: %d clusters", N, nl);
+    CHECK(lab[0] == 2 && lab[300] == 0 && lab[1000] == 3 && lab[N - 1] == 1);
+    CHECK(memcmp(lab, all, sizeof lab) == 0);
+    sdd_set_threads(2);
+    CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);
+    CHECK(nl2 == nl && memcmp(lab, lab2, sizeof lab) == 0);
+    sdd_set_threads(1);
+    o.max_cells = 99;
+    CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == SDD_EINVAL);
+    sdd_csr_free(&X);
+}
+
 int main(void)
 {
     test_planted();
+    test_subsample();
     return tap_done();
 }

@@ -221,16 +221,19 @@ int cli_progress(const char *stage, int64_t done, int64_t total, const char *sta
 {
     static double t_start, t_last, c_start;
     static const char *last_stage;
+    static int64_t last_done;
     const cli_ctx_t *ctx = user;
     double now = sdd_realtime();
     int tty = isatty(STDERR_FILENO);
 
-    if (stage != last_stage || done <= 0) {
+    /* a new stage, or the same stage starting over (the next piece of a sampling run) */
+    if (stage != last_stage || done <= 0 || done < last_done) {
         last_stage = stage;
         t_start = now;
         c_start = sdd_cputime();
         t_last = 0;
     }
+    last_done = done;
     if ((ctx && ctx->quiet) || done <= 0) return cli_interrupted();
     if (done > 0 && done < total && now - t_last < (tty ? 0.2 : 10.0)) return cli_interrupted();
     t_last = now;

@@ -126,12 +126,6 @@ static const char *find_preset(int argc, char **argv)
     return p;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 typedef struct {
     sdd_prep_opt_t po;
     sdd_train_opt_t to;
@@ -215,20 +209,19 @@ static int evaluate(cli_ctx_t *ctx, const sdd_trainset_t *ts, const cli_kept_t *
  * not held. */
 static int eval_positions(const sim_opt_t *s, uint64_t seed, int64_t **keep, int64_t *n_keep)
 {
-    int64_t n = s->so.n_cells, want = s->eo.n_sub > s->piece ? s->eo.n_sub : s->piece, *all;
+    int64_t n = s->so.n_cells, want = s->eo.n_sub > s->piece ? s->eo.n_sub : s->piece;
     sdd_rng_t r;
+    int rc;
     *keep = NULL;
     *n_keep = 0;
     if (n <= 2 * s->piece || want >= n) return SDD_OK;
-    if (!(all = malloc((size_t)n * sizeof *all))) return SDD_ENOMEM;
-    for (int64_t i = 0; i < n; i++) all[i] = i;
+    if (!(*keep = malloc((size_t)want * sizeof **keep))) return SDD_ENOMEM;
     sdd_rng_seed(&r, seed ^ UINT64_C(0x6576616c63656c6c)); /* "evalcell" */
-    for (int64_t i = 0; i < want; i++) { /* partial Fisher-Yates */
-        int64_t j = i + (int64_t)sdd_rng_below(&r, (uint64_t)(n - i)), t = all[i];
-        all[i] = all[j], all[j] = t;
+    if ((rc = sdd_subsample_rows(&r, n, want, *keep)) < 0) {
+        free(*keep);
+        *keep = NULL;
+        return rc;
     }
-    qsort(all, (size_t)want, sizeof *all, cmp_i64);
-    *keep = all;
     *n_keep = want;
     return SDD_OK;
 }

@@ -241,14 +241,48 @@ fail:
     return rc;
 }
 
+/* Codes renumbered by size over the n cells, largest first, ties by the lower first cell
+ * (first[c]: given, or NULL to take each code's first cell in lab); codes without cells
+ * are dropped. *n_labels receives the number kept. */
+static int order_codes(int32_t *lab, int64_t n, int64_t nc, const int64_t *first, int *n_labels)
+{
+    int64_t *size = sdd_calloc((size_t)nc, sizeof *size), *rank = sdd_malloc((size_t)nc * sizeof *rank);
+    int64_t *own = first ? NULL : sdd_malloc((size_t)nc * sizeof *own), kept = 0;
+    if (!size || !rank || (!first && !own)) {
+        free(size), free(rank), free(own);
+        return SDD_ENOMEM;
+    }
+    if (!first) {
+        for (int64_t c = 0; c < nc; c++) own[c] = n;
+        for (int64_t i = 0; i < n; i++)
+            if (own[lab[i]] == n) own[lab[i]] = i;
+        first = own;
+    }
+    for (int64_t i = 0; i < n; i++) size[lab[i]]++;
+    for (int64_t c = 0; c < nc; c++) rank[c] = -1;
+    for (;;) {
+        int64_t best = -1;
+        for (int64_t c = 0; c < nc; c++)
+            if (size[c] > 0 && rank[c] < 0 &&
+                (best < 0 || size[c] > size[best] || (size[c] == size[best] && first[c] < first[best])))
+                best = c;
+        if (best < 0) break;
+        rank[best] = kept++;
+    }
+    for (int64_t i = 0; i < n; i++) lab[i] = (int32_t)rank[lab[i]];
+    *n_labels = (int)kept;
+    free(size), free(rank), free(own);
+    return SDD_OK;
+}
+
 /* Dissolve clusters under min_size (step 4) and order the codes by size. */
 static int tidy(const sdd_csr_t *W, int32_t *lab, int64_t n, int64_t nc, int64_t min_size, int *n_labels)
 {
     int64_t *size = sdd_calloc((size_t)nc, sizeof *size), *first = sdd_malloc((size_t)nc * sizeof *first);
-    int64_t *rank = sdd_malloc((size_t)nc * sizeof *rank), big = 0, largest = 0, kept = 0;
+    int64_t big = 0, largest = 0;
     double *pull = sdd_calloc((size_t)nc, sizeof *pull);
     int rc = SDD_ENOMEM;
-    if (!size || !first || !rank || !pull) goto fail;
+    if (!size || !first || !pull) goto fail;
     for (int64_t c = 0; c < nc; c++) first[c] = n;
     for (int64_t i = 0; i < n; i++) {
         size[lab[i]]++;
@@ -274,26 +308,10 @@ static int tidy(const sdd_csr_t *W, int32_t *lab, int64_t n, int64_t nc, int64_t
         lab[i] = (int32_t)(best >= 0 ? best : largest); /* its old cluster's size is not updated:
                                                            it stays small for its other cells */
     }
-    for (int64_t c = 0; c < nc; c++) size[c] = 0;
-    for (int64_t i = 0; i < n; i++) size[lab[i]]++;
-    /* codes by size, largest first, ties by the first cell */
-    for (int64_t c = 0; c < nc; c++) rank[c] = -1;
-    for (;;) {
-        int64_t best = -1;
-        for (int64_t c = 0; c < nc; c++)
-            if (size[c] > 0 && rank[c] < 0 &&
-                (best < 0 || size[c] > size[best] || (size[c] == size[best] && first[c] < first[best])))
-                best = c;
-        if (best < 0) break;
-        rank[best] = kept++;
-    }
-    for (int64_t i = 0; i < n; i++) lab[i] = (int32_t)rank[lab[i]];
-    *n_labels = (int)kept;
-    rc = SDD_OK;
+    rc = order_codes(lab, n, nc, first, n_labels);
 fail:
     free(size);
     free(first);
-    free(rank);
     free(pull);
     return rc;
 }
@@ -377,33 +395,6 @@ done:
     return rc;
 }
 
-/* Codes renumbered by size over all n cells, largest first, ties by the lowest cell. */
-static int order_by_size(int32_t *lab, int64_t n, int nc)
-{
-    int64_t *size = sdd_calloc((size_t)nc, sizeof *size), *first = sdd_malloc((size_t)nc * sizeof *first);
-    int32_t *code = sdd_malloc((size_t)nc * sizeof *code);
-    int *ord = sdd_malloc((size_t)nc * sizeof *ord);
-    if (!size || !first || !code || !ord) {
-        free(size), free(first), free(code), free(ord);
-        return SDD_ENOMEM;
-    }
-    for (int c = 0; c < nc; c++) first[c] = n, ord[c] = c;
-    for (int64_t i = 0; i < n; i++) {
-        size[lab[i]]++;
-        if (first[lab[i]] == n) first[lab[i]] = i;
-    }
-    for (int a = 1; a < nc; a++) /* insertion sort: a few dozen codes */
-        for (int b = a; b > 0; b--) {
-            int x = ord[b - 1], y = ord[b];
-            if (size[y] > size[x] || (size[y] == size[x] && first[y] < first[x])) ord[b - 1] = y, ord[b] = x;
-            else break;
-        }
-    for (int c = 0; c < nc; c++) code[ord[c]] = c;
-    for (int64_t i = 0; i < n; i++) lab[i] = code[lab[i]];
-    free(size), free(first), free(code), free(ord);
-    return SDD_OK;
-}
-
 /* Above opt->max_cells cells: the clusters of a seeded random max_cells of them (steps
  * 1-4), and for every other cell, projected on their principal components, the cluster
  * most common among its n_neighbors nearest clustered cells (sdd_cluster_assign), a
@@ -447,8 +438,7 @@ static int cluster_subsample(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, i
         sdd_csr_free(&B);
         for (int64_t j = 0; j < nb; j++) labels[rest[j]] = bl[j];
     }
-    if ((rc = order_by_size(labels, n, nc)) < 0) goto done;
-    *n_labels = nc;
+    rc = order_codes(labels, n, nc, NULL, n_labels);
 done:
     sdd_csr_free(&S);
     sdd_csr_free(&B);

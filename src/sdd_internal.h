@@ -56,9 +56,6 @@ int sdd_self_knn(const double *S, int64_t n, int64_t d, int k, int64_t *idx, dou
  * the k in it, averaged over the rows into *purity. */
 int sdd_cluster_assign(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
                        const int32_t *rl, int nc, int self_ref, int32_t *lab, double *purity);
-/* metrics.c: n of `size` rows drawn without replacement by a partial Fisher-Yates
- * shuffle from rng (all rows, in order, and no draw when size == n), ascending. */
-int sdd_subsample_rows(sdd_rng_t *rng, int64_t size, int64_t n, int64_t *out);
 /* counts_eval.c: the two-sample Kolmogorov-Smirnov distance sup |F_a - F_b| of the
  * ascending samples a[na] and b[nb]; NaN when a side is empty. */
 double sdd_ks_distance(const double *a, int64_t na, const double *b, int64_t nb);

@@ -266,6 +266,9 @@ uint64_t sdd_rng_below(sdd_rng_t *r, uint64_t n); /* uniform integer in [0, n), 
 int64_t sdd_rng_poisson(sdd_rng_t *r, double lambda);
 /* Fisher-Yates shuffle of idx[0..n). */
 void sdd_rng_shuffle(sdd_rng_t *r, int64_t *idx, int64_t n);
+/* n of `size` rows drawn without replacement by a partial Fisher-Yates shuffle from r
+ * (all rows, in order, and no draw when size == n) into out [n], ascending. */
+int sdd_subsample_rows(sdd_rng_t *r, int64_t size, int64_t n, int64_t *out);
 
 /* ---- CSR matrix */
 

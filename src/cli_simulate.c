@@ -308,6 +308,26 @@ static void summary(cli_ctx_t *ctx, const sdd_eval_t *e, const sdd_heldout_eval_
     if (ce) cli_counts_summary(ctx, ce, h ? cf : NULL);
 }
 
+/* simulate's defaults: each stage's own, a held-out share, pieces of CLI_SAMPLE_PIECE cells */
+static void sim_opt_init(sim_opt_t *s)
+{
+    memset(s, 0, sizeof *s);
+    sdd_prep_opt_init(&s->po);
+    sdd_train_opt_init(&s->to);
+    sdd_sample_opt_init(&s->so);
+    sdd_eval_opt_init(&s->eo);
+    s->po.holdout = SDD_HOLDOUT_DEFAULT;
+    s->piece = CLI_SAMPLE_PIECE;
+}
+
+/* every synthetic cell written, and the random share of them the evaluation kept */
+static void add_synthetic_cells(cJSON *mj, int64_t n_written, int64_t n_evaluated)
+{
+    if (!mj) return;
+    cJSON_AddNumberToObject(mj, "synthetic_cells", (double)n_written);
+    cJSON_AddNumberToObject(mj, "synthetic_cells_evaluated", (double)n_evaluated);
+}
+
 int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
 {
     sim_opt_t s;
@@ -325,14 +345,8 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     double secs[4] = {0}, t0;
     int rc, crc = CLI_FAIL;
 
-    memset(&s, 0, sizeof s);
+    sim_opt_init(&s);
     memset(&rb, 0, sizeof rb);
-    sdd_prep_opt_init(&s.po);
-    sdd_train_opt_init(&s.to);
-    sdd_sample_opt_init(&s.so);
-    sdd_eval_opt_init(&s.eo);
-    s.po.holdout = SDD_HOLDOUT_DEFAULT;
-    s.piece = CLI_SAMPLE_PIECE;
     if ((rc = parse(argc, argv, ctx, &s)) != CLI_OK) {
         cli_label_counts_free(&s.lc);
         return rc < 0 ? CLI_OK : rc;
@@ -397,10 +411,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     }
     crc = CLI_FAIL;
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
-    if (mj) { /* every synthetic cell, or the random share the evaluation kept */
-        cJSON_AddNumberToObject(mj, "synthetic_cells", (double)s.so.n_cells);
-        cJSON_AddNumberToObject(mj, "synthetic_cells_evaluated", (double)sy.X.n_rows);
-    }
+    add_synthetic_cells(mj, s.so.n_cells, sy.X.n_rows);
     if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
     add_trained_steps(mj, m);
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {

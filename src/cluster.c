@@ -316,9 +316,18 @@ fail:
     return rc;
 }
 
-/* Steps 1-4 on all rows of X; the fitted PCA is kept in *keep when it is not NULL. */
-static int cluster_graph(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels,
-                         sdd_pca_t *keep)
+/* Progress of stage "cluster": step done of total; SDD_EINTR when the callback asks to stop. */
+static int tick(const sdd_cluster_opt_t *opt, int64_t done, int64_t total, const char *what)
+{
+    if (opt->progress && opt->progress("cluster", done, total, what, opt->progress_user))
+        return sdd_error(SDD_EINTR, "clustering interrupted");
+    return SDD_OK;
+}
+
+/* Steps 1-4 on all rows of X, reported as steps 1-3 of total; the fitted PCA is kept in
+ * *keep when it is not NULL. */
+static int cluster_graph(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int64_t total, int32_t *labels,
+                         int *n_labels, sdd_pca_t *keep)
 {
     sdd_pca_t pca;
     sdd_csr_t W = {0};
@@ -335,8 +344,10 @@ static int cluster_graph(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32
     idx = sdd_malloc((size_t)n * (size_t)k * sizeof *idx);
     dist = sdd_malloc((size_t)n * (size_t)k * sizeof *dist);
     if (!idx || !dist) goto fail;
-    if ((rc = sdd_pca_fit(X, opt->n_pcs, &pca)) < 0 || (rc = sdd_self_knn(pca.scores, n, pca.k, k, idx, dist)) < 0 ||
-        (rc = sdd_fuzzy_simplicial_set(idx, dist, n, k, NULL, NULL, &W)) < 0)
+    if ((rc = sdd_pca_fit(X, opt->n_pcs, &pca)) < 0 || (rc = tick(opt, 1, total, "pca")) < 0 ||
+        (rc = sdd_self_knn(pca.scores, n, pca.k, k, idx, dist)) < 0 ||
+        (rc = sdd_fuzzy_simplicial_set(idx, dist, n, k, NULL, NULL, &W)) < 0 ||
+        (rc = tick(opt, 2, total, "neighbours")) < 0)
         goto fail;
     g.n = n;
     g.ptr = W.indptr; /* borrowed: louvain frees only the graphs it builds */
@@ -348,7 +359,7 @@ static int cluster_graph(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32
     }
     for (int64_t q = 0; q < W.nnz; q++) g.col[q] = W.indices[q], g.w[q] = W.data[q];
     if ((rc = louvain(&g, opt->resolution, opt->seed, labels, &nc)) < 0) goto fail;
-    rc = tidy(&W, labels, n, nc, opt->min_size, n_labels);
+    if ((rc = tidy(&W, labels, n, nc, opt->min_size, n_labels)) >= 0) rc = tick(opt, 3, total, "communities");
     if (rc >= 0 && keep) *keep = pca, memset(&pca, 0, sizeof pca);
 fail:
     free(g.col);
@@ -403,7 +414,8 @@ done:
 #define CLUSTER_ASSIGN_BLOCK 32768
 static int cluster_subsample(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t *labels, int *n_labels)
 {
-    int64_t n = X->n_rows, m = opt->max_cells, *pick = NULL, *rest = NULL;
+    int64_t n = X->n_rows, m = opt->max_cells, *pick = NULL, *rest = NULL, step = 3;
+    int64_t total = 3 + (n - m + CLUSTER_ASSIGN_BLOCK - 1) / CLUSTER_ASSIGN_BLOCK;
     int32_t *sl = NULL, *bl = NULL;
     double *sc = NULL, pur;
     char *in = NULL;
@@ -421,7 +433,7 @@ static int cluster_subsample(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, i
     sdd_rng_seed(&root, opt->seed);
     sdd_rng_split(&root, 0x636c7573u /* "clus" */, &rng);
     if ((rc = sdd_subsample_rows(&rng, n, m, pick)) < 0 || (rc = sdd_csr_select_rows(X, pick, m, &S)) < 0 ||
-        (rc = cluster_graph(&S, opt, sl, &nc, &pca)) < 0)
+        (rc = cluster_graph(&S, opt, total, sl, &nc, &pca)) < 0)
         goto done;
     sdd_csr_free(&S);
     for (int64_t i = 0; i < m; i++) labels[pick[i]] = sl[i], in[pick[i]] = 1;
@@ -433,7 +445,8 @@ static int cluster_subsample(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, i
             if (!in[i]) rest[nb++] = i;
         if (nb == 0) break;
         if ((rc = sdd_csr_select_rows(X, rest, nb, &B)) < 0 || (rc = sdd_pca_transform(&pca, &B, sc)) < 0 ||
-            (rc = sdd_cluster_assign(sc, nb, pca.scores, m, pca.k, opt->n_neighbors, sl, nc, 0, bl, &pur)) < 0)
+            (rc = sdd_cluster_assign(sc, nb, pca.scores, m, pca.k, opt->n_neighbors, sl, nc, 0, bl, &pur)) < 0 ||
+            (rc = tick(opt, ++step, total, "nearest clustered cells")) < 0)
             goto done;
         sdd_csr_free(&B);
         for (int64_t j = 0; j < nb; j++) labels[rest[j]] = bl[j];
@@ -453,7 +466,7 @@ int sdd_cluster_cells(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int32_t 
     *n_labels = 0;
     if ((rc = sdd_cluster_opt_check(opt)) < 0) return rc;
     if (opt->max_cells > 0 && X->n_rows > opt->max_cells) return cluster_subsample(X, opt, labels, n_labels);
-    return cluster_graph(X, opt, labels, n_labels, NULL);
+    return cluster_graph(X, opt, 3, labels, n_labels, NULL);
 }
 
 int sdd_trainset_cluster(sdd_trainset_t *ts, const sdd_cluster_opt_t *opt)

@@ -489,7 +489,8 @@ typedef struct {
                                  with stage "read", rows read in this pass of the total,
                                  status "pass K" (each pass over the file starts from 0); a
                                  non-zero return stops with SDD_EINTR; files of one chunk
-                                 (n_cells <= chunk_rows) report nothing. NULL = none */
+                                 (n_cells <= chunk_rows) report nothing; auto_labels adds
+                                 stage "cluster" (sdd_cluster_opt_t). NULL = none */
     void *progress_user;
 } sdd_prep_opt_t;
 
@@ -573,6 +574,10 @@ typedef struct {
                                  seeded random max_cells of them and every other cell
                                  joins the majority cluster of its n_neighbors nearest
                                  of those on their principal components; 0: all cells */
+    sdd_progress_f progress;  /* stage "cluster": after the PCA, the neighbours and the
+                                 communities, then after every block of other cells joined
+                                 (status says which); non-zero return: SDD_EINTR. NULL = none */
+    void *progress_user;
 } sdd_cluster_opt_t;
 
 void sdd_cluster_opt_init(sdd_cluster_opt_t *opt);

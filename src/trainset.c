@@ -253,6 +253,8 @@ int sdd_trainset_build(sdd_src_t *s, const sdd_dataset_t *md, const sdd_hvg_t *h
         sdd_cluster_opt_t co;
         sdd_cluster_opt_init(&co);
         co.resolution = opt->cluster_resolution;
+        co.progress = opt->progress;
+        co.progress_user = opt->progress_user;
         if ((rc = sdd_trainset_cluster(ts, &co)) < 0) goto fail;
     }
     if ((rc = prep_json(opt, h, ts, &ts->prep_json)) < 0) goto fail;

@@ -96,6 +96,23 @@ static void test_planted(void)
 /* Above max_cells the graph is built on a random subsample and every other cell joins its
  * neighbours' cluster: still exactly the planted groups, numbered by size over all cells,
  * the same with any thread count and seeded; max_cells below 100 is refused. */
+typedef struct {
+    int calls, ordered, stop_at;
+    int64_t last_done, total;
+} prog_t;
+
+/* records the "cluster" progress calls; asks to stop at call stop_at (0: never) */
+static int record(const char *stage, int64_t done, int64_t total, const char *status, void *user)
+{
+    prog_t *p = user;
+    (void)status;
+    p->ordered = (p->calls == 0 || p->ordered) && strcmp(stage, "cluster") == 0 && done == p->last_done + 1;
+    p->calls++;
+    p->last_done = done;
+    p->total = total;
+    return p->stop_at && p->calls == p->stop_at;
+}
+
 static void test_subsample(void)
 {
     enum { N = 1560 };
@@ -121,6 +138,21 @@ static void test_subsample(void)
     CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);
     CHECK(nl2 == nl && memcmp(lab, lab2, sizeof lab) == 0);
     sdd_set_threads(1);
+    { /* progress: PCA, neighbours, communities, then one block of the other 1260 cells */
+        prog_t pr = {0};
+        o.progress = record;
+        o.progress_user = &pr;
+        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);
+        CHECK_MSG(pr.calls == 4 && pr.last_done == 4 && pr.total == 4 && pr.ordered,
+                  "%d calls, last %lld of %lld", pr.calls, (long long)pr.last_done, (long long)pr.total);
+        CHECK(memcmp(lab, lab2, sizeof lab) == 0);
+        pr = (prog_t){.stop_at = 2};
+        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == SDD_EINTR && pr.calls == 2);
+        o.max_cells = 0;
+        pr = (prog_t){0};
+        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0 && pr.calls == 3 && pr.total == 3 && pr.ordered);
+        o.progress = NULL;
+    }
     o.max_cells = 99;
     CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == SDD_EINVAL);
     sdd_csr_free(&X);

@@ -154,6 +154,8 @@ void cli_heldout_summary(const cli_ctx_t *ctx, const sdd_heldout_eval_t *h, doub
             100 * f->sparsity_synth, e->scc, f->scc, e->pcc, f->pcc, e->mmd, f->mmd, e->lisi_scaled,
             f->lisi_scaled, e->knn_auc, f->knn_auc, h->memorisation, h->n_clusters, h->cluster_tvd,
             h->cluster_tvd_floor, h->purity_synth, h->purity_train, h->purity_heldout);
+    if (e->n_sub < h->m)
+        fprintf(stderr, "; MMD, LISI and kNN AUC on a random %lld cells a side (--n-sub)", (long long)e->n_sub);
     if (seconds >= 0) fprintf(stderr, "; %.1f s", seconds);
     fputc('\n', stderr);
 }

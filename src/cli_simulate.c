@@ -152,6 +152,7 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
     cli_prep_longopts(longopts, &n, 1); /* --holdout too */
     cli_train_longopts(longopts, &n);
     cli_sample_longopts(longopts, &n); /* --steps is training's: sampling's is --sample-steps */
+    cli_num_longopts(longopts, &n, SDD_OPTS_EVAL, NULL); /* --n-sub */
     s->preset = find_preset(argc, argv);
     if (sdd_preset_apply(s->preset, &s->to, &s->so) < 0) return cli_usage_error(ctx, "%s", sdd_errdetail());
     /* fast: a conditional model on clusters of the training cells unless --label says otherwise */
@@ -178,6 +179,7 @@ static int parse(int argc, char **argv, cli_ctx_t *ctx, sim_opt_t *s)
             if ((rc = cli_train_option(ctx, c, optarg, &s->po, &s->to)) < 0) return CLI_FAIL;
             if (rc > 0 && (rc = cli_sample_option(ctx, c, optarg, &s->so, &s->lc, &s->counts)) < 0)
                 return CLI_FAIL;
+            if (rc > 0 && (rc = cli_num_option(ctx, c, optarg, SDD_OPTS_EVAL, &s->eo)) < 0) return CLI_FAIL;
             if (rc > 0) return cli_usage_error(ctx, "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -302,9 +304,9 @@ static void summary(cli_ctx_t *ctx, const sdd_eval_t *e, const sdd_heldout_eval_
     else if (!ctx->quiet)
         fprintf(stderr,
                 "[M::simulate] against the training cells: sparsity real %.2f%% synthetic %.2f%%; SCC %.4f "
-                "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f; %.1f s\n",
+                "PCC %.4f MMD %.4f LISI scaled %.4f kNN AUC %.4f%s; %.1f s\n",
                 100 * e->sparsity_real, 100 * e->sparsity_synth, e->scc, e->pcc, e->mmd, e->lisi_scaled,
-                e->knn_auc, secs);
+                e->knn_auc, e->n_sub < e->n_real ? " (MMD, LISI and kNN AUC on a subsample, --n-sub)" : "", secs);
     if (ce) cli_counts_summary(ctx, ce, h ? cf : NULL);
 }
 

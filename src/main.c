@@ -301,6 +301,7 @@ const cli_cmd_t cli_commands[] = {
      "  --counts, --no-ema, --threshold, --sample-batch, --piece-cells); above 2 x\n"
      "  --piece-cells synthetic cells the evaluation uses a seeded random --piece-cells\n"
      "  (at least 10000) of them\n"
+     "  --n-sub N              cells a side for MMD, LISI and kNN AUC (default 10000)\n"
      "  -h, --help             show this help\n"},
     {NULL, NULL, NULL, NULL}};
 

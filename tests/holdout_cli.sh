@@ -22,6 +22,19 @@ else
 fi
 grep -q 'kNN AUC [0-9.]* (floor [0-9.]*)' "$tmp/a.err" && ok "summary line shows the floor" ||
   bad "summary line shows the floor"
+grep -q 'a side (--n-sub)' "$tmp/a.err" && bad "no subsample named when every cell is compared" ||
+  ok "no subsample named when every cell is compared"
+if "$SDD" --seed 3 simulate "$DATA" --prefix "$tmp/ns" --holdout 0.2 $SMALL -n 150 --n-sub 100 2> "$tmp/ns.err" &&
+   grep -q 'MMD, LISI and kNN AUC on a random 100 cells a side (--n-sub)' "$tmp/ns.err" &&
+   "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["n_sub"] == 100, m["n_sub"]' "$tmp/ns.metrics.json"; then
+  ok "simulate --n-sub 100: the summary line and the metrics JSON say so"
+else
+  bad "simulate --n-sub 100"; cat "$tmp/ns.err"
+fi
+"$SDD" simulate "$DATA" --prefix "$tmp/ns9" --n-sub 9 2> "$tmp/ns9.err"; rc=$?
+[ $rc -eq 1 ] && head -1 "$tmp/ns9.err" | grep -q '^sddcell simulate: --n-sub: 9 is out of range' &&
+  [ ! -e "$tmp/ns9.h5ad" ] && [ ! -e "$tmp/ns9.sdd" ] &&
+  ok "simulate --n-sub 9: usage error, no output" || { bad "simulate --n-sub 9 (rc $rc)"; head -3 "$tmp/ns9.err"; }
 "$SDD" info --json "$tmp/a.sdd" > "$tmp/a.model.json" 2>/dev/null
 "$SDD" --quiet hvg -n 200 "$DATA" > "$tmp/hvg_all.tsv" 2>/dev/null
 "$PY" - "$DATA" "$tmp/a.metrics.json" "$tmp/a.model.json" "$tmp/a.h5ad" "$tmp/train.h5ad" <<'EOF' &&

@@ -316,7 +316,8 @@ fail:
     return rc;
 }
 
-/* Progress of stage "cluster": step done of total; SDD_EINTR when the callback asks to stop. */
+/* Progress of stage "cluster": step done of total (0 at the start); SDD_EINTR when the
+ * callback asks to stop. */
 static int tick(const sdd_cluster_opt_t *opt, int64_t done, int64_t total, const char *what)
 {
     if (opt->progress && opt->progress("cluster", done, total, what, opt->progress_user))
@@ -344,7 +345,8 @@ static int cluster_graph(const sdd_csr_t *X, const sdd_cluster_opt_t *opt, int64
     idx = sdd_malloc((size_t)n * (size_t)k * sizeof *idx);
     dist = sdd_malloc((size_t)n * (size_t)k * sizeof *dist);
     if (!idx || !dist) goto fail;
-    if ((rc = sdd_pca_fit(X, opt->n_pcs, &pca)) < 0 || (rc = tick(opt, 1, total, "pca")) < 0 ||
+    if ((rc = tick(opt, 0, total, "pca")) < 0 || (rc = sdd_pca_fit(X, opt->n_pcs, &pca)) < 0 ||
+        (rc = tick(opt, 1, total, "pca")) < 0 ||
         (rc = sdd_self_knn(pca.scores, n, pca.k, k, idx, dist)) < 0 ||
         (rc = sdd_fuzzy_simplicial_set(idx, dist, n, k, NULL, NULL, &W)) < 0 ||
         (rc = tick(opt, 2, total, "neighbours")) < 0)

@@ -11,9 +11,13 @@
  *
  * Invariants: results are ascending by distance, ties broken by the lower reference
  * index, so the output does not depend on the block sizes or the BLAS thread count
- * beyond the last bits of the distances. A query never returns its `self` row.
+ * beyond the last bits of the distances. A query never returns its `self` row. Query
+ * blocks are shared out over the compute threads; each query's result depends only on
+ * its own block's arithmetic, so it is the same with any thread count.
  */
 #include "blas.h"
+
+#include <limits.h>
 
 #define KNN_QBLOCK 256
 #define KNN_RBLOCK 2048
@@ -76,47 +80,67 @@ static void row_norms(const double *X, int64_t n, int64_t d, double *out)
     }
 }
 
+/* One query block on one compute thread: its own distance buffer, its heaps kept in
+ * dist2/idx (the rows of this block only), so blocks run in any order and concurrently. */
+typedef struct {
+    const double *Q, *R, *qn, *rn;
+    const int64_t *self;
+    int64_t nq, nr, d;
+    int k, failed;
+    int64_t *idx;
+    double *dist2;
+} knn_job_t;
+
+static void knn_block(void *ctx, int piece)
+{
+    knn_job_t *j = ctx;
+    int64_t q0 = (int64_t)piece * KNN_QBLOCK, bq = j->nq - q0 < KNN_QBLOCK ? j->nq - q0 : KNN_QBLOCK, d = j->d;
+    int k = j->k, size[KNN_QBLOCK] = {0};
+    double *G = sdd_malloc((size_t)KNN_QBLOCK * KNN_RBLOCK * sizeof *G);
+    if (!G) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t r0 = 0; r0 < j->nr; r0 += KNN_RBLOCK) {
+        int64_t br = j->nr - r0 < KNN_RBLOCK ? j->nr - r0 : KNN_RBLOCK;
+        sdd_dgemm(0, 1, (int)bq, (int)br, (int)d, -2.0, j->Q + q0 * d, (int)d, j->R + r0 * d, (int)d, 0.0, G,
+                  (int)br);
+        for (int64_t a = 0; a < bq; a++) {
+            int64_t q = q0 + a, skip = j->self ? j->self[q] : -1;
+            double *hd = j->dist2 + q * k;
+            int64_t *hi = j->idx + q * k;
+            const double *g = G + a * br;
+            for (int64_t b = 0; b < br; b++) {
+                double v = j->qn[q] + j->rn[r0 + b] + g[b];
+                if (r0 + b == skip) continue;
+                heap_push(hd, hi, &size[a], k, v < 0 ? 0 : v, r0 + b);
+            }
+        }
+    }
+    for (int64_t a = 0; a < bq; a++) heap_sort(j->dist2 + (q0 + a) * k, j->idx + (q0 + a) * k, size[a]);
+    free(G);
+}
+
 int sdd_knn(const double *Q, int64_t nq, const double *R, int64_t nr, int64_t d, int k,
             const int64_t *self, int64_t *idx, double *dist2)
 {
-    double *qn = NULL, *rn = NULL, *G = NULL;
-    int *size = NULL, rc = SDD_ENOMEM;
+    double *qn = NULL, *rn = NULL;
+    knn_job_t j;
+    int rc = SDD_ENOMEM;
 
     if (k < 1 || k > nr - (self ? 1 : 0))
         return sdd_error(SDD_EINVAL, "kNN: %d neighbours requested from %lld reference rows", k, (long long)nr);
+    if ((nq + KNN_QBLOCK - 1) / KNN_QBLOCK > INT_MAX) return sdd_error(SDD_EINVAL, "kNN: too many queries");
     qn = sdd_malloc((size_t)nq * sizeof *qn + 1);
     rn = sdd_malloc((size_t)nr * sizeof *rn + 1);
-    G = sdd_malloc((size_t)KNN_QBLOCK * KNN_RBLOCK * sizeof *G);
-    size = sdd_malloc(KNN_QBLOCK * sizeof *size);
-    if (!qn || !rn || !G || !size) goto fail;
+    if (!qn || !rn) goto fail;
     row_norms(Q, nq, d, qn);
     row_norms(R, nr, d, rn);
-    for (int64_t q0 = 0; q0 < nq; q0 += KNN_QBLOCK) {
-        int64_t bq = nq - q0 < KNN_QBLOCK ? nq - q0 : KNN_QBLOCK;
-        memset(size, 0, KNN_QBLOCK * sizeof *size);
-        for (int64_t r0 = 0; r0 < nr; r0 += KNN_RBLOCK) {
-            int64_t br = nr - r0 < KNN_RBLOCK ? nr - r0 : KNN_RBLOCK;
-            sdd_dgemm(0, 1, (int)bq, (int)br, (int)d, -2.0, Q + q0 * d, (int)d, R + r0 * d, (int)d, 0.0,
-                      G, (int)br);
-            for (int64_t a = 0; a < bq; a++) {
-                int64_t q = q0 + a, skip = self ? self[q] : -1;
-                double *hd = dist2 + q * k;
-                int64_t *hi = idx + q * k;
-                const double *g = G + a * br;
-                for (int64_t b = 0; b < br; b++) {
-                    double v = qn[q] + rn[r0 + b] + g[b];
-                    if (r0 + b == skip) continue;
-                    heap_push(hd, hi, &size[a], k, v < 0 ? 0 : v, r0 + b);
-                }
-            }
-        }
-        for (int64_t a = 0; a < bq; a++) heap_sort(dist2 + (q0 + a) * k, idx + (q0 + a) * k, size[a]);
-    }
-    rc = SDD_OK;
+    j = (knn_job_t){Q, R, qn, rn, self, nq, nr, d, k, 0, idx, dist2};
+    sdd_parallel_for((int)((nq + KNN_QBLOCK - 1) / KNN_QBLOCK), knn_block, &j);
+    rc = j.failed ? SDD_ENOMEM : SDD_OK;
 fail:
     free(qn);
     free(rn);
-    free(G);
-    free(size);
     return rc;
 }

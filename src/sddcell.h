@@ -574,9 +574,10 @@ typedef struct {
                                  seeded random max_cells of them and every other cell
                                  joins the majority cluster of its n_neighbors nearest
                                  of those on their principal components; 0: all cells */
-    sdd_progress_f progress;  /* stage "cluster": after the PCA, the neighbours and the
-                                 communities, then after every block of other cells joined
-                                 (status says which); non-zero return: SDD_EINTR. NULL = none */
+    sdd_progress_f progress;  /* stage "cluster": at the start (0), after the PCA, the
+                                 neighbours and the communities, then after every block
+                                 of other cells joined (status says which); non-zero
+                                 return: SDD_EINTR. NULL = none */
     void *progress_user;
 } sdd_cluster_opt_t;
 

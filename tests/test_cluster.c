@@ -106,7 +106,7 @@ static int record(const char *stage, int64_t done, int64_t total, const char *st
 {
     prog_t *p = user;
     (void)status;
-    p->ordered = (p->calls == 0 || p->ordered) && strcmp(stage, "cluster") == 0 && done == p->last_done + 1;
+    p->ordered = (p->calls == 0 ? done == 0 : p->ordered && done == p->last_done + 1) && strcmp(stage, "cluster") == 0;
     p->calls++;
     p->last_done = done;
     p->total = total;
@@ -138,19 +138,19 @@ static void test_subsample(void)
     CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);
     CHECK(nl2 == nl && memcmp(lab, lab2, sizeof lab) == 0);
     sdd_set_threads(1);
-    { /* progress: PCA, neighbours, communities, then one block of the other 1260 cells */
+    { /* progress: start, PCA, neighbours, communities, then one block of the other 1260 cells */
         prog_t pr = {0};
         o.progress = record;
         o.progress_user = &pr;
         CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0);
-        CHECK_MSG(pr.calls == 4 && pr.last_done == 4 && pr.total == 4 && pr.ordered,
+        CHECK_MSG(pr.calls == 5 && pr.last_done == 4 && pr.total == 4 && pr.ordered,
                   "%d calls, last %lld of %lld", pr.calls, (long long)pr.last_done, (long long)pr.total);
         CHECK(memcmp(lab, lab2, sizeof lab) == 0);
         pr = (prog_t){.stop_at = 2};
-        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == SDD_EINTR && pr.calls == 2);
+        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == SDD_EINTR && pr.calls == 2 && pr.last_done == 1);
         o.max_cells = 0;
         pr = (prog_t){0};
-        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0 && pr.calls == 3 && pr.total == 3 && pr.ordered);
+        CHECK(sdd_cluster_cells(&X, &o, lab2, &nl2) == 0 && pr.calls == 4 && pr.total == 3 && pr.ordered);
         o.progress = NULL;
     }
     o.max_cells = 99;

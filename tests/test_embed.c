@@ -32,6 +32,48 @@ static void test_fuzzy_small(void)
     sdd_csr_free(&W);
 }
 
+/* sdd_knn against brute force (every distance in double, sorted by distance then index)
+ * over several query and reference blocks, ties included, the same bits with 1 and 2
+ * threads, and a query never its own neighbour. */
+static void test_knn_brute(void)
+{
+    enum { NQ = 700, NR = 4500, D = 3, K = 6 };
+    static double Q[NQ * D], R[NR * D], d1[NQ * K], d2[NQ * K];
+    static int64_t i1[NQ * K], i2[NQ * K], self[NQ];
+    int bad = 0;
+    uint64_t x = 12345;
+    for (int64_t i = 0; i < NR * D; i++) { /* small integers: many exact ties */
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        R[i] = (double)((x >> 33) % 9);
+    }
+    for (int64_t q = 0; q < NQ; q++) {
+        self[q] = q * 5; /* the query is reference row 5q */
+        memcpy(Q + q * D, R + self[q] * D, D * sizeof *Q);
+    }
+    sdd_set_threads(1);
+    CHECK(sdd_knn(Q, NQ, R, NR, D, K, self, i1, d1) == 0);
+    sdd_set_threads(2);
+    CHECK(sdd_knn(Q, NQ, R, NR, D, K, self, i2, d2) == 0);
+    sdd_set_threads(1);
+    CHECK(memcmp(i1, i2, sizeof i1) == 0 && memcmp(d1, d2, sizeof d1) == 0);
+    for (int64_t q = 0; q < NQ && !bad; q++) {
+        int64_t best[K];
+        double bd[K];
+        int n = 0;
+        for (int64_t r = 0; r < NR; r++) { /* insertion into the K best, (distance, index) order */
+            double v = 0;
+            if (r == self[q]) continue;
+            for (int j = 0; j < D; j++) v += (Q[q * D + j] - R[r * D + j]) * (Q[q * D + j] - R[r * D + j]);
+            if (n == K && v >= bd[K - 1]) continue;
+            int p = n < K ? n++ : K - 1;
+            while (p > 0 && bd[p - 1] > v) best[p] = best[p - 1], bd[p] = bd[p - 1], p--;
+            best[p] = r, bd[p] = v;
+        }
+        for (int j = 0; j < K; j++) bad += i1[q * K + j] != best[j] || d1[q * K + j] != bd[j];
+    }
+    CHECK_MSG(bad == 0, "%d neighbours differ from brute force", bad);
+}
+
 /* Mean fraction of each cell's kk nearest cells in A [n x da] that are also among its kk
  * nearest in B [n x db]. */
 static double overlap(const double *A, int64_t da, const double *B, int64_t db, int64_t n, int kk)
@@ -117,6 +159,7 @@ int main(void)
     snprintf(p1, sizeof p1, "%s/tests/data/metrics_real.bin.gz", src);
     snprintf(p2, sizeof p2, "%s/tests/data/metrics_synth.bin.gz", src);
     test_fuzzy_small();
+    test_knn_brute();
     CHECK(read_fixture(p1, &p.real, &p.real_labels) == 0 && read_fixture(p2, &p.synth, &p.synth_labels) == 0);
     p.G = p.real.n_cols;
     p.label_names = names;

@@ -2,6 +2,19 @@
 # three PyTorch settings within two cores and the machine's sgemm rate, run once a
 # round, then medians and ratios. The caller defines `tor LABEL TORCH_THREADS
 # BLAS_THREADS` and sets DRIVER (the sgemm driver), RAW, tmp and the round number i.
+#
+# OpenBLAS's kernels: PyTorch runs its products on the same OpenBLAS. Where OpenBLAS
+# does not know the CPU and falls back to its SSE3 kernels, sddcell picks the kernels of
+# the CPU's instruction sets itself (`sddcell -v` says so); PyTorch then gets the same
+# kernels through OPENBLAS_CORETYPE (TORCH_CORE, for `tor`), so its settings are its best
+# on this machine, not the fallback's.
+kern=$("${SDDCELL:-./sddcell}" -v info "$(dirname "$0")/../example_data/pbmc3k_1k.h5ad" 2>&1 >/dev/null |
+    sed -n 's/^\[M::main\] BLAS kernels: //p')
+case "$kern" in
+*"OpenBLAS took this CPU for"*) TORCH_CORE="OPENBLAS_CORETYPE=${kern%% *}" ;;
+*) TORCH_CORE= ;;
+esac
+echo "# OpenBLAS kernels: sddcell ${kern:-unknown}; PyTorch ${TORCH_CORE:-OpenBLAS's choice}" | tee -a "$RAW"
 
 torch_and_sgemm_round() {
     tor torch_1_1 1 1

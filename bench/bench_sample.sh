@@ -35,7 +35,7 @@ sdd() { # label threads model
     echo "round $i $1 $v cells/s" | tee -a "$RAW" >>"$tmp/runs"
 }
 tor() { # label torch-threads openblas-threads
-    v=$(OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$2 "$PY" "$SHARED/bench/sdd_torch.py" bench-sample 1000 "$N" "$S" "$2" |
+    v=$(env $TORCH_CORE OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$2 "$PY" "$SHARED/bench/sdd_torch.py" bench-sample 1000 "$N" "$S" "$2" |
         sed -n 's/.* \([0-9.]*\) cells\/s.*/\1/p')
     echo "round $i $1 $v cells/s" | tee -a "$RAW" >>"$tmp/runs"
 }

@@ -43,7 +43,7 @@ sdd() { # label threads precision
     echo "round $i $1 $v steps/s" | tee -a "$RAW" >>"$tmp/runs"
 }
 tor() { # label torch-threads openblas-threads
-    v=$(OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$2 "$PY" "$SHARED/bench/sdd_torch.py" bench-train $G $B "$STEPS" "$2" |
+    v=$(env $TORCH_CORE OPENBLAS_NUM_THREADS=$3 OMP_NUM_THREADS=$2 "$PY" "$SHARED/bench/sdd_torch.py" bench-train $G $B "$STEPS" "$2" |
         sed -n 's/.* \([0-9.]*\) steps\/s.*/\1/p')
     echo "round $i $1 $v steps/s" | tee -a "$RAW" >>"$tmp/runs"
 }

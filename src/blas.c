@@ -16,7 +16,10 @@
 #include "blas.h"
 #include "vec.h"
 #include <cblas.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <strings.h>
 
 #define PIECE 128            /* columns (or rows) of C per piece (double precision) */
 #define PIECE_MAX 512        /* at most this many columns (or rows) of C per piece (single) */
@@ -289,9 +292,74 @@ static void pool_after_fork(void)
     pool.job = NULL;
 }
 
+/* ---- OpenBLAS's kernels
+ * An OpenBLAS built for many CPUs (DYNAMIC_ARCH, as Debian's) picks its kernels at load by
+ * the CPU's model number. A model newer than the library (Intel Emerald Rapids, model
+ * 0xCF, under Debian 12's 0.3.21) gets its plainest x86-64 kernels, Prescott's SSE3 ones,
+ * at about 40% of the speed of the AVX-512 kernels the CPU can run. When that happened
+ * and the user has not chosen (OPENBLAS_CORETYPE unset), the kernels are chosen again
+ * by the instruction sets the CPU reports, through OpenBLAS's own OPENBLAS_CORETYPE path
+ * (its exported gotoblas_dynamic_quit / gotoblas_dynamic_init, looked up at run time:
+ * an OpenBLAS without them is left as it is). This runs at load, before any product. */
+static char blas_kernels[160] = "not examined";
+
+/* 0: SSE-era kernels, 1: AVX, 2: AVX2 + FMA, 3: AVX-512 (F, BW, DQ, VL) */
+static int core_level(const char *name)
+{
+    static const char *const avx[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller", "Excavator", NULL};
+    static const char *const avx2[] = {"Haswell", "Zen", NULL};
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    for (int i = 0; avx512[i]; i++)
+        if (strcasecmp(name, avx512[i]) == 0) return 3;
+    for (int i = 0; avx2[i]; i++)
+        if (strcasecmp(name, avx2[i]) == 0) return 2;
+    for (int i = 0; avx[i]; i++)
+        if (strcasecmp(name, avx[i]) == 0) return 1;
+    return 0;
+}
+
+static int cpu_level(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return 3;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 2;
+    if (__builtin_cpu_supports("avx")) return 1;
+#endif
+    return 0;
+}
+
+static void choose_kernels(void)
+{
+    static const char *const name[] = {NULL, "Sandybridge", "Haswell", "SkylakeX"};
+    const char *had = openblas_get_corename(), *now;
+    void (*quit)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
+    void (*init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
+    int want = cpu_level();
+    char keep[32];
+    snprintf(keep, sizeof keep, "%s", had ? had : "unknown");
+    if (getenv("OPENBLAS_CORETYPE") || !had || core_level(had) > 0 || want == 0 || !quit || !init) {
+        snprintf(blas_kernels, sizeof blas_kernels, "%s (OpenBLAS's choice%s)", keep,
+                 getenv("OPENBLAS_CORETYPE") ? ", from OPENBLAS_CORETYPE" : "");
+        return;
+    }
+    setenv("OPENBLAS_CORETYPE", name[want], 1);
+    quit();
+    init();
+    unsetenv("OPENBLAS_CORETYPE");
+    now = openblas_get_corename();
+    snprintf(blas_kernels, sizeof blas_kernels, "%s (OpenBLAS took this CPU for %s; chosen by its instruction sets)",
+             now ? now : "unknown", keep);
+}
+
+const char *sdd_blas_kernels(void) { return blas_kernels; }
+
 __attribute__((constructor)) static void pool_init(void)
 {
     pthread_atfork(NULL, NULL, pool_after_fork);
+    choose_kernels();
 }
 
 void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx)

@@ -261,7 +261,8 @@ int cli_progress(const char *stage, int64_t done, int64_t total, const char *sta
 
 void cli_run_footer(const cli_ctx_t *ctx, double t0, double c0)
 {
-    fprintf(stderr, "[M::main] Version: sddcell %s\n[M::main] CMD:", SDD_VERSION);
+    fprintf(stderr, "[M::main] Version: sddcell %s\n[M::main] BLAS kernels: %s\n[M::main] CMD:", SDD_VERSION,
+            sdd_blas_kernels());
     for (int i = 0; i < ctx->argc; i++) fprintf(stderr, " %s", ctx->argv[i]);
     fprintf(stderr, "\n[M::main] Real time: %.3f sec; CPU: %.3f sec; Peak RSS: %.3f GB\n",
             sdd_realtime() - t0, sdd_cputime() - c0, sdd_peak_rss() / 1073741824.0);

@@ -238,6 +238,13 @@ int sdd_json_add_fields(void *json, const void *s, const sdd_json_field_t *f, si
  * which is serialised only in a thread-safe HDF5 build: read or write HDF5 files from
  * one thread at a time unless H5is_library_threadsafe says otherwise. */
 void sdd_set_threads(int threads);
+/* OpenBLAS's kernels in use and who chose them, e.g. "SkylakeX (OpenBLAS took this CPU
+ * for Prescott; chosen by its instruction sets)". OpenBLAS picks kernels by CPU model;
+ * on a CPU it does not know it may fall back to its SSE3 kernels. Then, unless
+ * OPENBLAS_CORETYPE is set, the library picks the kernels of the instruction sets the
+ * CPU reports (AVX-512: SkylakeX, AVX2: Haswell, AVX: Sandybridge) when it is loaded.
+ * Static storage; never NULL. */
+const char *sdd_blas_kernels(void);
 /* The CPUs this process may use: the CPUs of its affinity mask (sched_getaffinity),
  * capped by the CPU bandwidth limit of its cgroup or an ancestor's (cgroup v2 cpu.max,
  * v1 cpu.cfs_quota_us / cpu.cfs_period_us), rounded up; at least 1, at most 1024. The

@@ -1,6 +1,7 @@
 #!/bin/sh
 # cli_basic: the command-line contract shared by every subcommand: --version format,
-# help for every command, misuse exits 1 with usage on stderr, unknown commands fail.
+# help for every command, misuse exits 1 with usage on stderr, unknown commands fail,
+# -v names the BLAS kernels.
 set -u
 . "$(dirname "$0")/common.sh"
 
@@ -25,4 +26,10 @@ done
 "$SDD" --threads 0 info x 2>/dev/null; t test "$?" = 1
 "$SDD" --threads abc info x 2>/dev/null; t test "$?" = 1
 "$SDD" --seed -1 info x 2>/dev/null; t test "$?" = 1
+# -v names OpenBLAS's kernels; a choice made with OPENBLAS_CORETYPE is kept (x86-64)
+if [ "$(uname -m)" = x86_64 ]; then
+  OPENBLAS_CORETYPE=Haswell "$SDD" -v info "$SRC/example_data/pbmc3k_1k.h5ad" 2>&1 >/dev/null |
+    grep -q '^\[M::main\] BLAS kernels: Haswell (OpenBLAS.s choice, from OPENBLAS_CORETYPE)$' ||
+    { echo "FAIL: -v does not keep OPENBLAS_CORETYPE=Haswell" >&2; fail=1; }
+fi
 exit $fail

@@ -6,6 +6,7 @@
 #include "tap.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static sdd_rng_t R;
 
@@ -407,9 +408,32 @@ static void test_optimiser(void)
     CHECK(sdd_gamma(0.5) > sdd_gamma(0.6));
 }
 
+/* OpenBLAS's kernels: sdd_blas_kernels names the ones in use; when the user has not
+ * chosen, they are never the SSE-era ones on a CPU with AVX (OpenBLAS's fallback for CPU
+ * models it does not know), and the products still agree with the plain loops. */
+char *openblas_get_corename(void); /* OpenBLAS's cblas.h (not included: its complex.h defines I) */
+
+static void test_blas_kernels(void)
+{
+    const char *k = sdd_blas_kernels(), *core = openblas_get_corename();
+    static const char *const sse[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Nano",
+                                      "Opteron", "Opteron_SSE3", "Barcelona", "Bobcat", "Katmai", "Northwood", NULL};
+    int old = 0, avx = 0;
+    CHECK_MSG(core && strncmp(k, core, strlen(core)) == 0 && k[strlen(core)] == ' ', "'%s' vs OpenBLAS's %s", k,
+              core ? core : "?");
+    for (int i = 0; core && sse[i]; i++) old |= strcmp(core, sse[i]) == 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    avx = __builtin_cpu_supports("avx");
+#endif
+    if (!getenv("OPENBLAS_CORETYPE")) CHECK_MSG(!(old && avx), "SSE-era kernels %s on a CPU with AVX", core);
+    fprintf(stderr, "BLAS kernels: %s\n", k);
+}
+
 int main(void)
 {
     sdd_rng_seed(&R, 42);
+    test_blas_kernels();
     sdd_set_threads(1);
     test_gemm();
     test_linear();

@@ -56,6 +56,28 @@
 #define SAMPLE_MEM_BYTES (256.0 * 1024 * 1024) /* activation budget of one batch */
 #define SAMPLE_MAX_BATCH 1024
 #define SAMPLE_TILE 128 /* rows of every product; batches start at multiples of it */
+#define SAMPLE_ROWS 16  /* rows per piece of the element-wise passes, shared out over the threads */
+
+/* fn(ctx, r0, r1) over rows [0, n) in pieces of SAMPLE_ROWS on the compute threads. Every
+ * row's arithmetic is its own, so the result does not depend on who runs which piece. */
+typedef struct {
+    void (*fn)(void *ctx, int r0, int r1);
+    void *ctx;
+    int n;
+} rows_job_t;
+
+static void rows_piece(void *ctx, int p)
+{
+    const rows_job_t *j = ctx;
+    int r0 = p * SAMPLE_ROWS, r1 = r0 + SAMPLE_ROWS < j->n ? r0 + SAMPLE_ROWS : j->n;
+    j->fn(j->ctx, r0, r1);
+}
+
+static void for_rows(int n, void (*fn)(void *ctx, int r0, int r1), void *ctx)
+{
+    rows_job_t j = {fn, ctx, n};
+    if (n > 0) sdd_parallel_for((n + SAMPLE_ROWS - 1) / SAMPLE_ROWS, rows_piece, &j);
+}
 
 void sdd_sample_opt_init(sdd_sample_opt_t *o)
 {
@@ -274,6 +296,25 @@ static void tile_linear(float *y, int ldy, const float *x, int ldx, const float 
     }
 }
 
+typedef struct {
+    float *u;
+    const float *a, *b;
+    int w;
+} add_ctx_t;
+
+static void add_piece(void *ctx, int r0, int r1)
+{
+    const add_ctx_t *c = ctx;
+    for (size_t k = (size_t)r0 * c->w; k < (size_t)r1 * c->w; k++) c->u[k] = c->a[k] + c->b[k];
+}
+
+/* u = a + b over [B][w], rows shared out */
+static void add_rows(float *u, const float *a, const float *b, int B, int w)
+{
+    add_ctx_t c = {u, a, b, w};
+    for_rows(B, add_piece, &c);
+}
+
 const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, int n_sc, float t,
                          const int32_t *labels)
 {
@@ -292,18 +333,13 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
         const sdd_rb_t *r = &v->rb[i];
         const float *x = f->h[src[i]];
         if (skip[i - 1] >= 0) { /* the input of block i is h[i-1] + h[skip] */
-            size_t n = (size_t)B * r->I;
-            const float *a = f->h[i - 1], *b = f->h[skip[i - 1]];
-            for (size_t k = 0; k < n; k++) f->u[k] = a[k] + b[k];
+            add_rows(f->u, f->h[i - 1], f->h[skip[i - 1]], B, r->I);
             x = f->u;
         }
         tile_gemm(B, r->O, r->I, x, r->I, r->l.w, r->I, 0.0f, f->y, r->O);
         fwd_norm(f, i, B, labels);
     }
-    {
-        size_t n = (size_t)B * s->H[0];
-        for (size_t k = 0; k < n; k++) f->u[k] = f->h[6][k] + f->h[0][k];
-    }
+    add_rows(f->u, f->h[6], f->h[0], B, s->H[0]);
     tile_linear(f->y, s->F, f->u, s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
     sdd_lnsilu_forward(f->oa, f->y, f->xhat, f->rstd, f->y, v->o1.b, NULL, 0, v->og, v->obeta, B, s->F);
     tile_linear(f->out, D, f->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
@@ -373,43 +409,53 @@ static void sampler_free(sampler_t *S)
     free(S->rng);
 }
 
-/* A bit-logit model's x0-hat bits from its outputs, in place over y [n][D]. */
-static void bit_logits(sampler_t *S, int n, float t, float *y)
+/* x0-hat rows from the network's outputs: x0 = cs x + co out + cm mu (the
+ * preconditioning), bit logits turned into bits, then either kept in S->x0 (pass 0:
+ * unguided, clipped) or, for guidance, pass 1 keeps the labelled estimate in S->x0 and
+ * pass 2 computes the null-label one into S->cond and mixes: x0 = u + w (x0 - u),
+ * clipped. */
+typedef struct {
+    sampler_t *S;
+    const float *out;
+    float t, cs, co, cm, w;
+    int pass;
+} x0_ctx_t;
+
+static void x0_rows(void *ctx, int r0, int r1)
 {
-    float tt[SAMPLE_MAX_BATCH];
-    for (int r = 0; r < n && r < SAMPLE_MAX_BATCH; r++) tt[r] = t;
-    for (int r0 = 0; r0 < n; r0 += SAMPLE_MAX_BATCH) {
-        int nr = n - r0 < SAMPLE_MAX_BATCH ? n - r0 : SAMPLE_MAX_BATCH;
-        sdd_bitlogit_apply(y + (size_t)r0 * S->D, S->x + (size_t)r0 * S->D, tt, nr, S->D, S->m->bit_scale);
+    const x0_ctx_t *c = ctx;
+    sampler_t *S = c->S;
+    int D = S->D, G = S->G, bits = S->m->shape.bits, pc = S->m->opt.precond;
+    float bs = (float)S->m->bit_scale, mu[2] = {(float)S->m->opt.precond_mu[0], (float)S->m->opt.precond_mu[1]};
+    for (int r = r0; r < r1; r++) {
+        size_t o = (size_t)r * D;
+        float *dst = (c->pass == 2 ? S->cond : S->x0) + o, *x0 = S->x0 + o;
+        const float *x = S->x + o, *out = c->out + o;
+        for (int j = 0; j < D; j++) dst[j] = c->cs * x[j] + c->co * out[j] + c->cm * mu[j >= G];
+        if (pc == 2) sdd_bitlogit_apply(dst, x, &c->t, 1, D, S->m->bit_scale);
+        if (c->pass == 1) continue;
+        if (c->pass == 2)
+            for (int j = 0; j < D; j++) x0[j] = dst[j] + c->w * (x0[j] - dst[j]);
+        for (int j = 0; j < D; j++) {
+            float lim = (bits && j >= G) ? bs : 1.0f;
+            x0[j] = x0[j] > lim ? lim : x0[j] < -lim ? -lim : x0[j];
+        }
     }
 }
 
 /* x0-hat of n rows at time t: the (guided) network output, clipped. */
 static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
 {
-    int D = S->D, G = S->G, nl = S->m->shape.n_labels, bits = S->m->shape.bits;
-    float bs = (float)S->m->bit_scale, w = (float)S->o->guidance;
-    size_t nd = (size_t)n * D;
-    const float *out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
-    float cs = 0, co = 1, cm = 0, mu[2] = {(float)S->m->opt.precond_mu[0], (float)S->m->opt.precond_mu[1]};
-    int pc = S->m->opt.precond;
-    if (pc == 1) sdd_precond(t, &cs, &co, &cm);
-    for (size_t i = 0; i < nd; i++) S->x0[i] = cs * S->x[i] + co * out[i] + cm * mu[(int)(i % D) >= G];
-    if (pc == 2) bit_logits(S, n, t, S->x0);
-    if (nl > 0 && w != 1.0f) {
-        out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
-        memcpy(S->cond, out, nd * sizeof(float));
-        if (pc == 2) bit_logits(S, n, t, S->cond);
-        for (size_t i = 0; i < nd; i++) {
-            float u = cs * S->x[i] + co * S->cond[i] + cm * mu[(int)(i % D) >= G];
-            S->x0[i] = u + w * (S->x0[i] - u);
-        }
+    int nl = S->m->shape.n_labels, guided = nl > 0 && S->o->guidance != 1.0;
+    x0_ctx_t c = {S, NULL, t, 0, 1, 0, (float)S->o->guidance, guided ? 1 : 0};
+    if (S->m->opt.precond == 1) sdd_precond(t, &c.cs, &c.co, &c.cm);
+    c.out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
+    for_rows(n, x0_rows, &c);
+    if (guided) {
+        c.out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
+        c.pass = 2;
+        for_rows(n, x0_rows, &c);
     }
-    for (int r = 0; r < n; r++)
-        for (int j = 0; j < D; j++) {
-            float lim = (bits && j >= G) ? bs : 1.0f, *v = &S->x0[(size_t)r * D + j];
-            *v = *v > lim ? lim : *v < -lim ? -lim : *v;
-        }
 }
 
 /* The x0 a reverse step moves towards, written into S->cond when it is not the
@@ -422,65 +468,82 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
  * data it stands for: (v, +bs) where on, (-1, -bs) where off. The mean of the two
  * cases lies between them, where no training x_t at low noise ever is; a drawn x0 keeps
  * every x_t a noised copy of one possible cell. */
-static const float *update_target(sampler_t *S, int n)
+static const float *target_row(sampler_t *S, int r)
 {
     int G = S->G, D = S->D, draw = S->o->update == SDD_UPDATE_DRAW;
     float bs = (float)S->m->bit_scale, ibs = 1.0f / bs;
-    if (!S->m->shape.bits || (!draw && !S->m->opt.value_mask)) return S->x0;
-    for (int r = 0; r < n; r++) {
-        const float *v = S->x0 + (size_t)r * D;
-        float *o = S->cond + (size_t)r * D;
-        for (int j = 0; j < G; j++) {
-            float p = (v[G + j] * ibs + 1.0f) * 0.5f;
-            p = p < 0 ? 0 : p > 1 ? 1 : p;
-            if (draw) {
-                int on = sdd_rng_uniform(&S->rng[r]) < p;
-                o[j] = on ? v[j] : -1.0f;
-                o[G + j] = on ? bs : -bs;
-            } else {
-                o[j] = S->m->opt.value_mask ? p * v[j] - (1.0f - p) : v[j];
-                o[G + j] = v[G + j];
-            }
+    const float *v = S->x0 + (size_t)r * D;
+    float *o = S->cond + (size_t)r * D;
+    if (!S->m->shape.bits || (!draw && !S->m->opt.value_mask)) return v;
+    for (int j = 0; j < G; j++) {
+        float p = (v[G + j] * ibs + 1.0f) * 0.5f;
+        p = p < 0 ? 0 : p > 1 ? 1 : p;
+        if (draw) {
+            int on = sdd_rng_uniform(&S->rng[r]) < p;
+            o[j] = on ? v[j] : -1.0f;
+            o[G + j] = on ? bs : -bs;
+        } else {
+            o[j] = S->m->opt.value_mask ? p * v[j] - (1.0f - p) : v[j];
+            o[G + j] = v[G + j];
         }
     }
-    return S->cond;
+    return o;
 }
 
-/* One update from x_t (time tn) to x at time tx given x0-hat; row r draws from
- * S->rng[r]. */
+/* One update from x_t (time tn) to x at time tx given x0-hat (update_ctx sets the
+ * constants once; rows are shared out): row r draws from S->rng[r]. */
+typedef struct {
+    sampler_t *S;
+    double sn, s1n;
+    float a, b, sg, c, ia;
+} update_ctx_t;
+
+static void update_rows(void *ctx, int r0, int r1)
+{
+    const update_ctx_t *u = ctx;
+    sampler_t *S = u->S;
+    int D = S->D;
+    for (int r = r0; r < r1; r++) {
+        const float *x0 = target_row(S, r);
+        float *x = S->x + (size_t)r * D;
+        sdd_rng_t *rng = &S->rng[r];
+        if (S->o->sampler == SDD_SAMPLER_DDIM)
+            for (int j = 0; j < D; j++) {
+                float eps = (float)((x[j] - u->sn * x0[j]) / u->s1n);
+                x[j] = u->a * x0[j] + u->b * eps + (u->sg > 0 ? u->sg * (float)sdd_rng_normal(rng) : 0.0f);
+            }
+        else if (S->o->sampler == SDD_SAMPLER_RENOISE)
+            for (int j = 0; j < D; j++) x[j] = u->a * x0[j] + u->b * (float)sdd_rng_normal(rng);
+        else
+            for (int j = 0; j < D; j++) {
+                float eps = (float)((x[j] - u->sn * x0[j]) / u->s1n);
+                x[j] = (x[j] - u->c * eps) * u->ia + u->sg * (float)sdd_rng_normal(rng);
+            }
+    }
+}
+
 static void update(sampler_t *S, int n, double tn, double tx)
 {
     double gn = sdd_gamma(tn), gx = sdd_gamma(tx);
-    double sn = sqrt(gn), s1n = sqrt(1.0 - gn);
-    int D = S->D;
-    const float *x0 = update_target(S, n);
+    update_ctx_t u = {S, sqrt(gn), sqrt(1.0 - gn), 0, 0, 0, 0, 0};
     if (S->o->sampler == SDD_SAMPLER_DDIM) {
         /* sigma = eta sqrt((1 - g_next)/(1 - g_now)) sqrt(1 - g_now/g_next) */
         double sg2 = S->o->eta > 0 ? S->o->eta * S->o->eta * (1.0 - gx) / (1.0 - gn) * (1.0 - gn / gx) : 0;
-        float a = (float)sqrt(gx), b, sg;
         sg2 = sg2 < 0 ? 0 : sg2 > 1.0 - gx ? 1.0 - gx : sg2;
-        b = (float)sqrt(1.0 - gx - sg2);
-        sg = (float)sqrt(sg2);
-        for (int r = 0; r < n; r++)
-            for (size_t i = (size_t)r * D; i < (size_t)(r + 1) * D; i++) {
-                float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
-                S->x[i] = a * x0[i] + b * eps + (sg > 0 ? sg * (float)sdd_rng_normal(&S->rng[r]) : 0.0f);
-            }
+        u.a = (float)sqrt(gx);
+        u.b = (float)sqrt(1.0 - gx - sg2);
+        u.sg = (float)sqrt(sg2);
     } else if (S->o->sampler == SDD_SAMPLER_RENOISE) {
-        float a = (float)sqrt(gx), b = (float)sqrt(1.0 - gx);
-        for (int r = 0; r < n; r++)
-            for (size_t i = (size_t)r * D; i < (size_t)(r + 1) * D; i++)
-                S->x[i] = a * x0[i] + b * (float)sdd_rng_normal(&S->rng[r]);
+        u.a = (float)sqrt(gx);
+        u.b = (float)sqrt(1.0 - gx);
     } else {
         double al = gn / gx;
         al = al < 0 ? 0 : al > 1 ? 1 : al;
-        float c = (float)((1.0 - al) / s1n), ia = (float)(1.0 / sqrt(al)), sg = (float)sqrt(1.0 - al);
-        for (int r = 0; r < n; r++)
-            for (size_t i = (size_t)r * D; i < (size_t)(r + 1) * D; i++) {
-                float eps = (float)((S->x[i] - sn * x0[i]) / s1n);
-                S->x[i] = (S->x[i] - c * eps) * ia + sg * (float)sdd_rng_normal(&S->rng[r]);
-            }
+        u.c = (float)((1.0 - al) / u.s1n);
+        u.ia = (float)(1.0 / sqrt(al));
+        u.sg = (float)sqrt(1.0 - al);
     }
+    for_rows(n, update_rows, &u);
 }
 
 /* Generate n <= batch cells with labels lab (or NULL) into S->dense [n][G], row r

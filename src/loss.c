@@ -15,6 +15,7 @@
  * adds the pieces' sums in order, so its value does not depend on the thread count.
  */
 #include "nn.h"
+#include "vec.h"
 #include <math.h>
 
 /* Log-odds that bit j is on from its own noised value y alone: y ~ N(+-alpha bs, sigma^2),
@@ -44,10 +45,7 @@ void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int 
         float *o = out + (size_t)r * D;
         const float *x = xt + (size_t)r * D;
         logodds_t k = logodds_row(t[r], bs);
-        for (int j = G; j < D; j++) {
-            double L = own_logodds(k, x[j]) + o[j];
-            o[j] = (float)(bs * tanh(0.5 * L));
-        }
+        sdd_vec_bitlogit(o + G, x + G, (size_t)(D - G), (float)(k.c / k.var), (float)bs);
     }
 }
 

@@ -241,7 +241,8 @@ double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, co
                             int bits, double bit_weight, double w_zero_value, const double *mu, float *dout);
 /* Bit logits (precond 2): the network's bit outputs are log-odds corrections F_j and
  * x0-hat bit_j = bs tanh((L_j + F_j) / 2), L_j = 2 alpha bs y_j / sigma^2 the log-odds the
- * bit's own noised value y_j gives. Applied in place over the bit half of out [B][D]. */
+ * bit's own noised value y_j gives. Applied in place over the bit half of out [B][D], in
+ * float (sdd_vec_bitlogit). */
 void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int D, double bs);
 /* Its loss: the value half as sdd_mse_loss, the bit half the binary cross-entropy of
  * sigmoid(L + F) against the bit (times bit_weight); dout receives d loss / d F. */

@@ -71,6 +71,15 @@ void sdd_vec_force_portable(int on) { force_portable = on; }
 
 static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+static void bitlogit_c(float *o, const float *x, size_t n, float k, float bs)
+{
+    for (size_t i = 0; i < n; i++) {
+        float l = k * x[i];
+        l = l > 60.0f ? 60.0f : l < -60.0f ? -60.0f : l;
+        o[i] = bs * (1.0f - 2.0f / (1.0f + expf(l + o[i])));
+    }
+}
+
 static void silu_c(float *y, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] = x[i] * sigm(x[i]);
@@ -367,6 +376,19 @@ AVX2 static void adam_v(float *p, float *g, float *mo, float *ve, float *ema, in
     for (; i < n; i++) adam1(p, g, mo, ve, ema, gs, u, i, zero_g);
 }
 
+AVX2 static void bitlogit_v(float *o, const float *x, size_t n, float k, float bs)
+{
+    __m256 kk = _mm256_set1_ps(k), b = _mm256_set1_ps(bs), one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f);
+    __m256 hi = _mm256_set1_ps(60.0f), lo = _mm256_set1_ps(-60.0f);
+    for (size_t i = 0; i < n; i += 8) {
+        int c = n - i < 8 ? (int)(n - i) : 8;
+        __m256i m = tail_mask(c);
+        __m256 l = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(kk, load_n(x + i, c, m)), lo), hi);
+        __m256 e = exp8(_mm256_add_ps(l, load_n(o + i, c, m)));
+        store_n(o + i, _mm256_mul_ps(b, _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(one, e)))), c, m);
+    }
+}
+
 AVX2 static void add_v(float *out, const float *a, const float *b, size_t n)
 {
     size_t i = 0;
@@ -427,3 +449,7 @@ static void add_c(float *out, const float *a, const float *b, size_t n)
 }
 
 void sdd_vec_add(float *out, const float *a, const float *b, size_t n) { PICK(add_v, add_c)(out, a, b, n); }
+void sdd_vec_bitlogit(float *o, const float *x, size_t n, float k, float bs)
+{
+    PICK(bitlogit_v, bitlogit_c)(o, x, n, k, bs);
+}

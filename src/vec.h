@@ -44,6 +44,9 @@ typedef struct {
 void sdd_vec_adam(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, float gs,
                   const sdd_adam_c_t *u, int zero_g);
 
+/* Bit logits to bits, in place: o = bs tanh((clamp(k x, -60, 60) + o) / 2) over [n]
+ * (tanh(u/2) = 1 - 2 / (1 + exp(u)); float, absolute error ~1e-7). */
+void sdd_vec_bitlogit(float *o, const float *x, size_t n, float k, float bs);
 /* rows [B][n] (row stride ld) = b [n] */
 void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n);
 /* out [n] = a + b */

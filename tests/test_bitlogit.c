@@ -2,9 +2,11 @@
  * with L = 2 alpha bs y / sigma^2 the log-odds of a bit's own noised value y, and its loss
  * (value half MSE, bit half binary cross-entropy). Checked: the loss against a value
  * computed by hand, d loss / d F against central finite differences in double, and the
- * limits (near t = 0 the bits are read from x_t whatever F says; at t = 1 only F counts). */
+ * limits (near t = 0 the bits are read from x_t whatever F says; at t = 1 only F counts),
+ * and the float bit kernel (both versions) against tanh in double. */
 #include "nn.h"
 #include "tap.h"
+#include "vec.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -90,8 +92,37 @@ static void test_limits(void)
     }
 }
 
+/* sdd_vec_bitlogit, AVX2 and portable, against bs tanh((clamp(k x) + o) / 2) in double:
+ * logits from -80 to 80 (the clamp included), near 0, odd lengths for the vector tails */
+static void test_vec_kernel(void)
+{
+    enum { N = 1003 };
+    static float x[N], o[N], got[N];
+    const float k = 7.5f, bs = 0.8f;
+    sdd_rng_t r;
+    sdd_rng_seed(&r, 3);
+    for (int portable = 0; portable < 2; portable++) {
+        double worst = 0;
+        sdd_vec_force_portable(portable);
+        for (int i = 0; i < N; i++) {
+            x[i] = (float)(i < 20 ? 1e-4 * (i - 10) : 10.0 * (2 * sdd_rng_uniform(&r) - 1));
+            o[i] = got[i] = (float)(i < 20 ? 1e-5 * i : 3.0 * sdd_rng_normal(&r));
+        }
+        sdd_vec_bitlogit(got, x, N, k, bs);
+        for (int i = 0; i < N; i++) {
+            double l = (double)k * x[i], e;
+            l = l > 60 ? 60 : l < -60 ? -60 : l;
+            e = fabs(got[i] - bs * tanh(0.5 * (l + o[i])));
+            worst = e > worst ? e : worst;
+        }
+        CHECK_MSG(worst <= 4e-7, "%s: worst error %.3g", portable ? "portable" : "vector", worst);
+    }
+    sdd_vec_force_portable(0);
+}
+
 int main(void)
 {
+    test_vec_kernel();
     test_hand_value();
     test_gradient();
     test_limits();

@@ -245,7 +245,7 @@ const cli_cmd_t cli_commands[] = {
      "  --no-ema               use the raw training weights instead of the EMA\n"
      "  --threshold            baseline: zero the smallest values until the training\n"
      "                         sparsity is reached\n"
-     "  --sample-batch B       cells per batch, a multiple of 128 (default, or 0: sized to\n"
+     "  --sample-batch B       cells per batch, a multiple of 512 (default, or 0: sized to\n"
      "                         memory, at most 1024); the cells do not depend on it\n"
      "  --shard I/K            make only the I-th of K contiguous slices of the N cells\n"
      "                         (1 <= I <= K <= N), each cell as the whole run makes it at\n"

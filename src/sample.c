@@ -55,7 +55,7 @@
 
 #define SAMPLE_MEM_BYTES (256.0 * 1024 * 1024) /* activation budget of one batch */
 #define SAMPLE_MAX_BATCH 1024
-#define SAMPLE_TILE 128 /* rows of every product; batches start at multiples of it */
+#define SAMPLE_TILE 512 /* rows of every product; batches start at multiples of it */
 #define SAMPLE_ROWS 16  /* rows per piece of the element-wise passes, shared out over the threads */
 
 /* fn(ctx, r0, r1) over rows [0, n) in pieces of SAMPLE_ROWS on the compute threads. Every

@@ -177,7 +177,7 @@ static void test_sampling(void)
     sdd_sample_opt_init(&o);
     o.n_cells = 150;
     o.steps = 20;
-    o.batch = 64; /* three batches, the last one partial */
+    o.batch = 64; /* rounded up to one whole tile of the products */
     o.seed = 9;
     sdd_set_threads(1);
     CHECK(sdd_sample(m, &o, NULL, NULL, &a) == 0);
@@ -453,19 +453,19 @@ static void test_shards(void)
             goto next;
         }
         sdd_sample_opt_init(&so);
-        so.n_cells = 101;
+        so.n_cells = 1101; /* three tiles of the products, the last one partial */
         so.steps = 4;
         so.seed = 17;
         so.eta = 0.5;        /* the reverse steps draw noise too */
-        so.batch = 48;
+        so.batch = 48;       /* one tile a batch; the shards' 0 is two */
         sdd_set_threads(1);
         CHECK(sdd_sample(m, &so, NULL, NULL, &full) == 0);
         if (!full) goto next;
-        CHECK(full->n_cells == 101 && strcmp(full->cell_names[100], "syn_000101") == 0);
+        CHECK(full->n_cells == 1101 && strcmp(full->cell_names[1100], "syn_001101") == 0);
         if (cond) { /* several labels, in blocks in code order */
             const int32_t *c = full->obs[1].codes;
             int changes = 0, down = 0;
-            for (int i = 1; i < 101; i++) changes += c[i] != c[i - 1], down += c[i] < c[i - 1];
+            for (int i = 1; i < 1101; i++) changes += c[i] != c[i - 1], down += c[i] < c[i - 1];
             CHECK_MSG(changes >= 1 && down == 0, "label blocks: %d changes, %d down", changes, down);
         }
         for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++) {
@@ -496,7 +496,7 @@ static void test_shards(void)
         CHECK(sdd_sample_shard(101, 0, 3, &first, &count) == SDD_EINVAL);
         CHECK(sdd_sample_shard(101, 4, 3, &first, &count) == SDD_EINVAL);
         CHECK(sdd_sample_shard(3, 1, 4, &first, &count) == SDD_EINVAL);
-        so.first = 100;
+        so.first = 1100;
         so.count = 2;
         CHECK(sdd_sample_opt_check(&so) == SDD_EINVAL);
         so.first = 1;

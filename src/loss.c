@@ -10,12 +10,14 @@
  *   bit logits      the value half as for x0; each bit the binary cross-entropy of
  *                   sigmoid(L_j + f_{G+j}), L_j = 2 alpha b_s y_j / sigma^2 clamped to [-60, 60]
  *
- * Each loss also writes d loss / d output when asked. Sums are in double; the x0 loss,
- * which training calls on every step, runs over row pieces fixed by the batch shape and
- * adds the pieces' sums in order, so its value does not depend on the thread count.
+ * Each loss also writes d loss / d output when asked. Sums are in double; the x0 and the
+ * bit-logit losses run over row pieces fixed by the batch shape on the compute threads
+ * and add the pieces' sums in order, so their values do not depend on the thread count.
  */
 #include "nn.h"
 #include "vec.h"
+
+#define LOSS_ROWS 16 /* rows per parallel piece of the loss */
 #include <math.h>
 
 /* Log-odds that bit j is on from its own noised value y alone: y ~ N(+-alpha bs, sigma^2),
@@ -49,30 +51,44 @@ void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int 
     }
 }
 
-double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const float *t, int B, int D, double bs,
-                         double bit_weight, double w_zero_value, float *dout)
+typedef struct {
+    const float *F, *x0, *xt, *t;
+    float *dout;
+    int B, D;
+    double bs, bit_weight, w_zero_value;
+} bitlogit_ctx_t;
+
+static double bitlogit_rows(void *ctx, int64_t r0, int64_t r1)
 {
-    int G = D / 2;
-    double sum = 0, scale = 1.0 / ((double)B * D);
-    for (int r = 0; r < B; r++) {
-        const float *o = F + (size_t)r * D, *x = x0 + (size_t)r * D, *xr = xt + (size_t)r * D;
-        float *d = dout ? dout + (size_t)r * D : NULL;
+    const bitlogit_ctx_t *c = ctx;
+    int D = c->D, G = D / 2;
+    double sum = 0, scale = 1.0 / ((double)c->B * D);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *o = c->F + (size_t)r * D, *x = c->x0 + (size_t)r * D, *xr = c->xt + (size_t)r * D;
+        float *d = c->dout ? c->dout + (size_t)r * D : NULL;
         for (int j = 0; j < G; j++) {
-            double w = x[G + j] < 0 ? w_zero_value : 1.0, e = (double)o[j] - x[j];
+            double w = x[G + j] < 0 ? c->w_zero_value : 1.0, e = (double)o[j] - x[j];
             sum += w * e * e;
             if (d) d[j] = (float)(2.0 * w * e * scale);
         }
-        logodds_t k = logodds_row(t[r], bs);
+        logodds_t k = logodds_row(c->t[r], c->bs);
         for (int j = G; j < D; j++) {
             double L = own_logodds(k, xr[j]) + o[j], on = x[j] > 0;
             double lp = L >= 0 ? -log1p(exp(-L)) : L - log1p(exp(L)); /* log sigmoid(L) */
             double lq = lp - L;                                       /* log sigmoid(-L) */
             double p = exp(lp);
-            sum += -bit_weight * (on ? lp : lq);
-            if (d) d[j] = (float)(bit_weight * (p - on) * scale);
+            sum += -c->bit_weight * (on ? lp : lq);
+            if (d) d[j] = (float)(c->bit_weight * (p - on) * scale);
         }
     }
-    return sum * scale;
+    return sum;
+}
+
+double sdd_loss_bitlogit(const float *F, const float *x0, const float *xt, const float *t, int B, int D, double bs,
+                         double bit_weight, double w_zero_value, float *dout)
+{
+    bitlogit_ctx_t c = {F, x0, xt, t, dout, B, D, bs, bit_weight, w_zero_value};
+    return sdd_parallel_sum(B, LOSS_ROWS, 1, bitlogit_rows, &c) * (1.0 / ((double)B * D));
 }
 
 void sdd_precond_apply(float *out, const float *xt, const float *t, int B, int D, int bits, const double *mu)
@@ -105,8 +121,6 @@ double sdd_mse_loss_precond(const float *F, const float *x0, const float *xt, co
     }
     return sum * scale;
 }
-
-#define LOSS_ROWS 16 /* rows per parallel piece of the loss */
 
 typedef struct {
     const float *out, *x0;

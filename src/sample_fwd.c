@@ -1,0 +1,192 @@
+/*
+ * sample_fwd.c: the forward pass of sampling (declared in sample_internal.h). All rows
+ * of a call share one time t, so the time embedding and its projections into the seven
+ * blocks are computed once per label; every product has SAMPLE_TILE rows (see sample.c
+ * on why a cell must always sit at the same row of a product of the same shape), and the
+ * element-wise passes run on the compute threads in pieces of SAMPLE_ROWS rows.
+ */
+#include "sample_internal.h"
+
+typedef struct {
+    void (*fn)(void *ctx, int r0, int r1);
+    void *ctx;
+    int n;
+} rows_job_t;
+
+static void rows_piece(void *ctx, int p)
+{
+    const rows_job_t *j = ctx;
+    int r0 = p * SAMPLE_ROWS, r1 = r0 + SAMPLE_ROWS < j->n ? r0 + SAMPLE_ROWS : j->n;
+    j->fn(j->ctx, r0, r1);
+}
+
+void sdd_for_rows(int n, void (*fn)(void *ctx, int r0, int r1), void *ctx)
+{
+    rows_job_t j = {fn, ctx, n};
+    if (n > 0) sdd_parallel_for((n + SAMPLE_ROWS - 1) / SAMPLE_ROWS, rows_piece, &j);
+}
+
+/* ------------------------------------------------------- sampling forward */
+
+struct sdd_fwd {
+    const sdd_model_t *m;
+    sdd_views_t v;            /* views into the sampling weights */
+    int max_batch;
+    float *erow;              /* [n_labels + 1][Esum] block projections per label */
+    float *tsin, *tz, *ta, *te, *ts; /* [1][E] time-embedding chain */
+    float *h[SDD_N_RB];       /* [B][O_i] block outputs */
+    float *y, *xhat, *rstd;   /* [B][wmax], [B][wmax], [B] scratch */
+    float *u;                 /* [B][H0] skip sums */
+    float *oa;                /* [B][F] head */
+    float *out;               /* [B][D] */
+    int elab;                 /* label rows in erow */
+};
+
+void sdd_fwd_free(sdd_fwd_t *f)
+{
+    if (!f) return;
+    free(f->erow);
+    free(f->tsin);
+    for (int i = 0; i < SDD_N_RB; i++) free(f->h[i]);
+    free(f->y);
+    free(f->xhat);
+    free(f->rstd);
+    free(f->u);
+    free(f->oa);
+    free(f->out);
+    free(f);
+}
+
+int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_batch)
+{
+    const sdd_netshape_t *s = &m->shape;
+    sdd_fwd_t *f = sdd_calloc(1, sizeof *f);
+    size_t B = (size_t)max_batch, E = (size_t)s->E;
+    int wmax = s->F, ok = 1;
+    *out = NULL;
+    if (!f) return SDD_ENOMEM;
+    f->m = m;
+    f->max_batch = max_batch;
+    sdd_net_views(m, (float *)w, &f->v);
+    f->elab = s->n_labels + 1;
+    for (int i = 0; i < 4; i++) wmax = s->H[i] > wmax ? s->H[i] : wmax;
+    ok &= !!(f->erow = sdd_malloc((size_t)f->elab * m->Esum * sizeof(float)));
+    ok &= !!(f->tsin = sdd_malloc(5 * E * sizeof(float)));
+    for (int i = 0; ok && i < SDD_N_RB; i++)
+        ok &= !!(f->h[i] = sdd_malloc(B * f->v.rb[i].O * sizeof(float)));
+    ok = ok && (f->y = sdd_malloc(B * wmax * sizeof(float))) && (f->xhat = sdd_malloc(B * wmax * sizeof(float))) &&
+         (f->rstd = sdd_malloc(B * sizeof(float))) && (f->u = sdd_malloc(B * wmax * sizeof(float))) &&
+         (f->oa = sdd_malloc(B * s->F * sizeof(float))) && (f->out = sdd_malloc(B * s->D * sizeof(float)));
+    if (!ok) {
+        sdd_fwd_free(f);
+        return SDD_ENOMEM;
+    }
+    f->tz = f->tsin + E;
+    f->ta = f->tz + E;
+    f->te = f->ta + E;
+    f->ts = f->te + E;
+    *out = f;
+    return SDD_OK;
+}
+
+/* erow[y] = We SiLU(t2(SiLU(t1(sinusoid(1000 t)))) + label[y]) + be for every label row. */
+static void fwd_embed(sdd_fwd_t *f, float t, int n_lab)
+{
+    const sdd_views_t *v = &f->v;
+    int E = f->m->shape.E, Esum = f->m->Esum;
+    sdd_timestep_forward(f->tsin, &t, 1, E);
+    sdd_linear_forward(f->tz, E, f->tsin, E, v->t1.w, E, v->t1.b, 1, E, E);
+    sdd_silu_forward(f->ta, f->tz, (size_t)E);
+    sdd_linear_forward(f->te, E, f->ta, E, v->t2.w, E, v->t2.b, 1, E, E);
+    for (int y = 0; y < n_lab; y++) {
+        for (int j = 0; j < E; j++) f->ts[j] = f->te[j] + (v->label ? v->label[(size_t)y * E + j] : 0.0f);
+        sdd_silu_forward(f->ts, f->ts, (size_t)E);
+        sdd_linear_forward(f->erow + (size_t)y * Esum, Esum, f->ts, E, v->ew_all, E, v->eb_all, 1, E, Esum);
+    }
+}
+
+/* LayerNorm + SiLU of block i over y [B][O] into h, adding each row's label projection. */
+static void fwd_norm(sdd_fwd_t *f, int i, int B, const int32_t *labels)
+{
+    const sdd_rb_t *r = &f->v.rb[i];
+    int Esum = f->m->Esum;
+    for (int r0 = 0, r1; r0 < B; r0 = r1) {
+        int y = labels ? labels[r0] : 0;
+        for (r1 = r0 + 1; r1 < B && (labels ? labels[r1] : 0) == y; r1++) {}
+        size_t o = (size_t)r0 * r->O;
+        sdd_lnsilu_forward(f->h[i] + o, f->y + o, f->xhat + o, f->rstd + r0, f->y + o, r->l.b,
+                           f->erow + (size_t)y * Esum + r->eoff, 0, r->g, r->beta, r1 - r0, r->O);
+    }
+}
+
+/* y [B][N] = (beta y +) x [B][K] W^T, W [N][K] (row stride ldw), in products of
+ * SAMPLE_TILE rows (the last one shorter when B is not a multiple of it). */
+static void tile_gemm(int B, int N, int K, const float *x, int ldx, const float *w, int ldw, float beta, float *y,
+                      int ldy)
+{
+    for (int r = 0; r < B; r += SAMPLE_TILE) {
+        int n = B - r < SAMPLE_TILE ? B - r : SAMPLE_TILE;
+        sdd_gemm(0, 1, n, N, K, 1.0f, x + (size_t)r * ldx, ldx, w, ldw, beta, y + (size_t)r * ldy, ldy);
+    }
+}
+
+/* sdd_linear_forward in products of SAMPLE_TILE rows. */
+static void tile_linear(float *y, int ldy, const float *x, int ldx, const float *w, int ldw, const float *b, int B,
+                        int I, int O)
+{
+    for (int r = 0; r < B; r += SAMPLE_TILE) {
+        int n = B - r < SAMPLE_TILE ? B - r : SAMPLE_TILE;
+        sdd_linear_forward(y + (size_t)r * ldy, ldy, x + (size_t)r * ldx, ldx, w, ldw, b, n, I, O);
+    }
+}
+
+typedef struct {
+    float *u;
+    const float *a, *b;
+    int w;
+} add_ctx_t;
+
+static void add_piece(void *ctx, int r0, int r1)
+{
+    const add_ctx_t *c = ctx;
+    for (size_t k = (size_t)r0 * c->w; k < (size_t)r1 * c->w; k++) c->u[k] = c->a[k] + c->b[k];
+}
+
+/* u = a + b over [B][w], rows shared out */
+static void add_rows(float *u, const float *a, const float *b, int B, int w)
+{
+    add_ctx_t c = {u, a, b, w};
+    sdd_for_rows(B, add_piece, &c);
+}
+
+const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, int n_sc, float t,
+                         const int32_t *labels)
+{
+    const sdd_netshape_t *s = &f->m->shape;
+    const sdd_views_t *v = &f->v;
+    static const int src[SDD_N_RB] = {-1, 0, 1, 2, 3, 4, 5}, skip[SDD_N_RB] = {-1, -1, -1, -1, 2, 1, 0};
+    int D = s->D, n_lab = 1;
+    if (labels)
+        for (int r = 0; r < B; r++) n_lab = labels[r] + 1 > n_lab ? labels[r] + 1 : n_lab;
+    sdd_net_use_precision(f->m);
+    fwd_embed(f, t, n_lab);
+    tile_gemm(B, s->H[0], D, xt, D, v->rb[0].l.w, 2 * D, 0.0f, f->y, s->H[0]);
+    if (n_sc > 0) tile_gemm(n_sc, s->H[0], D, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, f->y, s->H[0]);
+    fwd_norm(f, 0, B, labels);
+    for (int i = 1; i < SDD_N_RB; i++) {
+        const sdd_rb_t *r = &v->rb[i];
+        const float *x = f->h[src[i]];
+        if (skip[i - 1] >= 0) { /* the input of block i is h[i-1] + h[skip] */
+            add_rows(f->u, f->h[i - 1], f->h[skip[i - 1]], B, r->I);
+            x = f->u;
+        }
+        tile_gemm(B, r->O, r->I, x, r->I, r->l.w, r->I, 0.0f, f->y, r->O);
+        fwd_norm(f, i, B, labels);
+    }
+    add_rows(f->u, f->h[6], f->h[0], B, s->H[0]);
+    tile_linear(f->y, s->F, f->u, s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
+    sdd_lnsilu_forward(f->oa, f->y, f->xhat, f->rstd, f->y, v->o1.b, NULL, 0, v->og, v->obeta, B, s->F);
+    tile_linear(f->out, D, f->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
+    return f->out;
+}
+

@@ -780,7 +780,7 @@ typedef struct {
     const char *const *count_labels; /* conditional: cells per label, label names ... */
     const int64_t *label_counts;     /* ... and counts adding up to n_cells */
     int n_label_counts;       /* 0 = cells per label follow the training proportions */
-    int64_t batch;            /* cells per batch, rounded up to a multiple of 128; 0 = sized
+    int64_t batch;            /* cells per batch, rounded up to a multiple of 512; 0 = sized
                                  to a 256 MB activation budget (at most 1024); the cells do
                                  not depend on it */
     int64_t first;            /* make only cells first .. first + count - 1 (0-based) of the

@@ -6,6 +6,7 @@
  * element-wise passes run on the compute threads in pieces of SAMPLE_ROWS rows.
  */
 #include "sample_internal.h"
+#include "vec.h"
 
 typedef struct {
     void (*fn)(void *ctx, int r0, int r1);
@@ -149,7 +150,8 @@ typedef struct {
 static void add_piece(void *ctx, int r0, int r1)
 {
     const add_ctx_t *c = ctx;
-    for (size_t k = (size_t)r0 * c->w; k < (size_t)r1 * c->w; k++) c->u[k] = c->a[k] + c->b[k];
+    size_t o = (size_t)r0 * c->w;
+    sdd_vec_add(c->u + o, c->a + o, c->b + o, (size_t)(r1 - r0) * c->w);
 }
 
 /* u = a + b over [B][w], rows shared out */

@@ -18,6 +18,7 @@
 #include <cblas.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -43,12 +44,26 @@ static struct {
     int busy;                /* a caller is running a job on the workers */
     pthread_t tid[MAX_THREADS];
     pthread_mutex_t mu;
-    pthread_cond_t go, done, idle;
+    pthread_cond_t go, idle;
+    /* The job hand-off, by atomics (sequentially consistent): the caller fills next and
+     * finished, publishes job, then bumps generation; a worker counts itself in `active`
+     * before it looks at job, so the caller, which clears job and then waits for
+     * active == 0, never returns (and frees its job) while a worker still reads it. */
     const job_t *job;
-    int next, finished;
+    int next, finished, active;
     unsigned generation;     /* counts jobs handed to the workers */
+    int sleepers;            /* workers asleep on `go` (they spun for SPIN_NS first) */
 } pool = {1, 0, 0, 0, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0};
+          NULL, 0, 0, 0, 0, 0};
+
+/* A worker between jobs spins this long before it sleeps. A training or sampling run
+ * hands out jobs every few hundred microseconds, so its workers never sleep and a job
+ * starts on all threads at once; a sleeping thread can take milliseconds to wake (a
+ * virtual CPU left idle is descheduled by its host). */
+#define SPIN_NS 5000000.0
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+#define ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_SEQ_CST)
 
 static _Thread_local double gemm_seconds; /* wall time this thread spent in sdd_gemm */
 static _Thread_local int in_job; /* this thread is running a piece: nested jobs run inline */
@@ -83,19 +98,23 @@ static void run_piece(const job_t *j, int p)
     }
 }
 
-/* Take pieces until none is left; returns with the mutex held. */
-static void take_pieces(void)
+/* Take pieces of j until none is left. */
+static void take_pieces(const job_t *j)
 {
-    while (pool.job && pool.next < pool.job->n_pieces) {
-        const job_t *j = pool.job;
-        int p = pool.next++;
-        pthread_mutex_unlock(&pool.mu);
+    int p;
+    while ((p = ADD(pool.next, 1)) < j->n_pieces) {
         in_job = 1;
         run_piece(j, p);
         in_job = 0;
-        pthread_mutex_lock(&pool.mu);
-        if (++pool.finished == j->n_pieces) pthread_cond_signal(&pool.done);
+        ADD(pool.finished, 1);
     }
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
 }
 
 static void *worker(void *arg)
@@ -103,14 +122,29 @@ static void *worker(void *arg)
     int me = (int)(intptr_t)arg;
     unsigned seen = 0u - 1; /* a new worker looks for a job at once: it may join the one
                                that started it */
-    pthread_mutex_lock(&pool.mu);
     for (;;) {
-        while (pool.generation == seen && me < pool.want) pthread_cond_wait(&pool.go, &pool.mu);
-        if (me >= pool.want) break;
-        seen = pool.generation;
-        take_pieces();
+        double t0 = 0;
+        for (int spins = 0; LD(pool.generation) == seen && me < LD(pool.want); spins++) {
+            cpu_relax();
+            if ((spins & 1023) != 1023) continue;
+            sched_yield(); /* more threads than cores: let the others run */
+            if (t0 == 0) t0 = sdd_realtime();
+            else if (sdd_realtime() - t0 > SPIN_NS * 1e-9) {
+                pthread_mutex_lock(&pool.mu);
+                ADD(pool.sleepers, 1);
+                while (LD(pool.generation) == seen && me < LD(pool.want)) pthread_cond_wait(&pool.go, &pool.mu);
+                ADD(pool.sleepers, -1);
+                pthread_mutex_unlock(&pool.mu);
+                break;
+            }
+        }
+        if (me >= LD(pool.want)) break;
+        ADD(pool.active, 1);
+        seen = LD(pool.generation);
+        const job_t *j = LD(pool.job);
+        if (j) take_pieces(j);
+        ADD(pool.active, -1);
     }
-    pthread_mutex_unlock(&pool.mu);
     sdd_gemm_bf16_release();
     return NULL;
 }
@@ -118,10 +152,11 @@ static void *worker(void *arg)
 /* Grow the workers to the setting (mutex held, pool busy with this caller). */
 static void start_workers(void)
 {
-    pool.want = pool.threads - 1;
-    while (pool.started < pool.want) {
+    int want = pool.threads - 1;
+    ST(pool.want, want);
+    while (pool.started < want) {
         if (pthread_create(&pool.tid[pool.started], NULL, worker, (void *)(intptr_t)pool.started) != 0) {
-            pool.want = pool.started;
+            ST(pool.want, pool.started);
             break;
         }
         pool.started++;
@@ -134,7 +169,7 @@ static void stop_workers(int n)
 {
     int from = n, to = pool.started;
     if (from >= to) return;
-    pool.want = n;
+    ST(pool.want, n);
     pthread_cond_broadcast(&pool.go);
     pthread_mutex_unlock(&pool.mu);
     for (int i = from; i < to; i++) pthread_join(pool.tid[i], NULL);
@@ -144,7 +179,8 @@ static void stop_workers(int n)
 
 /* The workers serve one job at a time. A caller that finds them busy with another
  * caller's job (a second thread of the process) runs its own pieces on its own thread:
- * the pieces are the same, so are the results, and no caller waits on another. */
+ * the pieces are the same, so are the results, and no caller waits on another. The
+ * caller takes pieces too, then spins (yielding now and then) until the last is done. */
 static void run_job(const job_t *j)
 {
     if (__atomic_load_n(&pool.threads, __ATOMIC_RELAXED) <= 1 || j->n_pieces == 1 || in_job) {
@@ -159,14 +195,24 @@ static void run_job(const job_t *j)
     }
     pool.busy = 1;
     start_workers();
-    pool.job = j;
-    pool.next = 0;
-    pool.finished = 0;
-    pool.generation++;
-    pthread_cond_broadcast(&pool.go);
-    take_pieces();
-    while (pool.finished < j->n_pieces) pthread_cond_wait(&pool.done, &pool.mu);
-    pool.job = NULL;
+    pthread_mutex_unlock(&pool.mu);
+    ST(pool.next, 0);
+    ST(pool.finished, 0);
+    ST(pool.job, j);
+    ADD(pool.generation, 1);
+    if (LD(pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.go);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    take_pieces(j);
+    for (int spins = 1; LD(pool.finished) < j->n_pieces; spins++) {
+        cpu_relax();
+        if ((spins & 1023) == 0) sched_yield();
+    }
+    ST(pool.job, (const job_t *)NULL);
+    while (LD(pool.active) > 0) cpu_relax();
+    pthread_mutex_lock(&pool.mu);
     pool.busy = 0;
     pthread_cond_broadcast(&pool.idle);
     pthread_mutex_unlock(&pool.mu);
@@ -286,10 +332,10 @@ static void pool_after_fork(void)
 {
     pthread_mutex_init(&pool.mu, NULL);
     pthread_cond_init(&pool.go, NULL);
-    pthread_cond_init(&pool.done, NULL);
     pthread_cond_init(&pool.idle, NULL);
     pool.started = pool.want = pool.busy = 0;
     pool.job = NULL;
+    pool.next = pool.finished = pool.active = pool.sleepers = 0;
 }
 
 /* ---- OpenBLAS's kernels

@@ -94,13 +94,32 @@ void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *id
     }
 }
 
+#define NOISE_ROWS 8 /* rows per parallel piece */
+
+typedef struct {
+    sdd_rng_t base;
+    const float *x0, *t;
+    float *xt;
+    int B, D;
+} noise_job_t;
+
+static void noise_piece(void *ctx, int p)
+{
+    const noise_job_t *c = ctx;
+    for (int r = p * NOISE_ROWS; r < c->B && r < (p + 1) * NOISE_ROWS; r++) {
+        double g = sdd_gamma(c->t[r]);
+        float a = (float)sqrt(g), s = (float)sqrt(1.0 - g);
+        const float *x = c->x0 + (size_t)r * c->D;
+        float *o = c->xt + (size_t)r * c->D;
+        sdd_rng_t rng;
+        sdd_rng_split(&c->base, (uint64_t)r, &rng);
+        for (int j = 0; j < c->D; j++) o[j] = a * x[j] + s * (float)sdd_rng_normal(&rng);
+    }
+}
+
 void sdd_noise_rows(sdd_rng_t *rng, const float *x0, const float *t, int B, int D, float *xt)
 {
-    for (int r = 0; r < B; r++) {
-        double g = sdd_gamma(t[r]);
-        float a = (float)sqrt(g), s = (float)sqrt(1.0 - g);
-        const float *x = x0 + (size_t)r * D;
-        float *o = xt + (size_t)r * D;
-        for (int j = 0; j < D; j++) o[j] = a * x[j] + s * (float)sdd_rng_normal(rng);
-    }
+    noise_job_t c = {{{0}, 0, 0}, x0, t, xt, B, D};
+    sdd_rng_seed(&c.base, sdd_rng_u64(rng));
+    sdd_parallel_for((B + NOISE_ROWS - 1) / NOISE_ROWS, noise_piece, &c);
 }

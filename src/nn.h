@@ -272,7 +272,9 @@ int sdd_data_scales(const sdd_csr_t *X, double *M, float *Mg, float *mg);
  * bits s = +-bit_scale. */
 void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B,
                      float *x0);
-/* x_t = sqrt(gamma) x0 + sqrt(1 - gamma) eps, eps ~ N(0, I) drawn row by row from rng. */
+/* x_t = sqrt(gamma) x0 + sqrt(1 - gamma) eps, eps ~ N(0, I). One draw from rng keys the
+ * call; row r's noise comes from its own stream (sdd_rng_split of that key, r), so rows
+ * run on the compute threads and the result does not depend on the thread count. */
 void sdd_noise_rows(sdd_rng_t *rng, const float *x0, const float *t, int B, int D, float *xt);
 
 /* -------------------------------------------------------------- optimiser */

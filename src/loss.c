@@ -34,12 +34,6 @@ static logodds_t logodds_row(double t, double bs)
     return k;
 }
 
-static double own_logodds(logodds_t k, double y)
-{
-    double L = k.c * y / k.var;
-    return L > 60 ? 60 : L < -60 ? -60 : L;
-}
-
 void sdd_bitlogit_apply(float *out, const float *xt, const float *t, int B, int D, double bs)
 {
     int G = D / 2;
@@ -72,14 +66,8 @@ static double bitlogit_rows(void *ctx, int64_t r0, int64_t r1)
             if (d) d[j] = (float)(2.0 * w * e * scale);
         }
         logodds_t k = logodds_row(c->t[r], c->bs);
-        for (int j = G; j < D; j++) {
-            double L = own_logodds(k, xr[j]) + o[j], on = x[j] > 0;
-            double lp = L >= 0 ? -log1p(exp(-L)) : L - log1p(exp(L)); /* log sigmoid(L) */
-            double lq = lp - L;                                       /* log sigmoid(-L) */
-            double p = exp(lp);
-            sum += -c->bit_weight * (on ? lp : lq);
-            if (d) d[j] = (float)(c->bit_weight * (p - on) * scale);
-        }
+        sum += c->bit_weight * sdd_vec_bitbce(d ? d + G : NULL, o + G, xr + G, x + G, (size_t)(D - G),
+                                              (float)(k.c / k.var), (float)(c->bit_weight * scale));
     }
     return sum;
 }

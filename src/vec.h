@@ -47,6 +47,11 @@ void sdd_vec_adam(float *p, float *g, float *mo, float *ve, float *ema, int64_t 
 /* Bit logits to bits, in place: o = bs tanh((clamp(k x, -60, 60) + o) / 2) over [n]
  * (tanh(u/2) = 1 - 2 / (1 + exp(u)); float, absolute error ~1e-7). */
 void sdd_vec_bitlogit(float *o, const float *x, size_t n, float k, float bs);
+/* Bits through logits, the loss of one row's bit half: L = clamp(k y, -60, 60) + o and
+ * on = bit > 0 over [n]; returns sum -log sigmoid(on ? L : -L) in double (float terms,
+ * relative error ~3e-7), and writes d = ds (sigmoid(L) - on) unless d is NULL (d may
+ * alias o). */
+double sdd_vec_bitbce(float *d, const float *o, const float *y, const float *bit, size_t n, float k, float ds);
 /* rows [B][n] (row stride ld) = b [n] */
 void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n);
 /* out [n] = a + b */

@@ -3,12 +3,13 @@
  * (value half MSE, bit half binary cross-entropy). Checked: the loss against a value
  * computed by hand, d loss / d F against central finite differences in double, and the
  * limits (near t = 0 the bits are read from x_t whatever F says; at t = 1 only F counts),
- * and the float bit kernel (both versions) against tanh in double. */
+ * and the float bit kernels (both versions) against tanh and the cross-entropy in double. */
 #include "nn.h"
 #include "tap.h"
 #include "vec.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define B 3
 #define G 4
@@ -120,9 +121,52 @@ static void test_vec_kernel(void)
     sdd_vec_force_portable(0);
 }
 
+/* sdd_vec_bitbce, AVX2 and portable, against the cross-entropy and its derivative in
+ * double: logits from -80 to 80 (the clamp included), near 0 (where log1p(exp(-|L|)) has
+ * all its digits), tiny and huge exp(-|L|), both bit values, odd lengths for the tails */
+static void test_bce_kernel(void)
+{
+    enum { N = 1003 };
+    static float y[N], o[N], bit[N], d[N];
+    const float k = 7.5f, ds = 0.37f;
+    sdd_rng_t r;
+    sdd_rng_seed(&r, 9);
+    for (int portable = 0; portable < 2; portable++) {
+        for (int n = N; n >= N - 7; n -= 7) { /* two lengths: 1003 and 996 (no tail) */
+            double want = 0, worst_d = 0, got;
+            sdd_vec_force_portable(portable);
+            for (int i = 0; i < n; i++) {
+                y[i] = (float)(i < 20 ? 1e-4 * (i - 10) : 10.0 * (2 * sdd_rng_uniform(&r) - 1));
+                o[i] = (float)(i < 20 ? 1e-5 * i : 3.0 * sdd_rng_normal(&r));
+                bit[i] = sdd_rng_uniform(&r) < 0.3 ? 1.0f : -1.0f;
+                double l = (double)k * y[i], on = bit[i] > 0;
+                l = (l > 60 ? 60 : l < -60 ? -60 : l) + o[i];
+                want += log1p(exp(-fabs(l))) + fmax(on ? -l : l, 0);
+            }
+            got = sdd_vec_bitbce(d, o, y, bit, (size_t)n, k, ds);
+            for (int i = 0; i < n; i++) {
+                double l = (double)k * y[i], on = bit[i] > 0;
+                l = (l > 60 ? 60 : l < -60 ? -60 : l) + o[i];
+                double e = fabs(d[i] - ds * (1 / (1 + exp(-l)) - on));
+                worst_d = e > worst_d ? e : worst_d;
+            }
+            CHECK_MSG(fabs(got - want) <= 3e-7 * want, "%s n=%d: loss %.9g, in double %.9g",
+                      portable ? "portable" : "vector", n, got, want);
+            CHECK_MSG(worst_d <= 1e-7, "%s n=%d: worst derivative error %.3g", portable ? "portable" : "vector", n,
+                      worst_d);
+            /* d may alias o */
+            memcpy(d, o, sizeof o);
+            double again = sdd_vec_bitbce(d, d, y, bit, (size_t)n, k, ds);
+            CHECK(again == got);
+        }
+    }
+    sdd_vec_force_portable(0);
+}
+
 int main(void)
 {
     test_vec_kernel();
+    test_bce_kernel();
     test_hand_value();
     test_gradient();
     test_limits();

@@ -113,7 +113,8 @@ static void noise_piece(void *ctx, int p)
         float *o = c->xt + (size_t)r * c->D;
         sdd_rng_t rng;
         sdd_rng_split(&c->base, (uint64_t)r, &rng);
-        for (int j = 0; j < c->D; j++) o[j] = a * x[j] + s * (float)sdd_rng_normal(&rng);
+        sdd_rng_normals(&rng, o, c->D);
+        for (int j = 0; j < c->D; j++) o[j] = a * x[j] + s * o[j];
     }
 }
 

@@ -7,6 +7,7 @@
  */
 #include "sdd_internal.h"
 #include <math.h>
+#include <pthread.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -69,6 +70,68 @@ double sdd_rng_normal(sdd_rng_t *r)
     r->spare = v * s;
     r->has_spare = 1;
     return u * s;
+}
+
+/* Ziggurat of 128 layers for the standard normal (Marsaglia and Tsang 2000, "The Ziggurat
+ * Method for Generating Random Variables", RNOR): R is the start of the tail, V the area
+ * of each layer. Tables are built once, in double. A draw takes one 64-bit word: its high
+ * 32 bits, signed, are the candidate, its low 7 bits the layer (so they do not overlap). */
+#define ZIG_R 3.442619855899
+#define ZIG_V 9.91256303526217e-3
+static uint32_t zig_k[128];
+static double zig_w[128], zig_f[128];
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
+static void zig_init(void)
+{
+    double m1 = 2147483648.0, dn = ZIG_R, tn = dn, q = ZIG_V / exp(-0.5 * dn * dn);
+    zig_k[0] = (uint32_t)(dn / q * m1);
+    zig_k[1] = 0;
+    zig_w[0] = q / m1;
+    zig_w[127] = dn / m1;
+    zig_f[0] = 1.0;
+    zig_f[127] = exp(-0.5 * dn * dn);
+    for (int i = 126; i >= 1; i--) {
+        dn = sqrt(-2.0 * log(ZIG_V / dn + exp(-0.5 * dn * dn)));
+        zig_k[i + 1] = (uint32_t)(dn / tn * m1);
+        tn = dn;
+        zig_f[i] = exp(-0.5 * dn * dn);
+        zig_w[i] = dn / m1;
+    }
+}
+
+static inline uint32_t mag32(int32_t h) { return h < 0 ? 0u - (uint32_t)h : (uint32_t)h; }
+
+/* the rejection steps: the wedge of layer i, or the tail beyond R (layer 0) */
+static double zig_slow(sdd_rng_t *r, int32_t h, int i)
+{
+    for (;;) {
+        double x = h * zig_w[i];
+        if (i == 0) {
+            double y;
+            do {
+                x = -log(1.0 - sdd_rng_uniform(r)) / ZIG_R;
+                y = -log(1.0 - sdd_rng_uniform(r));
+            } while (y + y < x * x);
+            return h > 0 ? ZIG_R + x : -ZIG_R - x;
+        }
+        if (zig_f[i] + sdd_rng_uniform(r) * (zig_f[i - 1] - zig_f[i]) < exp(-0.5 * x * x)) return x;
+        uint64_t u = sdd_rng_u64(r);
+        h = (int32_t)(uint32_t)(u >> 32);
+        i = (int)(u & 127);
+        if (mag32(h) < zig_k[i]) return h * zig_w[i];
+    }
+}
+
+void sdd_rng_normals(sdd_rng_t *r, float *out, int64_t n)
+{
+    pthread_once(&zig_once, zig_init);
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t u = sdd_rng_u64(r);
+        int32_t h = (int32_t)(uint32_t)(u >> 32);
+        int i = (int)(u & 127);
+        out[k] = (float)(mag32(h) < zig_k[i] ? h * zig_w[i] : zig_slow(r, h, i));
+    }
 }
 
 uint64_t sdd_rng_below(sdd_rng_t *r, uint64_t n)

@@ -268,6 +268,9 @@ void sdd_rng_split(const sdd_rng_t *r, uint64_t stream, sdd_rng_t *out);
 uint64_t sdd_rng_u64(sdd_rng_t *r);
 double sdd_rng_uniform(sdd_rng_t *r);          /* [0, 1) with 53 random bits */
 double sdd_rng_normal(sdd_rng_t *r);           /* standard normal */
+/* out [n] = standard normals as floats, by the ziggurat (a faster stream than
+ * sdd_rng_normal's, with values of 32-bit resolution). */
+void sdd_rng_normals(sdd_rng_t *r, float *out, int64_t n);
 uint64_t sdd_rng_below(sdd_rng_t *r, uint64_t n); /* uniform integer in [0, n), unbiased */
 /* Poisson draw with mean lambda >= 0. */
 int64_t sdd_rng_poisson(sdd_rng_t *r, double lambda);

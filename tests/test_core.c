@@ -2,10 +2,17 @@
 #include "sddcell.h"
 #include "sdd_internal.h"
 #include "tap.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
 
 static void test_rng(void)
 {
@@ -36,6 +43,38 @@ static void test_rng(void)
     CHECK_CLOSE(s2 / n, 1.0, 0, 0.02);
     CHECK_CLOSE(m / n, 0.5, 0, 0.005);
     for (int k = 0; k < 10; k++) CHECK_CLOSE(hist[k] / (double)n, 0.1, 0, 0.005);
+    /* the ziggurat's normals: moments, the share beyond its tail start R (where its
+     * rejection from the exponential takes over) against erfc, and the Kolmogorov-Smirnov
+     * distance to the normal CDF under its 1% critical value 1.628 / sqrt(N) */
+    {
+        enum { N = 1000000 };
+        float *z = malloc(N * sizeof *z);
+        double z1 = 0, z2 = 0, z4 = 0, ks = 0;
+        int64_t tail = 0;
+        CHECK(z != NULL);
+        if (z) {
+            sdd_rng_seed(&r, 5);
+            sdd_rng_normals(&r, z, N);
+            for (int i = 0; i < N; i++) {
+                double v = z[i];
+                z1 += v;
+                z2 += v * v;
+                z4 += v * v * v * v;
+                tail += fabs(v) > 3.442619855899;
+            }
+            CHECK_CLOSE(z1 / N, 0.0, 0, 0.005);
+            CHECK_CLOSE(z2 / N, 1.0, 0, 0.005);
+            CHECK_CLOSE(z4 / N, 3.0, 0, 0.05);
+            CHECK_CLOSE(tail / (double)N, erfc(3.442619855899 / sqrt(2.0)), 0.1, 0);
+            qsort(z, N, sizeof *z, cmp_float);
+            for (int i = 0; i < N; i++) {
+                double F = 0.5 * erfc(-z[i] / sqrt(2.0)), lo = F - (double)i / N, hi = (double)(i + 1) / N - F;
+                ks = lo > ks ? lo : hi > ks ? hi : ks;
+            }
+            CHECK_MSG(ks < 1.628 / sqrt((double)N), "KS distance %.3g", ks);
+            free(z);
+        }
+    }
     /* Poisson mean and variance, small and large lambda */
     for (int li = 0; li < 2; li++) {
         double lam = li ? 57.5 : 2.3, ps = 0, ps2 = 0;

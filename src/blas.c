@@ -35,6 +35,7 @@ typedef struct {
     float *C;
     void (*fn)(void *ctx, int piece); /* a parallel loop instead of a product */
     void *ctx;
+    double *sq;              /* not NULL: sq[piece] = sum of squares of its block of C */
 } job_t;
 
 static struct {
@@ -82,6 +83,14 @@ static void product(const job_t *j, int M, int N, const float *A, const float *B
                 j->K, j->alpha, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
 }
 
+/* sum of squares of C [M][N] (row stride ldc) in double, rows in order */
+static double block_sumsq(const float *C, int M, int N, int ldc)
+{
+    double s = 0;
+    for (int i = 0; i < M; i++) s += sdd_vec_sumsq(C + (size_t)i * ldc, N);
+    return s;
+}
+
 static void run_piece(const job_t *j, int p)
 {
     int lo = p * j->piece, n;
@@ -89,12 +98,15 @@ static void run_piece(const job_t *j, int p)
         j->fn(j->ctx, p);
     } else if (j->n_pieces == 1) {
         product(j, j->M, j->N, j->A, j->B, j->C);
+        if (j->sq) j->sq[p] = block_sumsq(j->C, j->M, j->N, j->ldc);
     } else if (j->by_cols) {
         n = j->N - lo < j->piece ? j->N - lo : j->piece;
         product(j, j->M, n, j->A, j->tb ? j->B + (size_t)lo * j->ldb : j->B + lo, j->C + lo);
+        if (j->sq) j->sq[p] = block_sumsq(j->C + lo, j->M, n, j->ldc);
     } else {
         n = j->M - lo < j->piece ? j->M - lo : j->piece;
         product(j, n, j->N, j->ta ? j->A + lo : j->A + (size_t)lo * j->lda, j->B, j->C + (size_t)lo * j->ldc);
+        if (j->sq) j->sq[p] = block_sumsq(j->C + (size_t)lo * j->ldc, n, j->N, j->ldc);
     }
 }
 
@@ -218,18 +230,11 @@ static void run_job(const job_t *j)
     pthread_mutex_unlock(&pool.mu);
 }
 
-void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc)
+/* The job of a product: its pieces (see the top of the file) and precision. */
+static job_t gemm_job(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        /* an empty sum: C = beta C, as BLAS defines it */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
-        return;
-    }
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL};
-    double t0 = sdd_realtime();
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL, NULL};
     if (2.0 * M * N * K >= MIN_SPLIT_FLOPS) {
         /* an even number of pieces (two threads share them evenly), each at most
          * piece_max wide and a multiple of 16 (whole kernel tiles) */
@@ -240,8 +245,49 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
     /* bf16 kernels: alpha 1 and beta 0 or 1 (accumulation starts from C), all the network uses */
     if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) j.prec = tl_prec;
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    return j;
+}
+
+/* C = beta C for an empty sum (K = 0), as BLAS defines it */
+static void scale_c(int M, int N, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+}
+
+void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    job_t j = gemm_job(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    double t0 = sdd_realtime();
     run_job(&j);
     gemm_seconds += sdd_realtime() - t0;
+}
+
+#define SQ_PIECES 1024 /* pieces of a product whose sums of squares are kept (more: a pass) */
+
+double sdd_gemm_sumsq(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    double sq[SQ_PIECES], s = 0;
+    if (M <= 0 || N <= 0) return 0;
+    if (K <= 0) {
+        scale_c(M, N, beta, C, ldc);
+        return block_sumsq(C, M, N, ldc);
+    }
+    job_t j = gemm_job(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    double t0 = sdd_realtime();
+    if (j.n_pieces <= SQ_PIECES) j.sq = sq;
+    run_job(&j);
+    gemm_seconds += sdd_realtime() - t0;
+    if (!j.sq) return block_sumsq(C, M, N, ldc);
+    for (int p = 0; p < j.n_pieces; p++) s += sq[p];
+    return s;
 }
 
 int sdd_gemm_set_precision(int prec)

@@ -14,6 +14,11 @@
  * ta/tb non-zero = transposed. The only entry point to CBLAS in the library. */
 void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+/* sdd_gemm, then the sum of squares of the C it leaves, in double: each piece's block is
+ * summed right after its product (while it is in cache) and the pieces' sums are added in
+ * order, so the value is fixed by the shape whatever the thread count. */
+double sdd_gemm_sumsq(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc);
 /* Precision of sdd_gemm: fp32 (OpenBLAS sgemm), or bf16 operands with fp32 accumulation
  * (gemm_bf16.c) on the AVX512_BF16 kernel or its portable emulation (tests). The bf16
  * kernels serve products with alpha 1 and beta 0 or 1; others stay fp32. */

@@ -284,13 +284,15 @@ static void colsum(float *db, const float *dy, int lddy, int B, int O)
  * (dx NULL: skipped). dW accumulates with beta = 1, which costs nothing in the product
  * (beta 0 would cost BLAS a pass to zero C); the optimiser step leaves the gradients
  * zeroed for the next backward. */
-void sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
-                         int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
-                         int O)
+double sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
+                           int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
+                           int O)
 {
+    double sq;
     if (dx) sdd_gemm(0, 0, B, I, O, 1.0f, dy, lddy, w, ldw, beta, dx, I);
-    sdd_gemm(1, 0, O, I, B, 1.0f, dy, lddy, x, ldx, 1.0f, dw, lddw);
+    sq = sdd_gemm_sumsq(1, 0, O, I, B, 1.0f, dy, lddy, x, ldx, 1.0f, dw, lddw);
     if (db) colsum(db, dy, lddy, B, O);
+    return sq;
 }
 
 /* y [n] = x sigmoid(x) */
@@ -580,7 +582,9 @@ static void rb_backward(sdd_model_t *m, int i, int B, float *dx, float beta, con
     float *dpre = a->deproj + r->eoff;
     lnsilu_bwd_mt(a->part, dpre, m->Esum, gr->g, gr->beta, gr->l.b, gr->eb, dh, a->y[i],
                   a->xhat[i], a->rstd[i], r->g, B, r->O);
-    if (x) sdd_linear_backward(dx, beta, gr->l.w, r->I, NULL, dpre, m->Esum, x, ldx, r->l.w, r->I, B, r->I, r->O);
+    if (x)
+        m->wsq += sdd_linear_backward(dx, beta, gr->l.w, r->I, NULL, dpre, m->Esum, x, ldx, r->l.w, r->I, B, r->I,
+                                      r->O);
 }
 
 static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
@@ -588,16 +592,18 @@ static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
     sdd_acts_t *a = &m->a;
     int E = m->shape.E;
     /* stacked projections of all blocks at once; their biases came with the blocks */
-    sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, NULL, a->deproj, m->Esum, a->semb, E, m->p.ew_all,
-               E, B, E, m->Esum);
+    m->wsq += sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, NULL, a->deproj, m->Esum, a->semb, E,
+                                  m->p.ew_all, E, B, E, m->Esum);
     silu_mt(a->dE, a->dE, a->emb, (size_t)B * E);
     if (labels && m->g.label)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < E; j++)
                 m->g.label[(size_t)labels[r] * E + j] += a->dE[(size_t)r * E + j];
-    sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B, E, E);
+    m->wsq += sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B, E,
+                                  E);
     silu_mt(a->dt1, a->dt1, a->z1, (size_t)B * E);
-    sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B, E, E);
+    m->wsq += sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B, E,
+                                  E);
 }
 
 /* The skip gradients need no copies: the gradient of u6 is written straight into dh[0]
@@ -612,12 +618,12 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     int D = s->D;
     sdd_net_use_precision(m);
     /* head */
-    sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
-               B, s->F, D);
+    m->wsq = sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
+                                 B, s->F, D);
     lnsilu_bwd_mt(a->part, a->dF, s->F, m->g.og, m->g.obeta, m->g.o1.b, NULL, a->dF, a->oy, a->oxhat,
                   a->orstd, m->p.og, B, s->F);
-    sdd_linear_backward(a->dh[0], 0.0f, m->g.o1.w, H[0], NULL, a->dF, s->F, a->u[6], H[0], m->p.o1.w, H[0],
-               B, H[0], s->F);
+    m->wsq += sdd_linear_backward(a->dh[0], 0.0f, m->g.o1.w, H[0], NULL, a->dF, s->F, a->u[6], H[0], m->p.o1.w,
+                                  H[0], B, H[0], s->F);
     /* up blocks */
     rb_backward(m, 6, B, a->dh[1], 0.0f, a->dh[0], a->u[5], H[1]);
     rb_backward(m, 5, B, a->dh[2], 0.0f, a->dh[1], a->u[4], H[2]);
@@ -628,10 +634,22 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     rb_backward(m, 1, B, a->dh[0], 1.0f, a->dh[1], a->h[0], H[0]);
     /* block 0: no input gradient; the estimate half of W only from the rows that had one */
     rb_backward(m, 0, B, NULL, 0.0f, a->dh[0], NULL, 0);
-    sdd_gemm(1, 0, H[0], D, B, 1.0f, a->deproj, m->Esum, xt, D, 1.0f, m->g.rb[0].l.w, 2 * D);
-    if (n_sc > 0)
-        sdd_gemm(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f, m->g.rb[0].l.w + D, 2 * D);
+    m->wsq += sdd_gemm_sumsq(1, 0, H[0], D, B, 1.0f, a->deproj, m->Esum, xt, D, 1.0f, m->g.rb[0].l.w, 2 * D);
+    if (n_sc > 0) /* (else that half stays zero) */
+        m->wsq += sdd_gemm_sumsq(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f, m->g.rb[0].l.w + D,
+                                 2 * D);
     embed_backward(m, B, labels);
+}
+
+double sdd_net_grad_norm(const sdd_model_t *m)
+{
+    double s = m->wsq;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const sdd_tensor_t *t = &m->table[i];
+        if (t->rows > 1 && strcmp(t->name, "label.weight") != 0) continue; /* a weight matrix: in wsq */
+        s += sdd_vec_sumsq(m->grads + t->offset, t->rows * t->cols);
+    }
+    return sqrt(s);
 }
 
 /* ---- the model object: its options, allocation and destruction (training, loading a

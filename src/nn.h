@@ -123,6 +123,8 @@ struct sdd_model {
     /* training state */
     int64_t step;
     sdd_rng_t rng;
+    double wsq;                        /* sum of squares of the weight matrices' gradients,
+                                          as the last backward left them */
     /* data constants and metadata (doc/method.md §3.3) */
     int scale_gene;                    /* 0: global M; 1: per-gene M_g */
     double M;                          /* global maximum of the log1p values */
@@ -196,6 +198,10 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
  * (sdd_optim_step leaves them zeroed, so a training step needs no separate zeroing). */
 void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc,
                       const int32_t *labels, const float *dout);
+/* The L2 norm of m->grads after one sdd_net_backward onto zeroed gradients: the weight
+ * matrices' part comes from the backward's products (m->wsq), the rest (biases, norms,
+ * labels) is summed here, tensor by tensor in table order. */
+double sdd_net_grad_norm(const sdd_model_t *m);
 /* Set the calling thread's product precision to the model's option as this CPU runs it
  * (sdd_gemm_resolve); every network pass calls it first. Returns the SDD_GEMM_* used. */
 int sdd_net_use_precision(const sdd_model_t *m);
@@ -204,12 +210,13 @@ void sdd_net_views(const sdd_model_t *m, float *blob, sdd_views_t *v);
 
 /* The layers (model.c), exposed for the per-layer tests. Shapes: B rows, I in, O out.
  * linear: y [B][O] = x [B][I] W^T + b; backward: dW [O][I] += dy^T x, db += colsum dy,
- * dx = beta dx + dy W (dx NULL: skipped). Row strides ld*. */
+ * dx = beta dx + dy W (dx NULL: skipped). Row strides ld*. The backward returns the sum
+ * of squares of dW as it leaves it (sdd_gemm_sumsq). */
 void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float *w, int ldw,
                         const float *b, int B, int I, int O);
-void sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
-                         int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
-                         int O);
+double sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db, const float *dy,
+                           int lddy, const float *x, int ldx, const float *w, int ldw, int B, int I,
+                           int O);
 /* y [n] = SiLU(x); dx [n] = dy SiLU'(x) (in place allowed). */
 void sdd_silu_forward(float *y, const float *x, size_t n);
 void sdd_silu_backward(float *dx, const float *dy, const float *x, size_t n);
@@ -297,6 +304,9 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
  * consumed: g is left all zeros, ready for the next backward. Returns the norm. */
 double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay);
+/* The same update with the gradients' norm given (as sdd_net_grad_norm computes it). */
+void sdd_optim_step_norm(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, double norm,
+                         double max_norm, double lr, int64_t step, double decay);
 
 /* -------------------------------------------------------------- training */
 

@@ -9,7 +9,8 @@
  * Norms are accumulated in double so the result does not depend on blob order tricks.
  * The loops themselves are vec.c's (AVX2 where the CPU has it, the same bits either way):
  * the step is two passes over the blobs, the norm (reads g) and the update (reads g, p,
- * m, v, EMA and writes all but g).
+ * m, v, EMA and writes them all, g as zeros). A training step with the gradient's norm
+ * already in hand (sdd_net_grad_norm) skips the first.
  */
 #include "nn.h"
 #include "vec.h"
@@ -100,11 +101,17 @@ void sdd_ema_update(float *ema, const float *p, int64_t n, double decay, int64_t
     for (int64_t i = 0; i < n; i++) ema[i] = d * ema[i] + c * p[i];
 }
 
+void sdd_optim_step_norm(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, double norm,
+                         double max_norm, double lr, int64_t step, double decay)
+{
+    sdd_adam_c_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
+    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u, 1);
+}
+
 double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay)
 {
     double norm = max_norm > 0 ? sdd_grad_norm(g, n) : 0;
-    sdd_adam_c_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
-    update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u, 1);
+    sdd_optim_step_norm(p, g, mo, ve, ema, n, norm, max_norm, lr, step, decay);
     return norm;
 }

@@ -174,8 +174,12 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     }
     if (rc < 0) return rc;
     lr = o->lr_decay && o->steps > 0 ? o->lr * 0.5 * (1.0 + cos(M_PI * (double)m->step / (double)o->steps)) : o->lr;
-    sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
-                   m->step + 1, o->ema);
+    if (o->grad_slices > 1 || m->n_ranks > 1) /* the gradients were summed after the backward */
+        sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
+                       m->step + 1, o->ema);
+    else
+        sdd_optim_step_norm(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params,
+                            o->clip > 0 ? sdd_net_grad_norm(m) : 0, o->clip, lr, m->step + 1, o->ema);
     m->step++;
     return isfinite(*loss) ? SDD_OK : sdd_error(SDD_EDATA, "training diverged: loss is %g at step %lld",
                                                *loss, (long long)m->step);

@@ -308,6 +308,13 @@ static void test_network(int bits, int n_labels, int value_mask)
     double Lf = sdd_mse_loss(m->a.out, x0, B, D, bits, 0.7, value_mask ? 0 : 1, dout);
     memset(m->grads, 0, sizeof(float) * m->n_params);
     sdd_net_backward(m, B, xt, sc, n_sc, n_labels ? lab : NULL, dout);
+    /* the norm the training step clips by, summed during the backward, against a pass
+     * over the whole gradient blob */
+    {
+        double fused = sdd_net_grad_norm(m), full = sdd_grad_norm(m->grads, m->n_params);
+        CHECK_MSG(fabs(fused - full) <= 1e-12 * full && full > 0, "gradient norm from the backward %.17g, "
+                  "from the blob %.17g", fused, full);
+    }
     dnet_t n = {m, NULL, B, n_sc, D, xt, sc, x0, t, n_labels ? lab : NULL, 0.7, value_mask ? 0 : 1, NULL};
     n.p = to_d(m->params, (size_t)m->n_params);
     n.out = malloc(sizeof(double) * B * D);

@@ -48,6 +48,7 @@
  */
 #include "nn.h"
 #include "sample_internal.h"
+#include "vec.h"
 #include <cjson/cJSON.h>
 #include <float.h>
 #include <math.h>
@@ -244,15 +245,14 @@ static void x0_rows(void *ctx, int r0, int r1)
         size_t o = (size_t)r * D;
         float *dst = (c->pass == 2 ? S->cond : S->x0) + o, *x0 = S->x0 + o;
         const float *x = S->x + o, *out = c->out + o;
-        for (int j = 0; j < D; j++) dst[j] = c->cs * x[j] + c->co * out[j] + c->cm * mu[j >= G];
+        sdd_vec_affine2(dst, x, out, (size_t)G, c->cs, c->co, c->cm * mu[0]);
+        sdd_vec_affine2(dst + G, x + G, out + G, (size_t)(D - G), c->cs, c->co, c->cm * mu[1]);
         if (pc == 2) sdd_bitlogit_apply(dst, x, &c->t, 1, D, S->m->bit_scale);
         if (c->pass == 1) continue;
         if (c->pass == 2)
             for (int j = 0; j < D; j++) x0[j] = dst[j] + c->w * (x0[j] - dst[j]);
-        for (int j = 0; j < D; j++) {
-            float lim = (bits && j >= G) ? bs : 1.0f;
-            x0[j] = x0[j] > lim ? lim : x0[j] < -lim ? -lim : x0[j];
-        }
+        sdd_vec_clamp(x0, (size_t)G, 1.0f);
+        sdd_vec_clamp(x0 + G, (size_t)(D - G), bits ? bs : 1.0f);
     }
 }
 
@@ -320,7 +320,9 @@ static void update_rows(void *ctx, int r0, int r1)
         const float *x0 = target_row(S, r);
         float *x = S->x + (size_t)r * D;
         sdd_rng_t *rng = &S->rng[r];
-        if (S->o->sampler == SDD_SAMPLER_DDIM)
+        if (S->o->sampler == SDD_SAMPLER_DDIM && !(u->sg > 0))
+            sdd_vec_ddim(x, x0, (size_t)D, u->sn, u->s1n, u->a, u->b);
+        else if (S->o->sampler == SDD_SAMPLER_DDIM)
             for (int j = 0; j < D; j++) {
                 float eps = (float)((x[j] - u->sn * x0[j]) / u->s1n);
                 x[j] = u->a * x0[j] + u->b * eps + (u->sg > 0 ? u->sg * (float)sdd_rng_normal(rng) : 0.0f);

@@ -94,6 +94,24 @@ static double bitbce_c(float *d, const float *o, const float *y, const float *bi
     return s;
 }
 
+static void ddim_c(float *x, const float *x0, size_t n, double sn, double s1n, float a, float b)
+{
+    for (size_t i = 0; i < n; i++) {
+        float eps = (float)((x[i] - sn * x0[i]) / s1n);
+        x[i] = a * x0[i] + b * eps + 0.0f;
+    }
+}
+
+static void affine2_c(float *y, const float *x, const float *f, size_t n, float a, float b, float c)
+{
+    for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b * f[i] + c;
+}
+
+static void clamp_c(float *x, size_t n, float lim)
+{
+    for (size_t i = 0; i < n; i++) x[i] = x[i] > lim ? lim : x[i] < -lim ? -lim : x[i];
+}
+
 static void silu_c(float *y, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] = x[i] * sigm(x[i]);
@@ -453,6 +471,46 @@ AVX2 static double bitbce_v(float *d, const float *o, const float *y, const floa
     return hsum(a0, a1);
 }
 
+/* The same IEEE operations as ddim_c, lane by lane (the division in double). */
+AVX2 static void ddim_v(float *x, const float *x0, size_t n, double sn, double s1n, float a, float b)
+{
+    __m256d vsn = _mm256_set1_pd(sn), vs1n = _mm256_set1_pd(s1n);
+    __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b), z = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xv = _mm256_loadu_ps(x + i), x0v = _mm256_loadu_ps(x0 + i);
+        __m256d lo = _mm256_div_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(xv)),
+                                                 _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x0v)), vsn)),
+                                   vs1n);
+        __m256d hi = _mm256_div_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)),
+                                                 _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x0v, 1)), vsn)),
+                                   vs1n);
+        __m256 eps = _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+        _mm256_storeu_ps(x + i, _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(va, x0v), _mm256_mul_ps(vb, eps)), z));
+    }
+    ddim_c(x + i, x0 + i, n - i, sn, s1n, a, b);
+}
+
+AVX2 static void affine2_v(float *y, const float *x, const float *f, size_t n, float a, float b, float c)
+{
+    __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(va, _mm256_loadu_ps(x + i)),
+                                                            _mm256_mul_ps(vb, _mm256_loadu_ps(f + i))),
+                                              vc));
+    affine2_c(y + i, x + i, f + i, n - i, a, b, c);
+}
+
+/* min(lim, x) and max(-lim, .) keep a NaN as the comparisons of clamp_c do */
+AVX2 static void clamp_v(float *x, size_t n, float lim)
+{
+    __m256 hi = _mm256_set1_ps(lim), lo = _mm256_set1_ps(-lim);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_max_ps(lo, _mm256_min_ps(hi, _mm256_loadu_ps(x + i))));
+    clamp_c(x + i, n - i, lim);
+}
+
 AVX2 static void add_v(float *out, const float *a, const float *b, size_t n)
 {
     size_t i = 0;
@@ -517,6 +575,18 @@ double sdd_vec_bitbce(float *d, const float *o, const float *y, const float *bit
 {
     return PICK(bitbce_v, bitbce_c)(d, o, y, bit, n, k, ds);
 }
+
+void sdd_vec_ddim(float *x, const float *x0, size_t n, double sn, double s1n, float a, float b)
+{
+    PICK(ddim_v, ddim_c)(x, x0, n, sn, s1n, a, b);
+}
+
+void sdd_vec_affine2(float *y, const float *x, const float *f, size_t n, float a, float b, float c)
+{
+    PICK(affine2_v, affine2_c)(y, x, f, n, a, b, c);
+}
+
+void sdd_vec_clamp(float *x, size_t n, float lim) { PICK(clamp_v, clamp_c)(x, n, lim); }
 
 void sdd_vec_bitlogit(float *o, const float *x, size_t n, float k, float bs)
 {

@@ -52,6 +52,14 @@ void sdd_vec_bitlogit(float *o, const float *x, size_t n, float k, float bs);
  * relative error ~3e-7), and writes d = ds (sigmoid(L) - on) unless d is NULL (d may
  * alias o). */
 double sdd_vec_bitbce(float *d, const float *o, const float *y, const float *bit, size_t n, float k, float ds);
+/* The sampler's element-wise steps; both versions give the same bits (IEEE operations in
+ * the same order, no FMA):
+ *   ddim:    x = a x0 + b eps + 0, eps = (float)((x - sn x0) / s1n) in double (x in place)
+ *   affine2: y = a x + b f + c
+ *   clamp:   x = min(lim, max(-lim, x)), a NaN left as it is */
+void sdd_vec_ddim(float *x, const float *x0, size_t n, double sn, double s1n, float a, float b);
+void sdd_vec_affine2(float *y, const float *x, const float *f, size_t n, float a, float b, float c);
+void sdd_vec_clamp(float *x, size_t n, float lim);
 /* rows [B][n] (row stride ld) = b [n] */
 void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n);
 /* out [n] = a + b */

@@ -6,6 +6,7 @@
  * conditional sampling honours --label / --label-counts / proportions and rejects unknown
  * labels, guidance 1 equals the plain conditional prediction, and Poisson counts. */
 #include "sample_internal.h"
+#include "vec.h"
 #include <cjson/cJSON.h>
 #include "tap.h"
 #include "trainset_fixture.h"
@@ -510,9 +511,47 @@ static void test_shards(void)
     }
 }
 
+/* The sampler's element-wise kernels (vec.c): the vector and the portable versions give
+ * the same bits (odd lengths for the tails, NaN, signed zeros, values beyond the clamp),
+ * and a hand-computed DDIM step. */
+static void test_step_kernels(void)
+{
+    enum { N = 203 };
+    static float x[2][N], x0[N], f[N], y[2][N];
+    sdd_rng_t r;
+    int same = 1;
+    float hx = 1.0f, hx0 = 0.5f;
+    sdd_rng_seed(&r, 21);
+    for (int i = 0; i < N; i++) {
+        x[0][i] = x[1][i] = (float)(3 * sdd_rng_normal(&r));
+        x0[i] = (float)(2 * sdd_rng_uniform(&r) - 1);
+        f[i] = (float)sdd_rng_normal(&r);
+    }
+    x[0][5] = x[1][5] = NAN;
+    x[0][6] = x[1][6] = -0.0f;
+    x0[6] = 0.0f;
+    for (int v = 0; v < 2; v++) {
+        sdd_vec_force_portable(v);
+        sdd_vec_ddim(x[v], x0, N, 0.8, 0.6, 0.9f, 0.43f);
+        sdd_vec_affine2(y[v], x[v], f, N, 0.7f, -1.3f, 0.05f);
+        sdd_vec_clamp(y[v], N, 1.0f);
+        sdd_vec_clamp(x[v], N, 0.8f);
+    }
+    sdd_vec_force_portable(0);
+    same = memcmp(x[0], x[1], sizeof x[0]) == 0 && memcmp(y[0], y[1], sizeof y[0]) == 0;
+    CHECK_MSG(same, "vector and portable sampler kernels differ");
+    CHECK(isnan(x[0][5]) && isnan(y[0][5]));
+    for (int i = 0; i < N; i++)
+        if (i != 5) CHECK(fabsf(y[0][i]) <= 1.0f && fabsf(x[0][i]) <= 0.8f);
+    /* eps = (1 - 0.5 * 0.5) / 0.75 = 1; x = 0.5 * 0.5 + 0.25 * 1 */
+    sdd_vec_ddim(&hx, &hx0, 1, 0.5, 0.75, 0.5f, 0.25f);
+    CHECK(hx == 0.5f);
+}
+
 int main(void)
 {
     sdd_init();
+    test_step_kernels();
     test_decode_threshold();
     test_decode_nobits();
     test_decode_bernoulli();

@@ -224,7 +224,9 @@ int sdd_json_add_fields(void *json, const void *s, const sdd_json_field_t *f, si
 /* Size of the library's one pool of compute threads (>= 1, the caller's thread included):
  * the network's products (training, sampling), the PCA and neighbour products of the
  * metrics, and the decoding of compressed chunks. Products are cut by shape only, so
- * results do not depend on the count.
+ * results do not depend on the count. Between jobs a worker spins (yielding) for up to
+ * 5 ms before it sleeps, so the next job of a training or sampling run finds it awake;
+ * an idle library costs no CPU after that.
  * Threads: the pool is process-wide and serves one job (one product or parallel loop)
  * at a time; a caller on another thread that finds it busy runs its own job's pieces on
  * its own thread, with the same results. So two threads may train, sample or evaluate

@@ -22,6 +22,13 @@
 #include "vec.h"
 #include <string.h>
 
+/* The same bits however the library is built: a product and a sum are never contracted
+ * into an FMA unless the code asks for one (GCC contracts in its GNU language modes, the
+ * default of R's package builds; the tree builds with -std=c11, where it does not). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #define MR 8     /* rows of a micro-tile */
 #define NR 32    /* columns of a micro-tile: two 16-float vectors */
 #define KC 512   /* k per block (even) */

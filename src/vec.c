@@ -27,6 +27,13 @@
 #define SDD_X86 1
 #include <cpuid.h>
 #include <immintrin.h>
+
+/* The same bits however the library is built: a product and a sum are never contracted
+ * into an FMA unless the code asks for one (GCC contracts in its GNU language modes, the
+ * default of R's package builds; the tree builds with -std=c11, where it does not). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #endif
 
 static int cpu_avx2, cpu_bf16, force_portable;

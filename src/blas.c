@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #define PIECE 128            /* columns (or rows) of C per piece (double precision) */
@@ -36,6 +37,7 @@ typedef struct {
     void (*fn)(void *ctx, int piece); /* a parallel loop instead of a product */
     void *ctx;
     double *sq;              /* not NULL: sq[piece] = sum of squares of its block of C */
+    const float *bias;       /* not NULL: the piece's block of C is set to it (by column) first */
 } job_t;
 
 static struct {
@@ -91,9 +93,20 @@ static double block_sumsq(const float *C, int M, int N, int ldc)
     return s;
 }
 
+/* rows [0, M) of C [.][N] (row stride ldc) = bias [N] */
+static void fill_bias(float *C, int M, int N, int ldc, const float *bias)
+{
+    for (int i = 0; i < M; i++) memcpy(C + (size_t)i * ldc, bias, (size_t)N * sizeof *C);
+}
+
 static void run_piece(const job_t *j, int p)
 {
     int lo = p * j->piece, n;
+    if (j->bias && !j->fn) {
+        if (j->n_pieces == 1) fill_bias(j->C, j->M, j->N, j->ldc, j->bias);
+        else if (j->by_cols) fill_bias(j->C + lo, j->M, j->N - lo < j->piece ? j->N - lo : j->piece, j->ldc, j->bias + lo);
+        else fill_bias(j->C + (size_t)lo * j->ldc, j->M - lo < j->piece ? j->M - lo : j->piece, j->N, j->ldc, j->bias);
+    }
     if (j->fn) {
         j->fn(j->ctx, p);
     } else if (j->n_pieces == 1) {
@@ -234,7 +247,7 @@ static void run_job(const job_t *j)
 static job_t gemm_job(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc)
 {
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL, NULL};
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL, NULL, NULL};
     if (2.0 * M * N * K >= MIN_SPLIT_FLOPS) {
         /* an even number of pieces (two threads share them evenly), each at most
          * piece_max wide and a multiple of 16 (whole kernel tiles) */
@@ -265,6 +278,21 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
     }
     job_t j = gemm_job(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     double t0 = sdd_realtime();
+    run_job(&j);
+    gemm_seconds += sdd_realtime() - t0;
+}
+
+void sdd_gemm_bias(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        fill_bias(C, M, N, ldc, bias);
+        return;
+    }
+    job_t j = gemm_job(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C, ldc);
+    double t0 = sdd_realtime();
+    j.bias = bias;
     run_job(&j);
     gemm_seconds += sdd_realtime() - t0;
 }

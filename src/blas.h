@@ -14,6 +14,10 @@
  * ta/tb non-zero = transposed. The only entry point to CBLAS in the library. */
 void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+/* C [M][N] = b [N] broadcast over the rows, then C += op(A) op(B): the bias is written
+ * piece by piece by the thread that then adds the piece's product onto it. */
+void sdd_gemm_bias(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                   const float *bias, float *C, int ldc);
 /* sdd_gemm, then the sum of squares of the C it leaves, in double: each piece's block is
  * summed right after its product (while it is in cache) and the pieces' sums are added in
  * order, so the value is fixed by the shape whatever the thread count. */

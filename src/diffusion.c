@@ -71,8 +71,7 @@ int sdd_data_scales(const sdd_csr_t *X, double *M, float *Mg, float *mg)
     return SDD_OK;
 }
 
-void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B,
-                     float *x0)
+static void encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B, float *x0)
 {
     int64_t G = m->shape.G;
     int D = m->shape.D, bits = m->shape.bits;
@@ -92,6 +91,29 @@ void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *id
             if (bits) row[G + j] = bs;
         }
     }
+}
+
+#define ENCODE_ROWS 16 /* rows of a parallel piece of the encoding */
+
+typedef struct {
+    const sdd_model_t *m;
+    const sdd_csr_t *X;
+    const int64_t *idx;
+    int B;
+    float *x0;
+} encode_ctx_t;
+
+static void encode_piece(void *ctx, int p)
+{
+    const encode_ctx_t *c = ctx;
+    int r0 = p * ENCODE_ROWS, n = c->B - r0 < ENCODE_ROWS ? c->B - r0 : ENCODE_ROWS;
+    encode_rows(c->m, c->X, c->idx + r0, n, c->x0 + (size_t)r0 * c->m->shape.D);
+}
+
+void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B, float *x0)
+{
+    encode_ctx_t c = {m, X, idx, B, x0};
+    sdd_parallel_for((B + ENCODE_ROWS - 1) / ENCODE_ROWS, encode_piece, &c);
 }
 
 #define NOISE_ROWS 8 /* rows per parallel piece */

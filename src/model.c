@@ -262,22 +262,40 @@ void sdd_net_init(sdd_model_t *m, sdd_rng_t *rng)
 /* ------------------------------------------------------------ layers */
 
 /* y [B][O] = x [B][I] W^T (+ b [O]); W [O][I]; x row stride ldx, y row stride ldy.
- * The bias is written first and the product added onto it (beta = 1), which spares
- * both a separate bias pass and BLAS's zeroing of C. */
+ * The bias is written first and the product added onto it (beta = 1), piece by piece by
+ * the thread that computes the piece, which spares both a separate pass and BLAS's zeroing
+ * of C. */
 void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float *w,
                         int ldw, const float *b, int B, int I, int O)
 {
-    if (b) sdd_vec_bcast_rows(y, ldy, b, B, O);
-    sdd_gemm(0, 1, B, O, I, 1.0f, x, ldx, w, ldw, b ? 1.0f : 0.0f, y, ldy);
+    if (b) sdd_gemm_bias(0, 1, B, O, I, x, ldx, w, ldw, b, y, ldy);
+    else sdd_gemm(0, 1, B, O, I, 1.0f, x, ldx, w, ldw, 0.0f, y, ldy);
 }
 
-/* db [O] += colsum dy [B][O] (row stride lddy) */
+#define COLSUM_COLS 256 /* columns of a parallel piece of colsum */
+
+typedef struct {
+    float *db;
+    const float *dy;
+    int lddy, B, O;
+} colsum_ctx_t;
+
+static void colsum_piece(void *ctx, int p)
+{
+    const colsum_ctx_t *c = ctx;
+    int j0 = p * COLSUM_COLS, j1 = j0 + COLSUM_COLS < c->O ? j0 + COLSUM_COLS : c->O;
+    for (int r = 0; r < c->B; r++) {
+        const float *d = c->dy + (size_t)r * c->lddy;
+        for (int j = j0; j < j1; j++) c->db[j] += d[j];
+    }
+}
+
+/* db [O] += colsum dy [B][O] (row stride lddy); each column adds its rows in order, on
+ * column pieces shared out over the threads */
 static void colsum(float *db, const float *dy, int lddy, int B, int O)
 {
-    for (int r = 0; r < B; r++) {
-        const float *d = dy + (size_t)r * lddy;
-        for (int j = 0; j < O; j++) db[j] += d[j];
-    }
+    colsum_ctx_t c = {db, dy, lddy, B, O};
+    sdd_parallel_for((O + COLSUM_COLS - 1) / COLSUM_COLS, colsum_piece, &c);
 }
 
 /* dW [O][I] += dy^T x; db [O] += colsum dy (NULL: skipped); dx [B][I] = beta dx + dy W
@@ -304,19 +322,35 @@ void sdd_silu_backward(float *dx, const float *dy, const float *x, size_t n)
     sdd_vec_silu_bwd(dx, dy, x, n);
 }
 
-/* out [B][E] = cos(1000 t f_k) | sin(1000 t f_k), computed in float as the reference. */
-void sdd_timestep_forward(float *out, const float *t, int B, int E)
+#define TIME_ROWS 16 /* rows of a parallel piece of the sinusoidal embedding */
+
+typedef struct {
+    float *out;
+    const float *t;
+    int B, E;
+} timestep_ctx_t;
+
+static void timestep_piece(void *ctx, int p)
 {
-    int half = E / 2;
+    const timestep_ctx_t *c = ctx;
+    int half = c->E / 2, r0 = p * TIME_ROWS, r1 = r0 + TIME_ROWS < c->B ? r0 + TIME_ROWS : c->B;
     float lnmax = (float)-log(10000.0);
     for (int k = 0; k < half; k++) {
         float f = expf(lnmax * (float)k / (float)half);
-        for (int r = 0; r < B; r++) {
-            float a = 1000.0f * t[r];
-            out[(size_t)r * E + k] = cosf(a * f);
-            out[(size_t)r * E + half + k] = sinf(a * f);
+        for (int r = r0; r < r1; r++) {
+            float a = 1000.0f * c->t[r];
+            c->out[(size_t)r * c->E + k] = cosf(a * f);
+            c->out[(size_t)r * c->E + half + k] = sinf(a * f);
         }
     }
+}
+
+/* out [B][E] = cos(1000 t f_k) | sin(1000 t f_k), computed in float as the reference;
+ * row pieces on the threads (each entry is computed alone: the same bits). */
+void sdd_timestep_forward(float *out, const float *t, int B, int E)
+{
+    timestep_ctx_t c = {out, t, B, E};
+    sdd_parallel_for((B + TIME_ROWS - 1) / TIME_ROWS, timestep_piece, &c);
 }
 
 /* ------------------------------------------------- threaded element-wise passes */

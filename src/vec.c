@@ -567,11 +567,6 @@ void sdd_vec_adam(float *p, float *g, float *mo, float *ve, float *ema, int64_t 
     PICK(adam_v, adam_c)(p, g, mo, ve, ema, n, gs, u, zero_g);
 }
 
-void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n)
-{
-    for (int r = 0; r < B; r++) memcpy(y + (size_t)r * ld, b, (size_t)n * sizeof(float));
-}
-
 static void add_c(float *out, const float *a, const float *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];

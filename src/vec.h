@@ -60,8 +60,6 @@ double sdd_vec_bitbce(float *d, const float *o, const float *y, const float *bit
 void sdd_vec_ddim(float *x, const float *x0, size_t n, double sn, double s1n, float a, float b);
 void sdd_vec_affine2(float *y, const float *x, const float *f, size_t n, float a, float b, float c);
 void sdd_vec_clamp(float *x, size_t n, float lim);
-/* rows [B][n] (row stride ld) = b [n] */
-void sdd_vec_bcast_rows(float *y, int ld, const float *b, int B, int n);
 /* out [n] = a + b */
 void sdd_vec_add(float *out, const float *a, const float *b, size_t n);
 

@@ -37,6 +37,18 @@ sgemm_med() { # threads -> the median sgemm rate, or n/a without the driver
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+paired() { # label-a label-b -> the median over rounds of a / b within each round, where
+    # b may be "torch_best" (the round's fastest of torch's three settings): a ratio that
+    # a slow drift of the machine between rounds does not move
+    awk -v a="$1" -v b="$2" '
+        $3 == a { x[$2] = $4 }
+        $3 == b || (b == "torch_best" && $3 ~ /^torch_/) { if (!($2 in y) || $4 > y[$2]) y[$2] = $4 }
+        END { n = 0; for (r in x) if ((r in y) && y[r] > 0) v[++n] = x[r] / y[r]
+              if (!n) { print "n/a"; exit }
+              for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+              printf "%.2f", v[int((n + 1) / 2)] }' "$tmp/runs"
+}
+
 speed_summary() { # "what was run" unit -> the medians, the ratios to torch and the 1->2 scaling;
     # sets s1 s2 (sddcell fp32 on 1 and 2 threads) and tb (torch's best two-core median)
     s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
@@ -53,5 +65,8 @@ speed_summary() { # "what was run" unit -> the medians, the ratios to torch and 
             continue
         fi
         echo "  sddcell $p: 1 thread $a ($(ratio "$a" "$t11")x torch one core), 2 threads $b ($(ratio "$b" "$tb")x torch best two-core); 1->2 threads $(ratio "$b" "$a")x"
+        echo "    ratios within each round, median over rounds: 2 threads $(paired sdd_${p}_t2 torch_best)x torch's best" \
+             "setting of that round, 1 thread $(paired sdd_${p}_t1 torch_1_1)x torch one core, 1->2 threads" \
+             "$(paired sdd_${p}_t2 sdd_${p}_t1)x"
     done
 }

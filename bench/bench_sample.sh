@@ -3,10 +3,11 @@
 # network (../shared/bench/sdd_torch.py bench-sample), G = 1000 genes, N cells, S reverse
 # steps. In every round, interleaved so all see the same machine load: sddcell with 1 and
 # 2 threads (fp32; and bf16 where the CPU has AVX512_BF16), torch with (torch threads,
-# OPENBLAS_NUM_THREADS) = (1,1), (1,2), (2,1). sddcell's figure is the sampling time it
-# reports (model loaded, output not yet written), as torch's is its sample() call alone.
-# Medians over the rounds; ratios against torch's best two-core setting and torch on one
-# core; GFLOP/s of the forward passes against the machine's sgemm rate. Raw runs are
+# OPENBLAS_NUM_THREADS) = (1,1), (1,2), (2,1). sddcell's figure is the time `sample`
+# reports: the model already loaded, up to the output .h5ad decoded and written; torch's
+# is its sample() call alone. Medians over the rounds; ratios against torch's best
+# two-core setting and torch on one core, also taken within each round (median over
+# rounds); GFLOP/s of the forward passes against the machine's sgemm rate. Raw runs are
 # appended to RAW (default bench_sample.runs.txt).
 # usage: bench/bench_sample.sh [N] [S] [REPEATS] [RAW]   (from the build directory, after
 #        `make bench/bench_train`, whose driver measures the sgemm rate)

@@ -10,7 +10,8 @@
 #   medians; its one-core figure is (1,1).
 # Then medians over the rounds, the ratios of the issue (sddcell 2 threads / torch's best
 # two-core setting, sddcell 1 thread / torch on one core, sddcell 2 threads / 1 thread),
-# and GFLOP/s of the whole step against the machine's sgemm rate (OpenBLAS, 1024^3).
+# the same ratios taken within each round (median over rounds: a slow drift of the
+# machine's speed between rounds does not move them), and GFLOP/s of the whole step against the machine's sgemm rate (OpenBLAS, 1024^3).
 # Raw runs go to RAW (default bench_train.runs.txt, appended, one line per run).
 #
 # usage: bench/bench_train.sh [STEPS] [REPEATS] [RAW]   (from the build directory, after

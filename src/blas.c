@@ -261,6 +261,14 @@ static job_t gemm_job(int ta, int tb, int M, int N, int K, float alpha, const fl
     return j;
 }
 
+/* a product's job, its wall time counted in sdd_gemm_seconds */
+static void run_gemm(const job_t *j)
+{
+    double t0 = sdd_realtime();
+    run_job(j);
+    gemm_seconds += sdd_realtime() - t0;
+}
+
 /* C = beta C for an empty sum (K = 0), as BLAS defines it */
 static void scale_c(int M, int N, float beta, float *C, int ldc)
 {
@@ -277,9 +285,7 @@ void sdd_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, 
         return;
     }
     job_t j = gemm_job(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    double t0 = sdd_realtime();
-    run_job(&j);
-    gemm_seconds += sdd_realtime() - t0;
+    run_gemm(&j);
 }
 
 void sdd_gemm_bias(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
@@ -291,10 +297,8 @@ void sdd_gemm_bias(int ta, int tb, int M, int N, int K, const float *A, int lda,
         return;
     }
     job_t j = gemm_job(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C, ldc);
-    double t0 = sdd_realtime();
     j.bias = bias;
-    run_job(&j);
-    gemm_seconds += sdd_realtime() - t0;
+    run_gemm(&j);
 }
 
 #define SQ_PIECES 1024 /* pieces of a product whose sums of squares are kept (more: a pass) */
@@ -309,10 +313,8 @@ double sdd_gemm_sumsq(int ta, int tb, int M, int N, int K, float alpha, const fl
         return block_sumsq(C, M, N, ldc);
     }
     job_t j = gemm_job(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    double t0 = sdd_realtime();
     if (j.n_pieces <= SQ_PIECES) j.sq = sq;
-    run_job(&j);
-    gemm_seconds += sdd_realtime() - t0;
+    run_gemm(&j);
     if (!j.sq) return block_sumsq(C, M, N, ldc);
     for (int p = 0; p < j.n_pieces; p++) s += sq[p];
     return s;
@@ -491,6 +493,25 @@ void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx)
     j.ctx = ctx;
     j.n_pieces = n_pieces;
     run_job(&j);
+}
+
+typedef struct {
+    void (*fn)(void *ctx, int lo, int hi);
+    void *ctx;
+    int n, piece;
+} range_job_t;
+
+static void range_piece(void *ctx, int p)
+{
+    const range_job_t *r = ctx;
+    int lo = p * r->piece, hi = r->n - lo < r->piece ? r->n : lo + r->piece;
+    r->fn(r->ctx, lo, hi);
+}
+
+void sdd_parallel_range(int n, int piece, void (*fn)(void *ctx, int lo, int hi), void *ctx)
+{
+    range_job_t r = {fn, ctx, n, piece};
+    if (n > 0) sdd_parallel_for((n + piece - 1) / piece, range_piece, &r);
 }
 
 typedef struct {

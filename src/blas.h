@@ -52,6 +52,10 @@ double sdd_gemm_seconds(int reset);
 /* Run fn(ctx, p) for p = 0..n_pieces-1 on the compute threads (any order, concurrently);
  * returns when all are done. Callers cut work by shape only, never by thread count. */
 void sdd_parallel_for(int n_pieces, void (*fn)(void *ctx, int piece), void *ctx);
+/* fn(ctx, lo, hi) over [0, n) in pieces of `piece` items (the last one shorter), the
+ * pieces on the compute threads in any order: for loops whose items are independent, so
+ * the result does not depend on who runs which piece. */
+void sdd_parallel_range(int n, int piece, void (*fn)(void *ctx, int lo, int hi), void *ctx);
 /* The sum over [0, n) of f(ctx, lo, hi), cut into pieces of `piece` items (grown, to a
  * multiple of `align`, so that there are at most SDD_SUM_MAX_PIECES), the pieces run on
  * the compute threads and their double results added in piece order: the same bits with

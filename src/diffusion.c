@@ -99,21 +99,19 @@ typedef struct {
     const sdd_model_t *m;
     const sdd_csr_t *X;
     const int64_t *idx;
-    int B;
     float *x0;
 } encode_ctx_t;
 
-static void encode_piece(void *ctx, int p)
+static void encode_piece(void *ctx, int r0, int r1)
 {
     const encode_ctx_t *c = ctx;
-    int r0 = p * ENCODE_ROWS, n = c->B - r0 < ENCODE_ROWS ? c->B - r0 : ENCODE_ROWS;
-    encode_rows(c->m, c->X, c->idx + r0, n, c->x0 + (size_t)r0 * c->m->shape.D);
+    encode_rows(c->m, c->X, c->idx + r0, r1 - r0, c->x0 + (size_t)r0 * c->m->shape.D);
 }
 
 void sdd_encode_rows(const sdd_model_t *m, const sdd_csr_t *X, const int64_t *idx, int B, float *x0)
 {
-    encode_ctx_t c = {m, X, idx, B, x0};
-    sdd_parallel_for((B + ENCODE_ROWS - 1) / ENCODE_ROWS, encode_piece, &c);
+    encode_ctx_t c = {m, X, idx, x0};
+    sdd_parallel_range(B, ENCODE_ROWS, encode_piece, &c);
 }
 
 #define NOISE_ROWS 8 /* rows per parallel piece */
@@ -122,13 +120,13 @@ typedef struct {
     sdd_rng_t base;
     const float *x0, *t;
     float *xt;
-    int B, D;
+    int D;
 } noise_job_t;
 
-static void noise_piece(void *ctx, int p)
+static void noise_piece(void *ctx, int r0, int r1)
 {
     const noise_job_t *c = ctx;
-    for (int r = p * NOISE_ROWS; r < c->B && r < (p + 1) * NOISE_ROWS; r++) {
+    for (int r = r0; r < r1; r++) {
         double g = sdd_gamma(c->t[r]);
         float a = (float)sqrt(g), s = (float)sqrt(1.0 - g);
         const float *x = c->x0 + (size_t)r * c->D;
@@ -142,7 +140,7 @@ static void noise_piece(void *ctx, int p)
 
 void sdd_noise_rows(sdd_rng_t *rng, const float *x0, const float *t, int B, int D, float *xt)
 {
-    noise_job_t c = {{{0}, 0, 0}, x0, t, xt, B, D};
+    noise_job_t c = {{{0}, 0, 0}, x0, t, xt, D};
     sdd_rng_seed(&c.base, sdd_rng_u64(rng));
-    sdd_parallel_for((B + NOISE_ROWS - 1) / NOISE_ROWS, noise_piece, &c);
+    sdd_parallel_range(B, NOISE_ROWS, noise_piece, &c);
 }

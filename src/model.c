@@ -277,13 +277,12 @@ void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float 
 typedef struct {
     float *db;
     const float *dy;
-    int lddy, B, O;
+    int lddy, B;
 } colsum_ctx_t;
 
-static void colsum_piece(void *ctx, int p)
+static void colsum_piece(void *ctx, int j0, int j1)
 {
     const colsum_ctx_t *c = ctx;
-    int j0 = p * COLSUM_COLS, j1 = j0 + COLSUM_COLS < c->O ? j0 + COLSUM_COLS : c->O;
     for (int r = 0; r < c->B; r++) {
         const float *d = c->dy + (size_t)r * c->lddy;
         for (int j = j0; j < j1; j++) c->db[j] += d[j];
@@ -294,8 +293,8 @@ static void colsum_piece(void *ctx, int p)
  * column pieces shared out over the threads */
 static void colsum(float *db, const float *dy, int lddy, int B, int O)
 {
-    colsum_ctx_t c = {db, dy, lddy, B, O};
-    sdd_parallel_for((O + COLSUM_COLS - 1) / COLSUM_COLS, colsum_piece, &c);
+    colsum_ctx_t c = {db, dy, lddy, B};
+    sdd_parallel_range(O, COLSUM_COLS, colsum_piece, &c);
 }
 
 /* dW [O][I] += dy^T x; db [O] += colsum dy (NULL: skipped); dx [B][I] = beta dx + dy W
@@ -327,13 +326,13 @@ void sdd_silu_backward(float *dx, const float *dy, const float *x, size_t n)
 typedef struct {
     float *out;
     const float *t;
-    int B, E;
+    int E;
 } timestep_ctx_t;
 
-static void timestep_piece(void *ctx, int p)
+static void timestep_piece(void *ctx, int r0, int r1)
 {
     const timestep_ctx_t *c = ctx;
-    int half = c->E / 2, r0 = p * TIME_ROWS, r1 = r0 + TIME_ROWS < c->B ? r0 + TIME_ROWS : c->B;
+    int half = c->E / 2;
     float lnmax = (float)-log(10000.0);
     for (int k = 0; k < half; k++) {
         float f = expf(lnmax * (float)k / (float)half);
@@ -349,8 +348,8 @@ static void timestep_piece(void *ctx, int p)
  * row pieces on the threads (each entry is computed alone: the same bits). */
 void sdd_timestep_forward(float *out, const float *t, int B, int E)
 {
-    timestep_ctx_t c = {out, t, B, E};
-    sdd_parallel_for((B + TIME_ROWS - 1) / TIME_ROWS, timestep_piece, &c);
+    timestep_ctx_t c = {out, t, E};
+    sdd_parallel_range(B, TIME_ROWS, timestep_piece, &c);
 }
 
 /* ------------------------------------------------- threaded element-wise passes */
@@ -360,13 +359,12 @@ void sdd_timestep_forward(float *out, const float *t, int B, int E)
 typedef struct {
     float *h, *y, *xhat, *rstd;
     const float *pre, *b, *e, *g, *beta, *skip;
-    int lde, B, O;
+    int lde, O;
 } lnf_ctx_t;
 
-static void lnf_piece(void *ctx, int p)
+static void lnf_piece(void *ctx, int r0, int r1)
 {
     lnf_ctx_t *c = ctx;
-    int r0 = p * ROWS_PER_PIECE, r1 = r0 + ROWS_PER_PIECE < c->B ? r0 + ROWS_PER_PIECE : c->B;
     for (int r = r0; r < r1; r++) {
         size_t o = (size_t)r * c->O;
         c->rstd[r] = sdd_vec_lnsilu_row(c->h + o, c->y + o, c->xhat + o, c->pre + o, c->b,
@@ -381,8 +379,8 @@ static void lnsilu_mt(float *h, float *y, float *xhat, float *rstd, const float 
                       const float *e, int lde, const float *g, const float *beta, const float *skip,
                       int B, int O)
 {
-    lnf_ctx_t c = {h, y, xhat, rstd, pre, b, e, g, beta, skip, lde, B, O};
-    sdd_parallel_for((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE, lnf_piece, &c);
+    lnf_ctx_t c = {h, y, xhat, rstd, pre, b, e, g, beta, skip, lde, O};
+    sdd_parallel_range(B, ROWS_PER_PIECE, lnf_piece, &c);
 }
 
 /* pre [B][O] (row stride O) + b + e (e [B][O], row stride lde) -> xhat = LN, y = g xhat

@@ -263,11 +263,11 @@ static void predict(sampler_t *S, int n, int n_sc, float t, const int32_t *lab)
     x0_ctx_t c = {S, NULL, t, 0, 1, 0, (float)S->o->guidance, guided ? 1 : 0};
     if (S->m->opt.precond == 1) sdd_precond(t, &c.cs, &c.co, &c.cm);
     c.out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, nl > 0 ? lab : NULL);
-    sdd_for_rows(n, x0_rows, &c);
+    sdd_parallel_range(n, SAMPLE_ROWS, x0_rows, &c);
     if (guided) {
         c.out = sdd_fwd_run(S->fwd, n, S->x, S->sc, n_sc, t, S->null_lab);
         c.pass = 2;
-        sdd_for_rows(n, x0_rows, &c);
+        sdd_parallel_range(n, SAMPLE_ROWS, x0_rows, &c);
     }
 }
 
@@ -358,7 +358,7 @@ static void update(sampler_t *S, int n, double tn, double tx)
         u.ia = (float)(1.0 / sqrt(al));
         u.sg = (float)sqrt(1.0 - al);
     }
-    sdd_for_rows(n, update_rows, &u);
+    sdd_parallel_range(n, SAMPLE_ROWS, update_rows, &u);
 }
 
 /* Generate n <= batch cells with labels lab (or NULL) into S->dense [n][G], row r

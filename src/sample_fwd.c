@@ -8,25 +8,6 @@
 #include "sample_internal.h"
 #include "vec.h"
 
-typedef struct {
-    void (*fn)(void *ctx, int r0, int r1);
-    void *ctx;
-    int n;
-} rows_job_t;
-
-static void rows_piece(void *ctx, int p)
-{
-    const rows_job_t *j = ctx;
-    int r0 = p * SAMPLE_ROWS, r1 = r0 + SAMPLE_ROWS < j->n ? r0 + SAMPLE_ROWS : j->n;
-    j->fn(j->ctx, r0, r1);
-}
-
-void sdd_for_rows(int n, void (*fn)(void *ctx, int r0, int r1), void *ctx)
-{
-    rows_job_t j = {fn, ctx, n};
-    if (n > 0) sdd_parallel_for((n + SAMPLE_ROWS - 1) / SAMPLE_ROWS, rows_piece, &j);
-}
-
 /* ------------------------------------------------------- sampling forward */
 
 struct sdd_fwd {
@@ -158,7 +139,7 @@ static void add_piece(void *ctx, int r0, int r1)
 static void add_rows(float *u, const float *a, const float *b, int B, int w)
 {
     add_ctx_t c = {u, a, b, w};
-    sdd_for_rows(B, add_piece, &c);
+    sdd_parallel_range(B, SAMPLE_ROWS, add_piece, &c);
 }
 
 const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, int n_sc, float t,

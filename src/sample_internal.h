@@ -12,9 +12,6 @@
 #define SAMPLE_TILE 512 /* rows of every product of sampling; batches start at multiples of it */
 #define SAMPLE_ROWS 16  /* rows per piece of sampling's element-wise passes */
 
-/* fn(ctx, r0, r1) over rows [0, n) in pieces of SAMPLE_ROWS on the compute threads. Every
- * row's arithmetic is its own, so the result does not depend on who runs which piece. */
-void sdd_for_rows(int n, void (*fn)(void *ctx, int r0, int r1), void *ctx);
 
 /* Forward-only evaluation of the network for rows that share one time t: the time
  * embedding and its projections into the seven blocks are computed once per distinct

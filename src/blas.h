@@ -44,6 +44,33 @@ int sdd_gemm_bf16_piece(int hw, int ta, int tb, int M, int N, int K, const float
 void sdd_gemm_bf16_release(void);
 /* x rounded to bfloat16 (nearest even) and back. */
 float sdd_bf16_round(float x);
+/* ---- int8 products (sampling; gemm_q8.c has the arithmetic) */
+/* A weight matrix W [N][K] quantised per row: scale[n] = max_k |W[n][k]| / 127, integers
+ * round(W[n][k] / scale[n]) in [-127, 127], packed for the products below, and
+ * comp[n] = 128 times their sum. */
+#define SDD_Q8_KMAX 65536 /* K above this could overflow the 32-bit sums */
+typedef struct {
+    int N, K, Kp;      /* Kp: K rounded up to a multiple of 4 */
+    float *scale;      /* [N] */
+    int32_t *comp;     /* [N] */
+    int8_t *panels;    /* packed integers */
+} sdd_q8w_t;
+/* Returns SDD_OK, SDD_ENOMEM, or SDD_EINVAL for N < 1, K < 1 or K > SDD_Q8_KMAX; on
+ * failure *q is empty (sdd_q8w_free is safe on it). */
+int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K);
+void sdd_q8w_free(sdd_q8w_t *q);
+/* Rows of x [M][K] quantised the same way: xs[m] = max_k |x[m][k]| / 127 and
+ * xq[m][k] = 128 + round(x[m][k] / xs[m]) as bytes, k in [K, Kp) set to 128 (zero);
+ * ldq >= Kp. NaN entries become -127, a row of zeros has xs = 0. Rows shared out on the
+ * compute threads. */
+void sdd_q8_rows(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M, int K);
+/* y [M][N] = (float)(acc - comp[n]) (xs[m] scale[n]) + (accumulate ? y : bias ? bias[n] : 0)
+ * with acc = sum_k xq[m][k] q[n][k] exact in 32 bits: y ~ x W^T (+ bias or + y). Columns
+ * in pieces on the compute threads; the AVX512_VNNI kernel where the CPU has it (and the
+ * vector kernels are not forced portable), else portable loops: the same bits either way
+ * and with any thread count. */
+void sdd_q8_gemm(const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w, const float *bias,
+                 int accumulate, float *y, int ldy);
 /* The same product by plain loops with double accumulation (reference for tests). */
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);

@@ -38,7 +38,8 @@ static const struct {
     {CLI_TEXT_SAMPLE, {"label-counts", required_argument, NULL, CLI_O_LCOUNTS}},
     {CLI_TEXT_SAMPLE, {"counts", no_argument, NULL, CLI_O_COUNTS}},
     {CLI_TEXT_SAMPLE, {"no-ema", no_argument, NULL, CLI_O_NOEMA}},
-    {CLI_TEXT_SAMPLE, {"threshold", no_argument, NULL, CLI_O_THRESHOLD}}};
+    {CLI_TEXT_SAMPLE, {"threshold", no_argument, NULL, CLI_O_THRESHOLD}},
+    {CLI_TEXT_SAMPLE, {"sample-precision", required_argument, NULL, CLI_O_SPRECISION}}};
 
 void cli_text_longopts(struct option *lo, int *n, int group)
 {
@@ -106,8 +107,9 @@ static int train_word_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_p
         t->lr_decay = strcmp(arg, "cosine") == 0;
         break;
     case CLI_O_PRECISION:
-        if ((f = sdd_precision_parse(arg)) < 0)
-            return cli_usage_error(ctx, "unknown --precision '%s' (fp32, bf16, auto)", arg), -1;
+        if ((f = sdd_precision_parse(arg)) < 0 || f == SDD_PRECISION_INT8)
+            return cli_usage_error(ctx, "unknown --precision '%s' (fp32, bf16, auto; int8 is "
+                                        "--sample-precision's)", arg), -1;
         t->precision = f;
         break;
     default: return 1;

@@ -100,6 +100,10 @@ int cli_sample_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_sample_o
     case CLI_O_COUNTS: *counts = 1; break;
     case CLI_O_NOEMA: s->use_ema = 0; break;
     case CLI_O_THRESHOLD: s->threshold = 1; break;
+    case CLI_O_SPRECISION:
+        if ((s->precision = sdd_precision_parse(arg)) < 0)
+            return cli_usage_error(ctx, "unknown --sample-precision '%s' (auto, int8, fp32, bf16)", arg), -1;
+        break;
     default: return 1;
     }
     return 0;
@@ -138,6 +142,7 @@ cJSON *cli_sample_uns(const char *model_path, const sdd_model_t *m, const sdd_sa
     cJSON_AddNumberToObject(o, "eta", s->eta);
     cJSON_AddStringToObject(o, "self_cond", s->self_cond == SDD_SC_SAME ? "same" : s->self_cond == SDD_SC_NONE ? "none" : "previous");
     cJSON_AddNumberToObject(o, "ema", s->use_ema);
+    cJSON_AddStringToObject(o, "products", sdd_precision_name(sdd_sample_products(m, s->precision)));
     cJSON_AddNumberToObject(o, "n_cells", (double)s->n_cells);
     if (s->label) cJSON_AddStringToObject(o, "label", s->label);
     if (s->n_label_counts > 0) { /* as given: LABEL=N,... (label names may hold '/') */

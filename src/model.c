@@ -542,13 +542,14 @@ static const sdd_views_t *weights(sdd_model_t *m, const float *w, sdd_views_t *v
 
 const char *sdd_precision_name(int precision)
 {
-    return precision == SDD_PRECISION_BF16 ? "bf16" : precision == SDD_PRECISION_AUTO ? "auto" : "fp32";
+    return precision == SDD_PRECISION_BF16 ? "bf16" : precision == SDD_PRECISION_AUTO ? "auto"
+         : precision == SDD_PRECISION_INT8 ? "int8" : "fp32";
 }
 
 int sdd_precision_parse(const char *name)
 {
     return !strcmp(name, "fp32") ? SDD_PRECISION_FP32 : !strcmp(name, "bf16") ? SDD_PRECISION_BF16
-         : !strcmp(name, "auto") ? SDD_PRECISION_AUTO : -1;
+         : !strcmp(name, "auto") ? SDD_PRECISION_AUTO : !strcmp(name, "int8") ? SDD_PRECISION_INT8 : -1;
 }
 
 int sdd_net_use_precision(const sdd_model_t *m)
@@ -727,6 +728,8 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
     if (o->batch % o->grad_slices)
         return sdd_error(SDD_EINVAL, "gradient slices must divide the batch size (%lld), not %d", (long long)o->batch,
                          o->grad_slices);
+    if (o->precision == SDD_PRECISION_INT8)
+        return sdd_error(SDD_EINVAL, "int8 products are for sampling only: train in fp32, bf16 or auto");
     if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
         return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
     return SDD_OK;

@@ -68,6 +68,16 @@ void sdd_sample_opt_init(sdd_sample_opt_t *o)
     o->use_ema = 1;
     o->guidance = 1.0;
     o->seed = 0;
+    o->precision = SDD_PRECISION_AUTO;
+}
+
+int sdd_sample_products(const sdd_model_t *m, int precision)
+{
+    if (precision == SDD_PRECISION_INT8 || (precision == SDD_PRECISION_AUTO && sdd_cpu_vnni()))
+        return SDD_PRECISION_INT8;
+    int g = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
+                                                                                             : m->opt.precision);
+    return g == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
 }
 
 int64_t sdd_sample_default_steps(int64_t n_cells)
@@ -88,6 +98,8 @@ int sdd_sample_opt_check(const sdd_sample_opt_t *o)
         return sdd_error(SDD_EINVAL, "time difference td must be in [0, steps)");
     if (o->bit_decode != SDD_BITS_THRESHOLD && o->bit_decode != SDD_BITS_BERNOULLI)
         return sdd_error(SDD_EINVAL, "unknown bit decoding %d", o->bit_decode);
+    if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_INT8)
+        return sdd_error(SDD_EINVAL, "unknown sampling precision %d", o->precision);
     if (o->label && o->n_label_counts > 0)
         return sdd_error(SDD_EINVAL, "give either one label or per-label counts, not both");
     if (o->n_label_counts < 0 || (o->n_label_counts > 0 && (!o->count_labels || !o->label_counts)))
@@ -195,6 +207,9 @@ static int sampler_init(sampler_t *S, const sdd_model_t *m, const sdd_sample_opt
     S->batch = (int)(o->batch > 0 ? o->batch : bmax);
     S->batch = (S->batch + SAMPLE_TILE - 1) / SAMPLE_TILE * SAMPLE_TILE;
     if ((rc = sdd_fwd_init(&S->fwd, m, o->use_ema ? m->ema : m->params, S->batch)) < 0) return rc;
+    if ((rc = sdd_fwd_set_precision(S->fwd, o->precision)) < 0) return rc;
+    if (o->precision == SDD_PRECISION_INT8 && !sdd_cpu_vnni())
+        SDD_LOG_W("int8 products without AVX512_VNNI run on portable loops: the same cells, more slowly");
     size_t bd = (size_t)S->batch * S->D;
     S->x = sdd_malloc(bd * sizeof(float));
     S->sc = sdd_malloc(bd * sizeof(float));

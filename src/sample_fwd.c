@@ -10,6 +10,8 @@
 
 /* ------------------------------------------------------- sampling forward */
 
+#define Q8_MATS (SDD_N_RB + 3)
+
 struct sdd_fwd {
     const sdd_model_t *m;
     sdd_views_t v;            /* views into the sampling weights */
@@ -22,6 +24,13 @@ struct sdd_fwd {
     float *oa;                /* [B][F] head */
     float *out;               /* [B][D] */
     int elab;                 /* label rows in erow */
+    int prec;                 /* SDD_GEMM_* of the float products */
+    int q8;                   /* 1: the products below run in int8 */
+    sdd_q8w_t qw[Q8_MATS];    /* int8 weights: block 0's x_t and estimate halves, blocks
+                                 1-6, the head's two layers */
+    uint8_t *xq;              /* [B][ldq] quantised inputs of a product */
+    float *xs;                /* [B] their row scales */
+    int ldq;
 };
 
 void sdd_fwd_free(sdd_fwd_t *f)
@@ -36,6 +45,9 @@ void sdd_fwd_free(sdd_fwd_t *f)
     free(f->u);
     free(f->oa);
     free(f->out);
+    for (int i = 0; i < Q8_MATS; i++) sdd_q8w_free(&f->qw[i]);
+    free(f->xq);
+    free(f->xs);
     free(f);
 }
 
@@ -49,6 +61,7 @@ int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_
     if (!f) return SDD_ENOMEM;
     f->m = m;
     f->max_batch = max_batch;
+    f->prec = sdd_gemm_resolve(m->opt.precision);
     sdd_net_views(m, (float *)w, &f->v);
     f->elab = s->n_labels + 1;
     for (int i = 0; i < 4; i++) wmax = s->H[i] > wmax ? s->H[i] : wmax;
@@ -70,6 +83,43 @@ int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_
     *out = f;
     return SDD_OK;
 }
+
+int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
+{
+    const sdd_model_t *m = f->m;
+    const sdd_netshape_t *s = &m->shape;
+    const sdd_views_t *v = &f->v;
+    int rc = SDD_OK, want = sdd_sample_products(m, precision) == SDD_PRECISION_INT8;
+    f->prec = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
+                                                                                                : m->opt.precision);
+    if (!want || f->q8) return (f->q8 = want ? 1 : 0), SDD_OK;
+    const struct { const float *w; int ldw, N, K; } mat[Q8_MATS] = {
+        {v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D},
+        {v->rb[1].l.w, v->rb[1].I, v->rb[1].O, v->rb[1].I}, {v->rb[2].l.w, v->rb[2].I, v->rb[2].O, v->rb[2].I},
+        {v->rb[3].l.w, v->rb[3].I, v->rb[3].O, v->rb[3].I}, {v->rb[4].l.w, v->rb[4].I, v->rb[4].O, v->rb[4].I},
+        {v->rb[5].l.w, v->rb[5].I, v->rb[5].O, v->rb[5].I}, {v->rb[6].l.w, v->rb[6].I, v->rb[6].O, v->rb[6].I},
+        {v->o1.w, s->H[0], s->F, s->H[0]}, {v->o2.w, s->F, s->D, s->F}};
+    f->ldq = 0;
+    for (int i = 0; i < Q8_MATS && rc == SDD_OK; i++) {
+        rc = sdd_q8w_init(&f->qw[i], mat[i].w, mat[i].ldw, mat[i].N, mat[i].K);
+        f->ldq = rc == SDD_OK && f->qw[i].Kp > f->ldq ? f->qw[i].Kp : f->ldq;
+    }
+    if (rc == SDD_OK && (!(f->xq = sdd_malloc((size_t)f->max_batch * f->ldq)) ||
+                         !(f->xs = sdd_malloc((size_t)f->max_batch * sizeof(float)))))
+        rc = SDD_ENOMEM;
+    if (rc < 0) {
+        for (int i = 0; i < Q8_MATS; i++) sdd_q8w_free(&f->qw[i]);
+        free(f->xq);
+        free(f->xs);
+        f->xq = NULL;
+        f->xs = NULL;
+        return rc;
+    }
+    f->q8 = 1;
+    return SDD_OK;
+}
+
+int sdd_fwd_int8(const sdd_fwd_t *f) { return f->q8; }
 
 /* erow[y] = We SiLU(t2(SiLU(t1(sinusoid(1000 t)))) + label[y]) + be for every label row. */
 static void fwd_embed(sdd_fwd_t *f, float t, int n_lab)
@@ -122,6 +172,22 @@ static void tile_linear(float *y, int ldy, const float *x, int ldx, const float 
     }
 }
 
+/* y [B][N] = x [B][K] W^T (+ bias, or + y when accumulate) for the product's weights
+ * (index into qw): in int8 when f->q8 (all rows at once: each row has its own scale, so
+ * a cell's result does not depend on the rows beside it), else in float tiles. */
+static void product(sdd_fwd_t *f, int idx, const float *w, int ldw, int B, const float *x, int ldx,
+                    const float *bias, int accumulate, float *y, int ldy, int N, int K)
+{
+    if (f->q8) {
+        sdd_q8_rows(f->xq, f->ldq, f->xs, x, ldx, B, K);
+        sdd_q8_gemm(f->xq, f->ldq, f->xs, B, &f->qw[idx], bias, accumulate, y, ldy);
+    } else if (bias) {
+        tile_linear(y, ldy, x, ldx, w, ldw, bias, B, K, N);
+    } else {
+        tile_gemm(B, N, K, x, ldx, w, ldw, accumulate ? 1.0f : 0.0f, y, ldy);
+    }
+}
+
 typedef struct {
     float *u;
     const float *a, *b;
@@ -151,10 +217,10 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
     int D = s->D, n_lab = 1;
     if (labels)
         for (int r = 0; r < B; r++) n_lab = labels[r] + 1 > n_lab ? labels[r] + 1 : n_lab;
-    sdd_net_use_precision(f->m);
+    sdd_gemm_set_precision(f->prec);
     fwd_embed(f, t, n_lab);
-    tile_gemm(B, s->H[0], D, xt, D, v->rb[0].l.w, 2 * D, 0.0f, f->y, s->H[0]);
-    if (n_sc > 0) tile_gemm(n_sc, s->H[0], D, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, f->y, s->H[0]);
+    product(f, 0, v->rb[0].l.w, 2 * D, B, xt, D, NULL, 0, f->y, s->H[0], s->H[0], D);
+    if (n_sc > 0) product(f, 1, v->rb[0].l.w + D, 2 * D, n_sc, sc, D, NULL, 1, f->y, s->H[0], s->H[0], D);
     fwd_norm(f, 0, B, labels);
     for (int i = 1; i < SDD_N_RB; i++) {
         const sdd_rb_t *r = &v->rb[i];
@@ -163,13 +229,13 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
             add_rows(f->u, f->h[i - 1], f->h[skip[i - 1]], B, r->I);
             x = f->u;
         }
-        tile_gemm(B, r->O, r->I, x, r->I, r->l.w, r->I, 0.0f, f->y, r->O);
+        product(f, 1 + i, r->l.w, r->I, B, x, r->I, NULL, 0, f->y, r->O, r->O, r->I);
         fwd_norm(f, i, B, labels);
     }
     add_rows(f->u, f->h[6], f->h[0], B, s->H[0]);
-    tile_linear(f->y, s->F, f->u, s->H[0], v->o1.w, s->H[0], NULL, B, s->H[0], s->F);
+    product(f, SDD_N_RB + 1, v->o1.w, s->H[0], B, f->u, s->H[0], NULL, 0, f->y, s->F, s->F, s->H[0]);
     sdd_lnsilu_forward(f->oa, f->y, f->xhat, f->rstd, f->y, v->o1.b, NULL, 0, v->og, v->obeta, B, s->F);
-    tile_linear(f->out, D, f->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
+    product(f, SDD_N_RB + 2, v->o2.w, s->F, B, f->oa, s->F, v->o2.b, 0, f->out, D, D, s->F);
     return f->out;
 }
 

@@ -23,6 +23,15 @@ typedef struct sdd_fwd sdd_fwd_t;
  * read, not copied: w must outlive the object). */
 int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_batch);
 void sdd_fwd_free(sdd_fwd_t *f);
+/* Precision of the forward's products (SDD_PRECISION_*, sdd_sample_opt_t.precision):
+ * INT8, or AUTO on a CPU with AVX512_VNNI, quantises the weights once (gemm_q8.c) and runs
+ * every product of the rows in int8; FP32 and BF16 run them in that float precision; the
+ * time embedding's products, and every product under AUTO without VNNI, keep the model's
+ * training precision. Without a call: the model's precision. Returns SDD_OK or
+ * SDD_ENOMEM (then the float products stay). */
+int sdd_fwd_set_precision(sdd_fwd_t *f, int precision);
+/* 1 when the products run in int8. */
+int sdd_fwd_int8(const sdd_fwd_t *f);
 /* out [B][D] = net([xt | sc], t) with xt [B][D], sc [n_sc][D] for rows 0..n_sc-1 (zero
  * estimate for the others), labels [B] in [0, n_labels] (n_labels = null class) or NULL
  * for an unconditional model. Rows with equal labels next to each other share work. The

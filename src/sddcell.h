@@ -658,8 +658,9 @@ typedef struct {
  * everything else fp32; needs AVX512_BF16, and runs fp32 (with a warning) on a CPU
  * without it. AUTO: BF16 where the CPU has it, else FP32. Results do not depend on the
  * thread count in any of them. */
-enum { SDD_PRECISION_FP32 = 0, SDD_PRECISION_BF16 = 1, SDD_PRECISION_AUTO = 2 };
-/* "fp32", "bf16", "auto" <-> SDD_PRECISION_*; parse returns -1 for an unknown name. */
+enum { SDD_PRECISION_FP32 = 0, SDD_PRECISION_BF16 = 1, SDD_PRECISION_AUTO = 2, SDD_PRECISION_INT8 = 3 };
+/* "fp32", "bf16", "auto", "int8" <-> SDD_PRECISION_*; parse returns -1 for an unknown
+ * name. INT8 is for sampling only (sdd_sample_opt_t.precision). */
 const char *sdd_precision_name(int precision);
 int sdd_precision_parse(const char *name);
 
@@ -792,10 +793,20 @@ typedef struct {
                                  run of n_cells (0): each is the cell the whole run makes
                                  at that position */
     int64_t count;            /* cells of that range (0 = through the last cell) */
+    int precision;            /* products of sampling (doc/method.md §7.6): SDD_PRECISION_AUTO
+                                 (default) int8 where the CPU has AVX512_VNNI, else the
+                                 model's training precision; INT8 int8 on any CPU (the
+                                 same cells, slower without VNNI); FP32 or BF16 float
+                                 products. Weights and inputs of each product are
+                                 quantised per row to 8-bit integers whose sums are
+                                 exact, so int8 cells do not depend on the CPU */
 } sdd_sample_opt_t;
 
 void sdd_sample_opt_init(sdd_sample_opt_t *opt);
 int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* The products sampling runs on this CPU for a requested precision (opt.precision):
+ * SDD_PRECISION_INT8, FP32 or BF16. */
+int sdd_sample_products(const sdd_model_t *m, int precision);
 /* The sampling steps `simulate` uses for n_cells cells (steps 0): 100, fewer when
  * n_cells x steps would pass SDD_SAMPLE_BUDGET cell-steps (sampling time grows with
  * both), never below 20: min(100, max(20, SDD_SAMPLE_BUDGET / n_cells)). Measured in

@@ -36,7 +36,7 @@
 #endif
 #endif
 
-static int cpu_avx2, cpu_bf16, force_portable;
+static int cpu_avx2, cpu_bf16, cpu_vnni, force_portable;
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 
 static void cpu_detect(void)
@@ -53,10 +53,12 @@ static void cpu_detect(void)
     if (__get_cpuid_max(0, NULL) < 7) return;
     __cpuid_count(7, 0, a, b, c, d);
     int avx2 = (b >> 5) & 1, f512 = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    int vnni = (c >> 11) & 1;
     __cpuid_count(7, 1, a, b, c, d);
     int bf16 = (a >> 5) & 1;
     cpu_avx2 = ymm_ok && avx && avx2 && fma;
     cpu_bf16 = cpu_avx2 && zmm_ok && f512 && bw && vl && bf16;
+    cpu_vnni = cpu_avx2 && zmm_ok && f512 && bw && vl && vnni;
 #endif
 }
 
@@ -70,6 +72,12 @@ int sdd_cpu_bf16(void)
 {
     pthread_once(&cpu_once, cpu_detect);
     return cpu_bf16;
+}
+
+int sdd_cpu_vnni(void)
+{
+    pthread_once(&cpu_once, cpu_detect);
+    return cpu_vnni;
 }
 
 void sdd_vec_force_portable(int on) { force_portable = on; }

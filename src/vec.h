@@ -13,6 +13,7 @@
 /* CPU features, detected once (CPUID and the OS's saved register state, XGETBV). */
 int sdd_cpu_avx2(void);   /* AVX2 and FMA usable */
 int sdd_cpu_bf16(void);   /* AVX512F/BW/VL and AVX512_BF16 usable */
+int sdd_cpu_vnni(void);   /* AVX512F/BW/VL and AVX512_VNNI usable */
 /* Force the portable kernels (tests compare the two; 0 = detect again). */
 void sdd_vec_force_portable(int on);
 

@@ -1,0 +1,328 @@
+/*
+ * gemm_q8.c: the int8 products of sampling (`--sample-precision int8`, blas.h has the
+ * contracts). A weight matrix W [N][K] is quantised once per output row n,
+ *   sw[n] = max_k |W[n][k]| / 127,  q[n][k] = round(W[n][k] 127 / max_k |W[n][k]|),
+ * and an input row x [K] of each product the same way (xs, xq), its integers stored as
+ * unsigned bytes 128 + xq, which is what AVX512_VNNI's VPDPBUSD multiplies (unsigned by
+ * signed bytes, four at a time, summed into 32-bit lanes). Then
+ *   y[m][n] = (float)(acc[m][n] - comp[n]) (xs[m] sw[n]) + add[n],
+ *   acc[m][n] = sum_k (128 + xq[m][k]) q[n][k],  comp[n] = 128 sum_k q[n][k],
+ * the sum exact in 32-bit integers (K <= SDD_Q8_KMAX), the rest in float operations in
+ * that order. So an entry depends on neither the piece nor the kernel nor the thread
+ * count: the VNNI kernel and the portable one give the same bits.
+ *
+ * The VNNI kernel reads the input rows in place and the weights from panels of 32 rows:
+ * for each group of four k, the 32 rows' four bytes side by side (128 bytes, two zmm
+ * registers). A tile of 8 rows x 32 columns keeps 16 accumulators in registers over the
+ * whole of K; the rows are taken in blocks that stay in L2 while the panels sweep them.
+ */
+#include "blas.h"
+#include "vec.h"
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SDD_X86 1
+#include <immintrin.h>
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#define NR 32                       /* rows of W per panel = columns of a tile */
+#define MR 8                        /* rows of x per tile */
+#define PANEL(Kp) ((size_t)(Kp) * NR) /* bytes of a panel */
+#define ROW_BLOCK (768 * 1024)      /* bytes of x rows swept by the panels at a time */
+#define COLS_PER_PIECE 128          /* columns of y per piece on the compute threads */
+#define ROWS_PER_PIECE 16           /* rows per piece of the input quantisation */
+
+/* the VNNI kernels, unless the vector kernels are forced portable (tests) */
+static int vnni_kernel(void) { return sdd_cpu_vnni() && sdd_cpu_avx2(); }
+
+/* ------------------------------------------------------------ quantisation */
+
+/* The integer of v in [-127, 127]: v * inv rounded to nearest even, NaN to -127 (as the
+ * vector version: max(NaN, -127) is -127). */
+static inline int q8_round(float v, float inv)
+{
+    float t = v * inv;
+    t = t > -127.0f ? t : -127.0f;
+    t = t < 127.0f ? t : 127.0f;
+    return (int)nearbyintf(t);
+}
+
+/* max |x[k]|, NaN ignored */
+static float absmax_c(const float *x, int K)
+{
+    float mx = 0.0f;
+    for (int k = 0; k < K; k++) {
+        float a = fabsf(x[k]);
+        mx = a > mx ? a : mx;
+    }
+    return mx;
+}
+
+static inline float inv_of(float mx) { return mx > 0.0f ? 127.0f / mx : 0.0f; }
+
+int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
+{
+    memset(q, 0, sizeof *q);
+    if (N < 1 || K < 1 || K > SDD_Q8_KMAX) return sdd_error(SDD_EINVAL, "int8 product of %d x %d", N, K);
+    int Kp = (K + 3) & ~3, np = (N + NR - 1) / NR;
+    q->N = N;
+    q->K = K;
+    q->Kp = Kp;
+    q->scale = sdd_malloc((size_t)N * sizeof(float));
+    q->comp = sdd_malloc((size_t)N * sizeof(int32_t));
+    q->panels = sdd_calloc((size_t)np * PANEL(Kp), 1);
+    if (!q->scale || !q->comp || !q->panels) {
+        sdd_q8w_free(q);
+        return SDD_ENOMEM;
+    }
+    for (int n = 0; n < N; n++) {
+        const float *w = W + (size_t)n * ldw;
+        float mx = absmax_c(w, K), inv = inv_of(mx);
+        int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(Kp) + 4 * (n % NR);
+        int32_t sum = 0;
+        for (int k = 0; k < K; k++) {
+            int v = q8_round(w[k], inv);
+            pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
+            sum += v;
+        }
+        q->scale[n] = mx / 127.0f;
+        q->comp[n] = 128 * sum;
+    }
+    return SDD_OK;
+}
+
+void sdd_q8w_free(sdd_q8w_t *q)
+{
+    free(q->scale);
+    free(q->comp);
+    free(q->panels);
+    memset(q, 0, sizeof *q);
+}
+
+static void qrow_c(uint8_t *xq, float *xs, const float *x, int K, int Kp)
+{
+    float mx = absmax_c(x, K), inv = inv_of(mx);
+    for (int k = 0; k < K; k++) xq[k] = (uint8_t)(128 + q8_round(x[k], inv));
+    for (int k = K; k < Kp; k++) xq[k] = 128;
+    *xs = mx / 127.0f;
+}
+
+#ifdef SDD_X86
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+VNNI static void qrow_v(uint8_t *xq, float *xs, const float *x, int K, int Kp)
+{
+    __m512 mv = _mm512_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + k)), mv);
+    float mx = _mm512_reduce_max_ps(mv); /* 0 <= lanes; NaN never enters (max(NaN, a) = a) */
+    for (; k < K; k++) {
+        float a = fabsf(x[k]);
+        mx = a > mx ? a : mx;
+    }
+    float inv = inv_of(mx);
+    __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+    __m128i off = _mm_set1_epi8((char)0x80);
+    for (k = 0; k + 16 <= K; k += 16) {
+        __m512 t = _mm512_mul_ps(_mm512_loadu_ps(x + k), vi);
+        t = _mm512_min_ps(_mm512_max_ps(t, lo), hi);
+        __m128i b = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(t));
+        _mm_storeu_si128((__m128i *)(xq + k), _mm_xor_si128(b, off));
+    }
+    for (; k < K; k++) xq[k] = (uint8_t)(128 + q8_round(x[k], inv));
+    for (; k < Kp; k++) xq[k] = 128;
+    *xs = mx / 127.0f;
+}
+#endif
+
+typedef struct {
+    uint8_t *xq;
+    float *xs;
+    const float *x;
+    int ldq, ldx, K, hw;
+} qrows_ctx_t;
+
+static void qrows_piece(void *ctx, int lo, int hi)
+{
+    const qrows_ctx_t *c = ctx;
+    int Kp = (c->K + 3) & ~3;
+    for (int m = lo; m < hi; m++) {
+        uint8_t *q = c->xq + (size_t)m * c->ldq;
+        const float *x = c->x + (size_t)m * c->ldx;
+#ifdef SDD_X86
+        if (c->hw) {
+            qrow_v(q, c->xs + m, x, c->K, Kp);
+            continue;
+        }
+#endif
+        qrow_c(q, c->xs + m, x, c->K, Kp);
+    }
+}
+
+void sdd_q8_rows(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M, int K)
+{
+    qrows_ctx_t c = {xq, xs, x, ldq, ldx, K, vnni_kernel()};
+    sdd_parallel_range(M, ROWS_PER_PIECE, qrows_piece, &c);
+}
+
+/* ------------------------------------------------------------ products */
+
+typedef struct {
+    const uint8_t *xq;
+    const float *xs;
+    const sdd_q8w_t *w;
+    const float *bias;
+    float *y;
+    int ldq, ldy, M, accumulate, hw;
+} q8_job_t;
+
+/* The entry from its exact sum, in the one order both kernels use. */
+static inline float dequant(int32_t acc, int32_t comp, float xs, float ws, float add)
+{
+    float v = (float)(acc - comp), s = xs * ws, t = v * s;
+    return t + add;
+}
+
+/* Columns [n0, n1) (n0 a multiple of NR) by plain loops over the same panels. */
+static void cols_c(const q8_job_t *j, int n0, int n1)
+{
+    const sdd_q8w_t *w = j->w;
+    for (int c0 = n0; c0 < n1; c0 += NR) {
+        const int8_t *pan = w->panels + (size_t)(c0 / NR) * PANEL(w->Kp);
+        int nc = n1 - c0 < NR ? n1 - c0 : NR;
+        for (int m = 0; m < j->M; m++) {
+            const uint8_t *a = j->xq + (size_t)m * j->ldq;
+            float *y = j->y + (size_t)m * j->ldy + c0;
+            int32_t acc[NR] = {0};
+            for (int g = 0; g < w->Kp / 4; g++) {
+                const int8_t *b = pan + (size_t)g * (NR * 4);
+                int32_t a0 = a[4 * g], a1 = a[4 * g + 1], a2 = a[4 * g + 2], a3 = a[4 * g + 3];
+                for (int c = 0; c < NR; c++)
+                    acc[c] += a0 * b[4 * c] + a1 * b[4 * c + 1] + a2 * b[4 * c + 2] + a3 * b[4 * c + 3];
+            }
+            for (int c = 0; c < nc; c++) {
+                float add = j->accumulate ? y[c] : j->bias ? j->bias[c0 + c] : 0.0f;
+                y[c] = dequant(acc[c], w->comp[c0 + c], j->xs[m], w->scale[c0 + c], add);
+            }
+        }
+    }
+}
+
+#ifdef SDD_X86
+/* One tile: rows [row0, row0 + mr) of x by the panel at b (columns col0 ..), the columns
+ * under mask[2] written. mr is a constant at each call site, so the loops unroll. */
+static inline __attribute__((always_inline)) VNNI void tile(const int mr, const q8_job_t *j, int kg,
+                                                            const uint8_t *a, const int8_t *b, int row0,
+                                                            int col0, const __mmask16 *mask)
+{
+    __m512i acc[MR][2];
+    size_t lda = (size_t)j->ldq;
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    for (int g = 0; g < kg; g++, a += 4, b += 4 * NR) {
+        __m512i b0 = _mm512_loadu_si512((const void *)b), b1 = _mm512_loadu_si512((const void *)(b + 64));
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; r++)
+            if (r < mr) {
+                int32_t v;
+                memcpy(&v, a + r * lda, 4);
+                __m512i av = _mm512_set1_epi32(v);
+                acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
+                acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
+            }
+    }
+    const sdd_q8w_t *w = j->w;
+    __m512i comp[2];
+    __m512 ws[2], add[2];
+    for (int v = 0; v < 2; v++) {
+        int c = col0 + 16 * v;
+        comp[v] = _mm512_maskz_loadu_epi32(mask[v], w->comp + c);
+        ws[v] = _mm512_maskz_loadu_ps(mask[v], w->scale + c);
+        add[v] = j->bias && !j->accumulate ? _mm512_maskz_loadu_ps(mask[v], j->bias + c) : _mm512_setzero_ps();
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++)
+        if (r < mr) {
+            float *y = j->y + (size_t)(row0 + r) * j->ldy + col0;
+            __m512 xs = _mm512_set1_ps(j->xs[row0 + r]);
+            for (int v = 0; v < 2; v++) {
+                __m512 e = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], comp[v]));
+                __m512 t = _mm512_mul_ps(e, _mm512_mul_ps(xs, ws[v]));
+                __m512 ad = j->accumulate ? _mm512_maskz_loadu_ps(mask[v], y + 16 * v) : add[v];
+                _mm512_mask_storeu_ps(y + 16 * v, mask[v], _mm512_add_ps(t, ad));
+            }
+        }
+}
+
+VNNI static __attribute__((noinline)) void tile_full(const q8_job_t *j, int kg, const uint8_t *a,
+                                                     const int8_t *b, int row0, int col0, const __mmask16 *mask)
+{
+    tile(MR, j, kg, a, b, row0, col0, mask);
+}
+
+VNNI static __attribute__((noinline)) void tile_part(int mr, const q8_job_t *j, int kg, const uint8_t *a,
+                                                     const int8_t *b, int row0, int col0, const __mmask16 *mask)
+{
+    switch (mr) {
+    case 1: tile(1, j, kg, a, b, row0, col0, mask); break;
+    case 2: tile(2, j, kg, a, b, row0, col0, mask); break;
+    case 3: tile(3, j, kg, a, b, row0, col0, mask); break;
+    case 4: tile(4, j, kg, a, b, row0, col0, mask); break;
+    case 5: tile(5, j, kg, a, b, row0, col0, mask); break;
+    case 6: tile(6, j, kg, a, b, row0, col0, mask); break;
+    case 7: tile(7, j, kg, a, b, row0, col0, mask); break;
+    default: break;
+    }
+}
+
+#if MR != 8
+#error "tile_part covers 1 to 7 rows"
+#endif
+
+/* Columns [n0, n1) of y for all rows (n0 a multiple of NR). The input rows are padded to
+ * Kp with 128 (zero), so a tile always reads whole groups of four. */
+static void cols_v(const q8_job_t *j, int n0, int n1)
+{
+    const sdd_q8w_t *w = j->w;
+    int kg = w->Kp / 4, mc = ROW_BLOCK / w->Kp / MR * MR;
+    if (mc < MR) mc = MR;
+    for (int mb = 0; mb < j->M; mb += mc) {
+        int me = mb + mc < j->M ? mb + mc : j->M;
+        for (int c0 = n0; c0 < n1; c0 += NR) {
+            int nc = n1 - c0 < NR ? n1 - c0 : NR;
+            uint32_t bits = nc == 32 ? 0xffffffffu : (1u << nc) - 1u;
+            __mmask16 mask[2] = {(__mmask16)(bits & 0xffff), (__mmask16)(bits >> 16)};
+            const int8_t *b = w->panels + (size_t)(c0 / NR) * PANEL(w->Kp);
+            int i = mb;
+            for (; i + MR <= me; i += MR) tile_full(j, kg, j->xq + (size_t)i * j->ldq, b, i, c0, mask);
+            if (i < me) tile_part(me - i, j, kg, j->xq + (size_t)i * j->ldq, b, i, c0, mask);
+        }
+    }
+}
+#endif
+
+static void cols_piece(void *ctx, int p)
+{
+    const q8_job_t *j = ctx;
+    int n0 = p * COLS_PER_PIECE, n1 = n0 + COLS_PER_PIECE < j->w->N ? n0 + COLS_PER_PIECE : j->w->N;
+#ifdef SDD_X86
+    if (j->hw) {
+        cols_v(j, n0, n1);
+        return;
+    }
+#endif
+    cols_c(j, n0, n1);
+}
+
+void sdd_q8_gemm(const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w, const float *bias,
+                 int accumulate, float *y, int ldy)
+{
+    q8_job_t j = {xq, xs, w, bias, y, ldq, ldy, M, accumulate, vnni_kernel()};
+    if (M < 1) return;
+    sdd_parallel_for((w->N + COLS_PER_PIECE - 1) / COLS_PER_PIECE, cols_piece, &j);
+}

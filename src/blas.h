@@ -71,6 +71,8 @@ void sdd_q8_rows(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M
  * and with any thread count. */
 void sdd_q8_gemm(const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w, const float *bias,
                  int accumulate, float *y, int ldy);
+/* Tests: 1 = the portable loops even where the CPU has AVX512_VNNI. */
+void sdd_q8_force_portable(int on);
 /* The same product by plain loops with double accumulation (reference for tests). */
 void sdd_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);

@@ -37,8 +37,11 @@
 #define COLS_PER_PIECE 128          /* columns of y per piece on the compute threads */
 #define ROWS_PER_PIECE 16           /* rows per piece of the input quantisation */
 
-/* the VNNI kernels, unless the vector kernels are forced portable (tests) */
-static int vnni_kernel(void) { return sdd_cpu_vnni() && sdd_cpu_avx2(); }
+static int portable_only; /* tests */
+
+void sdd_q8_force_portable(int on) { portable_only = on; }
+
+static int vnni_kernel(void) { return sdd_cpu_vnni() && !portable_only; }
 
 /* ------------------------------------------------------------ quantisation */
 

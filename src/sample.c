@@ -71,15 +71,6 @@ void sdd_sample_opt_init(sdd_sample_opt_t *o)
     o->precision = SDD_PRECISION_AUTO;
 }
 
-int sdd_sample_products(const sdd_model_t *m, int precision)
-{
-    if (precision == SDD_PRECISION_INT8 || (precision == SDD_PRECISION_AUTO && sdd_cpu_vnni()))
-        return SDD_PRECISION_INT8;
-    int g = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
-                                                                                             : m->opt.precision);
-    return g == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
-}
-
 int64_t sdd_sample_default_steps(int64_t n_cells)
 {
     int64_t s = n_cells > 0 ? SDD_SAMPLE_BUDGET / n_cells : 100;

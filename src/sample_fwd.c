@@ -84,6 +84,15 @@ int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_
     return SDD_OK;
 }
 
+int sdd_sample_products(const sdd_model_t *m, int precision)
+{
+    if (precision == SDD_PRECISION_INT8 || (precision == SDD_PRECISION_AUTO && sdd_cpu_vnni()))
+        return SDD_PRECISION_INT8;
+    int g = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
+                                                                                             : m->opt.precision);
+    return g == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
+}
+
 int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
 {
     const sdd_model_t *m = f->m;
@@ -92,7 +101,8 @@ int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
     int rc = SDD_OK, want = sdd_sample_products(m, precision) == SDD_PRECISION_INT8;
     f->prec = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
                                                                                                 : m->opt.precision);
-    if (!want || f->q8) return (f->q8 = want ? 1 : 0), SDD_OK;
+    f->q8 = want && f->xq; /* weights quantised by an earlier call are kept */
+    if (!want || f->q8) return SDD_OK;
     const struct { const float *w; int ldw, N, K; } mat[Q8_MATS] = {
         {v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D},
         {v->rb[1].l.w, v->rb[1].I, v->rb[1].O, v->rb[1].I}, {v->rb[2].l.w, v->rb[2].I, v->rb[2].O, v->rb[2].I},

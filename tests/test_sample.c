@@ -385,6 +385,50 @@ done:
     sdd_trainset_destroy(ts);
 }
 
+/* The sampling forward with int8 products against the training forward in fp32: close
+ * (each product's inputs and weights rounded to 255 levels a row; LayerNorm after each
+ * block keeps the error from growing), but not equal, so the int8 path did run. */
+static void test_forward_int8(void)
+{
+    sdd_trainset_t *ts = make_trainset(100, 40, 2, 12);
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL;
+    sdd_fwd_t *f = NULL;
+    enum { B = 10 };
+    const int32_t lab[B] = {0, 0, 0, 1, 1, 2, 2, 0, 1, 2};
+    float xt[B * 80], sc[B * 80], t[B];
+    sdd_rng_t r;
+    fixture_small_net(&o, 48, 40, 24, 8, 56, 16, 16, 5);
+    CHECK(sdd_model_create(ts, &o, &m) == 0);
+    if (!m) goto done;
+    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
+    sdd_rng_seed(&r, 1);
+    for (int i = 0; i < B * 80; i++) xt[i] = (float)sdd_rng_normal(&r), sc[i] = (float)(2 * sdd_rng_uniform(&r) - 1);
+    for (int i = 0; i < B; i++) t[i] = 0.37f;
+    CHECK(sdd_fwd_init(&f, m, m->ema, B) == 0);
+    if (!f) goto done;
+    CHECK(sdd_fwd_set_precision(f, SDD_PRECISION_INT8) == SDD_OK && sdd_fwd_int8(f));
+    for (int pass = 0; pass < 2; pass++) {
+        double num = 0, den = 0, worst = 0, scale = 0;
+        const float *a = sdd_fwd_run(f, B, xt, sc, pass ? 6 : 0, 0.37f, lab);
+        sdd_net_forward(m, m->ema, B, xt, sc, pass ? 6 : 0, t, lab);
+        for (int i = 0; i < B * 80; i++) {
+            double d = fabs(a[i] - m->a.out[i]);
+            num += d * d;
+            den += (double)m->a.out[i] * m->a.out[i];
+            worst = d > worst ? d : worst;
+            scale = fabs(m->a.out[i]) > scale ? fabs(m->a.out[i]) : scale;
+        }
+        CHECK_MSG(sqrt(num / den) < 0.03 && worst < 0.1 * scale && num > 0,
+                  "int8 forward (pass %d): relative rms %.3g, worst %.3g of %.3g", pass, sqrt(num / den), worst, scale);
+    }
+    CHECK(sdd_fwd_set_precision(f, SDD_PRECISION_FP32) == SDD_OK && !sdd_fwd_int8(f));
+done:
+    sdd_fwd_free(f);
+    sdd_model_destroy(m);
+    sdd_trainset_destroy(ts);
+}
+
 /* Products large enough to be cut into pieces shared by the threads. */
 static void test_threads(void)
 {
@@ -401,13 +445,32 @@ static void test_threads(void)
     so.n_cells = 300;
     so.steps = 4;
     so.seed = 2;
-    sdd_set_threads(1);
-    CHECK(sdd_sample(m, &so, NULL, NULL, &a) == 0);
-    sdd_set_threads(2);
-    CHECK(sdd_sample(m, &so, NULL, NULL, &b) == 0);
-    sdd_set_threads(1);
-    if (a && b) CHECK(same_csr(&a->X, &b->X));
-    if (a) check_valid(a, ts);
+    for (int prec = 0; prec < 2; prec++) {
+        so.precision = prec ? SDD_PRECISION_INT8 : SDD_PRECISION_FP32;
+        sdd_set_threads(1);
+        CHECK(sdd_sample(m, &so, NULL, NULL, &a) == 0);
+        sdd_set_threads(2);
+        CHECK(sdd_sample(m, &so, NULL, NULL, &b) == 0);
+        sdd_set_threads(1);
+        if (a && b) CHECK_MSG(same_csr(&a->X, &b->X), "%s: cells differ with 2 threads", sdd_precision_name(so.precision));
+        if (a) check_valid(a, ts);
+        if (prec && a && sdd_cpu_vnni()) { /* the portable int8 loops make the same cells */
+            sdd_dataset_destroy(b);
+            b = NULL;
+            sdd_q8_force_portable(1);
+            CHECK(sdd_sample(m, &so, NULL, NULL, &b) == 0);
+            sdd_q8_force_portable(0);
+            if (b) CHECK_MSG(same_csr(&a->X, &b->X), "int8 cells differ between the VNNI and the portable kernels");
+        }
+        sdd_dataset_destroy(a);
+        sdd_dataset_destroy(b);
+        a = b = NULL;
+    }
+    CHECK(sdd_sample_products(m, SDD_PRECISION_INT8) == SDD_PRECISION_INT8);
+    CHECK(sdd_sample_products(m, SDD_PRECISION_FP32) == SDD_PRECISION_FP32);
+    CHECK(sdd_sample_products(m, SDD_PRECISION_AUTO) == (sdd_cpu_vnni() ? SDD_PRECISION_INT8 : SDD_PRECISION_FP32));
+    so.precision = 7;
+    CHECK(sdd_sample_opt_check(&so) == SDD_EINVAL);
 done:
     sdd_dataset_destroy(a);
     sdd_dataset_destroy(b);
@@ -440,7 +503,8 @@ static int same_rows(const sdd_dataset_t *a, int64_t r0, const sdd_dataset_t *b)
 static void test_shards(void)
 {
     static const int64_t Ks[] = {1, 2, 3, 7};
-    for (int cond = 0; cond < 2; cond++) {
+    for (int cq = 0; cq < 4; cq++) {
+        int cond = cq % 2, prec = cq < 2 ? SDD_PRECISION_FP32 : SDD_PRECISION_INT8;
         sdd_trainset_t *ts = cond ? make_trainset(200, 12, 3, 5) : make_trainset(300, 200, 0, 8);
         sdd_train_opt_t o;
         sdd_sample_opt_t so;
@@ -459,6 +523,7 @@ static void test_shards(void)
         so.seed = 17;
         so.eta = 0.5;        /* the reverse steps draw noise too */
         so.batch = 48;       /* one tile a batch; the shards' 0 is two */
+        so.precision = prec;
         sdd_set_threads(1);
         CHECK(sdd_sample(m, &so, NULL, NULL, &full) == 0);
         if (!full) goto next;
@@ -490,8 +555,8 @@ static void test_shards(void)
                 at += count;
             }
             sdd_set_threads(1);
-            CHECK_MSG(ok && at == so.n_cells, "%s model: shards 1..%lld differ from the run",
-                      cond ? "conditional" : "unconditional", (long long)K);
+            CHECK_MSG(ok && at == so.n_cells, "%s model, %s: shards 1..%lld differ from the run",
+                      cond ? "conditional" : "unconditional", sdd_precision_name(prec), (long long)K);
         }
         /* bad ranges */
         CHECK(sdd_sample_shard(101, 0, 3, &first, &count) == SDD_EINVAL);
@@ -557,6 +622,7 @@ int main(void)
     test_decode_bernoulli();
     test_sampling();
     test_conditional();
+    test_forward_int8();
     test_threads();
     test_shards();
     test_forward();

@@ -49,19 +49,26 @@ paired() { # label-a label-b -> the median over rounds of a / b within each roun
               printf "%.2f", v[int((n + 1) / 2)] }' "$tmp/runs"
 }
 
-speed_summary() { # "what was run" unit -> the medians, the ratios to torch and the 1->2 scaling;
+speed_summary() { # "what was run" unit precision... -> the medians, the ratios to torch and the
+    # 1->2 scaling of each precision run (default fp32 bf16; one not run is said so);
     # sets s1 s2 (sddcell fp32 on 1 and 2 threads) and tb (torch's best two-core median)
+    what=$1 unit=$2
+    shift 2
+    [ $# -gt 0 ] || set -- fp32 bf16
     s1=$(med sdd_fp32_t1); s2=$(med sdd_fp32_t2)
     t11=$(med torch_1_1); t12=$(med torch_1_2); t21=$(med torch_2_1)
     best=$(printf '%s torch_1_1\n%s torch_1_2\n%s torch_2_1\n' "$t11" "$t12" "$t21" | sort -g | tail -1)
     tb=${best% *}; tbn=${best#* }
     echo
-    echo "medians of $REPEATS rounds ($1; $2):"
+    echo "medians of $REPEATS rounds ($what; $unit):"
     echo "  torch (threads, OPENBLAS_NUM_THREADS): (1,1) $t11  (1,2) $t12  (2,1) $t21; best two-core: $tbn $tb"
-    for p in fp32 bf16; do
+    for p in "$@"; do
         a=$(med sdd_${p}_t1); b=$(med sdd_${p}_t2)
         if [ -z "$a" ]; then
-            echo "  sddcell $p: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)"
+            case $p in
+            int8) echo "  sddcell int8: skipped, this CPU lacks AVX512_VNNI (int8 products run on portable loops here)" ;;
+            *) echo "  sddcell $p: skipped, this CPU lacks AVX512_BF16 (--precision bf16 runs fp32 products here)" ;;
+            esac
             continue
         fi
         echo "  sddcell $p: 1 thread $a ($(ratio "$a" "$t11")x torch one core), 2 threads $b ($(ratio "$b" "$tb")x torch best two-core); 1->2 threads $(ratio "$b" "$a")x"

@@ -383,8 +383,9 @@ int cli_sample_main(int argc, char **argv, cli_ctx_t *ctx)
     t0 = sdd_realtime() - t0;
     if (rc == CLI_OK && !ctx->quiet) {
         int64_t made = so.count > 0 ? so.count : so.n_cells - so.first;
-        fprintf(stderr, "[M::sample] %lld cells, %lld steps in %.3f s: %.1f cells/s\n", (long long)made,
-                (long long)so.steps, t0, (double)made / (t0 > 0 ? t0 : 1e-9));
+        fprintf(stderr, "[M::sample] %lld cells, %lld steps, %s products in %.3f s: %.1f cells/s\n", (long long)made,
+                (long long)so.steps, sdd_precision_name(sdd_sample_products(m, so.precision)), t0,
+                (double)made / (t0 > 0 ? t0 : 1e-9));
     }
     cJSON_Delete(uns);
     sdd_model_destroy(m);

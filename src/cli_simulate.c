@@ -76,14 +76,16 @@ static cJSON *recipe_json(const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
     return r;
 }
 
-/* The steps the run took into the recipe: the validation rule may end training early. */
-static void add_trained_steps(cJSON *mj, const sdd_model_t *m)
+/* The steps the run took into the recipe (the validation rule may end training early)
+ * and the products sampling ran (they depend on the CPU under auto). */
+static void add_trained_steps(cJSON *mj, const sdd_model_t *m, const sdd_sample_opt_t *so)
 {
     cJSON *r = mj ? cJSON_GetObjectItem(mj, "recipe") : NULL;
     int64_t kept = 0, stopped = sdd_model_stopped(m, &kept);
     if (!r) return;
     cJSON_AddNumberToObject(r, "trained_steps", (double)sdd_model_step(m));
     cJSON_AddNumberToObject(r, "kept_step", (double)(stopped ? kept : sdd_model_step(m)));
+    cJSON_AddStringToObject(r, "sample_products", sdd_precision_name(sdd_sample_products(m, so->precision)));
 }
 
 /* The figures (held-out protocol or against the training cells), then the run's own keys. */
@@ -415,7 +417,7 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     mj = metrics_json(e, h, argv[optind], &out, &s.to, &s.so, s.preset, secs, ts, s.po.holdout);
     add_synthetic_cells(mj, s.so.n_cells, sy.X.n_rows);
     if (mj && s.counts) cJSON_AddItemToObject(mj, "counts", cli_counts_json(&ce, h ? &cf : NULL));
-    add_trained_steps(mj, m);
+    add_trained_steps(mj, m, &s.so);
     if (!mj || cli_write_json(ctx, out.json, mj) != CLI_OK) {
         unlink(out.h5ad);
         crc = CLI_FAIL;

@@ -86,13 +86,14 @@ print.sdd_model <- function(x, ...) {
 #' Sample synthetic cells from a model
 sdd_sample <- function(model, n, sampler = "ddim", steps = NULL, bit_decode = NULL, label = NULL,
                        guidance = NULL, seed = 42, threads = 1, ema = TRUE, verbose = FALSE,
-                       as = c("dgCMatrix", "SingleCellExperiment", "Seurat"), counts = FALSE) {
+                       as = c("dgCMatrix", "SingleCellExperiment", "Seurat"), counts = FALSE,
+                       precision = "auto") {
   as <- match.arg(as)
   if (as != "dgCMatrix") .need(if (as == "Seurat") "SeuratObject" else "SingleCellExperiment",
                                paste0("as = '", as, "'"))
   r <- .Call(C_sdd_r_sample, model, n, .opts(sampler = sampler, steps = steps, bit_decode = bit_decode,
              label = label, guidance = guidance, seed = seed, threads = threads, ema = ema,
-             verbose = verbose))
+             verbose = verbose, precision = precision))
   m <- .to_dgc(r)
   cnt <- NULL
   if (isTRUE(counts)) {

@@ -221,6 +221,7 @@ SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
     sdd_sample_opt_t so;
     sdd_dataset_t *ds = NULL;
     const char *sampler = opt_str(opts, "sampler"), *decode = opt_str(opts, "bit_decode");
+    const char *precision = opt_str(opts, "precision");
     int verbose = opt_flag(opts, "verbose", 0), rc;
     double seed = 42;
     sdd_model_t *m = get_model(model);
@@ -243,6 +244,8 @@ SEXP sdd_r_sample(SEXP model, SEXP n, SEXP opts)
             Rf_error("bit_decode must be 'threshold' or 'bernoulli'");
         so.bit_decode = strcmp(decode, "threshold") == 0 ? SDD_BITS_THRESHOLD : SDD_BITS_BERNOULLI;
     }
+    if (precision && (so.precision = sdd_precision_parse(precision)) < 0)
+        Rf_error("precision must be 'auto', 'int8', 'fp32' or 'bf16'");
     set_threads(opts);
     if ((rc = sdd_sample_opt_check(&so)) < 0) fail_with(rc);
     if ((rc = sdd_sample(m, &so, sdd_r_progress, &verbose, &ds)) < 0) fail_with(rc);

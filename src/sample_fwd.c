@@ -1,9 +1,10 @@
 /*
  * sample_fwd.c: the forward pass of sampling (declared in sample_internal.h). All rows
  * of a call share one time t, so the time embedding and its projections into the seven
- * blocks are computed once per label; every product has SAMPLE_TILE rows (see sample.c
- * on why a cell must always sit at the same row of a product of the same shape), and the
- * element-wise passes run on the compute threads in pieces of SAMPLE_ROWS rows.
+ * blocks are computed once per label; every float product has SAMPLE_TILE rows (see
+ * sample.c on why a cell must always sit at the same row of a product of the same shape;
+ * int8 products, gemm_q8.c, are exact and take all rows at once), and the element-wise
+ * passes run on the compute threads in pieces of SAMPLE_ROWS rows.
  */
 #include "sample_internal.h"
 #include "vec.h"
@@ -93,22 +94,25 @@ int sdd_sample_products(const sdd_model_t *m, int precision)
     return g == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
 }
 
+typedef struct {
+    const float *w; /* W [N][K], rows ldw apart */
+    int ldw, N, K;
+} q8_mat_t;
+
 int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
 {
     const sdd_model_t *m = f->m;
     const sdd_netshape_t *s = &m->shape;
     const sdd_views_t *v = &f->v;
-    int rc = SDD_OK, want = sdd_sample_products(m, precision) == SDD_PRECISION_INT8;
-    f->prec = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
-                                                                                                : m->opt.precision);
+    int rc = SDD_OK, run = sdd_sample_products(m, precision), want = run == SDD_PRECISION_INT8;
+    f->prec = sdd_gemm_resolve(want ? m->opt.precision : run); /* the embedding's products */
     f->q8 = want && f->xq; /* weights quantised by an earlier call are kept */
     if (!want || f->q8) return SDD_OK;
-    const struct { const float *w; int ldw, N, K; } mat[Q8_MATS] = {
-        {v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D},
-        {v->rb[1].l.w, v->rb[1].I, v->rb[1].O, v->rb[1].I}, {v->rb[2].l.w, v->rb[2].I, v->rb[2].O, v->rb[2].I},
-        {v->rb[3].l.w, v->rb[3].I, v->rb[3].O, v->rb[3].I}, {v->rb[4].l.w, v->rb[4].I, v->rb[4].O, v->rb[4].I},
-        {v->rb[5].l.w, v->rb[5].I, v->rb[5].O, v->rb[5].I}, {v->rb[6].l.w, v->rb[6].I, v->rb[6].O, v->rb[6].I},
-        {v->o1.w, s->H[0], s->F, s->H[0]}, {v->o2.w, s->F, s->D, s->F}};
+    /* the matrices in qw's order */
+    q8_mat_t mat[Q8_MATS] = {{v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D}};
+    for (int i = 1; i < SDD_N_RB; i++) mat[1 + i] = (q8_mat_t){v->rb[i].l.w, v->rb[i].I, v->rb[i].O, v->rb[i].I};
+    mat[SDD_N_RB + 1] = (q8_mat_t){v->o1.w, s->H[0], s->F, s->H[0]};
+    mat[SDD_N_RB + 2] = (q8_mat_t){v->o2.w, s->F, s->D, s->F};
     f->ldq = 0;
     for (int i = 0; i < Q8_MATS && rc == SDD_OK; i++) {
         rc = sdd_q8w_init(&f->qw[i], mat[i].w, mat[i].ldw, mat[i].N, mat[i].K);

@@ -217,28 +217,41 @@ static void cols_c(const q8_job_t *j, int n0, int n1)
 }
 
 #ifdef SDD_X86
-/* One tile: rows [row0, row0 + mr) of x by the panel at b (columns col0 ..), the columns
- * under mask[2] written. mr is a constant at each call site, so the loops unroll. */
-static inline __attribute__((always_inline)) VNNI void tile(const int mr, const q8_job_t *j, int kg,
-                                                            const uint8_t *a, const int8_t *b, int row0,
-                                                            int col0, const __mmask16 *mask)
+/* The sums of one tile: rows [0, mr) of x from a (rows lda apart) by the panel at b, kg
+ * groups of four k, into out. mr is a constant at each call site, so the loops unroll and
+ * the 16 accumulators stay in registers. */
+static inline __attribute__((always_inline)) VNNI void sums(const int mr, int kg, const uint8_t *a, size_t lda,
+                                                            const int8_t *b, __m512i out[MR][2])
 {
     __m512i acc[MR][2];
-    size_t lda = (size_t)j->ldq;
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
-    for (int g = 0; g < kg; g++, a += 4, b += 4 * NR) {
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < 2; v++) acc[r][v] = _mm512_setzero_si512();
+    for (int g = 0; g < kg; g++) {
         __m512i b0 = _mm512_loadu_si512((const void *)b), b1 = _mm512_loadu_si512((const void *)(b + 64));
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++)
             if (r < mr) {
-                int32_t v;
-                memcpy(&v, a + r * lda, 4);
-                __m512i av = _mm512_set1_epi32(v);
+                int32_t x;
+                memcpy(&x, a + r * lda, 4);
+                __m512i av = _mm512_set1_epi32(x);
                 acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
                 acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
             }
+        a += 4;
+        b += 4 * NR;
     }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; r++)
+        if (r < mr) out[r][0] = acc[r][0], out[r][1] = acc[r][1];
+}
+
+/* The tile's entries from its sums: rows [row0, row0 + mr), the columns col0 .. under
+ * mask[2]. */
+VNNI static __attribute__((noinline)) void finish(int mr, const q8_job_t *j, int row0, int col0,
+                                                  const __mmask16 *mask, __m512i acc[MR][2])
+{
     const sdd_q8w_t *w = j->w;
     __m512i comp[2];
     __m512 ws[2], add[2];
@@ -248,39 +261,42 @@ static inline __attribute__((always_inline)) VNNI void tile(const int mr, const 
         ws[v] = _mm512_maskz_loadu_ps(mask[v], w->scale + c);
         add[v] = j->bias && !j->accumulate ? _mm512_maskz_loadu_ps(mask[v], j->bias + c) : _mm512_setzero_ps();
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < MR; r++)
-        if (r < mr) {
-            float *y = j->y + (size_t)(row0 + r) * j->ldy + col0;
-            __m512 xs = _mm512_set1_ps(j->xs[row0 + r]);
-            for (int v = 0; v < 2; v++) {
-                __m512 e = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], comp[v]));
-                __m512 t = _mm512_mul_ps(e, _mm512_mul_ps(xs, ws[v]));
-                __m512 ad = j->accumulate ? _mm512_maskz_loadu_ps(mask[v], y + 16 * v) : add[v];
-                _mm512_mask_storeu_ps(y + 16 * v, mask[v], _mm512_add_ps(t, ad));
-            }
+    for (int r = 0; r < mr; r++) {
+        float *y = j->y + (size_t)(row0 + r) * j->ldy + col0;
+        __m512 xs = _mm512_set1_ps(j->xs[row0 + r]);
+        for (int v = 0; v < 2; v++) {
+            __m512 e = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], comp[v]));
+            __m512 t = _mm512_mul_ps(e, _mm512_mul_ps(xs, ws[v]));
+            __m512 ad = j->accumulate ? _mm512_maskz_loadu_ps(mask[v], y + 16 * v) : add[v];
+            _mm512_mask_storeu_ps(y + 16 * v, mask[v], _mm512_add_ps(t, ad));
         }
+    }
 }
 
 VNNI static __attribute__((noinline)) void tile_full(const q8_job_t *j, int kg, const uint8_t *a,
                                                      const int8_t *b, int row0, int col0, const __mmask16 *mask)
 {
-    tile(MR, j, kg, a, b, row0, col0, mask);
+    __m512i acc[MR][2];
+    sums(MR, kg, a, (size_t)j->ldq, b, acc);
+    finish(MR, j, row0, col0, mask, acc);
 }
 
 VNNI static __attribute__((noinline)) void tile_part(int mr, const q8_job_t *j, int kg, const uint8_t *a,
                                                      const int8_t *b, int row0, int col0, const __mmask16 *mask)
 {
+    __m512i acc[MR][2];
+    size_t lda = (size_t)j->ldq;
     switch (mr) {
-    case 1: tile(1, j, kg, a, b, row0, col0, mask); break;
-    case 2: tile(2, j, kg, a, b, row0, col0, mask); break;
-    case 3: tile(3, j, kg, a, b, row0, col0, mask); break;
-    case 4: tile(4, j, kg, a, b, row0, col0, mask); break;
-    case 5: tile(5, j, kg, a, b, row0, col0, mask); break;
-    case 6: tile(6, j, kg, a, b, row0, col0, mask); break;
-    case 7: tile(7, j, kg, a, b, row0, col0, mask); break;
-    default: break;
+    case 1: sums(1, kg, a, lda, b, acc); break;
+    case 2: sums(2, kg, a, lda, b, acc); break;
+    case 3: sums(3, kg, a, lda, b, acc); break;
+    case 4: sums(4, kg, a, lda, b, acc); break;
+    case 5: sums(5, kg, a, lda, b, acc); break;
+    case 6: sums(6, kg, a, lda, b, acc); break;
+    case 7: sums(7, kg, a, lda, b, acc); break;
+    default: return;
     }
+    finish(mr, j, row0, col0, mask, acc);
 }
 
 #if MR != 8

@@ -202,11 +202,12 @@ typedef struct {
                                  run of n_cells (0): each is the cell the whole run makes
                                  at that position */
     int64_t count;            /* cells of that range (0 = through the last cell) */
-    int precision;            /* products of sampling (doc/method.md §7.6): SDD_PRECISION_AUTO
-                                 (default) int8 where the CPU has AVX512_VNNI, else the
-                                 model's training precision; INT8 int8 on any CPU (the
-                                 same cells, slower without VNNI); FP32 or BF16 float
-                                 products. Weights and inputs of each product are
+    int precision;            /* products of sampling (doc/method.md §7.11): SDD_PRECISION_AUTO
+                                 (default) int8 where the CPU has AVX512_VNNI and no
+                                 product sums more than 65536 inputs, else the model's
+                                 training precision; INT8 int8 on any CPU (the same
+                                 cells, slower without VNNI; SDD_EINVAL past 65536
+                                 inputs); FP32 or BF16 float products. Weights and inputs of each product are
                                  quantised per row to 8-bit integers whose sums are
                                  exact, so int8 cells do not depend on the CPU */
 } sdd_sample_opt_t;

@@ -71,6 +71,8 @@ fl=$(awk -v g="$G" 'BEGIN { printf "%.4f", 2 * (4*g*512 + 512*512 + 512*256 + 25
 gf() { awk -v c="$1" -v f="$fl" -v s="$S" 'BEGIN { printf "%.1f", c * s * f / 1e3 }'; }
 
 speed_summary "G=$G, $N cells, $S steps" "cells/s" fp32 int8 bf16
+q1=$(med sdd_int8_t1); q2=$(med sdd_int8_t2)
 echo "  forward passes ($fl MFLOP per cell and step): sddcell fp32 $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
-     "torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $(sgemm_med 1) GFLOP/s on 1 thread, $(sgemm_med 2) on 2"
+     "${q1:+int8 $(gf "$q1") G-ops/s on 1 thread, $(gf "$q2") on 2; }torch best $(gf "$tb");" \
+     "machine sgemm (OpenBLAS 1024^3) $(sgemm_med 1) GFLOP/s on 1 thread, $(sgemm_med 2) on 2"
 echo "raw runs appended to $RAW"

@@ -112,7 +112,7 @@ static void kern_emu(int kp, const uint32_t *a, const uint32_t *b, float *c, int
         }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef SDD_X86
 #include <immintrin.h>
 #define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 

@@ -21,8 +21,7 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SDD_X86 1
+#ifdef SDD_X86
 #include <immintrin.h>
 #endif
 

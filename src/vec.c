@@ -23,8 +23,7 @@
 
 /* ------------------------------------------------------------ CPU features */
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SDD_X86 1
+#ifdef SDD_X86
 #include <cpuid.h>
 #include <immintrin.h>
 

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* x86-64 with GCC or clang: the vector kernels (target attributes, <immintrin.h>) exist */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SDD_X86 1
+#endif
+
 /* CPU features, detected once (CPUID and the OS's saved register state, XGETBV). */
 int sdd_cpu_avx2(void);   /* AVX2 and FMA usable */
 int sdd_cpu_bf16(void);   /* AVX512F/BW/VL and AVX512_BF16 usable */

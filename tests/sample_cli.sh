@@ -4,7 +4,9 @@
 # var names = the model's genes, unique obs names, obs source, uns['sddcell'] keys,
 # layers/counts integers), and by R's hdf5r when installed; simulate writes OUT.h5ad and
 # OUT.metrics.json; `info` describes a model; bad inputs exit 1 with one line on stderr
-# and leave no output; a conditional model samples the requested labels.
+# and leave no output; a conditional model samples the requested labels; int8 and fp32
+# products (--sample-precision) both run, are recorded, and int8's cells do not depend on
+# the thread count.
 set -u
 . "$(dirname "$0")/common.sh"
 sdd_tmpdir sample
@@ -64,6 +66,27 @@ import sys, anndata
 a, b = anndata.read_h5ad(sys.argv[1]), anndata.read_h5ad(sys.argv[2])
 assert (a.X != b.X).nnz == 0
 EOF
+
+# products: int8 and fp32 both run and say so (summary line, uns); int8 cells are the same
+# with 1 and 2 threads and differ from fp32's; an unknown precision is refused
+for p in int8 fp32; do
+  "$SDD" --seed 5 --threads 2 sample "$tmp/m.sdd" -n 120 -o "$tmp/p_$p.h5ad" --steps 10 --sample-precision $p \
+    2> "$tmp/err_$p" && grep -q "^\[M::sample\] 120 cells, 10 steps, $p products in" "$tmp/err_$p" &&
+    ok "sample --sample-precision $p" || { bad "sample --sample-precision $p"; cat "$tmp/err_$p"; }
+done
+"$SDD" --quiet --seed 5 --threads 1 sample "$tmp/m.sdd" -n 120 -o "$tmp/p_int8_1.h5ad" --steps 10 --sample-precision int8
+"$PY" - "$tmp/p_int8.h5ad" "$tmp/p_int8_1.h5ad" "$tmp/p_fp32.h5ad" <<'EOF2' && ok "int8 products: recorded, thread-independent, not fp32's cells" || bad "int8 products"
+import sys, anndata
+a, b, c = (anndata.read_h5ad(f) for f in sys.argv[1:4])
+assert a.uns["sddcell"]["products"] == "int8" and c.uns["sddcell"]["products"] == "fp32"
+assert (a.X != b.X).nnz == 0
+assert a.shape == c.shape and (a.X != c.X).nnz > 0
+EOF2
+rm -f "$tmp/bad.h5ad"
+"$SDD" sample "$tmp/m.sdd" -n 5 -o "$tmp/bad.h5ad" --sample-precision int4 > /dev/null 2> "$tmp/err"; rc=$?
+if [ $rc -eq 1 ] && head -1 "$tmp/err" | grep -q "unknown --sample-precision 'int4'" && [ ! -e "$tmp/bad.h5ad" ]; then
+  ok "unknown --sample-precision refused"
+else bad "unknown --sample-precision refused (exit $rc)"; head -2 "$tmp/err"; fi
 
 # bad inputs: exit 1, one line, no output
 expect_fail() { # name cmd...

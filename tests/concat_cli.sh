@@ -5,7 +5,8 @@
 # `concat`, equal the single run's file: X, layers/counts, obs names and columns, var
 # and uns, compared with h5py against the single run (which is written independently
 # of concat). anndata reads the joined file. Refusals: parts with other genes, another
-# seed or model, shards out of order or missing, a part that is not h5ad; each exits 1
+# seed, model or products (int8 / float), shards out of order or missing, a part that is
+# not h5ad; each exits 1
 # with one line on stderr and leaves no output.
 set -u
 . "$(dirname "$0")/common.sh"
@@ -129,6 +130,14 @@ cp "$tmp/m.sdd" "$tmp/copy.sdd"
 "$SDD" --quiet convert "$DATA" "$tmp/real.h5ad" 2>/dev/null
 printf 'junk' > "$tmp/junk.h5ad"
 expect_fail "other seed" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.p1.h5ad" "$tmp/seed10.h5ad"
+# the products the shards ran (int8 or float) must agree: shard 2/7 in the other precision
+p1=$("$PY" -c 'import sys, h5py; v = h5py.File(sys.argv[1], "r")["uns/sddcell/products"][()]
+print(v.decode() if isinstance(v, bytes) else v)' "$tmp/m.p1.h5ad")
+if [ "$p1" = int8 ]; then other=fp32; else other=int8; fi
+"$SDD" --quiet --seed 9 sample "$tmp/m.sdd" -n $N --steps 4 --counts --eta 0.5 --shard 2/7 --sample-precision $other \
+  -o "$tmp/prec.h5ad" 2>/dev/null
+expect_fail "other products ($p1, $other)" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.p1.h5ad" "$tmp/prec.h5ad"
+grep -q "\['products'\] differs" "$tmp/err" && ok "the refusal names the products" || bad "the refusal names the products"
 expect_fail "other model" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.p1.h5ad" "$tmp/other.h5ad"
 expect_fail "other genes" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.single.h5ad" "$tmp/real.h5ad"
 expect_fail "shards out of order" "$SDD" concat "$tmp/bad.h5ad" "$tmp/m.p2.h5ad" "$tmp/m.p1.h5ad"

@@ -6,8 +6,7 @@
 # and uns, compared with h5py against the single run (which is written independently
 # of concat). anndata reads the joined file. Refusals: parts with other genes, another
 # seed, model or products (int8 / float), shards out of order or missing, a part that is
-# not h5ad; each exits 1
-# with one line on stderr and leaves no output.
+# not h5ad; each exits 1 with one line on stderr and leaves no output.
 set -u
 . "$(dirname "$0")/common.sh"
 need_py h5py numpy

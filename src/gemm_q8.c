@@ -67,6 +67,32 @@ static float absmax_c(const float *x, int K)
 
 static inline float inv_of(float mx) { return mx > 0.0f ? 127.0f / mx : 0.0f; }
 
+typedef struct {
+    sdd_q8w_t *q;
+    const float *W;
+    int ldw;
+} q8w_ctx_t;
+
+/* rows [lo, hi) of W quantised into their panels, scales and compensations */
+static void q8w_rows(void *ctx, int lo, int hi)
+{
+    const q8w_ctx_t *c = ctx;
+    sdd_q8w_t *q = c->q;
+    for (int n = lo; n < hi; n++) {
+        const float *w = c->W + (size_t)n * c->ldw;
+        float mx = absmax_c(w, q->K), inv = inv_of(mx);
+        int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
+        int32_t sum = 0;
+        for (int k = 0; k < q->K; k++) {
+            int v = q8_round(w[k], inv);
+            pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
+            sum += v;
+        }
+        q->scale[n] = mx / 127.0f;
+        q->comp[n] = 128 * sum;
+    }
+}
+
 int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
 {
     memset(q, 0, sizeof *q);
@@ -82,19 +108,8 @@ int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
         sdd_q8w_free(q);
         return SDD_ENOMEM;
     }
-    for (int n = 0; n < N; n++) {
-        const float *w = W + (size_t)n * ldw;
-        float mx = absmax_c(w, K), inv = inv_of(mx);
-        int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(Kp) + 4 * (n % NR);
-        int32_t sum = 0;
-        for (int k = 0; k < K; k++) {
-            int v = q8_round(w[k], inv);
-            pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
-            sum += v;
-        }
-        q->scale[n] = mx / 127.0f;
-        q->comp[n] = 128 * sum;
-    }
+    q8w_ctx_t c = {q, W, ldw};
+    sdd_parallel_range(N, NR, q8w_rows, &c); /* whole panels a piece */
     return SDD_OK;
 }
 

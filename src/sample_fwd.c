@@ -34,6 +34,16 @@ struct sdd_fwd {
     int ldq;
 };
 
+/* the int8 weights and buffers, back to none */
+static void q8_release(sdd_fwd_t *f)
+{
+    for (int i = 0; i < Q8_MATS; i++) sdd_q8w_free(&f->qw[i]);
+    free(f->xq);
+    free(f->xs);
+    f->xq = NULL;
+    f->xs = NULL;
+}
+
 void sdd_fwd_free(sdd_fwd_t *f)
 {
     if (!f) return;
@@ -46,9 +56,7 @@ void sdd_fwd_free(sdd_fwd_t *f)
     free(f->u);
     free(f->oa);
     free(f->out);
-    for (int i = 0; i < Q8_MATS; i++) sdd_q8w_free(&f->qw[i]);
-    free(f->xq);
-    free(f->xs);
+    q8_release(f);
     free(f);
 }
 
@@ -85,11 +93,12 @@ int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_
     return SDD_OK;
 }
 
+/* the longest sum of a product: the inputs of block 0 or of the head */
+static int longest_sum(const sdd_netshape_t *s) { return s->D > s->F ? s->D : s->F; }
+
 int sdd_sample_products(const sdd_model_t *m, int precision)
 {
-    const sdd_netshape_t *s = &m->shape;
-    /* the longest sum of a product: the inputs of block 0 or of the head */
-    int kmax = s->D > s->F ? s->D : s->F, fits = kmax <= SDD_Q8_KMAX;
+    int fits = longest_sum(&m->shape) <= SDD_Q8_KMAX;
     if (precision == SDD_PRECISION_INT8 || (precision == SDD_PRECISION_AUTO && sdd_cpu_vnni() && fits))
         return SDD_PRECISION_INT8;
     int g = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
@@ -111,9 +120,9 @@ int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
     f->prec = sdd_gemm_resolve(want ? m->opt.precision : run); /* the embedding's products */
     f->q8 = want && f->xq; /* weights quantised by an earlier call are kept */
     if (!want || f->q8) return SDD_OK;
-    if (s->D > SDD_Q8_KMAX || s->F > SDD_Q8_KMAX)
+    if (longest_sum(s) > SDD_Q8_KMAX)
         return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs; this model's have %d: sample in fp32",
-                         SDD_Q8_KMAX, s->D > s->F ? s->D : s->F);
+                         SDD_Q8_KMAX, longest_sum(s));
     /* the matrices in qw's order */
     q8_mat_t mat[Q8_MATS] = {{v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D}};
     for (int i = 1; i < SDD_N_RB; i++) mat[1 + i] = (q8_mat_t){v->rb[i].l.w, v->rb[i].I, v->rb[i].O, v->rb[i].I};
@@ -128,11 +137,7 @@ int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
                          !(f->xs = sdd_malloc((size_t)f->max_batch * sizeof(float)))))
         rc = SDD_ENOMEM;
     if (rc < 0) {
-        for (int i = 0; i < Q8_MATS; i++) sdd_q8w_free(&f->qw[i]);
-        free(f->xq);
-        free(f->xs);
-        f->xq = NULL;
-        f->xs = NULL;
+        q8_release(f);
         return rc;
     }
     f->q8 = 1;

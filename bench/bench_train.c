@@ -6,8 +6,10 @@
  * Prints: "sddcell train: G=.. batch=.. params=.. X steps/s (median of R) Y GFLOP/s",
  *         "sddcell whole step: F GFLOP/s", "sddcell flops per step: N GFLOP",
  *         "openblas sgemm on the same shapes: Z GFLOP/s". BENCH_TRAIN_ONLY=1 skips the
- *         sgemm rounds. PRECISION: fp32 (default), bf16 or auto, as --precision. */
+ *         sgemm rounds. PRECISION: fp32 (default), bf16, int8 or auto, as --precision
+ *         ("in products" then counts the float products only: the backward's in int8). */
 #include "nn.h"
+#include "vec.h"
 #include <cblas.h>
 #undef I /* <complex.h>, through cblas.h */
 #include <math.h>
@@ -140,7 +142,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 6 && (prec = sdd_precision_parse(argv[6])) < 0) {
-        fprintf(stderr, "bench_train: precision is fp32, bf16 or auto\n");
+        fprintf(stderr, "bench_train: precision is fp32, bf16, auto or int8\n");
         return 1;
     }
     if (argc < 5 || sdd_parse_int64(argv[1], 1, 100000, "G", &G) || sdd_parse_int64(argv[2], 1, 65536, "batch", &B) ||
@@ -193,8 +195,9 @@ int main(int argc, char **argv)
     double med = rates[R / 2], flops = step_shapes(m, (int)B, (int)floor(o.self_cond * B + 0.5));
     printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
            (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, inprod[R / 2] * flops / 1e9);
-    printf("sddcell precision: %s, products run %s\n", sdd_precision_name(prec),
-           sdd_net_use_precision(m) == SDD_GEMM_FP32 ? "fp32" : "bf16");
+    int run = sdd_train_products(m);
+    printf("sddcell precision: %s, products run %s%s\n", sdd_precision_name(prec), sdd_precision_name(run),
+           run != SDD_PRECISION_INT8 ? "" : sdd_cpu_vnni() ? " (AVX512_VNNI)" : " (portable loops)");
     printf("sddcell flops per step: %.3f GFLOP\n", flops / 1e9);
     printf("sddcell whole step: %.1f GFLOP/s (%.0f%% of the step in products)\n", med * flops / 1e9,
            100.0 * med / inprod[R / 2]);

@@ -3,8 +3,9 @@
 # same network (../shared/bench/sdd_torch.py), G = 1000, batch 256.
 #
 # In every round, interleaved so all see the same machine load:
-#   sddcell with 1 and 2 threads in fp32, and in bf16 where the CPU has AVX512_BF16
-#   (sddcell runs bf16 as fp32 elsewhere: then it is skipped and said so);
+#   sddcell with 1 and 2 threads in fp32, in int8 (the forward's products; the default
+#   `--precision auto` there) where the CPU has AVX512_VNNI, and in bf16 where it has
+#   AVX512_BF16 (a precision the CPU cannot run fast is skipped and said so);
 #   torch with (torch threads, OPENBLAS_NUM_THREADS) = (1,1), (1,2), (2,1): every way to
 #   use at most two cores. Torch's best two-core figure is the fastest of the three
 #   medians; its one-core figure is (1,1).
@@ -30,10 +31,13 @@ DRIVER=${BENCH_DRIVER:-./bench/bench_train}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/bench_common.sh"
 
-# does this CPU run bf16 products?
-BF16=0
+# does this CPU run bf16 products, and int8 ones on AVX512_VNNI?
+BF16=0; INT8=0
 if BENCH_TRAIN_ONLY=1 OPENBLAS_NUM_THREADS=1 "$DRIVER" 64 16 1 1 1 bf16 | grep -q 'products run bf16'; then
     BF16=1
+fi
+if BENCH_TRAIN_ONLY=1 OPENBLAS_NUM_THREADS=1 "$DRIVER" 64 16 1 1 1 int8 | grep -q 'products run int8 (AVX512_VNNI)'; then
+    INT8=1
 fi
 
 sdd() { # label threads precision
@@ -49,11 +53,15 @@ tor() { # label torch-threads openblas-threads
     echo "round $i $1 $v steps/s" | tee -a "$RAW" >>"$tmp/runs"
 }
 
-echo "# bench_train.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) G=$G batch=$B steps=$STEPS rounds=$REPEATS bf16=$BF16" >>"$RAW"
+echo "# bench_train.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) G=$G batch=$B steps=$STEPS rounds=$REPEATS bf16=$BF16 int8=$INT8" >>"$RAW"
 i=1
 while [ "$i" -le "$REPEATS" ]; do
     sdd sdd_fp32_t1 1 fp32
     sdd sdd_fp32_t2 2 fp32
+    if [ $INT8 = 1 ]; then
+        sdd sdd_int8_t1 1 int8
+        sdd sdd_int8_t2 2 int8
+    fi
     if [ $BF16 = 1 ]; then
         sdd sdd_bf16_t1 1 bf16
         sdd sdd_bf16_t2 2 bf16
@@ -65,10 +73,11 @@ cat "$tmp/runs"
 
 gf() { awk -v s="$1" -v f="$(cat "$tmp/flops")" 'BEGIN { printf "%.1f", s * f }'; }
 
-speed_summary "G=$G, batch $B, $STEPS steps each" "steps/s"
+speed_summary "G=$G, batch $B, $STEPS steps each" "steps/s" fp32 int8 bf16
+q1=$(med sdd_int8_t1); q2=$(med sdd_int8_t2)
 m1=$(sgemm_med 1); m2=$(sgemm_med 2)
 echo "  whole step, $(cat "$tmp/flops") GFLOP: sddcell fp32 $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
-     "torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $m1 GFLOP/s on 1 thread, $m2 on 2"
+     "${q1:+int8 (forward) $(gf "$q1") G-ops/s on 1 thread, $(gf "$q2") on 2; }torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $m1 GFLOP/s on 1 thread, $m2 on 2"
 echo "  share of the machine's sgemm rate: sddcell $(awk -v a="$(gf "$s1")" -v b="$m1" 'BEGIN{printf "%.0f", 100*a/b}')% (1 thread)," \
      "$(awk -v a="$(gf "$s2")" -v b="$m2" 'BEGIN{printf "%.0f", 100*a/b}')% (2 threads)"
 echo "raw runs appended to $RAW"

@@ -332,7 +332,7 @@ void sdd_gemm_bf16_emulate(int on) { bf16_emulate = on; }
 int sdd_gemm_resolve(int requested)
 {
     static int warned;
-    if (requested == SDD_PRECISION_FP32) return SDD_GEMM_FP32;
+    if (requested == SDD_PRECISION_FP32 || requested == SDD_PRECISION_INT8) return SDD_GEMM_FP32;
     if (sdd_cpu_bf16() && bf16_emulate != 2) return SDD_GEMM_BF16;
     if (bf16_emulate) return SDD_GEMM_BF16_EMU;
     if (requested == SDD_PRECISION_BF16 && !warned) {

@@ -59,6 +59,11 @@ typedef struct {
  * failure *q is empty (sdd_q8w_free is safe on it). */
 int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K);
 void sdd_q8w_free(sdd_q8w_t *q);
+/* The same in two parts, for weights quantised again after every change (training):
+ * alloc sizes *q for W [N][K] (same returns as init), quantise fills it from W (row
+ * stride ldw), which must have the N and K of the alloc; the padding stays zero. */
+int sdd_q8w_alloc(sdd_q8w_t *q, int N, int K);
+void sdd_q8w_quantise(sdd_q8w_t *q, const float *W, int ldw);
 /* Rows of x [M][K] quantised the same way: xs[m] = max_k |x[m][k]| / 127 and
  * xq[m][k] = 128 + round(x[m][k] / xs[m]) as bytes, k in [K, Kp) set to 128 (zero);
  * ldq >= Kp. NaN entries become -127, a row of zeros has xs = 0. Rows shared out on the

@@ -107,9 +107,8 @@ static int train_word_option(const cli_ctx_t *ctx, int c, const char *arg, sdd_p
         t->lr_decay = strcmp(arg, "cosine") == 0;
         break;
     case CLI_O_PRECISION:
-        if ((f = sdd_precision_parse(arg)) < 0 || f == SDD_PRECISION_INT8)
-            return cli_usage_error(ctx, "unknown --precision '%s' (fp32, bf16, auto; int8 is "
-                                        "--sample-precision's)", arg), -1;
+        if ((f = sdd_precision_parse(arg)) < 0)
+            return cli_usage_error(ctx, "unknown --precision '%s' (fp32, bf16, auto, int8)", arg), -1;
         t->precision = f;
         break;
     default: return 1;

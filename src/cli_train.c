@@ -124,8 +124,9 @@ static int train_run(int argc, char **argv, cli_ctx_t *ctx, int rank, int size, 
         goto done;
     }
     if (!ctx->quiet)
-        fprintf(stderr, "[M::train] %lld cells, %lld genes, %lld parameters, steps %lld to %lld%s\n",
+        fprintf(stderr, "[M::train] %lld cells, %lld genes, %lld parameters, %s products, steps %lld to %lld%s\n",
                 (long long)ts->n_cells, (long long)ts->G, (long long)sdd_model_n_params(m),
+                sdd_precision_name(sdd_train_products(m)),
                 (long long)sdd_model_step(m), (long long)sdd_model_total_steps(m),
                 size > 1 ? ", data-parallel over MPI" : "");
     rc = sdd_model_train(m, ts, cli_progress, ctx);
@@ -221,6 +222,9 @@ static void print_model(FILE *fp, const char *path, const cJSON *j, const sdd_mo
             (long long)sdd_model_total_steps(m), cJSON_GetObjectItem(t, "batch_size")->valueint,
             cJSON_GetObjectItem(t, "lr")->valuedouble, cJSON_GetObjectItem(t, "ema")->valuedouble,
             cJSON_GetObjectItem(t, "seed")->valuedouble);
+    const cJSON *pr = cJSON_GetObjectItem(t, "precision"); /* absent in older models: fp32 */
+    fprintf(fp, "products\ttraining %s%s\n", cJSON_IsString(pr) ? pr->valuestring : "fp32",
+            cJSON_IsString(pr) && !strcmp(pr->valuestring, "int8") ? " (forward; backward fp32)" : "");
     fprintf(fp, "scaling\t%s, M %g, bit scale %g\n", cJSON_GetObjectItem(sc, "mode")->valuestring,
             cJSON_GetObjectItem(sc, "M")->valuedouble, cJSON_GetObjectItem(sc, "bit_scale")->valuedouble);
     if (cJSON_IsObject(v) && cJSON_GetObjectItem(v, "stopped")->valuedouble > 0)

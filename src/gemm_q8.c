@@ -70,30 +70,79 @@ static inline float inv_of(float mx) { return mx > 0.0f ? 127.0f / mx : 0.0f; }
 typedef struct {
     sdd_q8w_t *q;
     const float *W;
-    int ldw;
+    int ldw, hw;
 } q8w_ctx_t;
+
+/* Row n of W into its panel (stride NR * 4 between groups of four k), scale and
+ * compensation: plain loops. */
+static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
+{
+    float mx = absmax_c(w, q->K), inv = inv_of(mx);
+    int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
+    int32_t sum = 0;
+    for (int k = 0; k < q->K; k++) {
+        int v = q8_round(w[k], inv);
+        pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
+        sum += v;
+    }
+    q->scale[n] = mx / 127.0f;
+    q->comp[n] = 128 * sum;
+}
+
+#ifdef SDD_X86
+/* The same with AVX-512 (the same integers: rounding to nearest even, NaN to -127). */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void qwrow_v(sdd_q8w_t *q, int n, const float *w)
+{
+    int K = q->K, k = 0;
+    __m512 mv = _mm512_setzero_ps();
+    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(w + k)), mv);
+    float mx = _mm512_reduce_max_ps(mv);
+    for (; k < K; k++) {
+        float a = fabsf(w[k]);
+        mx = a > mx ? a : mx;
+    }
+    float inv = inv_of(mx);
+    int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
+    __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+    __m512i acc = _mm512_setzero_si512();
+    for (k = 0; k + 16 <= K; k += 16) {
+        __m512 t = _mm512_mul_ps(_mm512_loadu_ps(w + k), vi);
+        __m512i v = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(t, lo), hi));
+        __m128i b = _mm512_cvtepi32_epi8(v);
+        int8_t *d = pan + (size_t)(k >> 2) * (NR * 4);
+        acc = _mm512_add_epi32(acc, v);
+        _mm_storeu_si32(d, b);
+        _mm_storeu_si32(d + NR * 4, _mm_srli_si128(b, 4));
+        _mm_storeu_si32(d + 2 * NR * 4, _mm_srli_si128(b, 8));
+        _mm_storeu_si32(d + 3 * NR * 4, _mm_srli_si128(b, 12));
+    }
+    int32_t sum = _mm512_reduce_add_epi32(acc);
+    for (; k < K; k++) {
+        int v = q8_round(w[k], inv);
+        pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
+        sum += v;
+    }
+    q->scale[n] = mx / 127.0f;
+    q->comp[n] = 128 * sum;
+}
+#endif
 
 /* rows [lo, hi) of W quantised into their panels, scales and compensations */
 static void q8w_rows(void *ctx, int lo, int hi)
 {
     const q8w_ctx_t *c = ctx;
-    sdd_q8w_t *q = c->q;
     for (int n = lo; n < hi; n++) {
-        const float *w = c->W + (size_t)n * c->ldw;
-        float mx = absmax_c(w, q->K), inv = inv_of(mx);
-        int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
-        int32_t sum = 0;
-        for (int k = 0; k < q->K; k++) {
-            int v = q8_round(w[k], inv);
-            pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
-            sum += v;
+#ifdef SDD_X86
+        if (c->hw) {
+            qwrow_v(c->q, n, c->W + (size_t)n * c->ldw);
+            continue;
         }
-        q->scale[n] = mx / 127.0f;
-        q->comp[n] = 128 * sum;
+#endif
+        qwrow_c(c->q, n, c->W + (size_t)n * c->ldw);
     }
 }
 
-int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
+int sdd_q8w_alloc(sdd_q8w_t *q, int N, int K)
 {
     memset(q, 0, sizeof *q);
     if (N < 1 || K < 1 || K > SDD_Q8_KMAX) return sdd_error(SDD_EINVAL, "int8 product of %d x %d", N, K);
@@ -108,9 +157,20 @@ int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
         sdd_q8w_free(q);
         return SDD_ENOMEM;
     }
-    q8w_ctx_t c = {q, W, ldw};
-    sdd_parallel_range(N, NR, q8w_rows, &c); /* whole panels a piece */
     return SDD_OK;
+}
+
+void sdd_q8w_quantise(sdd_q8w_t *q, const float *W, int ldw)
+{
+    q8w_ctx_t c = {q, W, ldw, vnni_kernel()};
+    sdd_parallel_range(q->N, NR, q8w_rows, &c); /* whole panels a piece */
+}
+
+int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
+{
+    int rc = sdd_q8w_alloc(q, N, K);
+    if (rc == SDD_OK) sdd_q8w_quantise(q, W, ldw);
+    return rc;
 }
 
 void sdd_q8w_free(sdd_q8w_t *q)

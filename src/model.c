@@ -217,9 +217,70 @@ int sdd_net_alloc(sdd_model_t *m, const sdd_netshape_t *shape, int max_batch)
     return SDD_OK;
 }
 
+int sdd_net_longest_sum(const sdd_netshape_t *s)
+{
+    int k = s->D > s->F ? s->D : s->F;
+    k = k > s->E ? k : s->E;
+    for (int i = 0; i < 4; i++) k = k > s->H[i] ? k : s->H[i];
+    return k;
+}
+
+int sdd_train_products(const sdd_model_t *m)
+{
+    if (m->opt.precision == SDD_PRECISION_INT8) return SDD_PRECISION_INT8;
+    return sdd_gemm_resolve(m->opt.precision) == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
+}
+
+int sdd_net_q8_alloc(sdd_model_t *m)
+{
+    const sdd_netshape_t *s = &m->shape;
+    int dims[SDD_Q8_NET][2] = {{s->E, s->E}, {s->E, s->E}, {m->Esum, s->E}, {s->H[0], s->D}, {s->H[0], s->D}};
+    int rc = SDD_OK;
+    for (int i = 1; i < SDD_N_RB; i++) {
+        int I, O;
+        rb_dims(s, i, &I, &O);
+        dims[SDD_Q8_RB0S + i][0] = O;
+        dims[SDD_Q8_RB0S + i][1] = I;
+    }
+    dims[SDD_Q8_O1][0] = s->F;
+    dims[SDD_Q8_O1][1] = s->H[0];
+    dims[SDD_Q8_O2][0] = s->D;
+    dims[SDD_Q8_O2][1] = s->F;
+    for (int i = 0; i < SDD_Q8_NET; i++)
+        if (dims[i][1] > SDD_Q8_KMAX)
+            return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's sum %d: train "
+                             "with --precision fp32", SDD_Q8_KMAX, dims[i][1]);
+    if (!sdd_cpu_vnni())
+        SDD_LOG_W("int8 products without AVX512_VNNI run on portable loops: the same model, more slowly");
+    if (!(m->qw = sdd_calloc(SDD_Q8_NET, sizeof *m->qw))) return SDD_ENOMEM;
+    m->ldq = 0;
+    for (int i = 0; i < SDD_Q8_NET && rc == SDD_OK; i++) {
+        rc = sdd_q8w_alloc(&m->qw[i], dims[i][0], dims[i][1]);
+        if (rc == SDD_OK && m->qw[i].Kp > m->ldq) m->ldq = m->qw[i].Kp;
+    }
+    if (rc == SDD_OK && (!(m->xq = sdd_malloc((size_t)m->max_batch * m->ldq)) ||
+                         !(m->xs = sdd_malloc((size_t)m->max_batch * sizeof(float)))))
+        rc = SDD_ENOMEM;
+    m->q8_step = -1;
+    return rc;
+}
+
+static void q8_free(sdd_model_t *m)
+{
+    if (m->qw)
+        for (int i = 0; i < SDD_Q8_NET; i++) sdd_q8w_free(&m->qw[i]);
+    free(m->qw);
+    free(m->xq);
+    free(m->xs);
+    m->qw = NULL;
+    m->xq = NULL;
+    m->xs = NULL;
+}
+
 void sdd_net_free(sdd_model_t *m)
 {
     if (!m) return;
+    q8_free(m);
     free(m->params);
     free(m->grads);
     free(m->adam_m);
@@ -270,6 +331,21 @@ void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float 
 {
     if (b) sdd_gemm_bias(0, 1, B, O, I, x, ldx, w, ldw, b, y, ldy);
     else sdd_gemm(0, 1, B, O, I, 1.0f, x, ldx, w, ldw, 0.0f, y, ldy);
+}
+
+/* The forward's products, y [B][N] = x [B][K] W^T (+ b, or + y when accumulate): in int8
+ * with the weights qw[idx] when the pass runs int8 (m->q8_on), else in float. */
+static void fwd_product(sdd_model_t *m, int idx, float *y, int ldy, const float *x, int ldx, const float *w,
+                        int ldw, const float *b, int accumulate, int B, int K, int N)
+{
+    if (m->q8_on) {
+        sdd_q8_rows(m->xq, m->ldq, m->xs, x, ldx, B, K);
+        sdd_q8_gemm(m->xq, m->ldq, m->xs, B, &m->qw[idx], b, accumulate, y, ldy);
+    } else if (accumulate) {
+        sdd_gemm(0, 1, B, N, K, 1.0f, x, ldx, w, ldw, 1.0f, y, ldy);
+    } else {
+        sdd_linear_forward(y, ldy, x, ldx, w, ldw, b, B, K, N);
+    }
 }
 
 #define COLSUM_COLS 256 /* columns of a parallel piece of colsum */
@@ -501,7 +577,7 @@ static void rb_forward(sdd_model_t *m, const sdd_views_t *v, int i, int B, const
     sdd_acts_t *a = &m->a;
     prefill_ctx_t c = {a->y[i], r->l.b, a->eproj + r->eoff, m->Esum, B, r->O};
     sdd_parallel_for((B + ROWS_PER_PIECE - 1) / ROWS_PER_PIECE, prefill_piece, &c);
-    sdd_gemm(0, 1, B, r->O, r->I, 1.0f, x, ldx, r->l.w, r->I, 1.0f, a->y[i], r->O);
+    fwd_product(m, SDD_Q8_RB0S + i, a->y[i], r->O, x, ldx, r->l.w, r->I, NULL, 1, B, r->I, r->O);
     lnsilu_mt(i >= 4 ? a->u[i] : a->h[i], a->y[i], a->xhat[i], a->rstd[i], a->y[i], NULL, NULL, 0, r->g,
               r->beta, i >= 4 ? a->h[skip_of[i]] : NULL, B, r->O);
 }
@@ -522,15 +598,31 @@ static void embed_forward(sdd_model_t *m, const sdd_views_t *v, int B, const flo
     sdd_acts_t *a = &m->a;
     int E = m->shape.E;
     sdd_timestep_forward(a->sin, t, B, E);
-    sdd_linear_forward(a->z1, E, a->sin, E, v->t1.w, E, v->t1.b, B, E, E);
+    fwd_product(m, SDD_Q8_T1, a->z1, E, a->sin, E, v->t1.w, E, v->t1.b, 0, B, E, E);
     silu_mt(a->a1, a->z1, NULL, (size_t)B * E);
-    sdd_linear_forward(a->emb, E, a->a1, E, v->t2.w, E, v->t2.b, B, E, E);
+    fwd_product(m, SDD_Q8_T2, a->emb, E, a->a1, E, v->t2.w, E, v->t2.b, 0, B, E, E);
     if (labels && v->label)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < E; j++)
                 a->emb[(size_t)r * E + j] += v->label[(size_t)labels[r] * E + j];
     silu_mt(a->semb, a->emb, NULL, (size_t)B * E);
-    sdd_linear_forward(a->eproj, m->Esum, a->semb, E, v->ew_all, E, v->eb_all, B, E, m->Esum);
+    fwd_product(m, SDD_Q8_EW, a->eproj, m->Esum, a->semb, E, v->ew_all, E, v->eb_all, 0, B, E, m->Esum);
+}
+
+/* The training parameters quantised for the int8 forward, as of m->step. */
+static void q8_quantise(sdd_model_t *m)
+{
+    const sdd_views_t *v = &m->p;
+    const sdd_netshape_t *s = &m->shape;
+    sdd_q8w_quantise(&m->qw[SDD_Q8_T1], v->t1.w, s->E);
+    sdd_q8w_quantise(&m->qw[SDD_Q8_T2], v->t2.w, s->E);
+    sdd_q8w_quantise(&m->qw[SDD_Q8_EW], v->ew_all, s->E);
+    sdd_q8w_quantise(&m->qw[SDD_Q8_RB0X], v->rb[0].l.w, 2 * s->D);
+    sdd_q8w_quantise(&m->qw[SDD_Q8_RB0S], v->rb[0].l.w + s->D, 2 * s->D);
+    for (int i = 1; i < SDD_N_RB; i++) sdd_q8w_quantise(&m->qw[SDD_Q8_RB0S + i], v->rb[i].l.w, v->rb[i].I);
+    sdd_q8w_quantise(&m->qw[SDD_Q8_O1], v->o1.w, s->H[0]);
+    sdd_q8w_quantise(&m->qw[SDD_Q8_O2], v->o2.w, s->F);
+    m->q8_step = m->step;
 }
 
 static const sdd_views_t *weights(sdd_model_t *m, const float *w, sdd_views_t *vw)
@@ -566,10 +658,12 @@ void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, con
     sdd_views_t vw;
     const sdd_views_t *v = weights(m, w, &vw);
     sdd_net_use_precision(m);
+    m->q8_on = m->qw && m->opt.precision == SDD_PRECISION_INT8 && w == m->params;
+    if (m->q8_on && m->q8_step != m->step) q8_quantise(m);
     embed_forward(m, v, B, t, labels);
     /* block 0: W = [Wx | Wsc]; the x_t half for every row */
-    sdd_gemm(0, 1, B, s->H[0], s->D, 1.0f, xt, s->D, v->rb[0].l.w, 2 * s->D, 0.0f, m->a.pre0,
-             s->H[0]);
+    fwd_product(m, SDD_Q8_RB0X, m->a.pre0, s->H[0], xt, s->D, v->rb[0].l.w, 2 * s->D, NULL, 0, B, s->D,
+                s->H[0]);
 }
 
 void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float *sc, int n_sc)
@@ -580,10 +674,11 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
     sdd_acts_t *a = &m->a;
     int D = s->D, H0 = s->H[0];
     sdd_net_use_precision(m);
+    m->q8_on = m->qw && m->opt.precision == SDD_PRECISION_INT8 && w == m->params && m->q8_step == m->step;
     /* the estimate half only for the rows that have one; the others normalise pre0 as it is */
     if (n_sc > 0) {
         memcpy(a->y[0], a->pre0, (size_t)n_sc * H0 * sizeof(float));
-        sdd_gemm(0, 1, n_sc, H0, D, 1.0f, sc, D, v->rb[0].l.w + D, 2 * D, 1.0f, a->y[0], H0);
+        fwd_product(m, SDD_Q8_RB0S, a->y[0], H0, sc, D, v->rb[0].l.w + D, 2 * D, NULL, 1, n_sc, D, H0);
         rb0_norm(m, v, 0, n_sc, a->y[0]);
     }
     if (B > n_sc) rb0_norm(m, v, n_sc, B, a->pre0 + (size_t)n_sc * H0);
@@ -592,9 +687,10 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
     rb_forward(m, v, 5, B, a->u[4], s->H[2]);
     rb_forward(m, v, 6, B, a->u[5], s->H[1]);
     /* head; oy holds the pre-activation (bias first) until the norm overwrites it */
-    sdd_linear_forward(a->oy, s->F, a->u[6], H0, v->o1.w, H0, v->o1.b, B, H0, s->F);
+    fwd_product(m, SDD_Q8_O1, a->oy, s->F, a->u[6], H0, v->o1.w, H0, v->o1.b, 0, B, H0, s->F);
     lnsilu_mt(a->oa, a->oy, a->oxhat, a->orstd, a->oy, NULL, NULL, 0, v->og, v->obeta, NULL, B, s->F);
-    sdd_linear_forward(a->out, D, a->oa, s->F, v->o2.w, s->F, v->o2.b, B, s->F, D);
+    fwd_product(m, SDD_Q8_O2, a->out, D, a->oa, s->F, v->o2.w, s->F, v->o2.b, 0, B, s->F, D);
+    m->q8_on = 0;
 }
 
 void sdd_net_forward(sdd_model_t *m, const float *w, int B, const float *xt, const float *sc,
@@ -728,10 +824,8 @@ int sdd_train_opt_check(const sdd_train_opt_t *o)
     if (o->batch % o->grad_slices)
         return sdd_error(SDD_EINVAL, "gradient slices must divide the batch size (%lld), not %d", (long long)o->batch,
                          o->grad_slices);
-    if (o->precision == SDD_PRECISION_INT8)
-        return sdd_error(SDD_EINVAL, "int8 products are for sampling only: train in fp32, bf16 or auto");
-    if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_AUTO)
-        return sdd_error(SDD_EINVAL, "precision must be fp32, bf16 or auto, not %d", o->precision);
+    if (o->precision < SDD_PRECISION_FP32 || o->precision > SDD_PRECISION_INT8)
+        return sdd_error(SDD_EINVAL, "precision must be fp32, bf16, auto or int8, not %d", o->precision);
     return SDD_OK;
 }
 
@@ -749,6 +843,7 @@ int sdd_model_alloc(sdd_model_t **out, const sdd_netshape_t *s, const sdd_train_
     m->bit_scale = o->bit_scale;
     m->scale_gene = o->scale_gene;
     if ((rc = sdd_net_alloc(m, s, (int)o->batch)) < 0) goto fail;
+    if (o->precision == SDD_PRECISION_INT8 && (rc = sdd_net_q8_alloc(m)) < 0) goto fail;
     m->Mg = sdd_calloc((size_t)s->G, sizeof(float));
     m->mg = sdd_calloc((size_t)s->G, sizeof(float));
     if (!m->Mg || !m->mg) {

@@ -147,6 +147,14 @@ struct sdd_model {
     void *reduce_user;
     float *slots;                      /* [S/R][n_params + 1] slice gradients and loss */
     char opt_ckpt_path[4096];
+    /* int8 forward products of the training passes (opt.precision SDD_PRECISION_INT8,
+     * doc/method.md §6.10): the weight matrices quantised, and the rows of a product */
+    sdd_q8w_t *qw;                     /* [SDD_Q8_NET] or NULL */
+    uint8_t *xq;                       /* [max_batch][ldq] */
+    float *xs;                         /* [max_batch] */
+    int ldq;
+    int64_t q8_step;                   /* m->step whose parameters qw holds; -1: none */
+    int q8_on;                         /* the pass under way runs its products in int8 */
 };
 
 /* The cells of ts that the rule sets aside for model m (m->opt.validation, seeded by
@@ -161,6 +169,17 @@ int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v
  * negative code. */
 int sdd_val_check(sdd_model_t *m, double loss);
 
+/* The weight matrices of the int8 forward: time MLP, stacked projections, block 0's x_t
+ * and estimate halves, blocks 1-6, head. */
+enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SDD_Q8_RB0S + SDD_N_RB,
+       SDD_Q8_O2, SDD_Q8_NET };
+/* Allocate m's int8 forward (m->qw, xq, xs) for its shape and max_batch: SDD_OK,
+ * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs. */
+int sdd_net_q8_alloc(sdd_model_t *m);
+/* The most inputs any product of the network sums (the widest of block 0's halves,
+ * the hidden and head widths and the embedding): what int8 products must keep within
+ * SDD_Q8_KMAX. */
+int sdd_net_longest_sum(const sdd_netshape_t *s);
 /* Build the parameter table and views for `shape`; allocate parameters, gradients, Adam
  * state and EMA (zeroed) and an activation arena for max_batch rows. */
 int sdd_net_alloc(sdd_model_t *m, const sdd_netshape_t *shape, int max_batch);

@@ -93,12 +93,9 @@ int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_
     return SDD_OK;
 }
 
-/* the longest sum of a product: the inputs of block 0 or of the head */
-static int longest_sum(const sdd_netshape_t *s) { return s->D > s->F ? s->D : s->F; }
-
 int sdd_sample_products(const sdd_model_t *m, int precision)
 {
-    int fits = longest_sum(&m->shape) <= SDD_Q8_KMAX;
+    int fits = sdd_net_longest_sum(&m->shape) <= SDD_Q8_KMAX;
     if (precision == SDD_PRECISION_INT8 || (precision == SDD_PRECISION_AUTO && sdd_cpu_vnni() && fits))
         return SDD_PRECISION_INT8;
     int g = sdd_gemm_resolve(precision == SDD_PRECISION_FP32 || precision == SDD_PRECISION_BF16 ? precision
@@ -120,9 +117,9 @@ int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
     f->prec = sdd_gemm_resolve(want ? m->opt.precision : run); /* the embedding's products */
     f->q8 = want && f->xq; /* weights quantised by an earlier call are kept */
     if (!want || f->q8) return SDD_OK;
-    if (longest_sum(s) > SDD_Q8_KMAX)
+    if (sdd_net_longest_sum(s) > SDD_Q8_KMAX)
         return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs; this model's have %d: sample in fp32",
-                         SDD_Q8_KMAX, longest_sum(s));
+                         SDD_Q8_KMAX, sdd_net_longest_sum(s));
     /* the matrices in qw's order */
     q8_mat_t mat[Q8_MATS] = {{v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D}};
     for (int i = 1; i < SDD_N_RB; i++) mat[1 + i] = (q8_mat_t){v->rb[i].l.w, v->rb[i].I, v->rb[i].O, v->rb[i].I};

@@ -65,11 +65,16 @@ typedef struct {
 /* Precision of the network's matrix products in training and sampling. FP32: OpenBLAS
  * sgemm. BF16: operands rounded to bfloat16, fp32 accumulation, fp32 master weights and
  * everything else fp32; needs AVX512_BF16, and runs fp32 (with a warning) on a CPU
- * without it. AUTO: BF16 where the CPU has it, else FP32. Results do not depend on the
- * thread count in any of them. */
+ * without it. INT8 (training): the forward's products in int8 (weights and inputs
+ * quantised per row, sums exact: doc/method.md §6.10), the backward and everything else
+ * fp32; the same model on any CPU, slower without AVX512_VNNI. AUTO: sdd_model_create
+ * resolves it to INT8 where the CPU has AVX512_VNNI and no product sums more than 65536
+ * inputs, else FP32, and stores that (a model saved by an earlier version with AUTO
+ * runs BF16 where the CPU has it, else FP32). Results do not depend on the thread count
+ * in any of them. */
 enum { SDD_PRECISION_FP32 = 0, SDD_PRECISION_BF16 = 1, SDD_PRECISION_AUTO = 2, SDD_PRECISION_INT8 = 3 };
 /* "fp32", "bf16", "auto", "int8" <-> SDD_PRECISION_*; parse returns -1 for an unknown
- * name. INT8 is for sampling only (sdd_sample_opt_t.precision). */
+ * name. */
 const char *sdd_precision_name(int precision);
 int sdd_precision_parse(const char *name);
 
@@ -214,6 +219,9 @@ typedef struct {
 
 void sdd_sample_opt_init(sdd_sample_opt_t *opt);
 int sdd_sample_opt_check(const sdd_sample_opt_t *opt);
+/* The products m's training steps run on this CPU: SDD_PRECISION_INT8 (the forward's),
+ * FP32 or BF16. */
+int sdd_train_products(const sdd_model_t *m);
 /* The products sampling runs on this CPU for a requested precision (opt.precision):
  * SDD_PRECISION_INT8, FP32 or BF16. */
 int sdd_sample_products(const sdd_model_t *m, int precision);

@@ -17,6 +17,7 @@
  * uninterrupted run bit for bit.
  */
 #include "nn.h"
+#include "vec.h"
 #include <math.h>
 
 int64_t sdd_train_default_steps(int64_t n_cells, int64_t batch)
@@ -252,6 +253,9 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
     s.F = o.head;
     s.E = o.emb;
     s.n_labels = ts->labels ? ts->n_labels : 0;
+    if (o.precision == SDD_PRECISION_AUTO) /* resolved once: a resumed run keeps it on any CPU */
+        o.precision = sdd_cpu_vnni() && sdd_net_longest_sum(&s) <= SDD_Q8_KMAX ? SDD_PRECISION_INT8
+                                                                                : SDD_PRECISION_FP32;
     if ((rc = sdd_model_alloc(&m, &s, &o)) < 0) return rc;
     if ((rc = sdd_data_scales(&ts->X, &m->M, m->Mg, m->mg)) < 0) goto fail;
     if (!m->shape.bits && m->opt.precond == 2) m->opt.precond = 0; /* no bits: nothing to parametrise */

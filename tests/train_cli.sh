@@ -1,7 +1,8 @@
 #!/bin/sh
 # train_cli.sh: `sddcell train` end to end on example_data: the same seed gives the same
 # model file with --threads 1 and 2; a run trained in two legs with --resume equals the
-# run trained in one; SIGINT during training writes a checkpoint and exits 130, and resuming it ends
+# run trained in one; --precision int8 and fp32 train and are recorded, int8 the same with
+# 1 and 2 threads; SIGINT during training writes a checkpoint and exits 130, and resuming it ends
 # bit-identical to an uninterrupted run; misuse exits 1.
 set -u
 SRC=${SDD_SRCDIR:-..}
@@ -18,6 +19,25 @@ SMALL="-n 60 --hidden 32,32,16,8 --head 64 --emb 32 --batch-size 32 --quiet"
 ck 'cmp -s "$T/a.sdd" "$T/b.sdd"' "1 and 2 threads give different models"
 "$BIN" train $SMALL --steps 40 --threads 1 --seed 6 -o "$T/s.sdd" "$DATA"
 ck '! cmp -s "$T/a.sdd" "$T/s.sdd"' "another seed gives the same model"
+
+# products: --precision int8 and fp32 both train; int8 gives the same model with 1 and 2
+# threads, another than fp32's; the start line and info name them; auto is stored as
+# what it resolved to; an unknown precision is refused with no output
+P="-n 60 --hidden 32,32,16,8 --head 64 --emb 32 --batch-size 32 --steps 12 --seed 5"
+for p in int8 fp32; do
+    "$BIN" train $P --threads 2 --precision $p -o "$T/p2_$p.sdd" "$DATA" 2>"$T/p_$p.err"
+    ck '[ $? -eq 0 ]' "train --precision $p"
+    ck 'grep -q "parameters, $p products" "$T/p_$p.err"' "the start line does not name $p products"
+    ck '"$BIN" info "$T/p2_$p.sdd" | grep -q "^products	training $p"' "info does not name $p"
+done
+"$BIN" train $P --quiet --threads 1 --precision int8 -o "$T/p1_int8.sdd" "$DATA"
+ck 'cmp -s "$T/p1_int8.sdd" "$T/p2_int8.sdd"' "int8: 1 and 2 threads give different models"
+ck '! cmp -s "$T/p2_fp32.sdd" "$T/p2_int8.sdd"' "int8 and fp32 give the same model"
+"$BIN" train $P --quiet --precision auto -o "$T/pa.sdd" "$DATA"
+ck '"$BIN" info "$T/pa.sdd" | grep -Eq "^products	training (int8|fp32)"' "auto is not stored resolved"
+"$BIN" train $P --precision int4 -o "$T/pb.sdd" "$DATA" >/dev/null 2>"$T/pb.err"; rc=$?
+ck '[ $rc -eq 1 ] && head -1 "$T/pb.err" | grep -q "unknown --precision .int4." && [ ! -e "$T/pb.sdd" ]' \
+    "unknown --precision: exit $rc, $(head -1 "$T/pb.err")"
 
 # two legs: 15 steps, then --resume to 40
 "$BIN" train $SMALL --steps 15 --seed 5 -o "$T/c.sdd" "$DATA"

@@ -1,0 +1,277 @@
+/* test_train_q8: training with int8 forward products (`--precision int8`, model.c).
+ * - Weight quantisation: the packed layout read back entry by entry against rounding
+ *   W 127 / max|row| to nearest even; the AVX-512 rows against the portable loops and 1
+ *   against 2 threads, bit for bit (with a NaN, a row of zeros and ragged K); quantising
+ *   again in place equals a fresh quantisation.
+ * - The network: the int8 forward against the fp32 forward (relative rms, and not equal,
+ *   so the int8 path ran); the backward on it against the fp32 backward, which test_model
+ *   checks by finite differences and against PyTorch, tensor by tensor within int8's
+ *   tolerance, and a few entries against central differences of the fp32 loss; after a
+ *   step the weights are quantised again (the same output as a fresh model holding the
+ *   same parameters); other weights (the EMA's) run in float.
+ * - Training: the same model file with 1 and 2 threads and with the portable loops, a
+ *   different one from fp32 training, the precision stored in the model. */
+#include "nn.h"
+#include "vec.h"
+#include "tap.h"
+#include "trainset_fixture.h"
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static sdd_rng_t R;
+
+static void fill(float *x, size_t n, double a)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)((2 * sdd_rng_uniform(&R) - 1) * a);
+}
+
+static size_t panel_bytes(const sdd_q8w_t *q) { return (size_t)(q->N + 31) / 32 * 32 * (size_t)q->Kp; }
+
+static int same_q8w(const sdd_q8w_t *a, const sdd_q8w_t *b)
+{
+    return a->N == b->N && a->Kp == b->Kp && !memcmp(a->panels, b->panels, panel_bytes(a)) &&
+           !memcmp(a->scale, b->scale, sizeof(float) * a->N) && !memcmp(a->comp, b->comp, sizeof(int32_t) * a->N);
+}
+
+static void weight_case(int N, int K)
+{
+    float *W = malloc(sizeof(float) * N * K);
+    fill(W, (size_t)N * K, 0.3);
+    for (int n = 0; n < N; n += 5) W[(size_t)n * K + (n * 7) % K] *= 4; /* a larger entry sets some scales */
+    W[(size_t)(N / 2) * K + K / 3] = NAN;
+    if (N > 2) memset(W + K, 0, sizeof(float) * K); /* row 1: zeros */
+    sdd_q8w_t ref, q;
+    sdd_q8_force_portable(1);
+    sdd_set_threads(1);
+    CHECK(sdd_q8w_init(&ref, W, K, N, K) == SDD_OK);
+    /* the layout, entry by entry */
+    int bad = 0;
+    for (int n = 0; n < N; n++) {
+        const float *w = W + (size_t)n * K;
+        float mx = 0;
+        int32_t sum = 0;
+        for (int k = 0; k < K; k++) mx = fabsf(w[k]) > mx ? fabsf(w[k]) : mx;
+        float inv = mx > 0 ? 127.0f / mx : 0.0f;
+        for (int k = 0; k < ref.Kp; k++) {
+            int want = 0;
+            if (k < K) {
+                float t = w[k] * inv;
+                want = isnan(t) ? -127 : (int)rintf(t < -127 ? -127 : t > 127 ? 127 : t);
+            }
+            sum += want;
+            int8_t got = ref.panels[(size_t)(n / 32) * 32 * ref.Kp + (size_t)(k / 4) * 128 + (n % 32) * 4 + k % 4];
+            if (got != want) bad++;
+        }
+        if (ref.scale[n] != mx / 127.0f || ref.comp[n] != 128 * sum) bad++;
+    }
+    CHECK_MSG(bad == 0, "weights %dx%d: %d entries or scales quantised wrongly", N, K, bad);
+    for (int v = 1; v < 4; v++) {
+        sdd_q8_force_portable(v < 2);
+        sdd_set_threads(v % 2 ? 2 : 1);
+        CHECK(sdd_q8w_alloc(&q, N, K) == SDD_OK);
+        memset(q.scale, 0x7f, sizeof(float) * N);
+        sdd_q8w_quantise(&q, W, K);
+        CHECK_MSG(same_q8w(&ref, &q), "weights %dx%d: setting %d (%s, %d threads) differs", N, K, v,
+                  v < 2 ? "portable" : "AVX-512", v % 2 ? 2 : 1);
+        /* again in place, from other weights and back */
+        fill(W + K * 2, (size_t)K, 1.0);
+        sdd_q8w_quantise(&q, W, K);
+        CHECK(!same_q8w(&ref, &q) || N < 3);
+        sdd_q8w_free(&q);
+        sdd_q8w_free(&ref);
+        sdd_q8_force_portable(1);
+        sdd_set_threads(1);
+        CHECK(sdd_q8w_init(&ref, W, K, N, K) == SDD_OK);
+    }
+    sdd_q8_force_portable(0);
+    sdd_set_threads(1);
+    sdd_q8w_free(&ref);
+    free(W);
+}
+
+/* ------------------------------------------------------------ the network */
+
+static double net_grads(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc, const float *t,
+                        const float *x0, float *out, float *g)
+{
+    float *dout = malloc(sizeof(float) * B * m->shape.D);
+    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
+    double L = sdd_mse_loss(m->a.out, x0, B, m->shape.D, m->shape.bits, 1.0, 0.0, dout);
+    memcpy(out, m->a.out, sizeof(float) * B * m->shape.D);
+    memset(m->grads, 0, sizeof(float) * m->n_params);
+    sdd_net_backward(m, B, xt, sc, n_sc, NULL, dout);
+    memcpy(g, m->grads, sizeof(float) * m->n_params);
+    free(dout);
+    return L;
+}
+
+static double rel_rms(const float *a, const float *b, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        den += (double)b[i] * b[i];
+    }
+    return sqrt(num / (den + 1e-300));
+}
+
+static void test_network(void)
+{
+    sdd_netshape_t s = {.G = 40, .bits = 1, .H = {64, 48, 32, 16}, .F = 96, .E = 32, .n_labels = 0};
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL, *m2 = NULL;
+    enum { B = 24 };
+    int n_sc = 10, D = 80;
+    s.D = D;
+    sdd_train_opt_init(&o);
+    o.batch = B;
+    o.precision = SDD_PRECISION_INT8;
+    CHECK(sdd_model_alloc(&m, &s, &o) == 0 && m->qw != NULL);
+    CHECK(sdd_model_alloc(&m2, &s, &o) == 0);
+    if (!m || !m2) return;
+    sdd_net_init(m, &R);
+    float *xt = malloc(sizeof(float) * B * D), *sc = malloc(sizeof(float) * B * D), *x0 = malloc(sizeof(float) * B * D);
+    float t[B], *o32 = malloc(sizeof(float) * B * D), *o8 = malloc(sizeof(float) * B * D);
+    float *g32 = malloc(sizeof(float) * m->n_params), *g8 = malloc(sizeof(float) * m->n_params);
+    fill(xt, (size_t)B * D, 1.5);
+    fill(sc, (size_t)B * D, 1);
+    for (int i = 0; i < B * D; i++) x0[i] = sdd_rng_uniform(&R) < 0.5 ? -1.0f : 0.6f;
+    for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&R);
+    m->opt.precision = SDD_PRECISION_FP32;
+    double L32 = net_grads(m, B, xt, sc, n_sc, t, x0, o32, g32);
+    m->opt.precision = SDD_PRECISION_INT8;
+    CHECK(sdd_net_use_precision(m) == SDD_GEMM_FP32); /* the backward's products */
+    double L8 = net_grads(m, B, xt, sc, n_sc, t, x0, o8, g8);
+    double ro = rel_rms(o8, o32, (size_t)B * D);
+    CHECK_MSG(ro < 4e-2 && ro > 0, "int8 forward off fp32 by %.3g relative rms (0: int8 did not run)", ro);
+    CHECK_CLOSE(L8, L32, 2e-2, 0);
+    double worst = 0;
+    const char *wname = "";
+    for (int ti = 0; ti < m->n_tensors; ti++) {
+        const sdd_tensor_t *tt = &m->table[ti];
+        size_t n = (size_t)(tt->rows * tt->cols);
+        double r = rel_rms(g8 + tt->offset, g32 + tt->offset, n);
+        CHECK_MSG(r <= 5e-2, "%s: gradient on the int8 forward off fp32 by %.3g relative", tt->name, r);
+        if (r > worst) worst = r, wname = tt->name;
+    }
+    fprintf(stderr, "# int8 forward: output off fp32 by %.2g relative rms, loss %.6g vs %.6g, gradients off by "
+                    "<= %.2g relative (%s)\n", ro, L8, L32, worst, wname);
+    /* a few entries of the largest tensors against central differences of the fp32 loss */
+    m->opt.precision = SDD_PRECISION_FP32;
+    const char *names[] = {"enc.0.l.weight", "o2.weight", "o1.weight", "enc.0.e.weight", "t1.weight"};
+    for (int k = 0; k < 5; k++) {
+        const sdd_tensor_t *tt = sdd_net_tensor(m, names[k]);
+        double gmax = 0;
+        for (int64_t i = tt->offset; i < tt->offset + tt->rows * tt->cols; i++) gmax = fmax(gmax, fabs(g32[i]));
+        for (int rep = 0; rep < 4; rep++) {
+            int64_t i = tt->offset + (int64_t)sdd_rng_below(&R, (uint64_t)(tt->rows * tt->cols));
+            float w = m->params[i], h = 1e-2f * fmaxf(fabsf(w), 0.1f);
+            m->params[i] = w + h;
+            sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
+            double Lp = sdd_mse_loss(m->a.out, x0, B, D, 1, 1.0, 0.0, NULL);
+            m->params[i] = w - h;
+            sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
+            double Lm = sdd_mse_loss(m->a.out, x0, B, D, 1, 1.0, 0.0, NULL);
+            m->params[i] = w;
+            double fd = (Lp - Lm) / (2.0 * (double)h);
+            CHECK_MSG(fabs(g8[i] - fd) <= 1e-1 * fabs(fd) + 5e-2 * gmax + 1e-7,
+                      "%s[%lld]: backward on the int8 forward %.6g, finite difference %.6g", names[k],
+                      (long long)(i - tt->offset), g8[i], fd);
+        }
+    }
+    /* a step later the weights are quantised again: the output of a fresh model holding
+     * the same parameters, bit for bit */
+    m->opt.precision = SDD_PRECISION_INT8;
+    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
+    memcpy(o8, m->a.out, sizeof(float) * B * D);
+    for (int64_t i = 0; i < m->n_params; i++) m->params[i] *= 0.9f;
+    m->step++;
+    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
+    memcpy(m2->params, m->params, sizeof(float) * m->n_params);
+    m2->step = 7;
+    sdd_net_forward(m2, m2->params, B, xt, sc, n_sc, t, NULL);
+    CHECK_MSG(!memcmp(m->a.out, m2->a.out, sizeof(float) * B * D) && memcmp(m->a.out, o8, sizeof(float) * B * D),
+              "int8 forward after a step: the weights were not quantised again");
+    /* other weights (the EMA's, for the validation loss) run in float */
+    for (int64_t i = 0; i < m->n_params; i++) m->ema[i] = m->params[i] * 1.01f;
+    sdd_net_forward(m, m->ema, B, xt, sc, n_sc, t, NULL);
+    memcpy(o8, m->a.out, sizeof(float) * B * D);
+    m->opt.precision = SDD_PRECISION_FP32;
+    sdd_net_forward(m, m->ema, B, xt, sc, n_sc, t, NULL);
+    CHECK_MSG(!memcmp(m->a.out, o8, sizeof(float) * B * D), "int8 model: the EMA weights' forward is not float");
+    free(xt); free(sc); free(x0); free(o32); free(o8); free(g32); free(g8);
+    sdd_model_destroy(m);
+    sdd_model_destroy(m2);
+}
+
+/* ------------------------------------------------------------ training */
+
+static void train_to(const sdd_trainset_t *ts, const sdd_train_opt_t *o, const char *path)
+{
+    sdd_model_t *m = NULL;
+    CHECK(sdd_model_create(ts, o, &m) == 0);
+    if (!m) return;
+    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
+    CHECK(sdd_model_save(m, path) == 0);
+    sdd_model_destroy(m);
+}
+
+static void test_training(const char *dir)
+{
+    static const trainset_fixture_t f = {0, 3, 1000, 1, NULL};
+    sdd_trainset_t *ts = make_fixture_trainset(200, 100, 0, 5, &f);
+    sdd_train_opt_t o;
+    sdd_model_t *m = NULL;
+    char a[4200], b[4200], c[4200], d[4200];
+    snprintf(a, sizeof a, "%s/q1.sdd", dir);
+    snprintf(b, sizeof b, "%s/q2.sdd", dir);
+    snprintf(c, sizeof c, "%s/qp.sdd", dir);
+    snprintf(d, sizeof d, "%s/f1.sdd", dir);
+    fixture_small_net(&o, 256, 128, 64, 32, 256, 64, 64, 3); /* products split in pieces */
+    o.seed = 3;
+    o.precision = SDD_PRECISION_INT8;
+    CHECK(sdd_train_opt_check(&o) == SDD_OK);
+    sdd_set_threads(1);
+    train_to(ts, &o, a);
+    sdd_set_threads(2);
+    train_to(ts, &o, b);
+    sdd_q8_force_portable(1);
+    train_to(ts, &o, c);
+    sdd_q8_force_portable(0);
+    sdd_set_threads(1);
+    CHECK_MSG(same_file(a, b), "int8 training: 1 and 2 threads give different models");
+    CHECK_MSG(same_file(a, c), "int8 training: the portable loops give a different model");
+    o.precision = SDD_PRECISION_FP32;
+    train_to(ts, &o, d);
+    CHECK_MSG(!same_file(a, d), "int8 and fp32 training gave the same model: int8 products not used");
+    CHECK(sdd_model_load(a, &m) == 0);
+    if (m) {
+        char *js = sdd_model_json(m);
+        CHECK(m->opt.precision == SDD_PRECISION_INT8);
+        CHECK(js && strstr(js, "\"precision\":\"int8\"") != NULL);
+        free(js);
+        sdd_model_destroy(m);
+    }
+    remove(a); remove(b); remove(c); remove(d);
+    sdd_trainset_destroy(ts);
+}
+
+int main(void)
+{
+    const char *bd = getenv("SDD_BUILDDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/test_train_q8.%ld", bd ? bd : ".", (long)getpid());
+    if (mkdir(dir, 0755)) return 1;
+    sdd_rng_seed(&R, 11);
+    if (!sdd_cpu_vnni()) fprintf(stderr, "# no AVX512_VNNI: the portable int8 loops only\n");
+    weight_case(1, 1);
+    weight_case(45, 37);
+    weight_case(70, 100);
+    weight_case(33, 2000);
+    test_network();
+    test_training(dir);
+    rmdir(dir);
+    return tap_done();
+}

@@ -11,6 +11,8 @@
 #   bench/fidelity.sh acceptance_int8   the default trained with --precision int8 on both
 #                                   sets (rows *_train_int8), and in fp32 on mouse brain
 #                                   (rows mouse_brain_train_fp32)
+#   bench/fidelity.sh acceptance_int8_cond   the conditional pbmc3k model of `acceptance`
+#                                   trained in int8 and in fp32 (rows pbmc3k_cond_train_*)
 #   bench/fidelity.sh acceptance_none   the same unconditional (--label none; rows
 #                                   pbmc3k, mouse_brain)
 #   bench/fidelity.sh grid          the budget table (bench/fidelity_heldout.sh: training
@@ -100,6 +102,13 @@ run() {
         for seed in $SEEDS; do accept pbmc3k_train_int8 "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --precision int8; done
         for seed in $SEEDS; do accept mouse_brain_train_int8 "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --precision int8; done
         for seed in $SEEDS; do accept mouse_brain_train_fp32 "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --precision fp32; done
+        ;;
+    acceptance_int8_cond)
+        # the conditional model on four k-means clusters of pbmc3k, trained in int8 and in fp32
+        [ -f "$OUTDIR/pbmc3k_labeled.h5ad" ] || /usr/bin/python3 "$here/bench/fidelity/make_labels.py" \
+            "$TRAIN_DIR/pbmc3k_counts.h5ad" "$OUTDIR/pbmc3k_labeled.h5ad" 4
+        for seed in $SEEDS; do accept pbmc3k_cond_train_int8 "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster --precision int8; done
+        for seed in $SEEDS; do accept pbmc3k_cond_train_fp32 "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster --precision fp32; done
         ;;
     acceptance_none)
         for seed in $SEEDS; do accept pbmc3k "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --label none; done

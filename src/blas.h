@@ -64,6 +64,8 @@ void sdd_q8w_free(sdd_q8w_t *q);
  * stride ldw), which must have the N and K of the alloc; the padding stays zero. */
 int sdd_q8w_alloc(sdd_q8w_t *q, int N, int K);
 void sdd_q8w_quantise(sdd_q8w_t *q, const float *W, int ldw);
+/* Rows [n0, n1) only, on the calling thread (W points at row 0). */
+void sdd_q8w_quantise_rows(sdd_q8w_t *q, const float *W, int ldw, int n0, int n1);
 /* Rows of x [M][K] quantised the same way: xs[m] = max_k |x[m][k]| / 127 and
  * xq[m][k] = 128 + round(x[m][k] / xs[m]) as bytes, k in [K, Kp) set to 128 (zero);
  * ldq >= Kp. NaN entries become -127, a row of zeros has xs = 0. Rows shared out on the

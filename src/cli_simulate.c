@@ -77,7 +77,7 @@ static cJSON *recipe_json(const sdd_train_opt_t *to, const sdd_sample_opt_t *so,
 }
 
 /* The steps the run took into the recipe (the validation rule may end training early)
- * and the products sampling ran (they depend on the CPU under auto). */
+ * and the products training and sampling ran (they depend on the CPU under auto). */
 static void add_trained_steps(cJSON *mj, const sdd_model_t *m, const sdd_sample_opt_t *so)
 {
     cJSON *r = mj ? cJSON_GetObjectItem(mj, "recipe") : NULL;
@@ -85,6 +85,7 @@ static void add_trained_steps(cJSON *mj, const sdd_model_t *m, const sdd_sample_
     if (!r) return;
     cJSON_AddNumberToObject(r, "trained_steps", (double)sdd_model_step(m));
     cJSON_AddNumberToObject(r, "kept_step", (double)(stopped ? kept : sdd_model_step(m)));
+    cJSON_AddStringToObject(r, "train_products", sdd_precision_name(sdd_train_products(m)));
     cJSON_AddStringToObject(r, "sample_products", sdd_precision_name(sdd_sample_products(m, so->precision)));
 }
 

@@ -166,6 +166,12 @@ void sdd_q8w_quantise(sdd_q8w_t *q, const float *W, int ldw)
     sdd_parallel_range(q->N, NR, q8w_rows, &c); /* whole panels a piece */
 }
 
+void sdd_q8w_quantise_rows(sdd_q8w_t *q, const float *W, int ldw, int n0, int n1)
+{
+    q8w_ctx_t c = {q, W, ldw, vnni_kernel()};
+    q8w_rows(&c, n0, n1);
+}
+
 int sdd_q8w_init(sdd_q8w_t *q, const float *W, int ldw, int N, int K)
 {
     int rc = sdd_q8w_alloc(q, N, K);

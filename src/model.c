@@ -231,6 +231,99 @@ int sdd_train_products(const sdd_model_t *m)
     return sdd_gemm_resolve(m->opt.precision) == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
 }
 
+/* The weight matrices of the int8 forward as they lie in the parameter blob: block 0's
+ * [H0][2D] feeds two quantised halves. */
+typedef struct {
+    int64_t off;
+    int rows, ld, q[2];
+} q8_mat_t;
+
+static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
+{
+    const sdd_views_t *v = &m->p;
+    const sdd_netshape_t *s = &m->shape;
+    int n = 0;
+#define MAT(w, r, l, q0, q1) mat[n++] = (q8_mat_t){(w) - m->params, r, l, {q0, q1}}
+    MAT(v->t1.w, s->E, s->E, SDD_Q8_T1, -1);
+    MAT(v->t2.w, s->E, s->E, SDD_Q8_T2, -1);
+    MAT(v->ew_all, m->Esum, s->E, SDD_Q8_EW, -1);
+    MAT(v->rb[0].l.w, s->H[0], 2 * s->D, SDD_Q8_RB0X, SDD_Q8_RB0S);
+    for (int i = 1; i < SDD_N_RB; i++) MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, SDD_Q8_RB0S + i, -1);
+    MAT(v->o1.w, s->F, s->H[0], SDD_Q8_O1, -1);
+    MAT(v->o2.w, s->D, s->F, SDD_Q8_O2, -1);
+#undef MAT
+    for (int i = 1; i < n; i++) /* blob order (insertion sort) */
+        for (int j = i; j > 0 && mat[j].off < mat[j - 1].off; j--) {
+            q8_mat_t t = mat[j];
+            mat[j] = mat[j - 1];
+            mat[j - 1] = t;
+        }
+    return n;
+}
+
+#define Q8_SPAN_ROWS 32        /* rows of a matrix per span of the fused update (a panel) */
+#define Q8_SPAN_FLOATS 65536   /* floats per span elsewhere */
+
+/* The spans of the fused update: each matrix in groups of Q8_SPAN_ROWS rows, the rest of
+ * the blob in pieces of Q8_SPAN_FLOATS. Counted in a first pass, filled in a second. */
+static int q8_spans(sdd_model_t *m)
+{
+    q8_mat_t mat[SDD_Q8_NET];
+    int nm = q8_mats(m, mat);
+    for (int pass = 0; pass < 2; pass++) {
+        int k = 0;
+        int64_t at = 0;
+#define SPAN(end, who) do { if (pass) { m->q8_bounds[k] = at; m->q8_span[k] = (who); } k++; at = (end); } while (0)
+        for (int i = 0; i <= nm; i++) {
+            int64_t to = i < nm ? mat[i].off : m->n_params;
+            while (at < to) SPAN(to - at > Q8_SPAN_FLOATS ? at + Q8_SPAN_FLOATS : to, -1);
+            if (i == nm) break;
+            for (int r = 0; r < mat[i].rows; r += Q8_SPAN_ROWS) {
+                int r1 = r + Q8_SPAN_ROWS < mat[i].rows ? r + Q8_SPAN_ROWS : mat[i].rows;
+                SPAN(mat[i].off + (int64_t)r1 * mat[i].ld, i);
+            }
+        }
+#undef SPAN
+        if (pass) {
+            m->q8_bounds[k] = at;
+            break;
+        }
+        m->q8_spans = k;
+        if (!(m->q8_bounds = sdd_malloc((size_t)(k + 1) * sizeof(int64_t))) ||
+            !(m->q8_span = sdd_malloc((size_t)(k > 0 ? k : 1) * sizeof(int32_t))))
+            return SDD_ENOMEM;
+    }
+    return SDD_OK;
+}
+
+typedef struct {
+    sdd_model_t *m;
+    q8_mat_t mat[SDD_Q8_NET];
+} q8_upd_ctx_t;
+
+/* after span k is updated: its rows of a weight matrix quantised (both halves of block 0's) */
+static void q8_after(void *ctx, int k)
+{
+    q8_upd_ctx_t *c = ctx;
+    sdd_model_t *m = c->m;
+    if (m->q8_span[k] < 0) return;
+    const q8_mat_t *a = &c->mat[m->q8_span[k]];
+    int r0 = (int)((m->q8_bounds[k] - a->off) / a->ld), r1 = (int)((m->q8_bounds[k + 1] - a->off) / a->ld);
+    const float *w = m->params + a->off;
+    sdd_q8w_quantise_rows(&m->qw[a->q[0]], w, a->ld, r0, r1);
+    if (a->q[1] >= 0) sdd_q8w_quantise_rows(&m->qw[a->q[1]], w + m->shape.D, a->ld, r0, r1);
+}
+
+void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
+{
+    const sdd_train_opt_t *o = &m->opt;
+    q8_upd_ctx_t c = {m, {{0}}};
+    q8_mats(m, c.mat);
+    sdd_optim_step_spans(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->q8_bounds, m->q8_spans, norm, o->clip,
+                         lr, m->step + 1, o->ema, q8_after, &c);
+    m->q8_step = m->step + 1;
+}
+
 int sdd_net_q8_alloc(sdd_model_t *m)
 {
     const sdd_netshape_t *s = &m->shape;
@@ -261,6 +354,7 @@ int sdd_net_q8_alloc(sdd_model_t *m)
     if (rc == SDD_OK && (!(m->xq = sdd_malloc((size_t)m->max_batch * m->ldq)) ||
                          !(m->xs = sdd_malloc((size_t)m->max_batch * sizeof(float)))))
         rc = SDD_ENOMEM;
+    if (rc == SDD_OK) rc = q8_spans(m);
     m->q8_step = -1;
     return rc;
 }
@@ -272,6 +366,10 @@ static void q8_free(sdd_model_t *m)
     free(m->qw);
     free(m->xq);
     free(m->xs);
+    free(m->q8_bounds);
+    free(m->q8_span);
+    m->q8_bounds = NULL;
+    m->q8_span = NULL;
     m->qw = NULL;
     m->xq = NULL;
     m->xs = NULL;
@@ -814,6 +912,7 @@ void sdd_train_opt_init(sdd_train_opt_t *o)
     o->val_every = 250;
     o->patience = 2;
     o->val_tol = 0.01;
+    o->precision = SDD_PRECISION_AUTO; /* int8 where the CPU has AVX512_VNNI (sdd_model_create) */
 }
 
 int sdd_train_opt_check(const sdd_train_opt_t *o)

@@ -154,6 +154,9 @@ struct sdd_model {
     float *xs;                         /* [max_batch] */
     int ldq;
     int64_t q8_step;                   /* m->step whose parameters qw holds; -1: none */
+    int64_t *q8_bounds;                /* [q8_spans + 1] spans of the fused update (model.c) */
+    int32_t *q8_span;                  /* [q8_spans] its matrix (index into the list) or -1 */
+    int q8_spans;
     int q8_on;                         /* the pass under way runs its products in int8 */
 };
 
@@ -176,6 +179,10 @@ enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SD
 /* Allocate m's int8 forward (m->qw, xq, xs) for its shape and max_batch: SDD_OK,
  * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs. */
 int sdd_net_q8_alloc(sdd_model_t *m);
+/* The optimiser step (sdd_optim_step_norm, step number m->step + 1) of a model training
+ * in int8, fused with the quantisation of its weight matrices: each group of 32 rows is
+ * quantised right after it is updated. m->qw then holds the weights of step m->step + 1. */
+void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr);
 /* The most inputs any product of the network sums (the widest of block 0's halves,
  * the hidden and head widths and the embedding): what int8 products must keep within
  * SDD_Q8_KMAX. */
@@ -326,6 +333,15 @@ double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int6
 /* The same update with the gradients' norm given (as sdd_net_grad_norm computes it). */
 void sdd_optim_step_norm(float *p, float *g, float *mo, float *ve, float *ema, int64_t n, double norm,
                          double max_norm, double lr, int64_t step, double decay);
+
+/* The same update (EMA included) over the spans [bounds[k], bounds[k+1]) of the blobs,
+ * k < n_spans, which must tile them, each span on one compute thread; after(ctx, k), when
+ * given, runs on that thread right after span k is updated (the int8 weights of its rows
+ * are quantised there while they are in cache). Element by element, so the numbers are
+ * those of sdd_optim_step_norm whatever the spans and threads. */
+void sdd_optim_step_spans(float *p, float *g, float *mo, float *ve, float *ema, const int64_t *bounds,
+                          int n_spans, double norm, double max_norm, double lr, int64_t step, double decay,
+                          void (*after)(void *ctx, int span), void *ctx);
 
 /* -------------------------------------------------------------- training */
 

@@ -108,6 +108,32 @@ void sdd_optim_step_norm(float *p, float *g, float *mo, float *ve, float *ema, i
     update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u, 1);
 }
 
+typedef struct {
+    float *p, *g, *mo, *ve, *ema;
+    float gs;
+    const sdd_adam_c_t *u;
+    const int64_t *bounds;
+    void (*after)(void *ctx, int span);
+    void *ctx;
+} span_ctx_t;
+
+static void span_piece(void *ctx, int k)
+{
+    span_ctx_t *c = ctx;
+    int64_t lo = c->bounds[k], len = c->bounds[k + 1] - lo;
+    sdd_vec_adam(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema + lo, len, c->gs, c->u, 1);
+    if (c->after) c->after(c->ctx, k);
+}
+
+void sdd_optim_step_spans(float *p, float *g, float *mo, float *ve, float *ema, const int64_t *bounds,
+                          int n_spans, double norm, double max_norm, double lr, int64_t step, double decay,
+                          void (*after)(void *ctx, int span), void *ctx)
+{
+    sdd_adam_c_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
+    span_ctx_t c = {p, g, mo, ve, ema, clip_coef(norm, max_norm), &u, bounds, after, ctx};
+    sdd_parallel_for(n_spans, span_piece, &c);
+}
+
 double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                       double max_norm, double lr, int64_t step, double decay)
 {

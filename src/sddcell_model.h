@@ -48,7 +48,7 @@ typedef struct {
     int64_t checkpoint_every; /* save to checkpoint_path every N steps (0 = never) */
     const char *checkpoint_path; /* where periodic and interrupt checkpoints go (or NULL) */
     int lr_decay;             /* 0: constant lr; 1: cosine decay lr (1 + cos(pi k / steps))/2 */
-    int precision;            /* SDD_PRECISION_*: the network's matrix products (FP32) */
+    int precision;            /* SDD_PRECISION_*: the network's matrix products (AUTO) */
     double validation;        /* share of the training cells set aside to end training when
                                  the loss on them rises (0.05; 0 = none; at most 250 cells,
                                  none when fewer than 50 would be): doc/method.md §6.9 */

@@ -33,6 +33,11 @@ done
 "$BIN" train $P --quiet --threads 1 --precision int8 -o "$T/p1_int8.sdd" "$DATA"
 ck 'cmp -s "$T/p1_int8.sdd" "$T/p2_int8.sdd"' "int8: 1 and 2 threads give different models"
 ck '! cmp -s "$T/p2_fp32.sdd" "$T/p2_int8.sdd"' "int8 and fp32 give the same model"
+# in two legs (the resumed leg quantises the loaded weights before its first step; the
+# others take them from the fused optimiser pass)
+"$BIN" train $P --quiet --precision int8 --steps 5 -o "$T/pr.sdd" "$DATA"
+"$BIN" train $P --quiet --precision int8 --resume "$T/pr.sdd" -o "$T/pr2.sdd" "$DATA"
+ck 'cmp -s "$T/p1_int8.sdd" "$T/pr2.sdd"' "int8: the resumed run differs from the uninterrupted one"
 "$BIN" train $P --quiet --precision auto -o "$T/pa.sdd" "$DATA"
 ck '"$BIN" info "$T/pa.sdd" | grep -Eq "^products	training (int8|fp32)"' "auto is not stored resolved"
 "$BIN" train $P --precision int4 -o "$T/pb.sdd" "$DATA" >/dev/null 2>"$T/pb.err"; rc=$?

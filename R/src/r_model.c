@@ -132,7 +132,7 @@ static int opt_threads(SEXP opts)
 
 static void fill_train(SEXP opts, sdd_train_opt_t *to)
 {
-    const char *scale = opt_str(opts, "scale");
+    const char *scale = opt_str(opts, "scale"), *precision = opt_str(opts, "precision");
     sdd_train_opt_init(to);
     opt_table(opts, SDD_OPTS_TRAIN, to);
     to->sparsity_bits = opt_flag(opts, "sparsity_bits", to->sparsity_bits);
@@ -140,6 +140,8 @@ static void fill_train(SEXP opts, sdd_train_opt_t *to)
         if (strcmp(scale, "global") && strcmp(scale, "gene")) Rf_error("scale must be 'global' or 'gene'");
         to->scale_gene = strcmp(scale, "gene") == 0;
     }
+    if (precision && (to->precision = sdd_precision_parse(precision)) < 0)
+        Rf_error("precision must be 'auto', 'int8', 'fp32' or 'bf16'");
     {
         double seed = 42;
         opt_dbl(opts, "seed", &seed);

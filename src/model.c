@@ -231,11 +231,12 @@ int sdd_train_products(const sdd_model_t *m)
     return sdd_gemm_resolve(m->opt.precision) == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
 }
 
-/* The weight matrices of the int8 forward as they lie in the parameter blob: block 0's
- * [H0][2D] feeds two quantised halves. */
+/* The weight matrices of the int8 forward as they lie in the parameter blob: rows x ld
+ * floats at off, quantised as qw[q[0]] from columns [0, K) and, for block 0's [H0][2D],
+ * as qw[q[1]] from columns [K, 2K) too. */
 typedef struct {
     int64_t off;
-    int rows, ld, q[2];
+    int rows, ld, K, q[2];
 } q8_mat_t;
 
 static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
@@ -243,14 +244,15 @@ static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
     const sdd_views_t *v = &m->p;
     const sdd_netshape_t *s = &m->shape;
     int n = 0;
-#define MAT(w, r, l, q0, q1) mat[n++] = (q8_mat_t){(w) - m->params, r, l, {q0, q1}}
-    MAT(v->t1.w, s->E, s->E, SDD_Q8_T1, -1);
-    MAT(v->t2.w, s->E, s->E, SDD_Q8_T2, -1);
-    MAT(v->ew_all, m->Esum, s->E, SDD_Q8_EW, -1);
-    MAT(v->rb[0].l.w, s->H[0], 2 * s->D, SDD_Q8_RB0X, SDD_Q8_RB0S);
-    for (int i = 1; i < SDD_N_RB; i++) MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, SDD_Q8_RB0S + i, -1);
-    MAT(v->o1.w, s->F, s->H[0], SDD_Q8_O1, -1);
-    MAT(v->o2.w, s->D, s->F, SDD_Q8_O2, -1);
+#define MAT(w, r, l, k, q0, q1) mat[n++] = (q8_mat_t){(w) - m->params, r, l, k, {q0, q1}}
+    MAT(v->t1.w, s->E, s->E, s->E, SDD_Q8_T1, -1);
+    MAT(v->t2.w, s->E, s->E, s->E, SDD_Q8_T2, -1);
+    MAT(v->ew_all, m->Esum, s->E, s->E, SDD_Q8_EW, -1);
+    MAT(v->rb[0].l.w, s->H[0], 2 * s->D, s->D, SDD_Q8_RB0X, SDD_Q8_RB0S);
+    for (int i = 1; i < SDD_N_RB; i++)
+        MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, v->rb[i].I, SDD_Q8_RB0S + i, -1);
+    MAT(v->o1.w, s->F, s->H[0], s->H[0], SDD_Q8_O1, -1);
+    MAT(v->o2.w, s->D, s->F, s->F, SDD_Q8_O2, -1);
 #undef MAT
     for (int i = 1; i < n; i++) /* blob order (insertion sort) */
         for (int j = i; j > 0 && mat[j].off < mat[j - 1].off; j--) {
@@ -301,7 +303,7 @@ typedef struct {
     q8_mat_t mat[SDD_Q8_NET];
 } q8_upd_ctx_t;
 
-/* after span k is updated: its rows of a weight matrix quantised (both halves of block 0's) */
+/* after span k is updated: its rows of a weight matrix quantised */
 static void q8_after(void *ctx, int k)
 {
     q8_upd_ctx_t *c = ctx;
@@ -309,9 +311,8 @@ static void q8_after(void *ctx, int k)
     if (m->q8_span[k] < 0) return;
     const q8_mat_t *a = &c->mat[m->q8_span[k]];
     int r0 = (int)((m->q8_bounds[k] - a->off) / a->ld), r1 = (int)((m->q8_bounds[k + 1] - a->off) / a->ld);
-    const float *w = m->params + a->off;
-    sdd_q8w_quantise_rows(&m->qw[a->q[0]], w, a->ld, r0, r1);
-    if (a->q[1] >= 0) sdd_q8w_quantise_rows(&m->qw[a->q[1]], w + m->shape.D, a->ld, r0, r1);
+    for (int j = 0; j < 2 && a->q[j] >= 0; j++)
+        sdd_q8w_quantise_rows(&m->qw[a->q[j]], m->params + a->off + (size_t)j * a->K, a->ld, r0, r1);
 }
 
 void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
@@ -326,31 +327,21 @@ void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
 
 int sdd_net_q8_alloc(sdd_model_t *m)
 {
-    const sdd_netshape_t *s = &m->shape;
-    int dims[SDD_Q8_NET][2] = {{s->E, s->E}, {s->E, s->E}, {m->Esum, s->E}, {s->H[0], s->D}, {s->H[0], s->D}};
-    int rc = SDD_OK;
-    for (int i = 1; i < SDD_N_RB; i++) {
-        int I, O;
-        rb_dims(s, i, &I, &O);
-        dims[SDD_Q8_RB0S + i][0] = O;
-        dims[SDD_Q8_RB0S + i][1] = I;
-    }
-    dims[SDD_Q8_O1][0] = s->F;
-    dims[SDD_Q8_O1][1] = s->H[0];
-    dims[SDD_Q8_O2][0] = s->D;
-    dims[SDD_Q8_O2][1] = s->F;
-    for (int i = 0; i < SDD_Q8_NET; i++)
-        if (dims[i][1] > SDD_Q8_KMAX)
-            return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's sum %d: train "
-                             "with --precision fp32", SDD_Q8_KMAX, dims[i][1]);
+    q8_mat_t mat[SDD_Q8_NET];
+    int nm = q8_mats(m, mat), rc = SDD_OK;
+    if (sdd_net_longest_sum(&m->shape) > SDD_Q8_KMAX)
+        return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's longest sums %d: train "
+                         "with --precision fp32", SDD_Q8_KMAX, sdd_net_longest_sum(&m->shape));
     if (!sdd_cpu_vnni())
         SDD_LOG_W("int8 products without AVX512_VNNI run on portable loops: the same model, more slowly");
     if (!(m->qw = sdd_calloc(SDD_Q8_NET, sizeof *m->qw))) return SDD_ENOMEM;
     m->ldq = 0;
-    for (int i = 0; i < SDD_Q8_NET && rc == SDD_OK; i++) {
-        rc = sdd_q8w_alloc(&m->qw[i], dims[i][0], dims[i][1]);
-        if (rc == SDD_OK && m->qw[i].Kp > m->ldq) m->ldq = m->qw[i].Kp;
-    }
+    for (int i = 0; i < nm && rc == SDD_OK; i++)
+        for (int j = 0; j < 2 && mat[i].q[j] >= 0 && rc == SDD_OK; j++) {
+            sdd_q8w_t *q = &m->qw[mat[i].q[j]];
+            rc = sdd_q8w_alloc(q, mat[i].rows, mat[i].K);
+            if (rc == SDD_OK && q->Kp > m->ldq) m->ldq = q->Kp;
+        }
     if (rc == SDD_OK && (!(m->xq = sdd_malloc((size_t)m->max_batch * m->ldq)) ||
                          !(m->xs = sdd_malloc((size_t)m->max_batch * sizeof(float)))))
         rc = SDD_ENOMEM;
@@ -710,16 +701,11 @@ static void embed_forward(sdd_model_t *m, const sdd_views_t *v, int B, const flo
 /* The training parameters quantised for the int8 forward, as of m->step. */
 static void q8_quantise(sdd_model_t *m)
 {
-    const sdd_views_t *v = &m->p;
-    const sdd_netshape_t *s = &m->shape;
-    sdd_q8w_quantise(&m->qw[SDD_Q8_T1], v->t1.w, s->E);
-    sdd_q8w_quantise(&m->qw[SDD_Q8_T2], v->t2.w, s->E);
-    sdd_q8w_quantise(&m->qw[SDD_Q8_EW], v->ew_all, s->E);
-    sdd_q8w_quantise(&m->qw[SDD_Q8_RB0X], v->rb[0].l.w, 2 * s->D);
-    sdd_q8w_quantise(&m->qw[SDD_Q8_RB0S], v->rb[0].l.w + s->D, 2 * s->D);
-    for (int i = 1; i < SDD_N_RB; i++) sdd_q8w_quantise(&m->qw[SDD_Q8_RB0S + i], v->rb[i].l.w, v->rb[i].I);
-    sdd_q8w_quantise(&m->qw[SDD_Q8_O1], v->o1.w, s->H[0]);
-    sdd_q8w_quantise(&m->qw[SDD_Q8_O2], v->o2.w, s->F);
+    q8_mat_t mat[SDD_Q8_NET];
+    int nm = q8_mats(m, mat);
+    for (int i = 0; i < nm; i++)
+        for (int j = 0; j < 2 && mat[i].q[j] >= 0; j++)
+            sdd_q8w_quantise(&m->qw[mat[i].q[j]], m->params + mat[i].off + (size_t)j * mat[i].K, mat[i].ld);
     m->q8_step = m->step;
 }
 

@@ -231,145 +231,10 @@ int sdd_train_products(const sdd_model_t *m)
     return sdd_gemm_resolve(m->opt.precision) == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
 }
 
-/* The weight matrices of the int8 forward as they lie in the parameter blob: rows x ld
- * floats at off, quantised as qw[q[0]] from columns [0, K) and, for block 0's [H0][2D],
- * as qw[q[1]] from columns [K, 2K) too. */
-typedef struct {
-    int64_t off;
-    int rows, ld, K, q[2];
-} q8_mat_t;
-
-static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
-{
-    const sdd_views_t *v = &m->p;
-    const sdd_netshape_t *s = &m->shape;
-    int n = 0;
-#define MAT(w, r, l, k, q0, q1) mat[n++] = (q8_mat_t){(w) - m->params, r, l, k, {q0, q1}}
-    MAT(v->t1.w, s->E, s->E, s->E, SDD_Q8_T1, -1);
-    MAT(v->t2.w, s->E, s->E, s->E, SDD_Q8_T2, -1);
-    MAT(v->ew_all, m->Esum, s->E, s->E, SDD_Q8_EW, -1);
-    MAT(v->rb[0].l.w, s->H[0], 2 * s->D, s->D, SDD_Q8_RB0X, SDD_Q8_RB0S);
-    for (int i = 1; i < SDD_N_RB; i++)
-        MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, v->rb[i].I, SDD_Q8_RB0S + i, -1);
-    MAT(v->o1.w, s->F, s->H[0], s->H[0], SDD_Q8_O1, -1);
-    MAT(v->o2.w, s->D, s->F, s->F, SDD_Q8_O2, -1);
-#undef MAT
-    for (int i = 1; i < n; i++) /* blob order (insertion sort) */
-        for (int j = i; j > 0 && mat[j].off < mat[j - 1].off; j--) {
-            q8_mat_t t = mat[j];
-            mat[j] = mat[j - 1];
-            mat[j - 1] = t;
-        }
-    return n;
-}
-
-#define Q8_SPAN_ROWS 32        /* rows of a matrix per span of the fused update (a panel) */
-#define Q8_SPAN_FLOATS 65536   /* floats per span elsewhere */
-
-/* The spans of the fused update: each matrix in groups of Q8_SPAN_ROWS rows, the rest of
- * the blob in pieces of Q8_SPAN_FLOATS. Counted in a first pass, filled in a second. */
-static int q8_spans(sdd_model_t *m)
-{
-    q8_mat_t mat[SDD_Q8_NET];
-    int nm = q8_mats(m, mat);
-    for (int pass = 0; pass < 2; pass++) {
-        int k = 0;
-        int64_t at = 0;
-#define SPAN(end, who) do { if (pass) { m->q8_bounds[k] = at; m->q8_span[k] = (who); } k++; at = (end); } while (0)
-        for (int i = 0; i <= nm; i++) {
-            int64_t to = i < nm ? mat[i].off : m->n_params;
-            while (at < to) SPAN(to - at > Q8_SPAN_FLOATS ? at + Q8_SPAN_FLOATS : to, -1);
-            if (i == nm) break;
-            for (int r = 0; r < mat[i].rows; r += Q8_SPAN_ROWS) {
-                int r1 = r + Q8_SPAN_ROWS < mat[i].rows ? r + Q8_SPAN_ROWS : mat[i].rows;
-                SPAN(mat[i].off + (int64_t)r1 * mat[i].ld, i);
-            }
-        }
-#undef SPAN
-        if (pass) {
-            m->q8_bounds[k] = at;
-            break;
-        }
-        m->q8_spans = k;
-        if (!(m->q8_bounds = sdd_malloc((size_t)(k + 1) * sizeof(int64_t))) ||
-            !(m->q8_span = sdd_malloc((size_t)(k > 0 ? k : 1) * sizeof(int32_t))))
-            return SDD_ENOMEM;
-    }
-    return SDD_OK;
-}
-
-typedef struct {
-    sdd_model_t *m;
-    q8_mat_t mat[SDD_Q8_NET];
-} q8_upd_ctx_t;
-
-/* after span k is updated: its rows of a weight matrix quantised */
-static void q8_after(void *ctx, int k)
-{
-    q8_upd_ctx_t *c = ctx;
-    sdd_model_t *m = c->m;
-    if (m->q8_span[k] < 0) return;
-    const q8_mat_t *a = &c->mat[m->q8_span[k]];
-    int r0 = (int)((m->q8_bounds[k] - a->off) / a->ld), r1 = (int)((m->q8_bounds[k + 1] - a->off) / a->ld);
-    for (int j = 0; j < 2 && a->q[j] >= 0; j++)
-        sdd_q8w_quantise_rows(&m->qw[a->q[j]], m->params + a->off + (size_t)j * a->K, a->ld, r0, r1);
-}
-
-void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
-{
-    const sdd_train_opt_t *o = &m->opt;
-    q8_upd_ctx_t c = {m, {{0}}};
-    q8_mats(m, c.mat);
-    sdd_optim_step_spans(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->q8_bounds, m->q8_spans, norm, o->clip,
-                         lr, m->step + 1, o->ema, q8_after, &c);
-    m->q8_step = m->step + 1;
-}
-
-int sdd_net_q8_alloc(sdd_model_t *m)
-{
-    q8_mat_t mat[SDD_Q8_NET];
-    int nm = q8_mats(m, mat), rc = SDD_OK;
-    if (sdd_net_longest_sum(&m->shape) > SDD_Q8_KMAX)
-        return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's longest sums %d: train "
-                         "with --precision fp32", SDD_Q8_KMAX, sdd_net_longest_sum(&m->shape));
-    if (!sdd_cpu_vnni())
-        SDD_LOG_W("int8 products without AVX512_VNNI run on portable loops: the same model, more slowly");
-    if (!(m->qw = sdd_calloc(SDD_Q8_NET, sizeof *m->qw))) return SDD_ENOMEM;
-    m->ldq = 0;
-    for (int i = 0; i < nm && rc == SDD_OK; i++)
-        for (int j = 0; j < 2 && mat[i].q[j] >= 0 && rc == SDD_OK; j++) {
-            sdd_q8w_t *q = &m->qw[mat[i].q[j]];
-            rc = sdd_q8w_alloc(q, mat[i].rows, mat[i].K);
-            if (rc == SDD_OK && q->Kp > m->ldq) m->ldq = q->Kp;
-        }
-    if (rc == SDD_OK && (!(m->xq = sdd_malloc((size_t)m->max_batch * m->ldq)) ||
-                         !(m->xs = sdd_malloc((size_t)m->max_batch * sizeof(float)))))
-        rc = SDD_ENOMEM;
-    if (rc == SDD_OK) rc = q8_spans(m);
-    m->q8_step = -1;
-    return rc;
-}
-
-static void q8_free(sdd_model_t *m)
-{
-    if (m->qw)
-        for (int i = 0; i < SDD_Q8_NET; i++) sdd_q8w_free(&m->qw[i]);
-    free(m->qw);
-    free(m->xq);
-    free(m->xs);
-    free(m->q8_bounds);
-    free(m->q8_span);
-    m->q8_bounds = NULL;
-    m->q8_span = NULL;
-    m->qw = NULL;
-    m->xq = NULL;
-    m->xs = NULL;
-}
-
 void sdd_net_free(sdd_model_t *m)
 {
     if (!m) return;
-    q8_free(m);
+    sdd_net_q8_free(m);
     free(m->params);
     free(m->grads);
     free(m->adam_m);
@@ -698,17 +563,6 @@ static void embed_forward(sdd_model_t *m, const sdd_views_t *v, int B, const flo
     fwd_product(m, SDD_Q8_EW, a->eproj, m->Esum, a->semb, E, v->ew_all, E, v->eb_all, 0, B, E, m->Esum);
 }
 
-/* The training parameters quantised for the int8 forward, as of m->step. */
-static void q8_quantise(sdd_model_t *m)
-{
-    q8_mat_t mat[SDD_Q8_NET];
-    int nm = q8_mats(m, mat);
-    for (int i = 0; i < nm; i++)
-        for (int j = 0; j < 2 && mat[i].q[j] >= 0; j++)
-            sdd_q8w_quantise(&m->qw[mat[i].q[j]], m->params + mat[i].off + (size_t)j * mat[i].K, mat[i].ld);
-    m->q8_step = m->step;
-}
-
 static const sdd_views_t *weights(sdd_model_t *m, const float *w, sdd_views_t *vw)
 {
     if (w == m->params) return &m->p;
@@ -743,7 +597,7 @@ void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, con
     const sdd_views_t *v = weights(m, w, &vw);
     sdd_net_use_precision(m);
     m->q8_on = m->qw && m->opt.precision == SDD_PRECISION_INT8 && w == m->params;
-    if (m->q8_on && m->q8_step != m->step) q8_quantise(m);
+    if (m->q8_on && m->q8_step != m->step) sdd_net_q8_quantise(m);
     embed_forward(m, v, B, t, labels);
     /* block 0: W = [Wx | Wsc]; the x_t half for every row */
     fwd_product(m, SDD_Q8_RB0X, m->a.pre0, s->H[0], xt, s->D, v->rb[0].l.w, 2 * s->D, NULL, 0, B, s->D,

@@ -179,6 +179,10 @@ enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SD
 /* Allocate m's int8 forward (m->qw, xq, xs) for its shape and max_batch: SDD_OK,
  * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs. */
 int sdd_net_q8_alloc(sdd_model_t *m);
+void sdd_net_q8_free(sdd_model_t *m);
+/* The training parameters quantised into m->qw on the compute threads; m->q8_step =
+ * m->step. */
+void sdd_net_q8_quantise(sdd_model_t *m);
 /* The optimiser step (sdd_optim_step_norm, step number m->step + 1) of a model training
  * in int8, fused with the quantisation of its weight matrices: each group of 32 rows is
  * quantised right after it is updated. m->qw then holds the weights of step m->step + 1. */

@@ -14,6 +14,7 @@
 #include "vec.h"
 #include "tap.h"
 #include "trainset_fixture.h"
+#include "net_fixture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -113,21 +114,6 @@ static void test_gemm(void)
 
 /* ------------------------------------------------------------ the network */
 
-/* forward + loss + backward with the model's precision; gradients into g */
-static double net_grads(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc, const float *t,
-                        const float *x0, float *out, float *g)
-{
-    float *dout = malloc(sizeof(float) * B * m->shape.D);
-    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
-    double L = sdd_mse_loss(m->a.out, x0, B, m->shape.D, m->shape.bits, 1.0, 0.0, dout);
-    memcpy(out, m->a.out, sizeof(float) * B * m->shape.D);
-    memset(m->grads, 0, sizeof(float) * m->n_params);
-    sdd_net_backward(m, B, xt, sc, n_sc, NULL, dout);
-    memcpy(g, m->grads, sizeof(float) * m->n_params);
-    free(dout);
-    return L;
-}
-
 static void test_network(int hw)
 {
     sdd_netshape_t s = {.G = 40, .bits = 1, .H = {64, 48, 32, 16}, .F = 96, .E = 32, .n_labels = 0};
@@ -175,28 +161,7 @@ static void test_network(int hw)
     fprintf(stderr, "# bf16 network (%s): loss %.6g vs fp32 %.6g, output off by <= %.2g, gradients off by "
                     "<= %.2g relative (%s)\n", hw ? "AVX512_BF16" : "emulation", L16, L32, dmax, worst, wname);
     /* a few entries of the largest tensors against central differences of the fp32 loss */
-    m->opt.precision = SDD_PRECISION_FP32;
-    const char *names[] = {"enc.0.l.weight", "o2.weight", "o1.weight", "enc.0.e.weight", "t1.weight"};
-    for (int k = 0; k < 5; k++) {
-        const sdd_tensor_t *tt = sdd_net_tensor(m, names[k]);
-        double gmax = 0;
-        for (int64_t i = tt->offset; i < tt->offset + tt->rows * tt->cols; i++) gmax = fmax(gmax, fabs(g32[i]));
-        for (int rep = 0; rep < 4; rep++) {
-            int64_t i = tt->offset + (int64_t)sdd_rng_below(&R, (uint64_t)(tt->rows * tt->cols));
-            float w = m->params[i], h = 1e-2f * fmaxf(fabsf(w), 0.1f);
-            m->params[i] = w + h;
-            sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
-            double Lp = sdd_mse_loss(m->a.out, x0, B, D, 1, 1.0, 0.0, NULL);
-            m->params[i] = w - h;
-            sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
-            double Lm = sdd_mse_loss(m->a.out, x0, B, D, 1, 1.0, 0.0, NULL);
-            m->params[i] = w;
-            double fd = (Lp - Lm) / (2.0 * (double)h);
-            CHECK_MSG(fabs(g16[i] - fd) <= 5e-2 * fabs(fd) + 3e-2 * gmax + 1e-7,
-                      "%s[%lld]: bf16 backward %.6g, finite difference %.6g", names[k],
-                      (long long)(i - tt->offset), g16[i], fd);
-        }
-    }
+    check_fd(m, g16, g32, B, xt, sc, n_sc, t, x0, 5e-2, 3e-2, hw ? "AVX512_BF16" : "emulated bf16", &R);
     sdd_gemm_bf16_emulate(0);
     sdd_gemm_set_precision(SDD_GEMM_FP32);
     free(xt); free(sc); free(x0); free(o32); free(o16); free(g32); free(g16);
@@ -204,16 +169,6 @@ static void test_network(int hw)
 }
 
 /* ------------------------------------------------------------ training */
-
-static void train_to(const sdd_trainset_t *ts, const sdd_train_opt_t *o, const char *path)
-{
-    sdd_model_t *m = NULL;
-    CHECK(sdd_model_create(ts, o, &m) == 0);
-    if (!m) return;
-    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
-    CHECK(sdd_model_save(m, path) == 0);
-    sdd_model_destroy(m);
-}
 
 static void test_training(const char *dir)
 {

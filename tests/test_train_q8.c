@@ -10,11 +10,13 @@
  *   step the weights are quantised again (the same output as a fresh model holding the
  *   same parameters); other weights (the EMA's) run in float.
  * - Training: the same model file with 1 and 2 threads and with the portable loops, a
- *   different one from fp32 training, the precision stored in the model. */
+ *   different one from fp32 training, the precision stored in the model; the int8
+ *   weights the optimiser's pass quantised equal to quantising the parameters anew. */
 #include "nn.h"
 #include "vec.h"
 #include "tap.h"
 #include "trainset_fixture.h"
+#include "net_fixture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -93,20 +95,6 @@ static void weight_case(int N, int K)
 
 /* ------------------------------------------------------------ the network */
 
-static double net_grads(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc, const float *t,
-                        const float *x0, float *out, float *g)
-{
-    float *dout = malloc(sizeof(float) * B * m->shape.D);
-    sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
-    double L = sdd_mse_loss(m->a.out, x0, B, m->shape.D, m->shape.bits, 1.0, 0.0, dout);
-    memcpy(out, m->a.out, sizeof(float) * B * m->shape.D);
-    memset(m->grads, 0, sizeof(float) * m->n_params);
-    sdd_net_backward(m, B, xt, sc, n_sc, NULL, dout);
-    memcpy(g, m->grads, sizeof(float) * m->n_params);
-    free(dout);
-    return L;
-}
-
 static double rel_rms(const float *a, const float *b, size_t n)
 {
     double num = 0, den = 0;
@@ -159,28 +147,7 @@ static void test_network(void)
     fprintf(stderr, "# int8 forward: output off fp32 by %.2g relative rms, loss %.6g vs %.6g, gradients off by "
                     "<= %.2g relative (%s)\n", ro, L8, L32, worst, wname);
     /* a few entries of the largest tensors against central differences of the fp32 loss */
-    m->opt.precision = SDD_PRECISION_FP32;
-    const char *names[] = {"enc.0.l.weight", "o2.weight", "o1.weight", "enc.0.e.weight", "t1.weight"};
-    for (int k = 0; k < 5; k++) {
-        const sdd_tensor_t *tt = sdd_net_tensor(m, names[k]);
-        double gmax = 0;
-        for (int64_t i = tt->offset; i < tt->offset + tt->rows * tt->cols; i++) gmax = fmax(gmax, fabs(g32[i]));
-        for (int rep = 0; rep < 4; rep++) {
-            int64_t i = tt->offset + (int64_t)sdd_rng_below(&R, (uint64_t)(tt->rows * tt->cols));
-            float w = m->params[i], h = 1e-2f * fmaxf(fabsf(w), 0.1f);
-            m->params[i] = w + h;
-            sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
-            double Lp = sdd_mse_loss(m->a.out, x0, B, D, 1, 1.0, 0.0, NULL);
-            m->params[i] = w - h;
-            sdd_net_forward(m, m->params, B, xt, sc, n_sc, t, NULL);
-            double Lm = sdd_mse_loss(m->a.out, x0, B, D, 1, 1.0, 0.0, NULL);
-            m->params[i] = w;
-            double fd = (Lp - Lm) / (2.0 * (double)h);
-            CHECK_MSG(fabs(g8[i] - fd) <= 1e-1 * fabs(fd) + 5e-2 * gmax + 1e-7,
-                      "%s[%lld]: backward on the int8 forward %.6g, finite difference %.6g", names[k],
-                      (long long)(i - tt->offset), g8[i], fd);
-        }
-    }
+    check_fd(m, g8, g32, B, xt, sc, n_sc, t, x0, 1e-1, 5e-2, "int8 forward", &R);
     /* a step later the weights are quantised again: the output of a fresh model holding
      * the same parameters, bit for bit */
     m->opt.precision = SDD_PRECISION_INT8;
@@ -208,16 +175,6 @@ static void test_network(void)
 
 /* ------------------------------------------------------------ training */
 
-static void train_to(const sdd_trainset_t *ts, const sdd_train_opt_t *o, const char *path)
-{
-    sdd_model_t *m = NULL;
-    CHECK(sdd_model_create(ts, o, &m) == 0);
-    if (!m) return;
-    CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
-    CHECK(sdd_model_save(m, path) == 0);
-    sdd_model_destroy(m);
-}
-
 static void test_training(const char *dir)
 {
     static const trainset_fixture_t f = {0, 3, 1000, 1, NULL};
@@ -243,6 +200,29 @@ static void test_training(const char *dir)
     sdd_set_threads(1);
     CHECK_MSG(same_file(a, b), "int8 training: 1 and 2 threads give different models");
     CHECK_MSG(same_file(a, c), "int8 training: the portable loops give a different model");
+    /* the int8 weights the optimiser's pass left are those of quantising the parameters anew */
+    o.precision = SDD_PRECISION_INT8;
+    CHECK(sdd_model_create(ts, &o, &m) == 0);
+    if (m) {
+        CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
+        CHECK(m->q8_step == m->step && m->step == 3);
+        sdd_q8w_t kept[SDD_Q8_NET];
+        for (int i = 0; i < SDD_Q8_NET; i++) {
+            CHECK(sdd_q8w_alloc(&kept[i], m->qw[i].N, m->qw[i].K) == SDD_OK);
+            memcpy(kept[i].panels, m->qw[i].panels, panel_bytes(&m->qw[i]));
+            memcpy(kept[i].scale, m->qw[i].scale, sizeof(float) * m->qw[i].N);
+            memcpy(kept[i].comp, m->qw[i].comp, sizeof(int32_t) * m->qw[i].N);
+        }
+        sdd_net_q8_quantise(m);
+        int same = 1;
+        for (int i = 0; i < SDD_Q8_NET; i++) {
+            same &= same_q8w(&kept[i], &m->qw[i]);
+            sdd_q8w_free(&kept[i]);
+        }
+        CHECK_MSG(same, "int8 weights of the fused optimiser pass differ from a fresh quantisation");
+        sdd_model_destroy(m);
+        m = NULL;
+    }
     o.precision = SDD_PRECISION_FP32;
     train_to(ts, &o, d);
     CHECK_MSG(!same_file(a, d), "int8 and fp32 training gave the same model: int8 products not used");

@@ -75,33 +75,45 @@ typedef struct {
 
 /* Row n of W into its panel (stride NR * 4 between groups of four k), scale and
  * compensation: plain loops. */
-static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
+static int32_t qwpart_c(int8_t *pan, const float *w, int k0, int K, float inv)
 {
-    float mx = absmax_c(w, q->K), inv = inv_of(mx);
-    int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
     int32_t sum = 0;
-    for (int k = 0; k < q->K; k++) {
+    for (int k = k0; k < K; k++) {
         int v = q8_round(w[k], inv);
         pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
         sum += v;
     }
+    return sum;
+}
+
+static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
+{
+    float mx = absmax_c(w, q->K);
+    int32_t sum = qwpart_c(q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR), w, 0, q->K, inv_of(mx));
     q->scale[n] = mx / 127.0f;
     q->comp[n] = 128 * sum;
 }
 
 #ifdef SDD_X86
+/* max |x[k]| with AVX-512, NaN ignored (max(NaN, a) is a) */
+__attribute__((target("avx512f"))) static inline float absmax_v(const float *x, int K)
+{
+    __m512 mv = _mm512_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + k)), mv);
+    float mx = _mm512_reduce_max_ps(mv);
+    for (; k < K; k++) {
+        float a = fabsf(x[k]);
+        mx = a > mx ? a : mx;
+    }
+    return mx;
+}
+
 /* The same with AVX-512 (the same integers: rounding to nearest even, NaN to -127). */
 __attribute__((target("avx512f,avx512bw,avx512vl"))) static void qwrow_v(sdd_q8w_t *q, int n, const float *w)
 {
-    int K = q->K, k = 0;
-    __m512 mv = _mm512_setzero_ps();
-    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(w + k)), mv);
-    float mx = _mm512_reduce_max_ps(mv);
-    for (; k < K; k++) {
-        float a = fabsf(w[k]);
-        mx = a > mx ? a : mx;
-    }
-    float inv = inv_of(mx);
+    int K = q->K, k;
+    float mx = absmax_v(w, K), inv = inv_of(mx);
     int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
     __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     __m512i acc = _mm512_setzero_si512();
@@ -116,12 +128,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static void qwrow_v(sdd_q8w
         _mm_storeu_si32(d + 2 * NR * 4, _mm_srli_si128(b, 8));
         _mm_storeu_si32(d + 3 * NR * 4, _mm_srli_si128(b, 12));
     }
-    int32_t sum = _mm512_reduce_add_epi32(acc);
-    for (; k < K; k++) {
-        int v = q8_round(w[k], inv);
-        pan[(size_t)(k >> 2) * (NR * 4) + (k & 3)] = (int8_t)v;
-        sum += v;
-    }
+    int32_t sum = _mm512_reduce_add_epi32(acc) + qwpart_c(pan, w, k, K, inv);
     q->scale[n] = mx / 127.0f;
     q->comp[n] = 128 * sum;
 }
@@ -200,15 +207,8 @@ static void qrow_c(uint8_t *xq, float *xs, const float *x, int K, int Kp)
 
 VNNI static void qrow_v(uint8_t *xq, float *xs, const float *x, int K, int Kp)
 {
-    __m512 mv = _mm512_setzero_ps();
-    int k = 0;
-    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + k)), mv);
-    float mx = _mm512_reduce_max_ps(mv); /* 0 <= lanes; NaN never enters (max(NaN, a) = a) */
-    for (; k < K; k++) {
-        float a = fabsf(x[k]);
-        mx = a > mx ? a : mx;
-    }
-    float inv = inv_of(mx);
+    int k;
+    float mx = absmax_v(x, K), inv = inv_of(mx);
     __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     __m128i off = _mm_set1_epi8((char)0x80);
     for (k = 0; k + 16 <= K; k += 16) {

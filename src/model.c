@@ -217,14 +217,6 @@ int sdd_net_alloc(sdd_model_t *m, const sdd_netshape_t *shape, int max_batch)
     return SDD_OK;
 }
 
-int sdd_net_longest_sum(const sdd_netshape_t *s)
-{
-    int k = s->D > s->F ? s->D : s->F;
-    k = k > s->E ? k : s->E;
-    for (int i = 0; i < 4; i++) k = k > s->H[i] ? k : s->H[i];
-    return k;
-}
-
 int sdd_train_products(const sdd_model_t *m)
 {
     if (m->opt.precision == SDD_PRECISION_INT8) return SDD_PRECISION_INT8;

@@ -10,6 +10,14 @@
 #include "nn.h"
 #include "vec.h"
 
+int sdd_net_longest_sum(const sdd_netshape_t *s)
+{
+    int k = s->D > s->F ? s->D : s->F;
+    k = k > s->E ? k : s->E;
+    for (int i = 0; i < 4; i++) k = k > s->H[i] ? k : s->H[i];
+    return k;
+}
+
 /* The weight matrices of the int8 forward as they lie in the parameter blob: rows x ld
  * floats at off, quantised as qw[q[0]] from columns [0, K) and, for block 0's [H0][2D],
  * as qw[q[1]] from columns [K, 2K) too. */

@@ -7,7 +7,7 @@
  *         "sddcell whole step: F GFLOP/s", "sddcell flops per step: N GFLOP",
  *         "openblas sgemm on the same shapes: Z GFLOP/s". BENCH_TRAIN_ONLY=1 skips the
  *         sgemm rounds. PRECISION: fp32 (default), bf16, int8 or auto, as --precision
- *         ("in products" then counts the float products only: the backward's in int8). */
+ *         (int8: no product rate, as only the float products are timed). */
 #include "nn.h"
 #include "vec.h"
 #include <cblas.h>
@@ -193,14 +193,22 @@ int main(int argc, char **argv)
     qsort(inprod, (size_t)R, sizeof *inprod, cmp);
     qsort(cpu, (size_t)R, sizeof *cpu, cmp);
     double med = rates[R / 2], flops = step_shapes(m, (int)B, (int)floor(o.self_cond * B + 0.5));
-    printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
-           (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, inprod[R / 2] * flops / 1e9);
     int run = sdd_train_products(m);
+    /* the product time is sdd_gemm's: float products only, so no rate for int8 */
+    if (run == SDD_PRECISION_INT8)
+        printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld)\n", (long long)G,
+               (long long)B, (long long)m->n_params, med, (long long)R);
+    else
+        printf("sddcell train: G=%lld batch=%lld params=%lld %.2f steps/s (median of %lld) %.1f GFLOP/s in products\n",
+               (long long)G, (long long)B, (long long)m->n_params, med, (long long)R, inprod[R / 2] * flops / 1e9);
     printf("sddcell precision: %s, products run %s%s\n", sdd_precision_name(prec), sdd_precision_name(run),
            run != SDD_PRECISION_INT8 ? "" : sdd_cpu_vnni() ? " (AVX512_VNNI)" : " (portable loops)");
     printf("sddcell flops per step: %.3f GFLOP\n", flops / 1e9);
-    printf("sddcell whole step: %.1f GFLOP/s (%.0f%% of the step in products)\n", med * flops / 1e9,
-           100.0 * med / inprod[R / 2]);
+    if (run == SDD_PRECISION_INT8)
+        printf("sddcell whole step: %.1f G-ops/s\n", med * flops / 1e9);
+    else
+        printf("sddcell whole step: %.1f GFLOP/s (%.0f%% of the step in products)\n", med * flops / 1e9,
+               100.0 * med / inprod[R / 2]);
     printf("sddcell CPU time: %.1f ms per step (all threads)\n", 1e3 * cpu[R / 2]);
     if (getenv("BENCH_TRAIN_ONLY")) return 0;
     printf("sdd_gemm alone on the step's shapes: %.1f GFLOP/s\n", sgemm_rate(flops, 3, 0, (int)T));

@@ -378,9 +378,10 @@ int cli_simulate_main(int argc, char **argv, cli_ctx_t *ctx)
     if (!s.n_set) s.so.n_cells = ts->n_cells;
     if (!s.so.steps) s.so.steps = sdd_sample_default_steps(s.so.n_cells);
     if (!ctx->quiet)
-        fprintf(stderr, "[M::simulate] %lld cells x %lld genes (%lld more held out); preset %s; %lld training steps, "
-                "%lld sampling steps\n", (long long)ts->n_cells, (long long)ts->G, (long long)ts->n_heldout, s.preset,
-                (long long)s.to.steps, (long long)s.so.steps);
+        fprintf(stderr, "[M::simulate] %lld cells x %lld genes (%lld more held out); preset %s; %lld training steps "
+                "(%s products), %lld sampling steps (%s products)\n", (long long)ts->n_cells, (long long)ts->G,
+                (long long)ts->n_heldout, s.preset, (long long)s.to.steps, sdd_precision_name(sdd_train_products(m)),
+                (long long)s.so.steps, sdd_precision_name(sdd_sample_products(m, s.so.precision)));
     t0 = sdd_realtime();
     if ((crc = cli_train_run(ctx, m, ts, out.model)) != CLI_OK) goto done;
     secs[1] = sdd_realtime() - t0;

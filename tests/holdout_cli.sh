@@ -67,6 +67,9 @@ for v in (s["knn_auc"], f["knn_auc"]):
 prep = model["preprocessing"]
 assert prep["cells_in"] == 1000 and prep["cells_heldout"] == 200 and prep["cells_kept"] == 800, prep
 assert m["recipe"]["holdout"] == 0.2
+# the products training and sampling ran, as the model stores them
+assert m["recipe"]["train_products"] == model["train"]["precision"] and m["recipe"]["train_products"] in ("int8", "fp32", "bf16")
+assert m["recipe"]["sample_products"] in ("int8", "fp32", "bf16")
 # the training cells alone, for `sddcell hvg`
 t = a[[n not in set(held) for n in a.obs_names]].copy()
 assert t.n_obs == 800

@@ -774,7 +774,6 @@ int sdd_model_alloc(sdd_model_t **out, const sdd_netshape_t *s, const sdd_train_
     m->bit_scale = o->bit_scale;
     m->scale_gene = o->scale_gene;
     if ((rc = sdd_net_alloc(m, s, (int)o->batch)) < 0) goto fail;
-    if (o->precision == SDD_PRECISION_INT8 && (rc = sdd_net_q8_alloc(m)) < 0) goto fail;
     m->Mg = sdd_calloc((size_t)s->G, sizeof(float));
     m->mg = sdd_calloc((size_t)s->G, sizeof(float));
     if (!m->Mg || !m->mg) {

@@ -116,6 +116,7 @@ int sdd_net_q8_alloc(sdd_model_t *m)
 {
     q8_mat_t mat[SDD_Q8_NET];
     int nm = q8_mats(m, mat), rc = SDD_OK;
+    if (m->qw) return SDD_OK;
     if (sdd_net_longest_sum(&m->shape) > SDD_Q8_KMAX)
         return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's longest sums %d: train "
                          "with --precision fp32", SDD_Q8_KMAX, sdd_net_longest_sum(&m->shape));
@@ -134,6 +135,7 @@ int sdd_net_q8_alloc(sdd_model_t *m)
         rc = SDD_ENOMEM;
     if (rc == SDD_OK) rc = q8_spans(m);
     m->q8_step = -1;
+    if (rc < 0) sdd_net_q8_free(m);
     return rc;
 }
 

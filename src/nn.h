@@ -176,8 +176,10 @@ int sdd_val_check(sdd_model_t *m, double loss);
  * and estimate halves, blocks 1-6, head. */
 enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SDD_Q8_RB0S + SDD_N_RB,
        SDD_Q8_O2, SDD_Q8_NET };
-/* Allocate m's int8 forward (m->qw, xq, xs) for its shape and max_batch: SDD_OK,
- * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs. */
+/* Allocate m's int8 forward (m->qw, xq, xs, the spans of the fused update) for its shape
+ * and max_batch, once (training creates it; a loaded model at its first step): SDD_OK,
+ * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs (then
+ * nothing is left allocated). */
 int sdd_net_q8_alloc(sdd_model_t *m);
 void sdd_net_q8_free(sdd_model_t *m);
 /* The training parameters quantised into m->qw on the compute threads; m->q8_step =

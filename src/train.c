@@ -164,6 +164,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     float *t = scratch, *xt = t + B, *sc = xt + (size_t)B * D, *dout = sc + (size_t)B * D;
     double lr;
     if ((rc = ensure_slots(m)) < 0) return rc;
+    if (o->precision == SDD_PRECISION_INT8 && (rc = sdd_net_q8_alloc(m)) < 0) return rc; /* a loaded model */
     for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&m->rng);
     sdd_noise_rows(&m->rng, x0, t, B, D, xt);
     if (o->grad_slices > 1 || m->n_ranks > 1) {
@@ -259,6 +260,7 @@ int sdd_model_create(const sdd_trainset_t *ts, const sdd_train_opt_t *opt, sdd_m
         o.precision = sdd_cpu_vnni() && sdd_net_longest_sum(&s) <= SDD_Q8_KMAX ? SDD_PRECISION_INT8
                                                                                 : SDD_PRECISION_FP32;
     if ((rc = sdd_model_alloc(&m, &s, &o)) < 0) return rc;
+    if (o.precision == SDD_PRECISION_INT8 && (rc = sdd_net_q8_alloc(m)) < 0) goto fail;
     if ((rc = sdd_data_scales(&ts->X, &m->M, m->Mg, m->mg)) < 0) goto fail;
     if (!m->shape.bits && m->opt.precond == 2) m->opt.precond = 0; /* no bits: nothing to parametrise */
     if (m->opt.precond == 1) sdd_precond_means(m, &ts->X, m->opt.precond_mu);

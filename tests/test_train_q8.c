@@ -116,8 +116,9 @@ static void test_network(void)
     sdd_train_opt_init(&o);
     o.batch = B;
     o.precision = SDD_PRECISION_INT8;
-    CHECK(sdd_model_alloc(&m, &s, &o) == 0 && m->qw != NULL);
+    CHECK(sdd_model_alloc(&m, &s, &o) == 0 && m->qw == NULL); /* allocated for training only */
     CHECK(sdd_model_alloc(&m2, &s, &o) == 0);
+    CHECK(m && m2 && sdd_net_q8_alloc(m) == SDD_OK && sdd_net_q8_alloc(m2) == SDD_OK && m->qw != NULL);
     if (!m || !m2) return;
     sdd_net_init(m, &R);
     float *xt = malloc(sizeof(float) * B * D), *sc = malloc(sizeof(float) * B * D), *x0 = malloc(sizeof(float) * B * D);

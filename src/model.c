@@ -280,13 +280,12 @@ void sdd_linear_forward(float *y, int ldy, const float *x, int ldx, const float 
 }
 
 /* The forward's products, y [B][N] = x [B][K] W^T (+ b, or + y when accumulate): in int8
- * with the weights qw[idx] when the pass runs int8 (m->q8_on), else in float. */
+ * with the weights q8->w[idx] when the pass runs int8 (m->q8_on), else in float. */
 static void fwd_product(sdd_model_t *m, int idx, float *y, int ldy, const float *x, int ldx, const float *w,
                         int ldw, const float *b, int accumulate, int B, int K, int N)
 {
     if (m->q8_on) {
-        sdd_q8_rows(m->xq, m->ldq, m->xs, x, ldx, B, K);
-        sdd_q8_gemm(m->xq, m->ldq, m->xs, B, &m->qw[idx], b, accumulate, y, ldy);
+        sdd_q8net_product(m->q8, idx, B, x, ldx, b, accumulate, y, ldy);
     } else if (accumulate) {
         sdd_gemm(0, 1, B, N, K, 1.0f, x, ldx, w, ldw, 1.0f, y, ldy);
     } else {
@@ -588,7 +587,7 @@ void sdd_net_prepare(sdd_model_t *m, const float *w, int B, const float *xt, con
     sdd_views_t vw;
     const sdd_views_t *v = weights(m, w, &vw);
     sdd_net_use_precision(m);
-    m->q8_on = m->qw && m->opt.precision == SDD_PRECISION_INT8 && w == m->params;
+    m->q8_on = m->q8 && m->opt.precision == SDD_PRECISION_INT8 && w == m->params;
     if (m->q8_on && m->q8_step != m->step) sdd_net_q8_quantise(m);
     embed_forward(m, v, B, t, labels);
     /* block 0: W = [Wx | Wsc]; the x_t half for every row */
@@ -604,7 +603,7 @@ void sdd_net_forward_prepared(sdd_model_t *m, const float *w, int B, const float
     sdd_acts_t *a = &m->a;
     int D = s->D, H0 = s->H[0];
     sdd_net_use_precision(m);
-    m->q8_on = m->qw && m->opt.precision == SDD_PRECISION_INT8 && w == m->params && m->q8_step == m->step;
+    m->q8_on = m->q8 && m->opt.precision == SDD_PRECISION_INT8 && w == m->params && m->q8_step == m->step;
     /* the estimate half only for the rows that have one; the others normalise pre0 as it is */
     if (n_sc > 0) {
         memcpy(a->y[0], a->pre0, (size_t)n_sc * H0 * sizeof(float));

@@ -1,14 +1,18 @@
 /*
- * model_q8.c: the int8 forward of training (`--precision int8`, doc/method.md §6.10).
- * The weight matrices the forward multiplies (time MLP, stacked embedding projections,
- * block 0's two halves, blocks 1-6, head) are quantised row by row into m->qw
- * (gemm_q8.c) once a step: in the optimiser's pass, each group of 32 rows right after it
- * is updated (sdd_net_optim_q8), or at the first forward of a step whose weights came
- * from elsewhere (a loaded model, a sliced or data-parallel step: sdd_net_q8_quantise).
- * model.c's forward then runs its products on them (m->q8_on).
+ * model_q8.c: the network's weight matrices as int8 products (gemm_q8.c) take them, for
+ * the sampling forward (sample_fwd.c, doc/method.md §7.11) and the training forward
+ * (`--precision int8`, §6.10): one list of the matrices (time MLP, stacked embedding
+ * projections, block 0's two halves, blocks 1-6, head) read from any blob laid out as
+ * the parameters (the parameters, the EMA weights), and their products.
+ *
+ * Training quantises its parameters once a step: in the optimiser's pass, each group of
+ * 32 rows right after it is updated (sdd_net_optim_q8), or at the first forward of a step
+ * whose weights came from elsewhere (a loaded model, a sliced or data-parallel step:
+ * sdd_net_q8_quantise). model.c's forward then runs its products on them (m->q8_on).
  */
 #include "nn.h"
 #include "vec.h"
+#include <string.h>
 
 int sdd_net_longest_sum(const sdd_netshape_t *s)
 {
@@ -18,9 +22,9 @@ int sdd_net_longest_sum(const sdd_netshape_t *s)
     return k;
 }
 
-/* The weight matrices of the int8 forward as they lie in the parameter blob: rows x ld
- * floats at off, quantised as qw[q[0]] from columns [0, K) and, for block 0's [H0][2D],
- * as qw[q[1]] from columns [K, 2K) too. */
+/* The weight matrices of the int8 forward as they lie in a parameter blob: rows x ld
+ * floats at off, quantised as w[q[0]] from columns [0, K) and, for block 0's [H0][2D],
+ * as w[q[1]] from columns [K, 2K) too. */
 typedef struct {
     int64_t off;
     int rows, ld, K, q[2];
@@ -85,6 +89,56 @@ static int q8_spans(sdd_model_t *m)
     return SDD_OK;
 }
 
+/* ---- the int8 weights of any blob with the model's layout */
+
+int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int embed)
+{
+    q8_mat_t mat[SDD_Q8_NET];
+    int nm = q8_mats(m, mat), rc = SDD_OK;
+    memset(q, 0, sizeof *q);
+    if (sdd_net_longest_sum(&m->shape) > SDD_Q8_KMAX)
+        return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's longest sums %d: use "
+                         "fp32 products", SDD_Q8_KMAX, sdd_net_longest_sum(&m->shape));
+    for (int i = 0; i < nm && rc == SDD_OK; i++)
+        for (int j = 0; j < 2 && mat[i].q[j] >= 0 && rc == SDD_OK; j++) {
+            sdd_q8w_t *w = &q->w[mat[i].q[j]];
+            if (!embed && mat[i].q[j] <= SDD_Q8_EW) continue;
+            rc = sdd_q8w_alloc(w, mat[i].rows, mat[i].K);
+            if (rc == SDD_OK && w->Kp > q->ldq) q->ldq = w->Kp;
+        }
+    if (rc == SDD_OK && (!(q->xq = sdd_malloc((size_t)rows * q->ldq)) || !(q->xs = sdd_malloc((size_t)rows * sizeof(float)))))
+        rc = SDD_ENOMEM;
+    if (rc < 0) sdd_q8net_free(q);
+    return rc;
+}
+
+void sdd_q8net_free(sdd_q8net_t *q)
+{
+    for (int i = 0; i < SDD_Q8_NET; i++) sdd_q8w_free(&q->w[i]);
+    free(q->xq);
+    free(q->xs);
+    memset(q, 0, sizeof *q);
+}
+
+void sdd_q8net_quantise(sdd_q8net_t *q, const sdd_model_t *m, const float *blob)
+{
+    q8_mat_t mat[SDD_Q8_NET];
+    int nm = q8_mats(m, mat);
+    for (int i = 0; i < nm; i++)
+        for (int j = 0; j < 2 && mat[i].q[j] >= 0; j++)
+            if (q->w[mat[i].q[j]].panels)
+                sdd_q8w_quantise(&q->w[mat[i].q[j]], blob + mat[i].off + (size_t)j * mat[i].K, mat[i].ld);
+}
+
+void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, const float *bias, int accumulate,
+                       float *y, int ldy)
+{
+    sdd_q8_rows(q->xq, q->ldq, q->xs, x, ldx, B, q->w[idx].K);
+    sdd_q8_gemm(q->xq, q->ldq, q->xs, B, &q->w[idx], bias, accumulate, y, ldy);
+}
+
+/* ---- training */
+
 typedef struct {
     sdd_model_t *m;
     q8_mat_t mat[SDD_Q8_NET];
@@ -99,7 +153,7 @@ static void q8_after(void *ctx, int k)
     const q8_mat_t *a = &c->mat[m->q8_span[k]];
     int r0 = (int)((m->q8_bounds[k] - a->off) / a->ld), r1 = (int)((m->q8_bounds[k + 1] - a->off) / a->ld);
     for (int j = 0; j < 2 && a->q[j] >= 0; j++)
-        sdd_q8w_quantise_rows(&m->qw[a->q[j]], m->params + a->off + (size_t)j * a->K, a->ld, r0, r1);
+        sdd_q8w_quantise_rows(&m->q8->w[a->q[j]], m->params + a->off + (size_t)j * a->K, a->ld, r0, r1);
 }
 
 void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
@@ -114,54 +168,33 @@ void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
 
 int sdd_net_q8_alloc(sdd_model_t *m)
 {
-    q8_mat_t mat[SDD_Q8_NET];
-    int nm = q8_mats(m, mat), rc = SDD_OK;
-    if (m->qw) return SDD_OK;
-    if (sdd_net_longest_sum(&m->shape) > SDD_Q8_KMAX)
-        return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs, and this network's longest sums %d: train "
-                         "with --precision fp32", SDD_Q8_KMAX, sdd_net_longest_sum(&m->shape));
+    int rc;
+    if (m->q8) return SDD_OK;
+    if (!(m->q8 = sdd_malloc(sizeof *m->q8))) return SDD_ENOMEM;
+    if ((rc = sdd_q8net_alloc(m->q8, m, m->max_batch, 1)) == SDD_OK) rc = q8_spans(m);
+    m->q8_step = -1;
+    if (rc < 0) {
+        sdd_net_q8_free(m);
+        return rc;
+    }
     if (!sdd_cpu_vnni())
         SDD_LOG_W("int8 products without AVX512_VNNI run on portable loops: the same model, more slowly");
-    if (!(m->qw = sdd_calloc(SDD_Q8_NET, sizeof *m->qw))) return SDD_ENOMEM;
-    m->ldq = 0;
-    for (int i = 0; i < nm && rc == SDD_OK; i++)
-        for (int j = 0; j < 2 && mat[i].q[j] >= 0 && rc == SDD_OK; j++) {
-            sdd_q8w_t *q = &m->qw[mat[i].q[j]];
-            rc = sdd_q8w_alloc(q, mat[i].rows, mat[i].K);
-            if (rc == SDD_OK && q->Kp > m->ldq) m->ldq = q->Kp;
-        }
-    if (rc == SDD_OK && (!(m->xq = sdd_malloc((size_t)m->max_batch * m->ldq)) ||
-                         !(m->xs = sdd_malloc((size_t)m->max_batch * sizeof(float)))))
-        rc = SDD_ENOMEM;
-    if (rc == SDD_OK) rc = q8_spans(m);
-    m->q8_step = -1;
-    if (rc < 0) sdd_net_q8_free(m);
-    return rc;
+    return SDD_OK;
 }
 
 void sdd_net_q8_free(sdd_model_t *m)
 {
-    if (m->qw)
-        for (int i = 0; i < SDD_Q8_NET; i++) sdd_q8w_free(&m->qw[i]);
-    free(m->qw);
-    free(m->xq);
-    free(m->xs);
+    if (m->q8) sdd_q8net_free(m->q8);
+    free(m->q8);
     free(m->q8_bounds);
     free(m->q8_span);
+    m->q8 = NULL;
     m->q8_bounds = NULL;
     m->q8_span = NULL;
-    m->qw = NULL;
-    m->xq = NULL;
-    m->xs = NULL;
 }
 
 void sdd_net_q8_quantise(sdd_model_t *m)
 {
-    q8_mat_t mat[SDD_Q8_NET];
-    int nm = q8_mats(m, mat);
-    for (int i = 0; i < nm; i++)
-        for (int j = 0; j < 2 && mat[i].q[j] >= 0; j++)
-            sdd_q8w_quantise(&m->qw[mat[i].q[j]], m->params + mat[i].off + (size_t)j * mat[i].K, mat[i].ld);
+    sdd_q8net_quantise(m->q8, m, m->params);
     m->q8_step = m->step;
 }
-

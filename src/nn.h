@@ -109,6 +109,18 @@ typedef struct {
     int64_t stopped;         /* step at which the rule ended training (0: it has not) */
 } sdd_valstate_t;
 
+/* The network's weight matrices as int8 products take them (model_q8.c): time MLP,
+ * stacked projections, block 0's x_t and estimate halves, blocks 1-6, head; and the
+ * buffer of a product's quantised input rows. */
+enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SDD_Q8_RB0S + SDD_N_RB,
+       SDD_Q8_O2, SDD_Q8_NET };
+typedef struct {
+    sdd_q8w_t w[SDD_Q8_NET];           /* a matrix not allocated has panels NULL */
+    uint8_t *xq;                       /* [rows][ldq] */
+    float *xs;                         /* [rows] */
+    int ldq;
+} sdd_q8net_t;
+
 struct sdd_model {
     sdd_netshape_t shape;
     int Esum;                          /* sum of block output widths */
@@ -149,11 +161,8 @@ struct sdd_model {
     char opt_ckpt_path[4096];
     /* int8 forward products of the training passes (opt.precision SDD_PRECISION_INT8,
      * doc/method.md §6.10): the weight matrices quantised, and the rows of a product */
-    sdd_q8w_t *qw;                     /* [SDD_Q8_NET] or NULL */
-    uint8_t *xq;                       /* [max_batch][ldq] */
-    float *xs;                         /* [max_batch] */
-    int ldq;
-    int64_t q8_step;                   /* m->step whose parameters qw holds; -1: none */
+    sdd_q8net_t *q8;                   /* NULL until the model trains in int8 */
+    int64_t q8_step;                   /* m->step whose parameters q8 holds; -1: none */
     int64_t *q8_bounds;                /* [q8_spans + 1] spans of the fused update (model.c) */
     int32_t *q8_span;                  /* [q8_spans] its matrix (index into the list) or -1 */
     int q8_spans;
@@ -172,22 +181,28 @@ int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v
  * negative code. */
 int sdd_val_check(sdd_model_t *m, double loss);
 
-/* The weight matrices of the int8 forward: time MLP, stacked projections, block 0's x_t
- * and estimate halves, blocks 1-6, head. */
-enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SDD_Q8_RB0S + SDD_N_RB,
-       SDD_Q8_O2, SDD_Q8_NET };
-/* Allocate m's int8 forward (m->qw, xq, xs, the spans of the fused update) for its shape
- * and max_batch, once (training creates it; a loaded model at its first step): SDD_OK,
- * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs (then
- * nothing is left allocated). */
+/* q sized for m's shape and products of up to `rows` rows, the embedding's matrices only
+ * when embed: SDD_OK, SDD_ENOMEM, or SDD_EINVAL when a product sums more than
+ * SDD_Q8_KMAX inputs (then nothing is left allocated). */
+int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int embed);
+void sdd_q8net_free(sdd_q8net_t *q);
+/* The allocated matrices of q quantised from blob (laid out as m->params), on the
+ * compute threads. */
+void sdd_q8net_quantise(sdd_q8net_t *q, const sdd_model_t *m, const float *blob);
+/* y [B][N] = x [B][K] W^T (+ bias, or + y when accumulate) with W = q->w[idx] in int8. */
+void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, const float *bias, int accumulate,
+                       float *y, int ldy);
+/* Allocate m's int8 training forward (m->q8 with the embedding, the spans of the fused
+ * update) for max_batch rows, once (training creates it; a loaded model at its first
+ * step); returns as sdd_q8net_alloc. */
 int sdd_net_q8_alloc(sdd_model_t *m);
 void sdd_net_q8_free(sdd_model_t *m);
-/* The training parameters quantised into m->qw on the compute threads; m->q8_step =
+/* The training parameters quantised into m->q8 on the compute threads; m->q8_step =
  * m->step. */
 void sdd_net_q8_quantise(sdd_model_t *m);
 /* The optimiser step (sdd_optim_step_norm, step number m->step + 1) of a model training
  * in int8, fused with the quantisation of its weight matrices: each group of 32 rows is
- * quantised right after it is updated. m->qw then holds the weights of step m->step + 1. */
+ * quantised right after it is updated. m->q8 then holds the weights of step m->step + 1. */
 void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr);
 /* The most inputs any product of the network sums (the widest of block 0's halves,
  * the hidden and head widths and the embedding): what int8 products must keep within

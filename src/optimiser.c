@@ -63,27 +63,34 @@ static sdd_adam_c_t upd_consts(double lr, double b1, double b2, double eps, int6
     return u;
 }
 
+/* The update over pieces: [bounds[k], bounds[k+1]) when bounds are given, else pieces of
+ * CHUNK; after(ctx, k), when given, runs on the thread right after piece k. */
 typedef struct {
     float *p, *g, *mo, *ve, *ema;
     int64_t n;
     float gs;
     const sdd_adam_c_t *u;
     int zero_g;
+    const int64_t *bounds;
+    void (*after)(void *ctx, int span);
+    void *ctx;
 } upd_ctx_t;
 
 static void update_piece(void *ctx, int k)
 {
     upd_ctx_t *c = ctx;
-    int64_t lo = (int64_t)k * CHUNK, len = c->n - lo < CHUNK ? c->n - lo : CHUNK;
+    int64_t lo = c->bounds ? c->bounds[k] : (int64_t)k * CHUNK;
+    int64_t len = c->bounds ? c->bounds[k + 1] - lo : c->n - lo < CHUNK ? c->n - lo : CHUNK;
     sdd_vec_adam(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema ? c->ema + lo : NULL, len, c->gs, c->u,
                  c->zero_g);
+    if (c->after) c->after(c->ctx, k);
 }
 
 /* Element-wise, so pieces on any threads give the same result as one loop. */
 static void update_all(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,
                        float gs, const sdd_adam_c_t *u, int zero_g)
 {
-    upd_ctx_t c = {p, g, mo, ve, ema, n, gs, u, zero_g};
+    upd_ctx_t c = {p, g, mo, ve, ema, n, gs, u, zero_g, NULL, NULL, NULL};
     sdd_parallel_for((int)((n + CHUNK - 1) / CHUNK), update_piece, &c);
 }
 
@@ -108,30 +115,13 @@ void sdd_optim_step_norm(float *p, float *g, float *mo, float *ve, float *ema, i
     update_all(p, g, mo, ve, ema, n, clip_coef(norm, max_norm), &u, 1);
 }
 
-typedef struct {
-    float *p, *g, *mo, *ve, *ema;
-    float gs;
-    const sdd_adam_c_t *u;
-    const int64_t *bounds;
-    void (*after)(void *ctx, int span);
-    void *ctx;
-} span_ctx_t;
-
-static void span_piece(void *ctx, int k)
-{
-    span_ctx_t *c = ctx;
-    int64_t lo = c->bounds[k], len = c->bounds[k + 1] - lo;
-    sdd_vec_adam(c->p + lo, c->g + lo, c->mo + lo, c->ve + lo, c->ema + lo, len, c->gs, c->u, 1);
-    if (c->after) c->after(c->ctx, k);
-}
-
 void sdd_optim_step_spans(float *p, float *g, float *mo, float *ve, float *ema, const int64_t *bounds,
                           int n_spans, double norm, double max_norm, double lr, int64_t step, double decay,
                           void (*after)(void *ctx, int span), void *ctx)
 {
     sdd_adam_c_t u = upd_consts(lr, 0.9, 0.999, 1e-8, step, decay, step - 1);
-    span_ctx_t c = {p, g, mo, ve, ema, clip_coef(norm, max_norm), &u, bounds, after, ctx};
-    sdd_parallel_for(n_spans, span_piece, &c);
+    upd_ctx_t c = {p, g, mo, ve, ema, bounds[n_spans], clip_coef(norm, max_norm), &u, 1, bounds, after, ctx};
+    sdd_parallel_for(n_spans, update_piece, &c);
 }
 
 double sdd_optim_step(float *p, float *g, float *mo, float *ve, float *ema, int64_t n,

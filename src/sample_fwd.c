@@ -11,11 +11,10 @@
 
 /* ------------------------------------------------------- sampling forward */
 
-#define Q8_MATS (SDD_N_RB + 3)
-
 struct sdd_fwd {
     const sdd_model_t *m;
-    sdd_views_t v;            /* views into the sampling weights */
+    const float *w;           /* the sampling weights (laid out as the parameters) */
+    sdd_views_t v;            /* views into them */
     int max_batch;
     float *erow;              /* [n_labels + 1][Esum] block projections per label */
     float *tsin, *tz, *ta, *te, *ts; /* [1][E] time-embedding chain */
@@ -27,22 +26,8 @@ struct sdd_fwd {
     int elab;                 /* label rows in erow */
     int prec;                 /* SDD_GEMM_* of the float products */
     int q8;                   /* 1: the products below run in int8 */
-    sdd_q8w_t qw[Q8_MATS];    /* int8 weights: block 0's x_t and estimate halves, blocks
-                                 1-6, the head's two layers */
-    uint8_t *xq;              /* [B][ldq] quantised inputs of a product */
-    float *xs;                /* [B] their row scales */
-    int ldq;
+    sdd_q8net_t q8w;          /* int8 weights (all but the embedding's) once quantised */
 };
-
-/* the int8 weights and buffers, back to none */
-static void q8_release(sdd_fwd_t *f)
-{
-    for (int i = 0; i < Q8_MATS; i++) sdd_q8w_free(&f->qw[i]);
-    free(f->xq);
-    free(f->xs);
-    f->xq = NULL;
-    f->xs = NULL;
-}
 
 void sdd_fwd_free(sdd_fwd_t *f)
 {
@@ -56,7 +41,7 @@ void sdd_fwd_free(sdd_fwd_t *f)
     free(f->u);
     free(f->oa);
     free(f->out);
-    q8_release(f);
+    sdd_q8net_free(&f->q8w);
     free(f);
 }
 
@@ -69,6 +54,7 @@ int sdd_fwd_init(sdd_fwd_t **out, const sdd_model_t *m, const float *w, int max_
     *out = NULL;
     if (!f) return SDD_ENOMEM;
     f->m = m;
+    f->w = w;
     f->max_batch = max_batch;
     f->prec = sdd_gemm_resolve(m->opt.precision);
     sdd_net_views(m, (float *)w, &f->v);
@@ -103,40 +89,15 @@ int sdd_sample_products(const sdd_model_t *m, int precision)
     return g == SDD_GEMM_FP32 ? SDD_PRECISION_FP32 : SDD_PRECISION_BF16;
 }
 
-typedef struct {
-    const float *w; /* W [N][K], rows ldw apart */
-    int ldw, N, K;
-} q8_mat_t;
-
 int sdd_fwd_set_precision(sdd_fwd_t *f, int precision)
 {
     const sdd_model_t *m = f->m;
-    const sdd_netshape_t *s = &m->shape;
-    const sdd_views_t *v = &f->v;
-    int rc = SDD_OK, run = sdd_sample_products(m, precision), want = run == SDD_PRECISION_INT8;
+    int rc, run = sdd_sample_products(m, precision), want = run == SDD_PRECISION_INT8;
     f->prec = sdd_gemm_resolve(want ? m->opt.precision : run); /* the embedding's products */
-    f->q8 = want && f->xq; /* weights quantised by an earlier call are kept */
+    f->q8 = want && f->q8w.xq; /* weights quantised by an earlier call are kept */
     if (!want || f->q8) return SDD_OK;
-    if (sdd_net_longest_sum(s) > SDD_Q8_KMAX)
-        return sdd_error(SDD_EINVAL, "int8 products sum at most %d inputs; this model's have %d: sample in fp32",
-                         SDD_Q8_KMAX, sdd_net_longest_sum(s));
-    /* the matrices in qw's order */
-    q8_mat_t mat[Q8_MATS] = {{v->rb[0].l.w, 2 * s->D, s->H[0], s->D}, {v->rb[0].l.w + s->D, 2 * s->D, s->H[0], s->D}};
-    for (int i = 1; i < SDD_N_RB; i++) mat[1 + i] = (q8_mat_t){v->rb[i].l.w, v->rb[i].I, v->rb[i].O, v->rb[i].I};
-    mat[SDD_N_RB + 1] = (q8_mat_t){v->o1.w, s->H[0], s->F, s->H[0]};
-    mat[SDD_N_RB + 2] = (q8_mat_t){v->o2.w, s->F, s->D, s->F};
-    f->ldq = 0;
-    for (int i = 0; i < Q8_MATS && rc == SDD_OK; i++) {
-        rc = sdd_q8w_init(&f->qw[i], mat[i].w, mat[i].ldw, mat[i].N, mat[i].K);
-        f->ldq = rc == SDD_OK && f->qw[i].Kp > f->ldq ? f->qw[i].Kp : f->ldq;
-    }
-    if (rc == SDD_OK && (!(f->xq = sdd_malloc((size_t)f->max_batch * f->ldq)) ||
-                         !(f->xs = sdd_malloc((size_t)f->max_batch * sizeof(float)))))
-        rc = SDD_ENOMEM;
-    if (rc < 0) {
-        q8_release(f);
-        return rc;
-    }
+    if ((rc = sdd_q8net_alloc(&f->q8w, m, f->max_batch, 0)) < 0) return rc;
+    sdd_q8net_quantise(&f->q8w, m, f->w);
     f->q8 = 1;
     return SDD_OK;
 }
@@ -195,19 +156,14 @@ static void tile_linear(float *y, int ldy, const float *x, int ldx, const float 
 }
 
 /* y [B][N] = x [B][K] W^T (+ bias, or + y when accumulate) for the product's weights
- * (index into qw): in int8 when f->q8 (all rows at once: each row has its own scale, so
- * a cell's result does not depend on the rows beside it), else in float tiles. */
+ * (SDD_Q8_*): in int8 when f->q8 (all rows at once: each row has its own scale, so a
+ * cell's result does not depend on the rows beside it), else in float tiles. */
 static void product(sdd_fwd_t *f, int idx, const float *w, int ldw, int B, const float *x, int ldx,
                     const float *bias, int accumulate, float *y, int ldy, int N, int K)
 {
-    if (f->q8) {
-        sdd_q8_rows(f->xq, f->ldq, f->xs, x, ldx, B, K);
-        sdd_q8_gemm(f->xq, f->ldq, f->xs, B, &f->qw[idx], bias, accumulate, y, ldy);
-    } else if (bias) {
-        tile_linear(y, ldy, x, ldx, w, ldw, bias, B, K, N);
-    } else {
-        tile_gemm(B, N, K, x, ldx, w, ldw, accumulate ? 1.0f : 0.0f, y, ldy);
-    }
+    if (f->q8) sdd_q8net_product(&f->q8w, idx, B, x, ldx, bias, accumulate, y, ldy);
+    else if (bias) tile_linear(y, ldy, x, ldx, w, ldw, bias, B, K, N);
+    else tile_gemm(B, N, K, x, ldx, w, ldw, accumulate ? 1.0f : 0.0f, y, ldy);
 }
 
 typedef struct {
@@ -241,8 +197,8 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
         for (int r = 0; r < B; r++) n_lab = labels[r] + 1 > n_lab ? labels[r] + 1 : n_lab;
     sdd_gemm_set_precision(f->prec);
     fwd_embed(f, t, n_lab);
-    product(f, 0, v->rb[0].l.w, 2 * D, B, xt, D, NULL, 0, f->y, s->H[0], s->H[0], D);
-    if (n_sc > 0) product(f, 1, v->rb[0].l.w + D, 2 * D, n_sc, sc, D, NULL, 1, f->y, s->H[0], s->H[0], D);
+    product(f, SDD_Q8_RB0X, v->rb[0].l.w, 2 * D, B, xt, D, NULL, 0, f->y, s->H[0], s->H[0], D);
+    if (n_sc > 0) product(f, SDD_Q8_RB0S, v->rb[0].l.w + D, 2 * D, n_sc, sc, D, NULL, 1, f->y, s->H[0], s->H[0], D);
     fwd_norm(f, 0, B, labels);
     for (int i = 1; i < SDD_N_RB; i++) {
         const sdd_rb_t *r = &v->rb[i];
@@ -251,13 +207,13 @@ const float *sdd_fwd_run(sdd_fwd_t *f, int B, const float *xt, const float *sc, 
             add_rows(f->u, f->h[i - 1], f->h[skip[i - 1]], B, r->I);
             x = f->u;
         }
-        product(f, 1 + i, r->l.w, r->I, B, x, r->I, NULL, 0, f->y, r->O, r->O, r->I);
+        product(f, SDD_Q8_RB0S + i, r->l.w, r->I, B, x, r->I, NULL, 0, f->y, r->O, r->O, r->I);
         fwd_norm(f, i, B, labels);
     }
     add_rows(f->u, f->h[6], f->h[0], B, s->H[0]);
-    product(f, SDD_N_RB + 1, v->o1.w, s->H[0], B, f->u, s->H[0], NULL, 0, f->y, s->F, s->F, s->H[0]);
+    product(f, SDD_Q8_O1, v->o1.w, s->H[0], B, f->u, s->H[0], NULL, 0, f->y, s->F, s->F, s->H[0]);
     sdd_lnsilu_forward(f->oa, f->y, f->xhat, f->rstd, f->y, v->o1.b, NULL, 0, v->og, v->obeta, B, s->F);
-    product(f, SDD_N_RB + 2, v->o2.w, s->F, B, f->oa, s->F, v->o2.b, 0, f->out, D, D, s->F);
+    product(f, SDD_Q8_O2, v->o2.w, s->F, B, f->oa, s->F, v->o2.b, 0, f->out, D, D, s->F);
     return f->out;
 }
 

@@ -179,7 +179,7 @@ int sdd_train_step(sdd_model_t *m, const float *x0, const int32_t *labels, int B
     if (o->grad_slices > 1 || m->n_ranks > 1) /* the gradients were summed after the backward */
         sdd_optim_step(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params, o->clip, lr,
                        m->step + 1, o->ema);
-    else if (m->qw && o->precision == SDD_PRECISION_INT8) /* the int8 weights of the next step with it */
+    else if (m->q8 && o->precision == SDD_PRECISION_INT8) /* the int8 weights of the next step with it */
         sdd_net_optim_q8(m, o->clip > 0 ? sdd_net_grad_norm(m) : 0, lr);
     else
         sdd_optim_step_norm(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->n_params,

@@ -1,11 +1,54 @@
-/* net_fixture.h: what the tests of the network's reduced-precision paths share: one
- * forward + loss + backward, a few gradient entries against central differences of the
- * fp32 loss, and training a model to a file. Needs nn.h and tap.h first. */
+/* net_fixture.h: what the tests of the network's reduced-precision paths share: a small
+ * network and a random batch for it, one forward + loss + backward, a few gradient
+ * entries against central differences of the fp32 loss, and a small training set,
+ * training a model to a file and checking the precision a model file stores. Needs nn.h,
+ * tap.h and trainset_fixture.h first. */
 #ifndef NET_FIXTURE_H
 #define NET_FIXTURE_H
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* x[i] uniform in [-a, a] */
+static void fill(sdd_rng_t *r, float *x, size_t n, double a)
+{
+    for (size_t i = 0; i < n; i++) x[i] = (float)((2 * sdd_rng_uniform(r) - 1) * a);
+}
+
+/* The small network of the tests (G 40 with bits, so D 80) and its options for batches of
+ * NET_B rows, the first NET_SC with a self-conditioning estimate. */
+enum { NET_B = 24, NET_SC = 10, NET_D = 80 };
+static void net_fixture(sdd_netshape_t *s, sdd_train_opt_t *o, int precision)
+{
+    *s = (sdd_netshape_t){.G = 40, .bits = 1, .H = {64, 48, 32, 16}, .F = 96, .E = 32, .n_labels = 0, .D = NET_D};
+    sdd_train_opt_init(o);
+    o->batch = NET_B;
+    o->precision = precision;
+}
+
+/* A random batch for it: x_t, estimates, targets (-1 or 0.6) and times. */
+typedef struct {
+    float *xt, *sc, *x0, t[NET_B];
+} net_batch_t;
+
+static void net_batch_make(net_batch_t *b, sdd_rng_t *r)
+{
+    size_t n = (size_t)NET_B * NET_D;
+    b->xt = malloc(sizeof(float) * n);
+    b->sc = malloc(sizeof(float) * n);
+    b->x0 = malloc(sizeof(float) * n);
+    fill(r, b->xt, n, 1.5);
+    fill(r, b->sc, n, 1);
+    for (size_t i = 0; i < n; i++) b->x0[i] = sdd_rng_uniform(r) < 0.5 ? -1.0f : 0.6f;
+    for (int i = 0; i < NET_B; i++) b->t[i] = (float)sdd_rng_uniform(r);
+}
+
+static void net_batch_free(net_batch_t *b)
+{
+    free(b->xt);
+    free(b->sc);
+    free(b->x0);
+}
 
 /* forward + loss + backward with the model's precision: output into out, gradients into g */
 static double net_grads(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc, const float *t,
@@ -61,6 +104,32 @@ static void train_to(const sdd_trainset_t *ts, const sdd_train_opt_t *o, const c
     if (!m) return;
     CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
     CHECK(sdd_model_save(m, path) == 0);
+    sdd_model_destroy(m);
+}
+
+/* The training set and small-network options (seed 3, 3 steps, products split in pieces)
+ * of the training checks, in the given precision. */
+static sdd_trainset_t *train_fixture(sdd_train_opt_t *o, int precision)
+{
+    static const trainset_fixture_t f = {0, 3, 1000, 1, NULL};
+    fixture_small_net(o, 256, 128, 64, 32, 256, 64, 64, 3);
+    o->seed = 3;
+    o->precision = precision;
+    return make_fixture_trainset(200, 100, 0, 5, &f);
+}
+
+/* The model file at path stores precision, in the options and in its JSON. */
+static void check_stored_precision(const char *path, int precision)
+{
+    sdd_model_t *m = NULL;
+    char want[64];
+    snprintf(want, sizeof want, "\"precision\":\"%s\"", sdd_precision_name(precision));
+    CHECK(sdd_model_load(path, &m) == 0);
+    if (!m) return;
+    char *js = sdd_model_json(m);
+    CHECK(m->opt.precision == precision);
+    CHECK_MSG(js && strstr(js, want) != NULL, "%s does not store %s", path, want);
+    free(js);
     sdd_model_destroy(m);
 }
 

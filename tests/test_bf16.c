@@ -22,11 +22,6 @@
 
 static sdd_rng_t R;
 
-static void fill(float *x, size_t n, double a)
-{
-    for (size_t i = 0; i < n; i++) x[i] = (float)((2 * sdd_rng_uniform(&R) - 1) * a);
-}
-
 /* C = beta C + op(A) op(B) in double, operands optionally rounded to bf16 first */
 static void ref(int ta, int tb, int M, int N, int K, const float *A, const float *B, float beta,
                 const float *C0, double *C, int round, double *mag)
@@ -53,9 +48,9 @@ static void gemm_case(int ta, int tb, int M, int N, int K, float beta)
     float *C0 = malloc(sizeof(float) * mn), *C1 = malloc(sizeof(float) * mn), *C2 = malloc(sizeof(float) * mn);
     double *Cr = malloc(sizeof(double) * mn), *Cf = malloc(sizeof(double) * mn), *mag = malloc(sizeof(double) * mn);
     int worst_tight = 0, worst_loose = 0;
-    fill(A, (size_t)K * M, 1);
-    fill(B, (size_t)K * N, 1);
-    fill(C0, mn, 1);
+    fill(&R, A, (size_t)K * M, 1);
+    fill(&R, B, (size_t)K * N, 1);
+    fill(&R, C0, mn, 1);
     memcpy(C1, C0, sizeof(float) * mn);
     memcpy(C2, C0, sizeof(float) * mn);
     sdd_gemm_set_precision(SDD_GEMM_BF16_EMU);
@@ -116,24 +111,20 @@ static void test_gemm(void)
 
 static void test_network(int hw)
 {
-    sdd_netshape_t s = {.G = 40, .bits = 1, .H = {64, 48, 32, 16}, .F = 96, .E = 32, .n_labels = 0};
+    sdd_netshape_t s;
     sdd_train_opt_t o;
     sdd_model_t *m = NULL;
-    enum { B = 24 };
-    int n_sc = 10, D = 80;
-    s.D = D;
-    sdd_train_opt_init(&o);
-    o.batch = B;
+    enum { B = NET_B, D = NET_D };
+    int n_sc = NET_SC;
+    net_batch_t nb;
+    net_fixture(&s, &o, SDD_PRECISION_FP32);
     CHECK(sdd_model_alloc(&m, &s, &o) == 0);
     if (!m) return;
     sdd_net_init(m, &R);
-    float *xt = malloc(sizeof(float) * B * D), *sc = malloc(sizeof(float) * B * D), *x0 = malloc(sizeof(float) * B * D);
-    float t[B], *o32 = malloc(sizeof(float) * B * D), *o16 = malloc(sizeof(float) * B * D);
+    net_batch_make(&nb, &R);
+    float *xt = nb.xt, *sc = nb.sc, *x0 = nb.x0, *t = nb.t;
+    float *o32 = malloc(sizeof(float) * B * D), *o16 = malloc(sizeof(float) * B * D);
     float *g32 = malloc(sizeof(float) * m->n_params), *g16 = malloc(sizeof(float) * m->n_params);
-    fill(xt, (size_t)B * D, 1.5);
-    fill(sc, (size_t)B * D, 1);
-    for (int i = 0; i < B * D; i++) x0[i] = sdd_rng_uniform(&R) < 0.5 ? -1.0f : 0.6f;
-    for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&R);
     m->opt.precision = SDD_PRECISION_FP32;
     double L32 = net_grads(m, B, xt, sc, n_sc, t, x0, o32, g32);
     sdd_gemm_bf16_emulate(hw ? 0 : 2);
@@ -164,7 +155,8 @@ static void test_network(int hw)
     check_fd(m, g16, g32, B, xt, sc, n_sc, t, x0, 5e-2, 3e-2, hw ? "AVX512_BF16" : "emulated bf16", &R);
     sdd_gemm_bf16_emulate(0);
     sdd_gemm_set_precision(SDD_GEMM_FP32);
-    free(xt); free(sc); free(x0); free(o32); free(o16); free(g32); free(g16);
+    net_batch_free(&nb);
+    free(o32); free(o16); free(g32); free(g16);
     sdd_model_destroy(m);
 }
 
@@ -172,17 +164,12 @@ static void test_network(int hw)
 
 static void test_training(const char *dir)
 {
-    static const trainset_fixture_t f = {0, 3, 1000, 1, NULL};
-    sdd_trainset_t *ts = make_fixture_trainset(200, 100, 0, 5, &f);
     sdd_train_opt_t o;
-    sdd_model_t *m = NULL;
+    sdd_trainset_t *ts = train_fixture(&o, 7);
     char a[4200], b[4200], c[4200];
     snprintf(a, sizeof a, "%s/b1.sdd", dir);
     snprintf(b, sizeof b, "%s/b2.sdd", dir);
     snprintf(c, sizeof c, "%s/f1.sdd", dir);
-    fixture_small_net(&o, 256, 128, 64, 32, 256, 64, 64, 3); /* products split in pieces */
-    o.seed = 3;
-    o.precision = 7;
     CHECK(sdd_train_opt_check(&o) == SDD_EINVAL);
     CHECK(sdd_precision_parse("bf16") == SDD_PRECISION_BF16 && sdd_precision_parse("BF16") == -1);
     o.precision = SDD_PRECISION_BF16;
@@ -196,14 +183,7 @@ static void test_training(const char *dir)
     o.precision = SDD_PRECISION_FP32;
     train_to(ts, &o, c);
     CHECK_MSG(!same_file(a, c), "bf16 and fp32 training gave the same model: bf16 products not used");
-    CHECK(sdd_model_load(a, &m) == 0);
-    if (m) {
-        char *js = sdd_model_json(m);
-        CHECK(m->opt.precision == SDD_PRECISION_BF16);
-        CHECK(js && strstr(js, "\"precision\":\"bf16\"") != NULL);
-        free(js);
-        sdd_model_destroy(m);
-    }
+    check_stored_precision(a, SDD_PRECISION_BF16);
     sdd_gemm_bf16_emulate(0);
     remove(a); remove(b); remove(c);
     sdd_trainset_destroy(ts);

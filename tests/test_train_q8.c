@@ -24,11 +24,6 @@
 
 static sdd_rng_t R;
 
-static void fill(float *x, size_t n, double a)
-{
-    for (size_t i = 0; i < n; i++) x[i] = (float)((2 * sdd_rng_uniform(&R) - 1) * a);
-}
-
 static size_t panel_bytes(const sdd_q8w_t *q) { return (size_t)(q->N + 31) / 32 * 32 * (size_t)q->Kp; }
 
 static int same_q8w(const sdd_q8w_t *a, const sdd_q8w_t *b)
@@ -40,7 +35,7 @@ static int same_q8w(const sdd_q8w_t *a, const sdd_q8w_t *b)
 static void weight_case(int N, int K)
 {
     float *W = malloc(sizeof(float) * N * K);
-    fill(W, (size_t)N * K, 0.3);
+    fill(&R, W, (size_t)N * K, 0.3);
     for (int n = 0; n < N; n += 5) W[(size_t)n * K + (n * 7) % K] *= 4; /* a larger entry sets some scales */
     W[(size_t)(N / 2) * K + K / 3] = NAN;
     if (N > 2) memset(W + K, 0, sizeof(float) * K); /* row 1: zeros */
@@ -78,7 +73,7 @@ static void weight_case(int N, int K)
         CHECK_MSG(same_q8w(&ref, &q), "weights %dx%d: setting %d (%s, %d threads) differs", N, K, v,
                   v < 2 ? "portable" : "AVX-512", v % 2 ? 2 : 1);
         /* again in place, from other weights and back */
-        if (N >= 3) fill(W + (size_t)K * 2, (size_t)K, 1.0);
+        if (N >= 3) fill(&R, W + (size_t)K * 2, (size_t)K, 1.0);
         sdd_q8w_quantise(&q, W, K);
         CHECK(!same_q8w(&ref, &q) || N < 3);
         sdd_q8w_free(&q);
@@ -107,27 +102,22 @@ static double rel_rms(const float *a, const float *b, size_t n)
 
 static void test_network(void)
 {
-    sdd_netshape_t s = {.G = 40, .bits = 1, .H = {64, 48, 32, 16}, .F = 96, .E = 32, .n_labels = 0};
+    sdd_netshape_t s;
     sdd_train_opt_t o;
     sdd_model_t *m = NULL, *m2 = NULL;
-    enum { B = 24 };
-    int n_sc = 10, D = 80;
-    s.D = D;
-    sdd_train_opt_init(&o);
-    o.batch = B;
-    o.precision = SDD_PRECISION_INT8;
-    CHECK(sdd_model_alloc(&m, &s, &o) == 0 && m->qw == NULL); /* allocated for training only */
+    enum { B = NET_B, D = NET_D };
+    int n_sc = NET_SC;
+    net_batch_t nb;
+    net_fixture(&s, &o, SDD_PRECISION_INT8);
+    CHECK(sdd_model_alloc(&m, &s, &o) == 0 && m->q8 == NULL); /* allocated for training only */
     CHECK(sdd_model_alloc(&m2, &s, &o) == 0);
-    CHECK(m && m2 && sdd_net_q8_alloc(m) == SDD_OK && sdd_net_q8_alloc(m2) == SDD_OK && m->qw != NULL);
+    CHECK(m && m2 && sdd_net_q8_alloc(m) == SDD_OK && sdd_net_q8_alloc(m2) == SDD_OK && m->q8 != NULL);
     if (!m || !m2) return;
     sdd_net_init(m, &R);
-    float *xt = malloc(sizeof(float) * B * D), *sc = malloc(sizeof(float) * B * D), *x0 = malloc(sizeof(float) * B * D);
-    float t[B], *o32 = malloc(sizeof(float) * B * D), *o8 = malloc(sizeof(float) * B * D);
+    net_batch_make(&nb, &R);
+    float *xt = nb.xt, *sc = nb.sc, *x0 = nb.x0, *t = nb.t;
+    float *o32 = malloc(sizeof(float) * B * D), *o8 = malloc(sizeof(float) * B * D);
     float *g32 = malloc(sizeof(float) * m->n_params), *g8 = malloc(sizeof(float) * m->n_params);
-    fill(xt, (size_t)B * D, 1.5);
-    fill(sc, (size_t)B * D, 1);
-    for (int i = 0; i < B * D; i++) x0[i] = sdd_rng_uniform(&R) < 0.5 ? -1.0f : 0.6f;
-    for (int r = 0; r < B; r++) t[r] = (float)sdd_rng_uniform(&R);
     m->opt.precision = SDD_PRECISION_FP32;
     double L32 = net_grads(m, B, xt, sc, n_sc, t, x0, o32, g32);
     m->opt.precision = SDD_PRECISION_INT8;
@@ -169,7 +159,8 @@ static void test_network(void)
     m->opt.precision = SDD_PRECISION_FP32;
     sdd_net_forward(m, m->ema, B, xt, sc, n_sc, t, NULL);
     CHECK_MSG(!memcmp(m->a.out, o8, sizeof(float) * B * D), "int8 model: the EMA weights' forward is not float");
-    free(xt); free(sc); free(x0); free(o32); free(o8); free(g32); free(g8);
+    net_batch_free(&nb);
+    free(o32); free(o8); free(g32); free(g8);
     sdd_model_destroy(m);
     sdd_model_destroy(m2);
 }
@@ -178,18 +169,14 @@ static void test_network(void)
 
 static void test_training(const char *dir)
 {
-    static const trainset_fixture_t f = {0, 3, 1000, 1, NULL};
-    sdd_trainset_t *ts = make_fixture_trainset(200, 100, 0, 5, &f);
     sdd_train_opt_t o;
+    sdd_trainset_t *ts = train_fixture(&o, SDD_PRECISION_INT8);
     sdd_model_t *m = NULL;
     char a[4200], b[4200], c[4200], d[4200];
     snprintf(a, sizeof a, "%s/q1.sdd", dir);
     snprintf(b, sizeof b, "%s/q2.sdd", dir);
     snprintf(c, sizeof c, "%s/qp.sdd", dir);
     snprintf(d, sizeof d, "%s/f1.sdd", dir);
-    fixture_small_net(&o, 256, 128, 64, 32, 256, 64, 64, 3); /* products split in pieces */
-    o.seed = 3;
-    o.precision = SDD_PRECISION_INT8;
     CHECK(sdd_train_opt_check(&o) == SDD_OK);
     sdd_set_threads(1);
     train_to(ts, &o, a);
@@ -209,15 +196,15 @@ static void test_training(const char *dir)
         CHECK(m->q8_step == m->step && m->step == 3);
         sdd_q8w_t kept[SDD_Q8_NET];
         for (int i = 0; i < SDD_Q8_NET; i++) {
-            CHECK(sdd_q8w_alloc(&kept[i], m->qw[i].N, m->qw[i].K) == SDD_OK);
-            memcpy(kept[i].panels, m->qw[i].panels, panel_bytes(&m->qw[i]));
-            memcpy(kept[i].scale, m->qw[i].scale, sizeof(float) * m->qw[i].N);
-            memcpy(kept[i].comp, m->qw[i].comp, sizeof(int32_t) * m->qw[i].N);
+            CHECK(sdd_q8w_alloc(&kept[i], m->q8->w[i].N, m->q8->w[i].K) == SDD_OK);
+            memcpy(kept[i].panels, m->q8->w[i].panels, panel_bytes(&m->q8->w[i]));
+            memcpy(kept[i].scale, m->q8->w[i].scale, sizeof(float) * m->q8->w[i].N);
+            memcpy(kept[i].comp, m->q8->w[i].comp, sizeof(int32_t) * m->q8->w[i].N);
         }
         sdd_net_q8_quantise(m);
         int same = 1;
         for (int i = 0; i < SDD_Q8_NET; i++) {
-            same &= same_q8w(&kept[i], &m->qw[i]);
+            same &= same_q8w(&kept[i], &m->q8->w[i]);
             sdd_q8w_free(&kept[i]);
         }
         CHECK_MSG(same, "int8 weights of the fused optimiser pass differ from a fresh quantisation");
@@ -227,14 +214,7 @@ static void test_training(const char *dir)
     o.precision = SDD_PRECISION_FP32;
     train_to(ts, &o, d);
     CHECK_MSG(!same_file(a, d), "int8 and fp32 training gave the same model: int8 products not used");
-    CHECK(sdd_model_load(a, &m) == 0);
-    if (m) {
-        char *js = sdd_model_json(m);
-        CHECK(m->opt.precision == SDD_PRECISION_INT8);
-        CHECK(js && strstr(js, "\"precision\":\"int8\"") != NULL);
-        free(js);
-        sdd_model_destroy(m);
-    }
+    check_stored_precision(a, SDD_PRECISION_INT8);
     remove(a); remove(b); remove(c); remove(d);
     sdd_trainset_destroy(ts);
 }

@@ -71,6 +71,19 @@ void sdd_q8w_quantise_rows(sdd_q8w_t *q, const float *W, int ldw, int n0, int n1
  * ldq >= Kp. NaN entries become -127, a row of zeros has xs = 0. Rows shared out on the
  * compute threads. */
 void sdd_q8_rows(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M, int K);
+/* The same for the rows of x with column k scaled by cs[k] (x[m][k] cs[k], one float
+ * product, then quantised as above). */
+void sdd_q8_rows_scaled(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M, int K, const float *cs);
+/* The transpose of an int8 weight matrix, for the products dy W (training's input
+ * gradients): t holds W^T [K][N] with the integers of q, unscaled. alloc_t sizes t for q
+ * (returns as sdd_q8w_alloc) and sets its scales to 1; transpose_rows copies rows
+ * [n0, n1) of q (columns of t) into t's panels, on the calling thread; sums sets t's comp
+ * from its panels once all are copied (on the compute threads). With xq, xs the rows of
+ * dy [M][N] scaled by q's scales (sdd_q8_rows_scaled with cs = q->scale), sdd_q8_gemm on
+ * t gives dy W with W ~ diag(scale) q. */
+int sdd_q8w_alloc_t(sdd_q8w_t *t, const sdd_q8w_t *q);
+void sdd_q8w_transpose_rows(sdd_q8w_t *t, const sdd_q8w_t *q, int n0, int n1);
+void sdd_q8w_sums(sdd_q8w_t *t);
 /* y [M][N] = (float)(acc - comp[n]) (xs[m] scale[n]) + (accumulate ? y : bias ? bias[n] : 0)
  * with acc = sum_k xq[m][k] q[n][k] exact in 32 bits: y ~ x W^T (+ bias or + y). Columns
  * in pieces on the compute threads; the AVX512_VNNI kernel where the CPU has it (and the

@@ -35,6 +35,7 @@
 #define ROW_BLOCK (768 * 1024)      /* bytes of x rows swept by the panels at a time */
 #define COLS_PER_PIECE 128          /* columns of y per piece on the compute threads */
 #define ROWS_PER_PIECE 16           /* rows per piece of the input quantisation */
+#define MIN_PIECES 8                /* pieces of a product at least (rows allowing) */
 
 static int portable_only; /* tests */
 
@@ -54,12 +55,15 @@ static inline int q8_round(float v, float inv)
     return (int)nearbyintf(t);
 }
 
-/* max |x[k]|, NaN ignored */
-static float absmax_c(const float *x, int K)
+/* Entry k of a row: x[k], or x[k] cs[k] when its columns are scaled (cs not NULL). */
+static inline float xval(const float *x, const float *cs, int k) { return cs ? x[k] * cs[k] : x[k]; }
+
+/* max |x[k]| (scaled), NaN ignored */
+static float absmax_c(const float *x, const float *cs, int K)
 {
     float mx = 0.0f;
     for (int k = 0; k < K; k++) {
-        float a = fabsf(x[k]);
+        float a = fabsf(xval(x, cs, k));
         mx = a > mx ? a : mx;
     }
     return mx;
@@ -88,7 +92,7 @@ static int32_t qwpart_c(int8_t *pan, const float *w, int k0, int K, float inv)
 
 static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
 {
-    float mx = absmax_c(w, q->K);
+    float mx = absmax_c(w, NULL, q->K);
     int32_t sum = qwpart_c(q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR), w, 0, q->K, inv_of(mx));
     q->scale[n] = mx / 127.0f;
     q->comp[n] = 128 * sum;
@@ -96,14 +100,20 @@ static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
 
 #ifdef SDD_X86
 /* max |x[k]| with AVX-512, NaN ignored (max(NaN, a) is a) */
-__attribute__((target("avx512f"))) static inline float absmax_v(const float *x, int K)
+__attribute__((target("avx512f"))) static inline __m512 xval16(const float *x, const float *cs, int k)
+{
+    __m512 v = _mm512_loadu_ps(x + k);
+    return cs ? _mm512_mul_ps(v, _mm512_loadu_ps(cs + k)) : v;
+}
+
+__attribute__((target("avx512f"))) static inline float absmax_v(const float *x, const float *cs, int K)
 {
     __m512 mv = _mm512_setzero_ps();
     int k = 0;
-    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + k)), mv);
+    for (; k + 16 <= K; k += 16) mv = _mm512_max_ps(_mm512_abs_ps(xval16(x, cs, k)), mv);
     float mx = _mm512_reduce_max_ps(mv);
     for (; k < K; k++) {
-        float a = fabsf(x[k]);
+        float a = fabsf(xval(x, cs, k));
         mx = a > mx ? a : mx;
     }
     return mx;
@@ -113,7 +123,7 @@ __attribute__((target("avx512f"))) static inline float absmax_v(const float *x, 
 __attribute__((target("avx512f,avx512bw,avx512vl"))) static void qwrow_v(sdd_q8w_t *q, int n, const float *w)
 {
     int K = q->K, k;
-    float mx = absmax_v(w, K), inv = inv_of(mx);
+    float mx = absmax_v(w, NULL, K), inv = inv_of(mx);
     int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
     __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     __m512i acc = _mm512_setzero_si512();
@@ -194,10 +204,10 @@ void sdd_q8w_free(sdd_q8w_t *q)
     memset(q, 0, sizeof *q);
 }
 
-static void qrow_c(uint8_t *xq, float *xs, const float *x, int K, int Kp)
+static void qrow_c(uint8_t *xq, float *xs, const float *x, const float *cs, int K, int Kp)
 {
-    float mx = absmax_c(x, K), inv = inv_of(mx);
-    for (int k = 0; k < K; k++) xq[k] = (uint8_t)(128 + q8_round(x[k], inv));
+    float mx = absmax_c(x, cs, K), inv = inv_of(mx);
+    for (int k = 0; k < K; k++) xq[k] = (uint8_t)(128 + q8_round(xval(x, cs, k), inv));
     for (int k = K; k < Kp; k++) xq[k] = 128;
     *xs = mx / 127.0f;
 }
@@ -205,19 +215,19 @@ static void qrow_c(uint8_t *xq, float *xs, const float *x, int K, int Kp)
 #ifdef SDD_X86
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
-VNNI static void qrow_v(uint8_t *xq, float *xs, const float *x, int K, int Kp)
+VNNI static void qrow_v(uint8_t *xq, float *xs, const float *x, const float *cs, int K, int Kp)
 {
     int k;
-    float mx = absmax_v(x, K), inv = inv_of(mx);
+    float mx = absmax_v(x, cs, K), inv = inv_of(mx);
     __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     __m128i off = _mm_set1_epi8((char)0x80);
     for (k = 0; k + 16 <= K; k += 16) {
-        __m512 t = _mm512_mul_ps(_mm512_loadu_ps(x + k), vi);
+        __m512 t = _mm512_mul_ps(xval16(x, cs, k), vi);
         t = _mm512_min_ps(_mm512_max_ps(t, lo), hi);
         __m128i b = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(t));
         _mm_storeu_si128((__m128i *)(xq + k), _mm_xor_si128(b, off));
     }
-    for (; k < K; k++) xq[k] = (uint8_t)(128 + q8_round(x[k], inv));
+    for (; k < K; k++) xq[k] = (uint8_t)(128 + q8_round(xval(x, cs, k), inv));
     for (; k < Kp; k++) xq[k] = 128;
     *xs = mx / 127.0f;
 }
@@ -226,7 +236,7 @@ VNNI static void qrow_v(uint8_t *xq, float *xs, const float *x, int K, int Kp)
 typedef struct {
     uint8_t *xq;
     float *xs;
-    const float *x;
+    const float *x, *cs;
     int ldq, ldx, K, hw;
 } qrows_ctx_t;
 
@@ -239,19 +249,128 @@ static void qrows_piece(void *ctx, int lo, int hi)
         const float *x = c->x + (size_t)m * c->ldx;
 #ifdef SDD_X86
         if (c->hw) {
-            qrow_v(q, c->xs + m, x, c->K, Kp);
+            qrow_v(q, c->xs + m, x, c->cs, c->K, Kp);
             continue;
         }
 #endif
-        qrow_c(q, c->xs + m, x, c->K, Kp);
+        qrow_c(q, c->xs + m, x, c->cs, c->K, Kp);
     }
+}
+
+void sdd_q8_rows_scaled(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M, int K, const float *cs)
+{
+    qrows_ctx_t c = {xq, xs, x, cs, ldq, ldx, K, vnni_kernel()};
+    sdd_parallel_range(M, ROWS_PER_PIECE, qrows_piece, &c);
 }
 
 void sdd_q8_rows(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M, int K)
 {
-    qrows_ctx_t c = {xq, xs, x, ldq, ldx, K, vnni_kernel()};
-    sdd_parallel_range(M, ROWS_PER_PIECE, qrows_piece, &c);
+    sdd_q8_rows_scaled(xq, ldq, xs, x, ldx, M, K, NULL);
 }
+
+/* ------------------------------------------------------------ the transposed weights */
+
+/* Where entry (n, k) of q lies in its panels. */
+static inline size_t at_of(const sdd_q8w_t *q, int n, int k)
+{
+    return (size_t)(n / NR) * PANEL(q->Kp) + (size_t)(k >> 2) * (NR * 4) + 4 * (n % NR) + (k & 3);
+}
+
+int sdd_q8w_alloc_t(sdd_q8w_t *t, const sdd_q8w_t *q)
+{
+    int rc = sdd_q8w_alloc(t, q->K, q->N);
+    if (rc == SDD_OK)
+        for (int n = 0; n < t->N; n++) t->scale[n] = 1.0f;
+    return rc;
+}
+
+/* One block of 32 rows x 32 columns of q, both whole, into t: q's panel holds it as
+ * 8 groups of [32 rows][4 k] (128 bytes each), t's as 8 groups of [32 k][4 rows]. The 16
+ * bytes of 4 rows x 4 k of one group move whole, transposed within. */
+static void tblock_c(int8_t *dst, const int8_t *src)
+{
+    for (int og = 0; og < 8; og++)
+        for (int kg = 0; kg < 8; kg++)
+            for (int a = 0; a < 4; a++)
+                for (int b = 0; b < 4; b++)
+                    dst[og * (NR * 4) + kg * 16 + 4 * b + a] = src[kg * (NR * 4) + og * 16 + 4 * a + b];
+}
+
+#ifdef SDD_X86
+__attribute__((target("ssse3"))) static void tblock_v(int8_t *dst, const int8_t *src)
+{
+    const __m128i tr = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (int og = 0; og < 8; og++)
+        for (int kg = 0; kg < 8; kg++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src + kg * (NR * 4) + og * 16));
+            _mm_storeu_si128((__m128i *)(dst + og * (NR * 4) + kg * 16), _mm_shuffle_epi8(v, tr));
+        }
+}
+#endif
+
+void sdd_q8w_transpose_rows(sdd_q8w_t *t, const sdd_q8w_t *q, int n0, int n1)
+{
+    int hw = vnni_kernel();
+    for (int k0 = 0; k0 < q->K; k0 += NR)
+        for (int r0 = n0; r0 < n1; r0 += NR) {
+            int r1 = r0 + NR < n1 ? r0 + NR : n1, k1 = k0 + NR < q->K ? k0 + NR : q->K;
+            if (r0 % NR == 0 && r1 - r0 == NR && k1 - k0 == NR) {
+                int8_t *dst = t->panels + at_of(t, k0, r0);
+                const int8_t *src = q->panels + at_of(q, r0, k0);
+#ifdef SDD_X86
+                if (hw) {
+                    tblock_v(dst, src);
+                    continue;
+                }
+#endif
+                tblock_c(dst, src);
+                continue;
+            }
+            for (int n = r0; n < r1; n++) /* a ragged edge, entry by entry */
+                for (int k = k0; k < k1; k++) t->panels[at_of(t, k, n)] = q->panels[at_of(q, n, k)];
+        }
+    (void)hw;
+}
+
+/* comp of the rows of panel p: 128 times each row's sum of integers */
+static void sums_c(sdd_q8w_t *t, int p)
+{
+    const int8_t *pan = t->panels + (size_t)p * PANEL(t->Kp);
+    int32_t acc[NR] = {0};
+    for (int g = 0; g < t->Kp / 4; g++, pan += NR * 4)
+        for (int c = 0; c < NR; c++) acc[c] += pan[4 * c] + pan[4 * c + 1] + pan[4 * c + 2] + pan[4 * c + 3];
+    for (int c = 0; c < NR && p * NR + c < t->N; c++) t->comp[p * NR + c] = 128 * acc[c];
+}
+
+#ifdef SDD_X86
+/* The same with VPDPBUSD against bytes of 1: the sums of four, lane by lane. */
+VNNI static void sums_v(sdd_q8w_t *t, int p)
+{
+    const int8_t *pan = t->panels + (size_t)p * PANEL(t->Kp);
+    __m512i one = _mm512_set1_epi8(1), a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+    for (int g = 0; g < t->Kp / 4; g++, pan += NR * 4) {
+        a0 = _mm512_dpbusd_epi32(a0, one, _mm512_loadu_si512((const void *)pan));
+        a1 = _mm512_dpbusd_epi32(a1, one, _mm512_loadu_si512((const void *)(pan + 64)));
+    }
+    int32_t acc[NR];
+    _mm512_storeu_si512((void *)acc, _mm512_slli_epi32(a0, 7));
+    _mm512_storeu_si512((void *)(acc + 16), _mm512_slli_epi32(a1, 7));
+    for (int c = 0; c < NR && p * NR + c < t->N; c++) t->comp[p * NR + c] = acc[c];
+}
+#endif
+
+static void sums_piece(void *ctx, int p)
+{
+#ifdef SDD_X86
+    if (vnni_kernel()) {
+        sums_v(ctx, p);
+        return;
+    }
+#endif
+    sums_c(ctx, p);
+}
+
+void sdd_q8w_sums(sdd_q8w_t *t) { sdd_parallel_for((t->N + NR - 1) / NR, sums_piece, t); }
 
 /* ------------------------------------------------------------ products */
 
@@ -262,6 +381,7 @@ typedef struct {
     const float *bias;
     float *y;
     int ldq, ldy, M, accumulate, hw;
+    int n_cols, rows; /* the cut: column pieces, rows per row block */
 } q8_job_t;
 
 /* The entry from its exact sum, in the one order both kernels use. */
@@ -272,13 +392,13 @@ static inline float dequant(int32_t acc, int32_t comp, float xs, float ws, float
 }
 
 /* Columns [n0, n1) (n0 a multiple of NR) by plain loops over the same panels. */
-static void cols_c(const q8_job_t *j, int n0, int n1)
+static void cols_c(const q8_job_t *j, int m0, int m1, int n0, int n1)
 {
     const sdd_q8w_t *w = j->w;
     for (int c0 = n0; c0 < n1; c0 += NR) {
         const int8_t *pan = w->panels + (size_t)(c0 / NR) * PANEL(w->Kp);
         int nc = n1 - c0 < NR ? n1 - c0 : NR;
-        for (int m = 0; m < j->M; m++) {
+        for (int m = m0; m < m1; m++) {
             const uint8_t *a = j->xq + (size_t)m * j->ldq;
             float *y = j->y + (size_t)m * j->ldy + c0;
             int32_t acc[NR] = {0};
@@ -385,13 +505,13 @@ VNNI static __attribute__((noinline)) void tile_part(int mr, const q8_job_t *j, 
 
 /* Columns [n0, n1) of y for all rows (n0 a multiple of NR). The input rows are padded to
  * Kp with 128 (zero), so a tile always reads whole groups of four. */
-static void cols_v(const q8_job_t *j, int n0, int n1)
+static void cols_v(const q8_job_t *j, int m0, int m1, int n0, int n1)
 {
     const sdd_q8w_t *w = j->w;
     int kg = w->Kp / 4, mc = ROW_BLOCK / w->Kp / MR * MR;
     if (mc < MR) mc = MR;
-    for (int mb = 0; mb < j->M; mb += mc) {
-        int me = mb + mc < j->M ? mb + mc : j->M;
+    for (int mb = m0; mb < m1; mb += mc) {
+        int me = mb + mc < m1 ? mb + mc : m1;
         for (int c0 = n0; c0 < n1; c0 += NR) {
             int nc = n1 - c0 < NR ? n1 - c0 : NR;
             uint32_t bits = nc == 32 ? 0xffffffffu : (1u << nc) - 1u;
@@ -405,23 +525,33 @@ static void cols_v(const q8_job_t *j, int n0, int n1)
 }
 #endif
 
+/* Piece p: column piece p % n_cols, row block p / n_cols. */
 static void cols_piece(void *ctx, int p)
 {
     const q8_job_t *j = ctx;
-    int n0 = p * COLS_PER_PIECE, n1 = n0 + COLS_PER_PIECE < j->w->N ? n0 + COLS_PER_PIECE : j->w->N;
+    int c = p % j->n_cols, r = p / j->n_cols;
+    int n0 = c * COLS_PER_PIECE, n1 = n0 + COLS_PER_PIECE < j->w->N ? n0 + COLS_PER_PIECE : j->w->N;
+    int m0 = r * j->rows, m1 = m0 + j->rows < j->M ? m0 + j->rows : j->M;
 #ifdef SDD_X86
     if (j->hw) {
-        cols_v(j, n0, n1);
+        cols_v(j, m0, m1, n0, n1);
         return;
     }
 #endif
-    cols_c(j, n0, n1);
+    cols_c(j, m0, m1, n0, n1);
 }
 
 void sdd_q8_gemm(const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w, const float *bias,
                  int accumulate, float *y, int ldy)
 {
-    q8_job_t j = {xq, xs, w, bias, y, ldq, ldy, M, accumulate, vnni_kernel()};
+    q8_job_t j = {xq, xs, w, bias, y, ldq, ldy, M, accumulate, vnni_kernel(), 0, M};
     if (M < 1) return;
-    sdd_parallel_for((w->N + COLS_PER_PIECE - 1) / COLS_PER_PIECE, cols_piece, &j);
+    /* A narrow product is cut in row blocks too, so that there are MIN_PIECES pieces
+     * (the entries do not depend on the cut). */
+    j.n_cols = (w->N + COLS_PER_PIECE - 1) / COLS_PER_PIECE;
+    if (j.n_cols < MIN_PIECES) {
+        int blocks = (MIN_PIECES + j.n_cols - 1) / j.n_cols;
+        j.rows = ((M + blocks - 1) / blocks + MR - 1) / MR * MR;
+    }
+    sdd_parallel_for(j.n_cols * ((M + j.rows - 1) / j.rows), cols_piece, &j);
 }

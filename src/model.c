@@ -333,6 +333,20 @@ double sdd_linear_backward(float *dx, float beta, float *dw, int lddw, float *db
     return sq;
 }
 
+/* The backward of a weight matrix of the network (int8 index idx): as
+ * sdd_linear_backward, with dx in int8 on the transposed weights when the pass runs int8
+ * and keeps them (m->q8_on; doc/method.md §6.10). */
+static double net_linear_backward(sdd_model_t *m, int idx, float *dx, float beta, float *dw, int lddw, float *db,
+                                  const float *dy, int lddy, const float *x, int ldx, const float *w, int ldw, int B,
+                                  int I, int O)
+{
+    if (dx && m->q8_on && sdd_q8net_has_dx(m->q8, idx) && (beta == 0.0f || beta == 1.0f)) {
+        sdd_q8net_product_dx(m->q8, idx, B, dy, lddy, beta == 1.0f, dx, I);
+        dx = NULL;
+    }
+    return sdd_linear_backward(dx, beta, dw, lddw, db, dy, lddy, x, ldx, w, ldw, B, I, O);
+}
+
 /* y [n] = x sigmoid(x) */
 void sdd_silu_forward(float *y, const float *x, size_t n) { sdd_vec_silu(y, x, n); }
 
@@ -641,8 +655,8 @@ static void rb_backward(sdd_model_t *m, int i, int B, float *dx, float beta, con
     lnsilu_bwd_mt(a->part, dpre, m->Esum, gr->g, gr->beta, gr->l.b, gr->eb, dh, a->y[i],
                   a->xhat[i], a->rstd[i], r->g, B, r->O);
     if (x)
-        m->wsq += sdd_linear_backward(dx, beta, gr->l.w, r->I, NULL, dpre, m->Esum, x, ldx, r->l.w, r->I, B, r->I,
-                                      r->O);
+        m->wsq += net_linear_backward(m, SDD_Q8_RB0S + i, dx, beta, gr->l.w, r->I, NULL, dpre, m->Esum, x, ldx,
+                                      r->l.w, r->I, B, r->I, r->O);
 }
 
 static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
@@ -675,13 +689,15 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     const int *H = s->H;
     int D = s->D;
     sdd_net_use_precision(m);
+    /* the input gradients in int8 where the forward of this step ran int8 */
+    m->q8_on = m->q8 && m->opt.precision == SDD_PRECISION_INT8 && m->q8_step == m->step;
     /* head */
-    m->wsq = sdd_linear_backward(a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F, m->p.o2.w, s->F,
-                                 B, s->F, D);
+    m->wsq = net_linear_backward(m, SDD_Q8_O2, a->dF, 0.0f, m->g.o2.w, s->F, m->g.o2.b, dout, D, a->oa, s->F,
+                                 m->p.o2.w, s->F, B, s->F, D);
     lnsilu_bwd_mt(a->part, a->dF, s->F, m->g.og, m->g.obeta, m->g.o1.b, NULL, a->dF, a->oy, a->oxhat,
                   a->orstd, m->p.og, B, s->F);
-    m->wsq += sdd_linear_backward(a->dh[0], 0.0f, m->g.o1.w, H[0], NULL, a->dF, s->F, a->u[6], H[0], m->p.o1.w,
-                                  H[0], B, H[0], s->F);
+    m->wsq += net_linear_backward(m, SDD_Q8_O1, a->dh[0], 0.0f, m->g.o1.w, H[0], NULL, a->dF, s->F, a->u[6], H[0],
+                                  m->p.o1.w, H[0], B, H[0], s->F);
     /* up blocks */
     rb_backward(m, 6, B, a->dh[1], 0.0f, a->dh[0], a->u[5], H[1]);
     rb_backward(m, 5, B, a->dh[2], 0.0f, a->dh[1], a->u[4], H[2]);
@@ -696,6 +712,7 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     if (n_sc > 0) /* (else that half stays zero) */
         m->wsq += sdd_gemm_sumsq(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f, m->g.rb[0].l.w + D,
                                  2 * D);
+    m->q8_on = 0;
     embed_backward(m, B, labels);
 }
 

@@ -24,10 +24,11 @@ int sdd_net_longest_sum(const sdd_netshape_t *s)
 
 /* The weight matrices of the int8 forward as they lie in a parameter blob: rows x ld
  * floats at off, quantised as w[q[0]] from columns [0, K) and, for block 0's [H0][2D],
- * as w[q[1]] from columns [K, 2K) too. */
+ * as w[q[1]] from columns [K, 2K) too; t: training also keeps the transpose (wt[q[0]])
+ * for its input gradients. */
 typedef struct {
     int64_t off;
-    int rows, ld, K, q[2];
+    int rows, ld, K, q[2], t;
 } q8_mat_t;
 
 static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
@@ -35,15 +36,15 @@ static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
     const sdd_views_t *v = &m->p;
     const sdd_netshape_t *s = &m->shape;
     int n = 0;
-#define MAT(w, r, l, k, q0, q1) mat[n++] = (q8_mat_t){(w) - m->params, r, l, k, {q0, q1}}
-    MAT(v->t1.w, s->E, s->E, s->E, SDD_Q8_T1, -1);
-    MAT(v->t2.w, s->E, s->E, s->E, SDD_Q8_T2, -1);
-    MAT(v->ew_all, m->Esum, s->E, s->E, SDD_Q8_EW, -1);
-    MAT(v->rb[0].l.w, s->H[0], 2 * s->D, s->D, SDD_Q8_RB0X, SDD_Q8_RB0S);
+#define MAT(w, r, l, k, q0, q1, t) mat[n++] = (q8_mat_t){(w) - m->params, r, l, k, {q0, q1}, t}
+    MAT(v->t1.w, s->E, s->E, s->E, SDD_Q8_T1, -1, 0);
+    MAT(v->t2.w, s->E, s->E, s->E, SDD_Q8_T2, -1, 0);
+    MAT(v->ew_all, m->Esum, s->E, s->E, SDD_Q8_EW, -1, 0);
+    MAT(v->rb[0].l.w, s->H[0], 2 * s->D, s->D, SDD_Q8_RB0X, SDD_Q8_RB0S, 0);
     for (int i = 1; i < SDD_N_RB; i++)
-        MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, v->rb[i].I, SDD_Q8_RB0S + i, -1);
-    MAT(v->o1.w, s->F, s->H[0], s->H[0], SDD_Q8_O1, -1);
-    MAT(v->o2.w, s->D, s->F, s->F, SDD_Q8_O2, -1);
+        MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, v->rb[i].I, SDD_Q8_RB0S + i, -1, 1);
+    MAT(v->o1.w, s->F, s->H[0], s->H[0], SDD_Q8_O1, -1, 1);
+    MAT(v->o2.w, s->D, s->F, s->F, SDD_Q8_O2, -1, 1);
 #undef MAT
     for (int i = 1; i < n; i++) /* blob order (insertion sort) */
         for (int j = i; j > 0 && mat[j].off < mat[j - 1].off; j--) {
@@ -91,7 +92,14 @@ static int q8_spans(sdd_model_t *m)
 
 /* ---- the int8 weights of any blob with the model's layout */
 
-int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int embed)
+/* The compensations of the transposes, once all their rows are copied */
+static void q8_sums(sdd_q8net_t *q)
+{
+    for (int i = 0; i < SDD_Q8_NET; i++)
+        if (q->wt[i].panels) sdd_q8w_sums(&q->wt[i]);
+}
+
+int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int train)
 {
     q8_mat_t mat[SDD_Q8_NET];
     int nm = q8_mats(m, mat), rc = SDD_OK;
@@ -102,9 +110,13 @@ int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int embed)
     for (int i = 0; i < nm && rc == SDD_OK; i++)
         for (int j = 0; j < 2 && mat[i].q[j] >= 0 && rc == SDD_OK; j++) {
             sdd_q8w_t *w = &q->w[mat[i].q[j]];
-            if (!embed && mat[i].q[j] <= SDD_Q8_EW) continue;
+            if (!train && mat[i].q[j] <= SDD_Q8_EW) continue;
             rc = sdd_q8w_alloc(w, mat[i].rows, mat[i].K);
             if (rc == SDD_OK && w->Kp > q->ldq) q->ldq = w->Kp;
+            if (rc == SDD_OK && train && mat[i].t) {
+                rc = sdd_q8w_alloc_t(&q->wt[mat[i].q[j]], w);
+                if (rc == SDD_OK && q->wt[mat[i].q[j]].Kp > q->ldq) q->ldq = q->wt[mat[i].q[j]].Kp;
+            }
         }
     if (rc == SDD_OK && (!(q->xq = sdd_malloc((size_t)rows * q->ldq)) || !(q->xs = sdd_malloc((size_t)rows * sizeof(float)))))
         rc = SDD_ENOMEM;
@@ -114,7 +126,10 @@ int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int embed)
 
 void sdd_q8net_free(sdd_q8net_t *q)
 {
-    for (int i = 0; i < SDD_Q8_NET; i++) sdd_q8w_free(&q->w[i]);
+    for (int i = 0; i < SDD_Q8_NET; i++) {
+        sdd_q8w_free(&q->w[i]);
+        sdd_q8w_free(&q->wt[i]);
+    }
     free(q->xq);
     free(q->xs);
     memset(q, 0, sizeof *q);
@@ -125,9 +140,13 @@ void sdd_q8net_quantise(sdd_q8net_t *q, const sdd_model_t *m, const float *blob)
     q8_mat_t mat[SDD_Q8_NET];
     int nm = q8_mats(m, mat);
     for (int i = 0; i < nm; i++)
-        for (int j = 0; j < 2 && mat[i].q[j] >= 0; j++)
-            if (q->w[mat[i].q[j]].panels)
-                sdd_q8w_quantise(&q->w[mat[i].q[j]], blob + mat[i].off + (size_t)j * mat[i].K, mat[i].ld);
+        for (int j = 0; j < 2 && mat[i].q[j] >= 0; j++) {
+            sdd_q8w_t *w = &q->w[mat[i].q[j]], *t = &q->wt[mat[i].q[j]];
+            if (!w->panels) continue;
+            sdd_q8w_quantise(w, blob + mat[i].off + (size_t)j * mat[i].K, mat[i].ld);
+            if (t->panels) sdd_q8w_transpose_rows(t, w, 0, w->N);
+        }
+    q8_sums(q);
 }
 
 void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, const float *bias, int accumulate,
@@ -135,6 +154,15 @@ void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, 
 {
     sdd_q8_rows(q->xq, q->ldq, q->xs, x, ldx, B, q->w[idx].K);
     sdd_q8_gemm(q->xq, q->ldq, q->xs, B, &q->w[idx], bias, accumulate, y, ldy);
+}
+
+int sdd_q8net_has_dx(const sdd_q8net_t *q, int idx) { return q && q->wt[idx].panels != NULL; }
+
+void sdd_q8net_product_dx(sdd_q8net_t *q, int idx, int B, const float *dy, int lddy, int accumulate, float *dx,
+                          int lddx)
+{
+    sdd_q8_rows_scaled(q->xq, q->ldq, q->xs, dy, lddy, B, q->w[idx].N, q->w[idx].scale);
+    sdd_q8_gemm(q->xq, q->ldq, q->xs, B, &q->wt[idx], NULL, accumulate, dx, lddx);
 }
 
 /* ---- training */
@@ -152,8 +180,10 @@ static void q8_after(void *ctx, int k)
     if (m->q8_span[k] < 0) return;
     const q8_mat_t *a = &c->mat[m->q8_span[k]];
     int r0 = (int)((m->q8_bounds[k] - a->off) / a->ld), r1 = (int)((m->q8_bounds[k + 1] - a->off) / a->ld);
-    for (int j = 0; j < 2 && a->q[j] >= 0; j++)
+    for (int j = 0; j < 2 && a->q[j] >= 0; j++) {
         sdd_q8w_quantise_rows(&m->q8->w[a->q[j]], m->params + a->off + (size_t)j * a->K, a->ld, r0, r1);
+        if (m->q8->wt[a->q[j]].panels) sdd_q8w_transpose_rows(&m->q8->wt[a->q[j]], &m->q8->w[a->q[j]], r0, r1);
+    }
 }
 
 void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
@@ -163,6 +193,7 @@ void sdd_net_optim_q8(sdd_model_t *m, double norm, double lr)
     q8_mats(m, c.mat);
     sdd_optim_step_spans(m->params, m->grads, m->adam_m, m->adam_v, m->ema, m->q8_bounds, m->q8_spans, norm, o->clip,
                          lr, m->step + 1, o->ema, q8_after, &c);
+    q8_sums(m->q8);
     m->q8_step = m->step + 1;
 }
 

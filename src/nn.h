@@ -116,6 +116,8 @@ enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SD
        SDD_Q8_O2, SDD_Q8_NET };
 typedef struct {
     sdd_q8w_t w[SDD_Q8_NET];           /* a matrix not allocated has panels NULL */
+    sdd_q8w_t wt[SDD_Q8_NET];          /* transposes for training's input gradients:
+                                          blocks 1-6 and the head */
     uint8_t *xq;                       /* [rows][ldq] */
     float *xs;                         /* [rows] */
     int ldq;
@@ -181,10 +183,11 @@ int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v
  * negative code. */
 int sdd_val_check(sdd_model_t *m, double loss);
 
-/* q sized for m's shape and products of up to `rows` rows, the embedding's matrices only
- * when embed: SDD_OK, SDD_ENOMEM, or SDD_EINVAL when a product sums more than
- * SDD_Q8_KMAX inputs (then nothing is left allocated). */
-int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int embed);
+/* q sized for m's shape and products of up to `rows` rows; for training (train) also
+ * the embedding's matrices and the transposes of blocks 1-6 and the head: SDD_OK,
+ * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs (then
+ * nothing is left allocated). */
+int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int train);
 void sdd_q8net_free(sdd_q8net_t *q);
 /* The allocated matrices of q quantised from blob (laid out as m->params), on the
  * compute threads. */
@@ -192,6 +195,13 @@ void sdd_q8net_quantise(sdd_q8net_t *q, const sdd_model_t *m, const float *blob)
 /* y [B][N] = x [B][K] W^T (+ bias, or + y when accumulate) with W = q->w[idx] in int8. */
 void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, const float *bias, int accumulate,
                        float *y, int ldy);
+/* Whether q holds the transpose of matrix idx (q may be NULL). */
+int sdd_q8net_has_dx(const sdd_q8net_t *q, int idx);
+/* The input gradient of matrix idx in int8: dx [B][K] = dy [B][N] W (+ dx when
+ * accumulate), W ~ diag(scale) q: the rows of dy scaled by the weights' row scales are
+ * quantised, their product with the transpose's integers is exact (gemm_q8.c). */
+void sdd_q8net_product_dx(sdd_q8net_t *q, int idx, int B, const float *dy, int lddy, int accumulate, float *dx,
+                          int lddx);
 /* Allocate m's int8 training forward (m->q8 with the embedding, the spans of the fused
  * update) for max_batch rows, once (training creates it; a loaded model at its first
  * step); returns as sdd_q8net_alloc. */

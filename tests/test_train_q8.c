@@ -3,6 +3,8 @@
  *   W 127 / max|row| to nearest even; the AVX-512 rows against the portable loops and 1
  *   against 2 threads, bit for bit (with a NaN, a row of zeros and ragged K); quantising
  *   again in place equals a fresh quantisation.
+ * - The transposes for the input gradients: entry by entry, the same bits in every setting,
+ *   and dy W on them against the arithmetic done here and near the float product.
  * - The network: the int8 forward against the fp32 forward (relative rms, and not equal,
  *   so the int8 path ran); the backward on it against the fp32 backward, which test_model
  *   checks by finite differences and against PyTorch, tensor by tensor within int8's
@@ -11,7 +13,8 @@
  *   same parameters); other weights (the EMA's) run in float.
  * - Training: the same model file with 1 and 2 threads and with the portable loops, a
  *   different one from fp32 training, the precision stored in the model; the int8
- *   weights the optimiser's pass quantised equal to quantising the parameters anew. */
+ *   weights and transposes the optimiser's pass left equal to quantising the parameters
+ *   anew. */
 #include "nn.h"
 #include "vec.h"
 #include "tap.h"
@@ -86,6 +89,99 @@ static void weight_case(int N, int K)
     sdd_set_threads(1);
     sdd_q8w_free(&ref);
     free(W);
+}
+
+static int8_t q8_at(const sdd_q8w_t *q, int n, int k)
+{
+    return q->panels[(size_t)(n / 32) * 32 * q->Kp + (size_t)(k / 4) * 128 + (n % 32) * 4 + k % 4];
+}
+
+/* The transpose for the input gradients: entry by entry against the integers of W, its
+ * padding zero, scales 1, compensations 128 times the column sums; the same bits from
+ * the AVX-512 and portable loops, 1 and 2 threads, rows in spans of 32 or all at once.
+ * Then dy W on it (M rows), bit for bit against the arithmetic of blas.h done here (dy
+ * scaled by the row scales, quantised per row, exact integer sums, dequantised), with
+ * and without accumulating, and near the float product dy W. */
+static void transpose_case(int N, int K, int M)
+{
+    float *W = malloc(sizeof(float) * N * K), *dy = malloc(sizeof(float) * M * N);
+    float *dx0 = malloc(sizeof(float) * M * K), *dx = malloc(sizeof(float) * M * K);
+    fill(&R, W, (size_t)N * K, 0.3);
+    for (int n = 0; n < N; n += 3) W[(size_t)n * K + (n * 5) % K] *= 5;
+    fill(&R, dy, (size_t)M * N, 1.0);
+    for (int b = 0; b < M; b += 4) dy[(size_t)b * N + (b * 3) % N] *= 20; /* a large entry sets some row scales */
+    fill(&R, dx0, (size_t)M * K, 1.0);
+    sdd_q8w_t q, t, t0;
+    sdd_q8_force_portable(1);
+    sdd_set_threads(1);
+    CHECK(sdd_q8w_init(&q, W, K, N, K) == SDD_OK);
+    int Kpt = (N + 3) & ~3;
+    uint8_t *xq = malloc((size_t)M * Kpt);
+    float *xs = malloc(sizeof(float) * M);
+    for (int v = 0; v < 4; v++) {
+        sdd_q8_force_portable(v < 2);
+        sdd_set_threads(v % 2 ? 2 : 1);
+        CHECK(sdd_q8w_alloc_t(&t, &q) == SDD_OK && t.N == K && t.K == N && t.Kp == Kpt);
+        if (v == 3) {
+            sdd_q8w_transpose_rows(&t, &q, 0, N);
+        } else {
+            for (int n0 = 0; n0 < N; n0 += 32) sdd_q8w_transpose_rows(&t, &q, n0, n0 + 32 < N ? n0 + 32 : N);
+        }
+        sdd_q8w_sums(&t);
+        if (v == 0) {
+            int bad = 0;
+            for (int k = 0; k < K; k++) {
+                int32_t sum = 0;
+                for (int n = 0; n < Kpt; n++) {
+                    int want = n < N ? q8_at(&q, n, k) : 0;
+                    sum += want;
+                    bad += q8_at(&t, k, n) != want;
+                }
+                bad += t.comp[k] != 128 * sum || t.scale[k] != 1.0f;
+            }
+            CHECK_MSG(bad == 0, "transpose of %dx%d: %d entries, sums or scales wrong", N, K, bad);
+            t0 = t;
+        } else {
+            CHECK_MSG(same_q8w(&t0, &t), "transpose of %dx%d: setting %d differs", N, K, v);
+        }
+        for (int acc = 0; acc < 2; acc++) {
+            memcpy(dx, dx0, sizeof(float) * M * K);
+            sdd_q8_rows_scaled(xq, Kpt, xs, dy, N, M, N, q.scale);
+            sdd_q8_gemm(xq, Kpt, xs, M, &t, NULL, acc, dx, K);
+            int bad = 0;
+            double num = 0, den = 0;
+            for (int b = 0; b < M; b++) {
+                const float *d = dy + (size_t)b * N;
+                float mx = 0;
+                for (int n = 0; n < N; n++) mx = fabsf(d[n] * q.scale[n]) > mx ? fabsf(d[n] * q.scale[n]) : mx;
+                float inv = mx > 0 ? 127.0f / mx : 0.0f;
+                for (int k = 0; k < K; k++) {
+                    int64_t sum = 0;
+                    double f = 0;
+                    for (int n = 0; n < N; n++) {
+                        float u = d[n] * q.scale[n], r = u * inv;
+                        sum += (int64_t)rintf(r < -127 ? -127 : r > 127 ? 127 : r) * q8_at(&q, n, k);
+                        f += (double)d[n] * W[(size_t)n * K + k];
+                    }
+                    volatile float e = (float)sum * (mx / 127.0f);
+                    float want = e + (acc ? dx0[(size_t)b * K + k] : 0.0f), got = dx[(size_t)b * K + k];
+                    bad += memcmp(&want, &got, sizeof want) != 0;
+                    if (!acc) num += (got - f) * (got - f), den += f * f;
+                }
+            }
+            CHECK_MSG(bad == 0, "dy W on the transpose of %dx%d (%d rows, setting %d, accumulate %d): %d entries "
+                      "differ from the arithmetic of blas.h", N, K, M, v, acc, bad);
+            if (!acc)
+                CHECK_MSG(sqrt(num / den) < 0.1, "dy W in int8 (%dx%d) off the float product by %.3g relative rms", N,
+                          K, sqrt(num / den));
+        }
+        if (v > 0) sdd_q8w_free(&t);
+    }
+    sdd_q8_force_portable(0);
+    sdd_set_threads(1);
+    sdd_q8w_free(&t0);
+    sdd_q8w_free(&q);
+    free(W); free(dy); free(dx0); free(dx); free(xq); free(xs);
 }
 
 /* ------------------------------------------------------------ the network */
@@ -194,17 +290,24 @@ static void test_training(const char *dir)
     if (m) {
         CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
         CHECK(m->q8_step == m->step && m->step == 3);
-        sdd_q8w_t kept[SDD_Q8_NET];
-        for (int i = 0; i < SDD_Q8_NET; i++) {
-            CHECK(sdd_q8w_alloc(&kept[i], m->q8->w[i].N, m->q8->w[i].K) == SDD_OK);
-            memcpy(kept[i].panels, m->q8->w[i].panels, panel_bytes(&m->q8->w[i]));
-            memcpy(kept[i].scale, m->q8->w[i].scale, sizeof(float) * m->q8->w[i].N);
-            memcpy(kept[i].comp, m->q8->w[i].comp, sizeof(int32_t) * m->q8->w[i].N);
+        /* the weights and the transposes (blocks 1-6 and the head) */
+        sdd_q8w_t kept[2 * SDD_Q8_NET], *now[2 * SDD_Q8_NET];
+        int nk = 0;
+        for (int i = 0; i < 2 * SDD_Q8_NET; i++) {
+            sdd_q8w_t *w = i < SDD_Q8_NET ? &m->q8->w[i] : &m->q8->wt[i - SDD_Q8_NET];
+            if (!w->panels) continue;
+            now[nk] = w;
+            CHECK(sdd_q8w_alloc(&kept[nk], w->N, w->K) == SDD_OK);
+            memcpy(kept[nk].panels, w->panels, panel_bytes(w));
+            memcpy(kept[nk].scale, w->scale, sizeof(float) * w->N);
+            memcpy(kept[nk].comp, w->comp, sizeof(int32_t) * w->N);
+            nk++;
         }
+        CHECK(nk == SDD_Q8_NET + SDD_N_RB + 1); /* every matrix, and 8 transposes */
         sdd_net_q8_quantise(m);
         int same = 1;
-        for (int i = 0; i < SDD_Q8_NET; i++) {
-            same &= same_q8w(&kept[i], &m->q8->w[i]);
+        for (int i = 0; i < nk; i++) {
+            same &= same_q8w(&kept[i], now[i]);
             sdd_q8w_free(&kept[i]);
         }
         CHECK_MSG(same, "int8 weights of the fused optimiser pass differ from a fresh quantisation");
@@ -231,6 +334,11 @@ int main(void)
     weight_case(45, 37);
     weight_case(70, 100);
     weight_case(33, 2000);
+    transpose_case(1, 1, 3);
+    transpose_case(45, 37, 9);
+    transpose_case(64, 96, 20);
+    transpose_case(100, 70, 17);
+    transpose_case(1000, 130, 8);
     test_network();
     test_training(dir);
     rmdir(dir);

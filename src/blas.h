@@ -44,7 +44,7 @@ int sdd_gemm_bf16_piece(int hw, int ta, int tb, int M, int N, int K, const float
 void sdd_gemm_bf16_release(void);
 /* x rounded to bfloat16 (nearest even) and back. */
 float sdd_bf16_round(float x);
-/* ---- int8 products (sampling; gemm_q8.c has the arithmetic) */
+/* ---- int8 products (sampling, training; gemm_q8.c has the arithmetic) */
 /* A weight matrix W [N][K] quantised per row: scale[n] = max_k |W[n][k]| / 127, integers
  * round(W[n][k] / scale[n]) in [-127, 127], packed for the products below, and
  * comp[n] = 128 times their sum. */

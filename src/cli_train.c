@@ -224,7 +224,7 @@ static void print_model(FILE *fp, const char *path, const cJSON *j, const sdd_mo
             cJSON_GetObjectItem(t, "seed")->valuedouble);
     const cJSON *pr = cJSON_GetObjectItem(t, "precision"); /* absent in older models: fp32 */
     fprintf(fp, "products\ttraining %s%s\n", cJSON_IsString(pr) ? pr->valuestring : "fp32",
-            cJSON_IsString(pr) && !strcmp(pr->valuestring, "int8") ? " (forward; backward fp32)" : "");
+            cJSON_IsString(pr) && !strcmp(pr->valuestring, "int8") ? " (forward and input gradients; weight gradients fp32)" : "");
     fprintf(fp, "scaling\t%s, M %g, bit scale %g\n", cJSON_GetObjectItem(sc, "mode")->valuestring,
             cJSON_GetObjectItem(sc, "M")->valuedouble, cJSON_GetObjectItem(sc, "bit_scale")->valuedouble);
     if (cJSON_IsObject(v) && cJSON_GetObjectItem(v, "stopped")->valuedouble > 0)

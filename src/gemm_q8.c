@@ -1,6 +1,7 @@
 /*
- * gemm_q8.c: the int8 products of sampling (`--sample-precision int8`, blas.h has the
- * contracts). A weight matrix W [N][K] is quantised once per output row n,
+ * gemm_q8.c: the int8 products of sampling (`--sample-precision int8`) and training
+ * (`--precision int8`); blas.h has the contracts. A weight matrix W [N][K] is quantised
+ * once per output row n,
  *   sw[n] = max_k |W[n][k]| / 127,  q[n][k] = round(W[n][k] 127 / max_k |W[n][k]|),
  * and an input row x [K] of each product the same way (xs, xq), its integers stored as
  * unsigned bytes 128 + xq, which is what AVX512_VNNI's VPDPBUSD multiplies (unsigned by
@@ -15,6 +16,11 @@
  * for each group of four k, the 32 rows' four bytes side by side (128 bytes, two zmm
  * registers). A tile of 8 rows x 32 columns keeps 16 accumulators in registers over the
  * whole of K; the rows are taken in blocks that stay in L2 while the panels sweep them.
+ *
+ * Training's input gradients dx = dy W use the same integers: W ~ diag(sw) q, so
+ * dy W ~ (dy diag(sw)) q, whose rows are quantised as inputs are (sdd_q8_rows_scaled),
+ * against q transposed into panels of its own (sdd_q8w_transpose_rows: each 32 x 32 block
+ * moves as 64 pieces of 4 x 4 bytes) with scales 1.
  */
 #include "blas.h"
 #include "vec.h"
@@ -99,13 +105,14 @@ static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
 }
 
 #ifdef SDD_X86
-/* max |x[k]| with AVX-512, NaN ignored (max(NaN, a) is a) */
+/* Entries [k, k + 16) of a row, scaled as xval */
 __attribute__((target("avx512f"))) static inline __m512 xval16(const float *x, const float *cs, int k)
 {
     __m512 v = _mm512_loadu_ps(x + k);
     return cs ? _mm512_mul_ps(v, _mm512_loadu_ps(cs + k)) : v;
 }
 
+/* max |x[k]| (scaled) with AVX-512, NaN ignored (max(NaN, a) is a) */
 __attribute__((target("avx512f"))) static inline float absmax_v(const float *x, const float *cs, int K)
 {
     __m512 mv = _mm512_setzero_ps();

@@ -161,8 +161,9 @@ struct sdd_model {
     void *reduce_user;
     float *slots;                      /* [S/R][n_params + 1] slice gradients and loss */
     char opt_ckpt_path[4096];
-    /* int8 forward products of the training passes (opt.precision SDD_PRECISION_INT8,
-     * doc/method.md §6.10): the weight matrices quantised, and the rows of a product */
+    /* int8 products of training (opt.precision SDD_PRECISION_INT8, doc/method.md §6.10):
+     * the forward's and the input gradients'; the weight matrices quantised (and the
+     * transposes), and the rows of a product */
     sdd_q8net_t *q8;                   /* NULL until the model trains in int8 */
     int64_t q8_step;                   /* m->step whose parameters q8 holds; -1: none */
     int64_t *q8_bounds;                /* [q8_spans + 1] spans of the fused update (model.c) */

@@ -1,4 +1,4 @@
-/* test_train_q8: training with int8 forward products (`--precision int8`, model.c).
+/* test_train_q8: training with int8 products (`--precision int8`, model.c, model_q8.c).
  * - Weight quantisation: the packed layout read back entry by entry against rounding
  *   W 127 / max|row| to nearest even; the AVX-512 rows against the portable loops and 1
  *   against 2 threads, bit for bit (with a NaN, a row of zeros and ragged K); quantising

@@ -3,9 +3,10 @@
 # same network (../shared/bench/sdd_torch.py), G = 1000, batch 256.
 #
 # In every round, interleaved so all see the same machine load:
-#   sddcell with 1 and 2 threads in fp32, in int8 (the forward's products; the default
-#   `--precision auto` there) where the CPU has AVX512_VNNI, and in bf16 where it has
-#   AVX512_BF16 (a precision the CPU cannot run fast is skipped and said so);
+#   sddcell with 1 and 2 threads in fp32, in int8 (the forward's and the input gradients'
+#   products; the default `--precision auto` there) where the CPU has AVX512_VNNI, and in
+#   bf16 where it has AVX512_BF16 (a precision the CPU cannot run fast is skipped and
+#   said so);
 #   torch with (torch threads, OPENBLAS_NUM_THREADS) = (1,1), (1,2), (2,1): every way to
 #   use at most two cores. Torch's best two-core figure is the fastest of the three
 #   medians; its one-core figure is (1,1).
@@ -77,7 +78,7 @@ speed_summary "G=$G, batch $B, $STEPS steps each" "steps/s" fp32 int8 bf16
 q1=$(med sdd_int8_t1); q2=$(med sdd_int8_t2)
 m1=$(sgemm_med 1); m2=$(sgemm_med 2)
 echo "  whole step, $(cat "$tmp/flops") GFLOP: sddcell fp32 $(gf "$s1") GFLOP/s on 1 thread, $(gf "$s2") on 2;" \
-     "${q1:+int8 (forward) $(gf "$q1") G-ops/s on 1 thread, $(gf "$q2") on 2; }torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $m1 GFLOP/s on 1 thread, $m2 on 2"
+     "${q1:+int8 $(gf "$q1") G-ops/s on 1 thread, $(gf "$q2") on 2; }torch best $(gf "$tb"); machine sgemm (OpenBLAS 1024^3) $m1 GFLOP/s on 1 thread, $m2 on 2"
 echo "  share of the machine's sgemm rate: sddcell $(awk -v a="$(gf "$s1")" -v b="$m1" 'BEGIN{printf "%.0f", 100*a/b}')% (1 thread)," \
      "$(awk -v a="$(gf "$s2")" -v b="$m2" 'BEGIN{printf "%.0f", 100*a/b}')% (2 threads)"
 echo "raw runs appended to $RAW"

@@ -191,10 +191,8 @@ static void test_training(const char *dir)
 
 int main(void)
 {
-    const char *bd = getenv("SDD_BUILDDIR");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/test_bf16.%ld", bd ? bd : ".", (long)getpid());
-    if (mkdir(dir, 0755)) return 1;
+    if (scratch_dir(dir, sizeof dir, "test_bf16")) return 1;
     sdd_rng_seed(&R, 9);
     sdd_set_threads(1);
     test_gemm();

@@ -413,9 +413,7 @@ done:
 
 int main(void)
 {
-    const char *b = getenv("SDD_BUILDDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/test_train.%ld", b ? b : ".", (long)getpid());
-    if (mkdir(tmpdir, 0755)) return 1;
+    if (scratch_dir(tmpdir, sizeof tmpdir, "test_train")) return 1;
     sdd_set_threads(1);
     test_options();
     test_learning_and_metadata();

@@ -324,10 +324,8 @@ static void test_training(const char *dir)
 
 int main(void)
 {
-    const char *bd = getenv("SDD_BUILDDIR");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/test_train_q8.%ld", bd ? bd : ".", (long)getpid());
-    if (mkdir(dir, 0755)) return 1;
+    if (scratch_dir(dir, sizeof dir, "test_train_q8")) return 1;
     sdd_rng_seed(&R, 11);
     if (!sdd_cpu_vnni()) fprintf(stderr, "# no AVX512_VNNI: the portable int8 loops only\n");
     weight_case(1, 1);

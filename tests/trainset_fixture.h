@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
     int rare_label;     /* labels: 1 for every 4th cell, else 0 (3:1); 0: label i % n_labels */
@@ -68,6 +70,15 @@ static sdd_trainset_t *make_fixture_trainset(int64_t n, int64_t G, int n_labels,
     free(dense);
     return ts;
 }
+/* A new scratch directory NAME.PID under $SDD_BUILDDIR (default .) into dir [n]: 0, or
+ * -1 when it cannot be made. */
+static inline int scratch_dir(char *dir, size_t n, const char *name)
+{
+    const char *bd = getenv("SDD_BUILDDIR");
+    snprintf(dir, n, "%s/%s.%ld", bd ? bd : ".", name, (long)getpid());
+    return mkdir(dir, 0755) ? -1 : 0;
+}
+
 /* 1 when the files at a and b hold the same bytes. */
 static inline int same_file(const char *a, const char *b)
 {

@@ -664,15 +664,15 @@ static void embed_backward(sdd_model_t *m, int B, const int32_t *labels)
     sdd_acts_t *a = &m->a;
     int E = m->shape.E;
     /* stacked projections of all blocks at once; their biases came with the blocks */
-    m->wsq += sdd_linear_backward(a->dE, 0.0f, m->g.ew_all, E, NULL, a->deproj, m->Esum, a->semb, E,
+    m->wsq += net_linear_backward(m, SDD_Q8_EW, a->dE, 0.0f, m->g.ew_all, E, NULL, a->deproj, m->Esum, a->semb, E,
                                   m->p.ew_all, E, B, E, m->Esum);
     silu_mt(a->dE, a->dE, a->emb, (size_t)B * E);
     if (labels && m->g.label)
         for (int r = 0; r < B; r++)
             for (int j = 0; j < E; j++)
                 m->g.label[(size_t)labels[r] * E + j] += a->dE[(size_t)r * E + j];
-    m->wsq += sdd_linear_backward(a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w, E, B, E,
-                                  E);
+    m->wsq += net_linear_backward(m, SDD_Q8_T2, a->dt1, 0.0f, m->g.t2.w, E, m->g.t2.b, a->dE, E, a->a1, E, m->p.t2.w,
+                                  E, B, E, E);
     silu_mt(a->dt1, a->dt1, a->z1, (size_t)B * E);
     m->wsq += sdd_linear_backward(NULL, 0.0f, m->g.t1.w, E, m->g.t1.b, a->dt1, E, a->sin, E, m->p.t1.w, E, B, E,
                                   E);
@@ -712,8 +712,8 @@ void sdd_net_backward(sdd_model_t *m, int B, const float *xt, const float *sc, i
     if (n_sc > 0) /* (else that half stays zero) */
         m->wsq += sdd_gemm_sumsq(1, 0, H[0], D, n_sc, 1.0f, a->deproj, m->Esum, sc, D, 1.0f, m->g.rb[0].l.w + D,
                                  2 * D);
-    m->q8_on = 0;
     embed_backward(m, B, labels);
+    m->q8_on = 0;
 }
 
 double sdd_net_grad_norm(const sdd_model_t *m)

@@ -40,8 +40,8 @@ static int q8_mats(const sdd_model_t *m, q8_mat_t *mat)
     int n = 0;
 #define MAT(w, r, l, k, q0, q1, t) mat[n++] = (q8_mat_t){(w) - m->params, r, l, k, {q0, q1}, t}
     MAT(v->t1.w, s->E, s->E, s->E, SDD_Q8_T1, -1, 0);
-    MAT(v->t2.w, s->E, s->E, s->E, SDD_Q8_T2, -1, 0);
-    MAT(v->ew_all, m->Esum, s->E, s->E, SDD_Q8_EW, -1, 0);
+    MAT(v->t2.w, s->E, s->E, s->E, SDD_Q8_T2, -1, 1);
+    MAT(v->ew_all, m->Esum, s->E, s->E, SDD_Q8_EW, -1, 1);
     MAT(v->rb[0].l.w, s->H[0], 2 * s->D, s->D, SDD_Q8_RB0X, SDD_Q8_RB0S, 0);
     for (int i = 1; i < SDD_N_RB; i++)
         MAT(v->rb[i].l.w, v->rb[i].O, v->rb[i].I, v->rb[i].I, SDD_Q8_RB0S + i, -1, 1);

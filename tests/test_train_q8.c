@@ -303,7 +303,7 @@ static void test_training(const char *dir)
             memcpy(kept[nk].comp, w->comp, sizeof(int32_t) * w->N);
             nk++;
         }
-        CHECK(nk == SDD_Q8_NET + SDD_N_RB + 1); /* every matrix, and 8 transposes */
+        CHECK(nk == SDD_Q8_NET + SDD_N_RB + 3); /* every matrix, and 10 transposes */
         sdd_net_q8_quantise(m);
         int same = 1;
         for (int i = 0; i < nk; i++) {

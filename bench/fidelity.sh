@@ -11,8 +11,10 @@
 #   bench/fidelity.sh acceptance_int8   the default trained with --precision int8 on both
 #                                   sets (rows *_train_int8), and in fp32 on mouse brain
 #                                   (rows mouse_brain_train_fp32)
-#   bench/fidelity.sh acceptance_int8_bwd   int8 training with int8 input gradients on the
-#                                   three sets above (rows *_train_int8_bwd)
+#   bench/fidelity.sh acceptance_int8_bwd | acceptance_int8_emb   int8 training with int8
+#                                   input gradients on the three sets above (rows
+#                                   *_train_int8_bwd: blocks 1-6 and the head;
+#                                   *_train_int8_emb: the embedding's too)
 #   bench/fidelity.sh acceptance_int8_cond   the conditional pbmc3k model of `acceptance`
 #                                   trained in int8 and in fp32 (rows pbmc3k_cond_train_*)
 #   bench/fidelity.sh acceptance_none   the same unconditional (--label none; rows
@@ -105,14 +107,17 @@ run() {
         for seed in $SEEDS; do accept mouse_brain_train_int8 "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --precision int8; done
         for seed in $SEEDS; do accept mouse_brain_train_fp32 "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --precision fp32; done
         ;;
-    acceptance_int8_bwd)
-        # int8 training with the input gradients in int8 too (doc/method.md §6.10), on the
-        # three sets of acceptance_int8 and acceptance_int8_cond (fp32 rows there)
-        for seed in $SEEDS; do accept pbmc3k_train_int8_bwd "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --precision int8; done
-        for seed in $SEEDS; do accept mouse_brain_train_int8_bwd "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --precision int8; done
+    acceptance_int8_bwd | acceptance_int8_emb)
+        # int8 training with input gradients in int8 too (doc/method.md §6.10), on the
+        # three sets of acceptance_int8 and acceptance_int8_cond (fp32 rows there): rows
+        # *_train_int8_bwd (blocks 1-6 and the head) and *_train_int8_emb (the embedding's
+        # projections and the time MLP too), each measured on the build that ran it
+        tag=${1#acceptance_int8_}
+        for seed in $SEEDS; do accept pbmc3k_train_int8_$tag "$TRAIN_DIR/pbmc3k_counts.h5ad" "$seed" --holdout 0.25 --precision int8; done
+        for seed in $SEEDS; do accept mouse_brain_train_int8_$tag "$TRAIN_DIR/mouse_brain_10k_cells_1000genes.h5ad" "$seed" --precision int8; done
         [ -f "$OUTDIR/pbmc3k_labeled.h5ad" ] || /usr/bin/python3 "$here/bench/fidelity/make_labels.py" \
             "$TRAIN_DIR/pbmc3k_counts.h5ad" "$OUTDIR/pbmc3k_labeled.h5ad" 4
-        for seed in $SEEDS; do accept pbmc3k_cond_train_int8_bwd "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster --precision int8; done
+        for seed in $SEEDS; do accept pbmc3k_cond_train_int8_$tag "$OUTDIR/pbmc3k_labeled.h5ad" "$seed" --holdout 0.25 --label cluster --precision int8; done
         ;;
     acceptance_int8_cond)
         # the conditional model on four k-means clusters of pbmc3k, trained in int8 and in fp32

@@ -38,6 +38,9 @@ typedef struct {
     void *ctx;
     double *sq;              /* not NULL: sq[piece] = sum of squares of its block of C */
     const float *bias;       /* not NULL: the piece's block of C is set to it (by column) first */
+    int n_own;               /* a product's own pieces; pieces n_own.. run also(also_ctx, p - n_own) */
+    void (*also)(void *ctx, int piece);
+    void *also_ctx;
 } job_t;
 
 static struct {
@@ -102,14 +105,18 @@ static void fill_bias(float *C, int M, int N, int ldc, const float *bias)
 static void run_piece(const job_t *j, int p)
 {
     int lo = p * j->piece, n;
+    if (j->also && p >= j->n_own) {
+        j->also(j->also_ctx, p - j->n_own);
+        return;
+    }
     if (j->bias && !j->fn) {
-        if (j->n_pieces == 1) fill_bias(j->C, j->M, j->N, j->ldc, j->bias);
+        if (j->n_own == 1) fill_bias(j->C, j->M, j->N, j->ldc, j->bias);
         else if (j->by_cols) fill_bias(j->C + lo, j->M, j->N - lo < j->piece ? j->N - lo : j->piece, j->ldc, j->bias + lo);
         else fill_bias(j->C + (size_t)lo * j->ldc, j->M - lo < j->piece ? j->M - lo : j->piece, j->N, j->ldc, j->bias);
     }
     if (j->fn) {
         j->fn(j->ctx, p);
-    } else if (j->n_pieces == 1) {
+    } else if (j->n_own == 1) {
         product(j, j->M, j->N, j->A, j->B, j->C);
         if (j->sq) j->sq[p] = block_sumsq(j->C, j->M, j->N, j->ldc);
     } else if (j->by_cols) {
@@ -247,7 +254,7 @@ static void run_job(const job_t *j)
 static job_t gemm_job(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc)
 {
-    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL, NULL, NULL};
+    job_t j = {ta, tb, M, N, K, lda, ldb, ldc, N >= M, 1, 0, SDD_GEMM_FP32, alpha, beta, A, B, C, NULL, NULL, NULL, NULL, 1, NULL, NULL};
     if (2.0 * M * N * K >= MIN_SPLIT_FLOPS) {
         /* an even number of pieces (two threads share them evenly), each at most
          * piece_max wide and a multiple of 16 (whole kernel tiles) */
@@ -255,6 +262,7 @@ static job_t gemm_job(int ta, int tb, int M, int N, int K, float alpha, const fl
         j.piece = ((dim + np - 1) / np + 15) / 16 * 16;
         j.n_pieces = (dim + j.piece - 1) / j.piece;
     }
+    j.n_own = j.n_pieces;
     /* bf16 kernels: alpha 1 and beta 0 or 1 (accumulation starts from C), all the network uses */
     if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) j.prec = tl_prec;
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
@@ -303,21 +311,34 @@ void sdd_gemm_bias(int ta, int tb, int M, int N, int K, const float *A, int lda,
 
 #define SQ_PIECES 1024 /* pieces of a product whose sums of squares are kept (more: a pass) */
 
-double sdd_gemm_sumsq(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc)
+double sdd_gemm_sumsq_also(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                           const float *B, int ldb, float beta, float *C, int ldc,
+                           void (*also)(void *ctx, int piece), void *also_ctx, int n_also)
 {
     double sq[SQ_PIECES], s = 0;
-    if (M <= 0 || N <= 0) return 0;
-    if (K <= 0) {
+    if (M <= 0 || N <= 0 || K <= 0) {
+        if (n_also > 0) sdd_parallel_for(n_also, also, also_ctx);
+        if (M <= 0 || N <= 0) return 0;
         scale_c(M, N, beta, C, ldc);
         return block_sumsq(C, M, N, ldc);
     }
     job_t j = gemm_job(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     if (j.n_pieces <= SQ_PIECES) j.sq = sq;
+    if (n_also > 0) {
+        j.also = also;
+        j.also_ctx = also_ctx;
+        j.n_pieces += n_also;
+    }
     run_gemm(&j);
     if (!j.sq) return block_sumsq(C, M, N, ldc);
-    for (int p = 0; p < j.n_pieces; p++) s += sq[p];
+    for (int p = 0; p < j.n_own; p++) s += sq[p];
     return s;
+}
+
+double sdd_gemm_sumsq(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc)
+{
+    return sdd_gemm_sumsq_also(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL, 0);
 }
 
 int sdd_gemm_set_precision(int prec)

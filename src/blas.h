@@ -23,6 +23,13 @@ void sdd_gemm_bias(int ta, int tb, int M, int N, int K, const float *A, int lda,
  * order, so the value is fixed by the shape whatever the thread count. */
 double sdd_gemm_sumsq(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc);
+/* The same, with n_also pieces of other work, also(ctx, 0 .. n_also - 1), shared out on
+ * the compute threads in the same job after the product's pieces, so that neither waits
+ * on the other's last piece; the work must not touch C. The results are those of running
+ * the two apart. */
+double sdd_gemm_sumsq_also(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                           const float *B, int ldb, float beta, float *C, int ldc,
+                           void (*also)(void *ctx, int piece), void *also_ctx, int n_also);
 /* Precision of sdd_gemm: fp32 (OpenBLAS sgemm), or bf16 operands with fp32 accumulation
  * (gemm_bf16.c) on the AVX512_BF16 kernel or its portable emulation (tests). The bf16
  * kernels serve products with alpha 1 and beta 0 or 1; others stay fp32. */
@@ -91,6 +98,21 @@ void sdd_q8w_sums(sdd_q8w_t *t);
  * and with any thread count. */
 void sdd_q8_gemm(const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w, const float *bias,
                  int accumulate, float *y, int ldy);
+/* The same product as pieces to run alongside other work: sdd_q8_gemm_job fills *j and
+ * returns its number of pieces; sdd_q8_gemm_piece(j, p) computes piece p (any order,
+ * concurrently). The pieces of one job together give sdd_q8_gemm's result. */
+typedef struct {
+    const uint8_t *xq;
+    const float *xs;
+    const sdd_q8w_t *w;
+    const float *bias;
+    float *y;
+    int ldq, ldy, M, accumulate, hw;
+    int n_cols, rows; /* the cut: column pieces, rows per row block */
+} sdd_q8job_t;
+int sdd_q8_gemm_job(sdd_q8job_t *j, const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w,
+                    const float *bias, int accumulate, float *y, int ldy);
+void sdd_q8_gemm_piece(void *j, int p);
 /* Tests: 1 = the portable loops even where the CPU has AVX512_VNNI. */
 void sdd_q8_force_portable(int on);
 /* The same product by plain loops with double accumulation (reference for tests). */

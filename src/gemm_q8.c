@@ -381,15 +381,7 @@ void sdd_q8w_sums(sdd_q8w_t *t) { sdd_parallel_for((t->N + NR - 1) / NR, sums_pi
 
 /* ------------------------------------------------------------ products */
 
-typedef struct {
-    const uint8_t *xq;
-    const float *xs;
-    const sdd_q8w_t *w;
-    const float *bias;
-    float *y;
-    int ldq, ldy, M, accumulate, hw;
-    int n_cols, rows; /* the cut: column pieces, rows per row block */
-} q8_job_t;
+typedef sdd_q8job_t q8_job_t;
 
 /* The entry from its exact sum, in the one order both kernels use. */
 static inline float dequant(int32_t acc, int32_t comp, float xs, float ws, float add)
@@ -533,7 +525,7 @@ static void cols_v(const q8_job_t *j, int m0, int m1, int n0, int n1)
 #endif
 
 /* Piece p: column piece p % n_cols, row block p / n_cols. */
-static void cols_piece(void *ctx, int p)
+void sdd_q8_gemm_piece(void *ctx, int p)
 {
     const q8_job_t *j = ctx;
     int c = p % j->n_cols, r = p / j->n_cols;
@@ -548,17 +540,25 @@ static void cols_piece(void *ctx, int p)
     cols_c(j, m0, m1, n0, n1);
 }
 
+int sdd_q8_gemm_job(sdd_q8job_t *j, const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w,
+                    const float *bias, int accumulate, float *y, int ldy)
+{
+    *j = (sdd_q8job_t){xq, xs, w, bias, y, ldq, ldy, M, accumulate, vnni_kernel(), 0, M};
+    if (M < 1) return 0;
+    /* A narrow product is cut in row blocks too, so that there are MIN_PIECES pieces
+     * (the entries do not depend on the cut). */
+    j->n_cols = (w->N + COLS_PER_PIECE - 1) / COLS_PER_PIECE;
+    if (j->n_cols < MIN_PIECES) {
+        int blocks = (MIN_PIECES + j->n_cols - 1) / j->n_cols;
+        j->rows = ((M + blocks - 1) / blocks + MR - 1) / MR * MR;
+    }
+    return j->n_cols * ((M + j->rows - 1) / j->rows);
+}
+
 void sdd_q8_gemm(const uint8_t *xq, int ldq, const float *xs, int M, const sdd_q8w_t *w, const float *bias,
                  int accumulate, float *y, int ldy)
 {
-    q8_job_t j = {xq, xs, w, bias, y, ldq, ldy, M, accumulate, vnni_kernel(), 0, M};
-    if (M < 1) return;
-    /* A narrow product is cut in row blocks too, so that there are MIN_PIECES pieces
-     * (the entries do not depend on the cut). */
-    j.n_cols = (w->N + COLS_PER_PIECE - 1) / COLS_PER_PIECE;
-    if (j.n_cols < MIN_PIECES) {
-        int blocks = (MIN_PIECES + j.n_cols - 1) / j.n_cols;
-        j.rows = ((M + blocks - 1) / blocks + MR - 1) / MR * MR;
-    }
-    sdd_parallel_for(j.n_cols * ((M + j.rows - 1) / j.rows), cols_piece, &j);
+    sdd_q8job_t j;
+    int n = sdd_q8_gemm_job(&j, xq, ldq, xs, M, w, bias, accumulate, y, ldy);
+    if (n > 0) sdd_parallel_for(n, sdd_q8_gemm_piece, &j);
 }

@@ -341,8 +341,9 @@ static double net_linear_backward(sdd_model_t *m, int idx, float *dx, float beta
                                   int I, int O)
 {
     if (dx && m->q8_on && sdd_q8net_has_dx(m->q8, idx) && (beta == 0.0f || beta == 1.0f)) {
-        sdd_q8net_product_dx(m->q8, idx, B, dy, lddy, beta == 1.0f, dx, I);
-        dx = NULL;
+        double sq = sdd_q8net_backward(m->q8, idx, B, dy, lddy, x, ldx, dw, lddw, beta == 1.0f, dx, I);
+        if (db) colsum(db, dy, lddy, B, O);
+        return sq;
     }
     return sdd_linear_backward(dx, beta, dw, lddw, db, dy, lddy, x, ldx, w, ldw, B, I, O);
 }

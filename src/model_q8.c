@@ -160,11 +160,14 @@ void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, 
 
 int sdd_q8net_has_dx(const sdd_q8net_t *q, int idx) { return q && q->wt[idx].panels != NULL; }
 
-void sdd_q8net_product_dx(sdd_q8net_t *q, int idx, int B, const float *dy, int lddy, int accumulate, float *dx,
-                          int lddx)
+double sdd_q8net_backward(sdd_q8net_t *q, int idx, int B, const float *dy, int lddy, const float *x, int ldx,
+                          float *dw, int lddw, int accumulate, float *dx, int lddx)
 {
-    sdd_q8_rows_scaled(q->xq, q->ldq, q->xs, dy, lddy, B, q->w[idx].N, q->w[idx].scale);
-    sdd_q8_gemm(q->xq, q->ldq, q->xs, B, &q->wt[idx], NULL, accumulate, dx, lddx);
+    const sdd_q8w_t *w = &q->w[idx];
+    sdd_q8job_t j;
+    sdd_q8_rows_scaled(q->xq, q->ldq, q->xs, dy, lddy, B, w->N, w->scale);
+    int n = sdd_q8_gemm_job(&j, q->xq, q->ldq, q->xs, B, &q->wt[idx], NULL, accumulate, dx, lddx);
+    return sdd_gemm_sumsq_also(1, 0, w->N, w->K, B, 1.0f, dy, lddy, x, ldx, 1.0f, dw, lddw, sdd_q8_gemm_piece, &j, n);
 }
 
 /* ---- training */

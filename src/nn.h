@@ -198,11 +198,13 @@ void sdd_q8net_product(sdd_q8net_t *q, int idx, int B, const float *x, int ldx, 
                        float *y, int ldy);
 /* Whether q holds the transpose of matrix idx (q may be NULL). */
 int sdd_q8net_has_dx(const sdd_q8net_t *q, int idx);
-/* The input gradient of matrix idx in int8: dx [B][K] = dy [B][N] W (+ dx when
- * accumulate), W ~ diag(scale) q: the rows of dy scaled by the weights' row scales are
- * quantised, their product with the transpose's integers is exact (gemm_q8.c). */
-void sdd_q8net_product_dx(sdd_q8net_t *q, int idx, int B, const float *dy, int lddy, int accumulate, float *dx,
-                          int lddx);
+/* The backward of matrix idx (W [N][K]) with its input gradient in int8: dW += dy^T x in
+ * float and dx [B][K] = dy W (+ dx when accumulate) in int8, W ~ diag(scale) q (the rows
+ * of dy scaled by the weights' row scales are quantised, their product with the
+ * transpose's integers is exact: gemm_q8.c), the two products' pieces shared out in one
+ * job; returns the sum of squares of dW as sdd_gemm_sumsq. dx must not overlap dy or x. */
+double sdd_q8net_backward(sdd_q8net_t *q, int idx, int B, const float *dy, int lddy, const float *x, int ldx,
+                          float *dw, int lddw, int accumulate, float *dx, int lddx);
 /* Allocate m's int8 training forward (m->q8 with the embedding, the spans of the fused
  * update) for max_batch rows, once (training creates it; a loaded model at its first
  * step); returns as sdd_q8net_alloc. */

@@ -61,6 +61,38 @@ static void test_gemm(void)
             for (int tb = 0; tb < 2; tb++) gemm_case(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
+/* A product's pieces beside other work in one job (sdd_gemm_sumsq_also): C and the sum of
+ * squares bit for bit those of the product alone, and every piece of the other work run
+ * once, with 1 and 2 threads, for split and whole products and an empty sum. */
+static void also_piece(void *ctx, int p) { ((int *)ctx)[p]++; }
+
+static void test_gemm_also(void)
+{
+    int shapes[][3] = {{300, 256, 200}, {17, 30, 41}, {64, 96, 0}};
+    for (int s = 0; s < 3; s++)
+        for (int th = 1; th <= 2; th++) {
+            int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], n_also = 37;
+            float *A = malloc(sizeof(float) * M * (K + 1)), *B = malloc(sizeof(float) * (K + 1) * N);
+            float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+            int done[37] = {0};
+            fill(A, (size_t)M * (K + 1), 1.0);
+            fill(B, (size_t)(K + 1) * N, 1.0);
+            fill(C1, (size_t)M * N, 1.0);
+            memcpy(C2, C1, sizeof(float) * M * N);
+            sdd_set_threads(th);
+            double s1 = sdd_gemm_sumsq(1, 0, M, N, K, 1.0f, A, M, B, N, 1.0f, C1, N);
+            double s2 = sdd_gemm_sumsq_also(1, 0, M, N, K, 1.0f, A, M, B, N, 1.0f, C2, N, also_piece, done, n_also);
+            int once = 1;
+            for (int p = 0; p < n_also; p++) once &= done[p] == 1;
+            CHECK_MSG(!memcmp(C1, C2, sizeof(float) * M * N) && s1 == s2 && once,
+                      "product %dx%dx%d beside other work (%d threads): C %s, sum of squares %s, other work %s", M,
+                      N, K, th, memcmp(C1, C2, sizeof(float) * M * N) ? "differs" : "same", s1 == s2 ? "same" :
+                      "differs", once ? "once each" : "not once each");
+            free(A); free(B); free(C1); free(C2);
+        }
+    sdd_set_threads(1);
+}
+
 /* ------------------------------------------------------------ layers */
 
 /* Central difference of f at p[i] (double), step h. */
@@ -443,6 +475,7 @@ int main(void)
     test_blas_kernels();
     sdd_set_threads(1);
     test_gemm();
+    test_gemm_also();
     test_linear();
     test_silu();
     test_lnsilu();

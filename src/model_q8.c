@@ -9,8 +9,8 @@
  * 32 rows right after it is updated (sdd_net_optim_q8), or at the first forward of a step
  * whose weights came from elsewhere (a loaded model, a sliced or data-parallel step:
  * sdd_net_q8_quantise). model.c's forward then runs its products on them (m->q8_on), and
- * its backward the input gradients of blocks 1-6 and the head, on the same integers
- * transposed (wt, copied from the forward's panels as they are quantised).
+ * its backward the input gradients of every matrix but block 0's (which passes none
+ * on), on the same integers transposed (wt, copied from the forward's panels as they are quantised).
  */
 #include "nn.h"
 #include "vec.h"

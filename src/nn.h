@@ -117,7 +117,7 @@ enum { SDD_Q8_T1, SDD_Q8_T2, SDD_Q8_EW, SDD_Q8_RB0X, SDD_Q8_RB0S, SDD_Q8_O1 = SD
 typedef struct {
     sdd_q8w_t w[SDD_Q8_NET];           /* a matrix not allocated has panels NULL */
     sdd_q8w_t wt[SDD_Q8_NET];          /* transposes for training's input gradients:
-                                          blocks 1-6 and the head */
+                                          all but t1 and block 0 */
     uint8_t *xq;                       /* [rows][ldq] */
     float *xs;                         /* [rows] */
     int ldq;
@@ -185,7 +185,7 @@ int sdd_val_loss(sdd_model_t *m, const sdd_trainset_t *ts, const sdd_valset_t *v
 int sdd_val_check(sdd_model_t *m, double loss);
 
 /* q sized for m's shape and products of up to `rows` rows; for training (train) also
- * the embedding's matrices and the transposes of blocks 1-6 and the head: SDD_OK,
+ * the embedding's matrices and the transposes for the input gradients: SDD_OK,
  * SDD_ENOMEM, or SDD_EINVAL when a product sums more than SDD_Q8_KMAX inputs (then
  * nothing is left allocated). */
 int sdd_q8net_alloc(sdd_q8net_t *q, const sdd_model_t *m, int rows, int train);

@@ -290,7 +290,7 @@ static void test_training(const char *dir)
     if (m) {
         CHECK(sdd_model_train(m, ts, NULL, NULL) == 0);
         CHECK(m->q8_step == m->step && m->step == 3);
-        /* the weights and the transposes (blocks 1-6 and the head) */
+        /* the weights and the transposes (all but t1 and block 0) */
         sdd_q8w_t kept[2 * SDD_Q8_NET], *now[2 * SDD_Q8_NET];
         int nk = 0;
         for (int i = 0; i < 2 * SDD_Q8_NET; i++) {

@@ -77,6 +77,12 @@ static float absmax_c(const float *x, const float *cs, int K)
 
 static inline float inv_of(float mx) { return mx > 0.0f ? 127.0f / mx : 0.0f; }
 
+/* Where entry (n, k) of q lies in its panels. */
+static inline size_t at_of(const sdd_q8w_t *q, int n, int k)
+{
+    return (size_t)(n / NR) * PANEL(q->Kp) + (size_t)(k >> 2) * (NR * 4) + 4 * (n % NR) + (k & 3);
+}
+
 typedef struct {
     sdd_q8w_t *q;
     const float *W;
@@ -99,7 +105,7 @@ static int32_t qwpart_c(int8_t *pan, const float *w, int k0, int K, float inv)
 static void qwrow_c(sdd_q8w_t *q, int n, const float *w)
 {
     float mx = absmax_c(w, NULL, q->K);
-    int32_t sum = qwpart_c(q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR), w, 0, q->K, inv_of(mx));
+    int32_t sum = qwpart_c(q->panels + at_of(q, n, 0), w, 0, q->K, inv_of(mx));
     q->scale[n] = mx / 127.0f;
     q->comp[n] = 128 * sum;
 }
@@ -131,7 +137,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static void qwrow_v(sdd_q8w
 {
     int K = q->K, k;
     float mx = absmax_v(w, NULL, K), inv = inv_of(mx);
-    int8_t *pan = q->panels + (size_t)(n / NR) * PANEL(q->Kp) + 4 * (n % NR);
+    int8_t *pan = q->panels + at_of(q, n, 0);
     __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     __m512i acc = _mm512_setzero_si512();
     for (k = 0; k + 16 <= K; k += 16) {
@@ -277,12 +283,6 @@ void sdd_q8_rows(uint8_t *xq, int ldq, float *xs, const float *x, int ldx, int M
 
 /* ------------------------------------------------------------ the transposed weights */
 
-/* Where entry (n, k) of q lies in its panels. */
-static inline size_t at_of(const sdd_q8w_t *q, int n, int k)
-{
-    return (size_t)(n / NR) * PANEL(q->Kp) + (size_t)(k >> 2) * (NR * 4) + 4 * (n % NR) + (k & 3);
-}
-
 int sdd_q8w_alloc_t(sdd_q8w_t *t, const sdd_q8w_t *q)
 {
     int rc = sdd_q8w_alloc(t, q->K, q->N);
@@ -317,7 +317,6 @@ __attribute__((target("ssse3"))) static void tblock_v(int8_t *dst, const int8_t 
 
 void sdd_q8w_transpose_rows(sdd_q8w_t *t, const sdd_q8w_t *q, int n0, int n1)
 {
-    int hw = vnni_kernel();
     for (int k0 = 0; k0 < q->K; k0 += NR)
         for (int r0 = n0; r0 < n1; r0 += NR) {
             int r1 = r0 + NR < n1 ? r0 + NR : n1, k1 = k0 + NR < q->K ? k0 + NR : q->K;
@@ -325,7 +324,7 @@ void sdd_q8w_transpose_rows(sdd_q8w_t *t, const sdd_q8w_t *q, int n0, int n1)
                 int8_t *dst = t->panels + at_of(t, k0, r0);
                 const int8_t *src = q->panels + at_of(q, r0, k0);
 #ifdef SDD_X86
-                if (hw) {
+                if (vnni_kernel()) {
                     tblock_v(dst, src);
                     continue;
                 }
@@ -336,7 +335,6 @@ void sdd_q8w_transpose_rows(sdd_q8w_t *t, const sdd_q8w_t *q, int n0, int n1)
             for (int n = r0; n < r1; n++) /* a ragged edge, entry by entry */
                 for (int k = k0; k < k1; k++) t->panels[at_of(t, k, n)] = q->panels[at_of(q, n, k)];
         }
-    (void)hw;
 }
 
 /* comp of the rows of panel p: 128 times each row's sum of integers */
@@ -381,8 +379,6 @@ void sdd_q8w_sums(sdd_q8w_t *t) { sdd_parallel_for((t->N + NR - 1) / NR, sums_pi
 
 /* ------------------------------------------------------------ products */
 
-typedef sdd_q8job_t q8_job_t;
-
 /* The entry from its exact sum, in the one order both kernels use. */
 static inline float dequant(int32_t acc, int32_t comp, float xs, float ws, float add)
 {
@@ -391,7 +387,7 @@ static inline float dequant(int32_t acc, int32_t comp, float xs, float ws, float
 }
 
 /* Columns [n0, n1) (n0 a multiple of NR) by plain loops over the same panels. */
-static void cols_c(const q8_job_t *j, int m0, int m1, int n0, int n1)
+static void cols_c(const sdd_q8job_t *j, int m0, int m1, int n0, int n1)
 {
     const sdd_q8w_t *w = j->w;
     for (int c0 = n0; c0 < n1; c0 += NR) {
@@ -448,7 +444,7 @@ static inline __attribute__((always_inline)) VNNI void sums(const int mr, int kg
 
 /* The tile's entries from its sums: rows [row0, row0 + mr), the columns col0 .. under
  * mask[2]. */
-VNNI static __attribute__((noinline)) void finish(int mr, const q8_job_t *j, int row0, int col0,
+VNNI static __attribute__((noinline)) void finish(int mr, const sdd_q8job_t *j, int row0, int col0,
                                                   const __mmask16 *mask, __m512i acc[MR][2])
 {
     const sdd_q8w_t *w = j->w;
@@ -472,7 +468,7 @@ VNNI static __attribute__((noinline)) void finish(int mr, const q8_job_t *j, int
     }
 }
 
-VNNI static __attribute__((noinline)) void tile_full(const q8_job_t *j, int kg, const uint8_t *a,
+VNNI static __attribute__((noinline)) void tile_full(const sdd_q8job_t *j, int kg, const uint8_t *a,
                                                      const int8_t *b, int row0, int col0, const __mmask16 *mask)
 {
     __m512i acc[MR][2];
@@ -480,7 +476,7 @@ VNNI static __attribute__((noinline)) void tile_full(const q8_job_t *j, int kg, 
     finish(MR, j, row0, col0, mask, acc);
 }
 
-VNNI static __attribute__((noinline)) void tile_part(int mr, const q8_job_t *j, int kg, const uint8_t *a,
+VNNI static __attribute__((noinline)) void tile_part(int mr, const sdd_q8job_t *j, int kg, const uint8_t *a,
                                                      const int8_t *b, int row0, int col0, const __mmask16 *mask)
 {
     __m512i acc[MR][2];
@@ -504,7 +500,7 @@ VNNI static __attribute__((noinline)) void tile_part(int mr, const q8_job_t *j, 
 
 /* Columns [n0, n1) of y for all rows (n0 a multiple of NR). The input rows are padded to
  * Kp with 128 (zero), so a tile always reads whole groups of four. */
-static void cols_v(const q8_job_t *j, int m0, int m1, int n0, int n1)
+static void cols_v(const sdd_q8job_t *j, int m0, int m1, int n0, int n1)
 {
     const sdd_q8w_t *w = j->w;
     int kg = w->Kp / 4, mc = ROW_BLOCK / w->Kp / MR * MR;
@@ -527,7 +523,7 @@ static void cols_v(const q8_job_t *j, int m0, int m1, int n0, int n1)
 /* Piece p: column piece p % n_cols, row block p / n_cols. */
 void sdd_q8_gemm_piece(void *ctx, int p)
 {
-    const q8_job_t *j = ctx;
+    const sdd_q8job_t *j = ctx;
     int c = p % j->n_cols, r = p / j->n_cols;
     int n0 = c * COLS_PER_PIECE, n1 = n0 + COLS_PER_PIECE < j->w->N ? n0 + COLS_PER_PIECE : j->w->N;
     int m0 = r * j->rows, m1 = m0 + j->rows < j->M ? m0 + j->rows : j->M;

@@ -52,6 +52,40 @@ static void net_batch_free(net_batch_t *b)
 
 /* forward + loss + backward with the model's precision: output into out, gradients into g */
 static double net_grads(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc, const float *t,
+                        const float *x0, float *out, float *g);
+
+/* The fp32 side of a network test: m initialised, a random batch, its fp32 output o32,
+ * gradients g32 and loss L32, and buffers o and g for the path under test. */
+typedef struct {
+    net_batch_t nb;
+    float *o32, *g32, *o, *g;
+    double L32;
+} net_ref_t;
+
+static void net_ref_make(net_ref_t *r, sdd_model_t *m, sdd_rng_t *rng)
+{
+    size_t no = (size_t)NET_B * NET_D, ng = (size_t)m->n_params;
+    sdd_net_init(m, rng);
+    net_batch_make(&r->nb, rng);
+    r->o32 = malloc(sizeof(float) * no);
+    r->o = malloc(sizeof(float) * no);
+    r->g32 = malloc(sizeof(float) * ng);
+    r->g = malloc(sizeof(float) * ng);
+    m->opt.precision = SDD_PRECISION_FP32;
+    r->L32 = net_grads(m, NET_B, r->nb.xt, r->nb.sc, NET_SC, r->nb.t, r->nb.x0, r->o32, r->g32);
+}
+
+static void net_ref_free(net_ref_t *r)
+{
+    net_batch_free(&r->nb);
+    free(r->o32);
+    free(r->o);
+    free(r->g32);
+    free(r->g);
+}
+
+/* forward + loss + backward with the model's precision: output into out, gradients into g */
+static double net_grads(sdd_model_t *m, int B, const float *xt, const float *sc, int n_sc, const float *t,
                         const float *x0, float *out, float *g)
 {
     float *dout = malloc(sizeof(float) * B * m->shape.D);

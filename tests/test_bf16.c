@@ -116,17 +116,14 @@ static void test_network(int hw)
     sdd_model_t *m = NULL;
     enum { B = NET_B, D = NET_D };
     int n_sc = NET_SC;
-    net_batch_t nb;
+    net_ref_t ref;
     net_fixture(&s, &o, SDD_PRECISION_FP32);
     CHECK(sdd_model_alloc(&m, &s, &o) == 0);
     if (!m) return;
-    sdd_net_init(m, &R);
-    net_batch_make(&nb, &R);
-    float *xt = nb.xt, *sc = nb.sc, *x0 = nb.x0, *t = nb.t;
-    float *o32 = malloc(sizeof(float) * B * D), *o16 = malloc(sizeof(float) * B * D);
-    float *g32 = malloc(sizeof(float) * m->n_params), *g16 = malloc(sizeof(float) * m->n_params);
-    m->opt.precision = SDD_PRECISION_FP32;
-    double L32 = net_grads(m, B, xt, sc, n_sc, t, x0, o32, g32);
+    net_ref_make(&ref, m, &R);
+    float *xt = ref.nb.xt, *sc = ref.nb.sc, *x0 = ref.nb.x0, *t = ref.nb.t;
+    float *o32 = ref.o32, *o16 = ref.o, *g32 = ref.g32, *g16 = ref.g;
+    double L32 = ref.L32;
     sdd_gemm_bf16_emulate(hw ? 0 : 2);
     m->opt.precision = SDD_PRECISION_BF16;
     CHECK(sdd_net_use_precision(m) == (hw ? SDD_GEMM_BF16 : SDD_GEMM_BF16_EMU));
@@ -155,8 +152,7 @@ static void test_network(int hw)
     check_fd(m, g16, g32, B, xt, sc, n_sc, t, x0, 5e-2, 3e-2, hw ? "AVX512_BF16" : "emulated bf16", &R);
     sdd_gemm_bf16_emulate(0);
     sdd_gemm_set_precision(SDD_GEMM_FP32);
-    net_batch_free(&nb);
-    free(o32); free(o16); free(g32); free(g16);
+    net_ref_free(&ref);
     sdd_model_destroy(m);
 }
 

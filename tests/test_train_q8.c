@@ -203,19 +203,16 @@ static void test_network(void)
     sdd_model_t *m = NULL, *m2 = NULL;
     enum { B = NET_B, D = NET_D };
     int n_sc = NET_SC;
-    net_batch_t nb;
+    net_ref_t ref;
     net_fixture(&s, &o, SDD_PRECISION_INT8);
     CHECK(sdd_model_alloc(&m, &s, &o) == 0 && m->q8 == NULL); /* allocated for training only */
     CHECK(sdd_model_alloc(&m2, &s, &o) == 0);
     CHECK(m && m2 && sdd_net_q8_alloc(m) == SDD_OK && sdd_net_q8_alloc(m2) == SDD_OK && m->q8 != NULL);
     if (!m || !m2) return;
-    sdd_net_init(m, &R);
-    net_batch_make(&nb, &R);
-    float *xt = nb.xt, *sc = nb.sc, *x0 = nb.x0, *t = nb.t;
-    float *o32 = malloc(sizeof(float) * B * D), *o8 = malloc(sizeof(float) * B * D);
-    float *g32 = malloc(sizeof(float) * m->n_params), *g8 = malloc(sizeof(float) * m->n_params);
-    m->opt.precision = SDD_PRECISION_FP32;
-    double L32 = net_grads(m, B, xt, sc, n_sc, t, x0, o32, g32);
+    net_ref_make(&ref, m, &R);
+    float *xt = ref.nb.xt, *sc = ref.nb.sc, *x0 = ref.nb.x0, *t = ref.nb.t;
+    float *o32 = ref.o32, *o8 = ref.o, *g32 = ref.g32, *g8 = ref.g;
+    double L32 = ref.L32;
     m->opt.precision = SDD_PRECISION_INT8;
     CHECK(sdd_net_use_precision(m) == SDD_GEMM_FP32); /* the backward's products */
     double L8 = net_grads(m, B, xt, sc, n_sc, t, x0, o8, g8);
@@ -255,8 +252,7 @@ static void test_network(void)
     m->opt.precision = SDD_PRECISION_FP32;
     sdd_net_forward(m, m->ema, B, xt, sc, n_sc, t, NULL);
     CHECK_MSG(!memcmp(m->a.out, o8, sizeof(float) * B * D), "int8 model: the EMA weights' forward is not float");
-    net_batch_free(&nb);
-    free(o32); free(o8); free(g32); free(g8);
+    net_ref_free(&ref);
     sdd_model_destroy(m);
     sdd_model_destroy(m2);
 }
